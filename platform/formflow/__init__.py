@@ -1,0 +1,1 @@
+"""formflow: a low-code form and approval platform driven by JSON Schema."""

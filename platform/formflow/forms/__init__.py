@@ -1,0 +1,1 @@
+"""Forms: schema registry, formats, errors, rendering."""
