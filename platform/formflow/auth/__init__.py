@@ -1,0 +1,1 @@
+"""Accounts, roles, jurisdiction and identity providers."""

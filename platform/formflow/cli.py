@@ -1,0 +1,144 @@
+"""The `formflow` command: check packs, migrate, load, serve."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from formflow.config import Settings
+
+
+def _resolve_targets(paths: tuple[str, ...], default_root: Path) -> list[tuple[Path, list[str] | None]]:
+    """Each PATH is a configuration root (has schemas/) or a pack folder schemas/<id>."""
+    if not paths:
+        return [(default_root, None)]
+    targets: list[tuple[Path, list[str] | None]] = []
+    for raw in paths:
+        path = Path(raw).resolve()
+        if (path / "schemas").is_dir():
+            targets.append((path, None))
+        elif path.parent.name == "schemas" and path.is_dir():
+            targets.append((path.parent.parent, [path.name]))
+        else:
+            raise click.UsageError(f"{raw}：既不是配置根目录（含 schemas/），也不是地区配置包目录 schemas/<id>")
+    return targets
+
+
+@click.group()
+def main() -> None:
+    """formflow — 低代码表单与审批平台。"""
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+def check(paths: tuple[str, ...]) -> None:
+    """Validate locality packs: exit 0 with a summary per pack, or 2 listing every problem."""
+    from formflow.packs import load_packs
+    from formflow.packs.summary import summarize
+
+    failed = False
+    for root, only in _resolve_targets(paths, Settings().config_root):
+        packset = load_packs(root, only)
+        if packset.problems:
+            failed = True
+            click.echo(f"{root}: 发现 {len(packset.problems)} 个问题", err=True)
+            for problem in packset.problems:
+                click.echo(f"  {problem}", err=True)
+        else:
+            for pack in packset.packs.values():
+                click.echo(summarize(pack))
+    sys.exit(2 if failed else 0)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database to the latest schema."""
+    from formflow.db import make_engine
+    from formflow.migrate import current_revision, upgrade
+
+    settings = Settings()
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    click.echo(f"数据库已是最新版本 {current_revision(engine)}：{engine.url.render_as_string()}")
+
+
+def _prepare(settings: Settings, demo: bool):
+    """Migrate, check packs (fail fast), load offices and demo accounts."""
+    from formflow.crypto import DataKeys
+    from formflow.db import make_engine, session_factory, transaction
+    from formflow.migrate import upgrade
+    from formflow.packs import load_packs
+    from formflow.seeding import load_all
+
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    packset = load_packs(settings.config_root)
+    if packset.problems:
+        for problem in packset.problems:
+            click.echo(f"  {problem}", err=True)
+        raise click.ClickException(f"配置包有 {len(packset.problems)} 个问题，请先修正（formflow check）")
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    keys = DataKeys.from_environment(settings.instance_dir)
+    with transaction(session_factory(engine)) as session:
+        accounts = load_all(session, packset, keys, demo=demo)
+    return packset, accounts
+
+
+def _print_accounts(accounts, packset) -> None:
+    from sqlalchemy import select
+
+    if not accounts:
+        return
+    click.echo("演示账号（仅用于内置演示部署）：")
+    for account in accounts:
+        roles = ", ".join(f"{r}@{o}" if o else r for r, o in account.roles)
+        click.echo(f"  [{account.pack}] {account.username:<22} 密码 {account.password:<22} {account.name}  {roles}")
+    del select, packset
+
+
+@main.command()
+@click.option("--demo/--no-demo", default=None, help="Load demo accounts (default: FORMFLOW_DEMO, on).")
+def load(demo: bool | None) -> None:
+    """Load offices of every pack, and demo accounts."""
+    settings = Settings()
+    packset, accounts = _prepare(settings, settings.load_demo if demo is None else demo)
+    click.echo(f"已载入 {len(packset.packs)} 个地区配置包")
+    _print_accounts(accounts, packset)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="PORT or 5000")
+@click.option("--workers", default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Migrate, load packs and demo data, print the demo accounts, and serve."""
+    settings = Settings()
+    packset, accounts = _prepare(settings, settings.load_demo)
+    click.echo(f"formflow 已启动：http://{host}:{port}/")
+    _print_accounts(accounts, packset)
+    from formflow.server import run
+
+    run(host, port, workers)
+
+
+@main.command()
+def accounts() -> None:
+    """Print the demo accounts of every pack."""
+    from formflow.packs import load_packs
+    from formflow.seeding import demo_accounts
+
+    packset = load_packs(Settings().config_root)
+    _print_accounts([a for p in packset.packs.values() for a in demo_accounts(p)], packset)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,54 @@
+"""Configuration: defaults for the embedded deployment, overridable by environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _default_root() -> Path:
+    """The configuration root: the folder holding schemas/, workflows/, renderers/, seeds/."""
+    env = os.environ.get("FORMFLOW_CONFIG_ROOT")
+    if env:
+        return Path(env).resolve()
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Settings:
+    """Everything a deployment can set; read from FORMFLOW_* environment variables."""
+
+    config_root: Path = field(default_factory=_default_root)
+    instance_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("FORMFLOW_INSTANCE", "instance")).resolve()
+    )
+    database_url: str = ""
+    secret_key: str = field(default_factory=lambda: os.environ.get("FORMFLOW_SECRET_KEY", ""))
+    upload_limit_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("FORMFLOW_UPLOAD_LIMIT", str(10 * 1024 * 1024)))
+    )
+    timezone: str = field(default_factory=lambda: os.environ.get("FORMFLOW_TZ", "Asia/Shanghai"))
+    load_demo: bool = field(default_factory=lambda: os.environ.get("FORMFLOW_DEMO", "1") == "1")
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            self.database_url = os.environ.get("FORMFLOW_DATABASE_URL") or (
+                f"sqlite:///{self.instance_dir / 'formflow.sqlite3'}"
+            )
+
+    @property
+    def schemas_dir(self) -> Path:
+        return self.config_root / "schemas"
+
+    @property
+    def workflows_dir(self) -> Path:
+        return self.config_root / "workflows"
+
+    @property
+    def seeds_dir(self) -> Path:
+        return self.config_root / "seeds"
+
+    @property
+    def renderers_dir(self) -> Path:
+        return self.config_root / "renderers"

@@ -1,0 +1,85 @@
+"""Personal data at rest: authenticated encryption and keyed look-up hashes.
+
+AES-256-GCM (the `cryptography` package) with a key id before each ciphertext,
+so keys can be rotated: new writes use the first key, old rows still open with
+theirs. The look-up hash is an HMAC, so equal ID numbers can be found without
+storing them in the clear.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+class DataKeyError(Exception):
+    """A key is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class DataKeys:
+    """Named 32-byte keys: the first listed encrypts, all decrypt.
+
+    The look-up key derives from the LAST listed (oldest) key: put new keys first
+    when rotating, so hashes stay comparable.
+    """
+
+    keys: dict[int, bytes]
+    current: int
+    lookup_key: bytes
+
+    @classmethod
+    def parse(cls, spec: str) -> DataKeys:
+        """`"1:<base64>,2:<base64>"` — the first listed is the current key."""
+        keys: dict[int, bytes] = {}
+        order: list[int] = []
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            kid, _, b64 = part.partition(":")
+            try:
+                key = base64.b64decode(b64, validate=True)
+                ident = int(kid)
+            except ValueError as exc:
+                raise DataKeyError(f"数据密钥格式不正确：{kid!r}（应为 编号:base64）") from exc
+            if len(key) != 32 or not 0 < ident < 256:
+                raise DataKeyError(f"数据密钥 {kid!r} 应为 32 字节、编号 1–255")
+            keys[ident] = key
+            order.append(ident)
+        if not keys:
+            raise DataKeyError("没有配置数据密钥（FORMFLOW_DATA_KEYS）")
+        lookup = hashlib.sha256(b"formflow-lookup" + keys[order[-1]]).digest()
+        return cls(keys, order[0], lookup)
+
+    @classmethod
+    def from_environment(cls, instance_dir: Path) -> DataKeys:
+        """FORMFLOW_DATA_KEYS, or (embedded default) a key file made once in instance/."""
+        spec = os.environ.get("FORMFLOW_DATA_KEYS")
+        if spec:
+            return cls.parse(spec)
+        path = instance_dir / "data.keys"
+        if not path.exists():
+            instance_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write("1:" + base64.b64encode(os.urandom(32)).decode())
+        return cls.parse(path.read_text().strip())
+
+    def seal(self, plaintext: str) -> bytes:
+        nonce = os.urandom(12)
+        body = AESGCM(self.keys[self.current]).encrypt(nonce, plaintext.encode(), None)
+        return bytes([self.current]) + nonce + body
+
+    def open(self, sealed: bytes) -> str:
+        key = self.keys.get(sealed[0])
+        if key is None:
+            raise DataKeyError(f"没有编号为 {sealed[0]} 的数据密钥")
+        return AESGCM(key).decrypt(sealed[1:13], sealed[13:], None).decode()
+
+    def lookup(self, value: str) -> str:
+        normal = value.strip().upper()
+        return hmac.new(self.lookup_key, normal.encode(), hashlib.sha256).hexdigest()

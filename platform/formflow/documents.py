@@ -1,0 +1,454 @@
+"""Numbered notices and letters: Jinja templates rendered to PDF.
+
+A template (looked up over a list of folders, a pack's override first) yields
+a small HTML subset — h1 h2 h3 p br strong/b ul ol li table tr th td img — and
+a small walker draws it with fpdf2. Jinja autoescapes, so a person's typed text
+is data, never markup. The same inputs give the same bytes: the PDF creation
+date is the issue date, so a stored notice can be re-rendered identically.
+
+Font: WenQuanYi Micro Hei (Apache-2.0), vendored in renderers/fonts/. Chosen
+because it is TrueType (glyf): fpdf2 embeds a subset with a ToUnicode map that
+pypdf reads back exactly (the CFF-based Noto/Source Han CJK fonts came back
+with stray NULs), it holds Latin as well as the 20 932 basic CJK ideographs in
+one 4.6 MB face (Droid Sans Fallback lacks ASCII digits and letters), and
+shipping it in the repository needs no apt package nor a little-known PyPI
+font package on a fresh machine or in CI. `FORMFLOW_PDF_FONT` or the
+`font_path` argument selects another .ttf/.otf/.ttc.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF, FontFace
+from fpdf.enums import Align, TextMode, WrapMode
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from pypdf import PdfReader
+
+FONT_ENV = "FORMFLOW_PDF_FONT"
+DEFAULT_FONT = Path(__file__).resolve().parents[2] / "renderers" / "fonts" / "wqy-microhei.ttf"
+DOCUMENTS_DIR = Path(__file__).resolve().parents[2] / "renderers" / "documents"
+
+_FAMILY = "formflow-cjk"
+_BODY_PT = 14.0
+_SIZES = {"h1": 20.0, "h2": 16.0, "h3": 14.0}
+_LINE = 1.6  # line height as a multiple of the font size
+_MARGINS = (28.0, 30.0, 26.0, 25.0)  # left, top, right, bottom in mm
+_SPACE = re.compile(r"[ \t\n\r\f]+")  # HTML whitespace; keeps U+3000 (ideographic space)
+_ALIGNS = {"left": Align.L, "center": Align.C, "right": Align.R}
+
+
+# --- numbering and dates ------------------------------------------------------------------
+
+
+def format_number(pattern: str, *, year: int, seq: int, **extra: Any) -> str:
+    """Fill a configured numbering pattern such as "X〔{year}〕{seq:04d}号"."""
+    fields = {"year": year, "seq": seq, **extra}
+    try:
+        parsed = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise ValueError(f"numbering pattern {pattern!r} is malformed: {exc}") from None
+    for _, name, spec, _ in parsed:
+        if name is None:
+            continue
+        if name not in fields:
+            known = ", ".join(sorted(fields))
+            raise ValueError(f"numbering pattern {pattern!r} has unknown field {{{name}}}; "
+                             f"known: {known}")
+        if spec and "{" in spec:
+            raise ValueError(f"numbering pattern {pattern!r} nests a field in {{{name}:{spec}}}")
+    try:
+        return pattern.format(**fields)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"numbering pattern {pattern!r} does not format: {exc}") from None
+
+
+def as_date(value: Any) -> date:
+    """A date from a date, a datetime or an ISO string."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            pass
+    raise ValueError(f"not a date: {value!r}")
+
+
+def cn_date(value: Any) -> str:
+    """2025-03-01 → 2025年3月1日."""
+    d = as_date(value)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+# --- HTML subset → blocks -----------------------------------------------------------------
+
+
+@dataclass
+class _Block:
+    kind: str  # h1 h2 h3 p li img table
+    align: str = "left"
+    runs: list[tuple[str, bool]] = field(default_factory=list)
+    marker: str = ""
+    depth: int = 0
+    attrs: dict[str, str] = field(default_factory=dict)
+    rows: list[list[_Cell]] = field(default_factory=list)
+
+
+@dataclass
+class _Cell:
+    text: str = ""
+    heading: bool = False
+    colspan: int = 1
+    width: str = ""
+    align: str = "left"
+
+
+class _Walker(HTMLParser):
+    """Turn the HTML subset into a flat list of blocks; reject anything else."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[_Block] = []
+        self.block: _Block | None = None
+        self.bold = 0
+        self.lists: list[list[Any]] = []  # [tag, counter]
+        self.table: _Block | None = None
+        self.cell: _Cell | None = None
+        self.align: list[str] = []
+
+    def _align(self, attrs: dict[str, str]) -> str:
+        align = (attrs.get("align") or (self.align[-1] if self.align else "left")).lower()
+        if align not in _ALIGNS:
+            raise ValueError(f"unsupported align={align!r}")
+        return align
+
+    def _open(self, kind: str, attrs: dict[str, str]) -> None:
+        self._close()
+        self.block = _Block(kind, align=self._align(attrs))
+        self.blocks.append(self.block)
+
+    def _close(self) -> None:
+        self.block = None
+
+    def handle_starttag(self, tag: str, attrs_list: list[tuple[str, str | None]]) -> None:
+        attrs = {k: v or "" for k, v in attrs_list}
+        if tag in ("html", "body", "head", "meta", "title", "section", "header", "footer"):
+            return
+        if self.cell is not None and tag not in ("strong", "b", "span", "br", "em", "i", "u"):
+            if tag not in ("td", "th", "tr"):
+                raise ValueError(f"<{tag}> is not supported inside a table cell")
+        if tag == "div":
+            self._close()
+            self.align.append(self._align(attrs))
+        elif tag in ("h1", "h2", "h3", "p"):
+            self._open(tag, attrs)
+        elif tag in ("ul", "ol"):
+            self._close()
+            self.lists.append([tag, 0])
+        elif tag == "li":
+            if not self.lists:
+                raise ValueError("<li> outside <ul>/<ol>")
+            self.lists[-1][1] += 1
+            kind, count = self.lists[-1]
+            self._open("li", attrs)
+            assert self.block is not None
+            self.block.marker = f"{count}." if kind == "ol" else "•"
+            self.block.depth = len(self.lists)
+        elif tag == "table":
+            self._close()
+            self.table = _Block("table", attrs=attrs)
+            self.blocks.append(self.table)
+        elif tag == "tr":
+            if self.table is None:
+                raise ValueError("<tr> outside <table>")
+            self.table.rows.append([])
+        elif tag in ("td", "th"):
+            if self.table is None or not self.table.rows:
+                raise ValueError(f"<{tag}> outside <tr>")
+            self.cell = _Cell(heading=tag == "th", colspan=int(attrs.get("colspan") or 1),
+                              width=attrs.get("width", ""), align=self._align(attrs))
+            self.table.rows[-1].append(self.cell)
+        elif tag in ("strong", "b"):
+            self.bold += 1
+        elif tag == "br":
+            self._text("\n", raw=True)
+        elif tag == "img":
+            self._close()
+            self.blocks.append(_Block("img", align=self._align(attrs), attrs=attrs))
+        elif tag in ("thead", "tbody", "span", "em", "i", "u"):
+            return
+        else:
+            raise ValueError(f"unsupported tag <{tag}> in a document template")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("strong", "b"):
+            self.bold = max(0, self.bold - 1)
+        elif tag in ("h1", "h2", "h3", "p", "li"):
+            self._close()
+        elif tag == "div":
+            self._close()
+            if self.align:
+                self.align.pop()
+        elif tag in ("ul", "ol"):
+            self._close()
+            if self.lists:
+                self.lists.pop()
+        elif tag in ("td", "th"):
+            self.cell = None
+        elif tag == "table":
+            self.table = self.cell = None
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_data(self, data: str) -> None:
+        self._text(data)
+
+    def _text(self, data: str, raw: bool = False) -> None:
+        text = data if raw else _SPACE.sub(" ", data)
+        if self.cell is not None:
+            self.cell.text += text
+            return
+        if self.table is not None:
+            return  # whitespace between rows and cells
+        if self.block is None:
+            if not raw and not text.strip(" "):
+                return
+            self.block = _Block("p", align=self.align[-1] if self.align else "left")
+            self.blocks.append(self.block)
+        self.block.runs.append((text, self.bold > 0))
+
+
+def _tidy(runs: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """Drop the spaces HTML source adds around lines and breaks."""
+    out: list[tuple[str, bool]] = []
+    for text, bold in runs:
+        if out and out[-1][0].endswith("\n"):
+            text = text.lstrip(" ")
+        if text == "\n" and out:
+            out[-1] = (out[-1][0].rstrip(" "), out[-1][1])
+        if text:
+            out.append((text, bold))
+    if out:
+        out[0] = (out[0][0].lstrip(" "), out[0][1])
+        out[-1] = (out[-1][0].rstrip(" "), out[-1][1])
+    return [r for r in out if r[0]]
+
+
+# --- drawing ------------------------------------------------------------------------------
+
+
+class _Document(FPDF):
+    """A4 page with the notice number, the issue date and the page number in the footer."""
+
+    def __init__(self, number: str | None, issued: str) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.notice_number = number
+        self.issued = issued
+
+    def footer(self) -> None:
+        self.set_y(-18)
+        self.set_font(_FAMILY, size=9)
+        self.set_text_color(90)
+        width = self.w - self.l_margin - self.r_margin
+        y = self.get_y()
+        if self.notice_number:
+            self.cell(width, 5, self.notice_number, align="L")
+        self.set_xy(self.l_margin, y)
+        self.cell(width, 5, f"— {self.page_no()} —", align="C")
+        self.set_xy(self.l_margin, y)
+        self.cell(width, 5, self.issued, align="R")
+        self.set_text_color(0)
+
+
+def _size_mm(value: str, what: str) -> float:
+    try:
+        size = float(value.removesuffix("mm"))
+    except ValueError:
+        raise ValueError(f"{what}={value!r} is not a size in mm") from None
+    if size <= 0:
+        raise ValueError(f"{what}={value!r} must be positive")
+    return size
+
+
+def _draw_runs(pdf: FPDF, block: _Block, size: float) -> None:
+    runs = _tidy(block.runs)
+    if not runs:
+        return
+    h = size * _LINE * 0.3528
+    pdf.set_font(_FAMILY, size=size)
+    bold = block.kind in _SIZES
+    if block.align != "left" or bold:
+        pdf.text_mode = TextMode.FILL_STROKE if bold or all(b for _, b in runs) else TextMode.FILL
+        text = "".join(t for t, _ in runs)
+        pdf.multi_cell(0, h, text, align=_ALIGNS[block.align], wrapmode=WrapMode.CHAR,
+                       new_x="LMARGIN", new_y="NEXT")
+        pdf.text_mode = TextMode.FILL
+        return
+    for text, is_bold in runs:
+        pdf.text_mode = TextMode.FILL_STROKE if is_bold else TextMode.FILL
+        pdf.write(h, text, wrapmode=WrapMode.CHAR)
+    pdf.text_mode = TextMode.FILL
+    pdf.ln(h)
+
+
+def _draw_li(pdf: FPDF, block: _Block) -> None:
+    indent = 8.0 * block.depth
+    left = pdf.l_margin
+    pdf.set_font(_FAMILY, size=_BODY_PT)
+    pdf.set_x(left + indent - 7)
+    pdf.cell(7, _BODY_PT * _LINE * 0.3528, block.marker)
+    pdf.set_left_margin(left + indent)
+    try:
+        _draw_runs(pdf, _Block("p", runs=block.runs), _BODY_PT)
+    finally:
+        pdf.set_left_margin(left)
+
+
+def _draw_table(pdf: FPDF, block: _Block) -> None:
+    rows = [r for r in block.rows if r]
+    if not rows:
+        return
+    ncols = max(sum(c.colspan for c in r) for r in rows)
+    widths: tuple[float, ...] | None = None
+    first = rows[0]
+    if all(c.width for c in first) and sum(c.colspan for c in first) == ncols == len(first):
+        widths = tuple(_size_mm(c.width.rstrip("%"), "width") for c in first)
+    pdf.set_font(_FAMILY, size=_BODY_PT - 2)
+    headings = all(c.heading for c in first)
+    with pdf.table(
+        col_widths=widths,
+        first_row_as_headings=headings,
+        headings_style=FontFace(emphasis="", fill_color=(235, 235, 235)),
+        line_height=(_BODY_PT - 2) * 1.5 * 0.3528,
+        wrapmode=WrapMode.CHAR,
+        text_align="LEFT",
+    ) as table:
+        for cells in rows:
+            row = table.row()
+            for c in cells:
+                row.cell(_SPACE.sub(" ", c.text).strip(" "), colspan=c.colspan,
+                         align=_ALIGNS[c.align])
+    pdf.ln(2)
+
+
+def _draw_image(pdf: FPDF, block: _Block, images: Mapping[str, bytes]) -> None:
+    src = block.attrs.get("src", "")
+    if not src.startswith("cid:"):
+        raise ValueError(f'<img src="{src}">: only cid:<name> images from `images` are allowed')
+    name = src[4:]
+    if name not in images:
+        raise ValueError(f"image {name!r} is used by the template but not given")
+    w = _size_mm(block.attrs["width"], "width") if block.attrs.get("width") else 0
+    h = _size_mm(block.attrs["height"], "height") if block.attrs.get("height") else 0
+    if not w and not h:
+        w = 40.0
+    try:
+        pdf.image(io.BytesIO(images[name]), x=_ALIGNS[block.align], w=w, h=h)
+    except Exception as exc:  # fpdf2/Pillow raise many kinds for bad data
+        raise ValueError(f"image {name!r} is not a readable image: {exc}") from None
+
+
+def _draw(pdf: FPDF, blocks: Sequence[_Block], images: Mapping[str, bytes]) -> None:
+    for block in blocks:
+        if block.kind in _SIZES:
+            pdf.ln(2)
+            _draw_runs(pdf, block, _SIZES[block.kind])
+            pdf.ln(2)
+        elif block.kind == "p":
+            _draw_runs(pdf, block, _BODY_PT)
+            pdf.ln(1.5)
+        elif block.kind == "li":
+            _draw_li(pdf, block)
+        elif block.kind == "table":
+            _draw_table(pdf, block)
+        elif block.kind == "img":
+            _draw_image(pdf, block, images)
+
+
+# --- public API ---------------------------------------------------------------------------
+
+
+def resolve_font(font_path: Path | None = None) -> Path:
+    """The font to embed: the argument, else $FORMFLOW_PDF_FONT, else the shipped one."""
+    path = Path(font_path or os.environ.get(FONT_ENV) or DEFAULT_FONT)
+    if not path.is_file():
+        raise FileNotFoundError(f"PDF font {str(path)!r} does not exist (set {FONT_ENV})")
+    return path
+
+
+def render_html(
+    template_dir: Sequence[Path], template_name: str, context: Mapping[str, Any]
+) -> str:
+    """Render a document template (first folder that has it wins), autoescaped."""
+    env = ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader([str(d) for d in template_dir]),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+    )
+    env.filters["cn_date"] = cn_date
+    return env.get_template(template_name).render(dict(context))
+
+
+def render_pdf(
+    template_dir: Sequence[Path],
+    template_name: str,
+    context: Mapping[str, Any],
+    *,
+    title: str,
+    number: str | None = None,
+    images: Mapping[str, bytes] | None = None,
+    font_path: Path | None = None,
+    issued_on: date | str | None = None,
+) -> bytes:
+    """Render a notice to PDF bytes; same inputs, same bytes.
+
+    `issued_on` (or `context["issued_on"]`) is printed and is the PDF creation date.
+    The template sees `context` plus `title`, `number`, `issued_on` and `cid` (the
+    names in `images`, for `{% if "signature" in cid %}`).
+    """
+    issued_raw = issued_on if issued_on is not None else context.get("issued_on")
+    if issued_raw is None:
+        raise ValueError(f"notice {title!r} needs issued_on (argument or context)")
+    issued = as_date(issued_raw)
+    html = render_html(template_dir, template_name,
+                       {**context, "title": title, "number": number, "issued_on": issued,
+                        "cid": frozenset(images or {})})
+    walker = _Walker()
+    walker.feed(html)
+    walker.close()
+
+    pdf = _Document(number, cn_date(issued))
+    pdf.add_font(_FAMILY, "", str(resolve_font(font_path)))
+    left, top, right, bottom = _MARGINS
+    pdf.set_margins(left, top, right)
+    pdf.set_auto_page_break(True, margin=bottom)
+    pdf.set_title(title)
+    if number:
+        pdf.set_subject(number)
+    pdf.set_creator("formflow")
+    pdf.set_lang("zh-CN")
+    pdf.set_creation_date(datetime.combine(issued, time(), tzinfo=UTC))
+    pdf.add_page()
+    pdf.set_line_width(0.2)
+    _draw(pdf, walker.blocks, images or {})
+    return bytes(pdf.output())
+
+
+def pdf_text(data: bytes) -> str:
+    """All text of a PDF, page after page."""
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)

@@ -1,0 +1,235 @@
+"""Chinese formats for the JSON Schema ``format`` keyword, and masking.
+
+Each ``is_*`` function is pure and returns a bool; :data:`FORMAT_CHECKER`
+registers them (with ``date`` and ``email``) for jsonschema validators.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jsonschema import FormatChecker
+
+DIGITS = "0123456789"
+
+# --------------------------------------------------------------------------- 公民身份号码
+
+# Province-level codes of GB/T 2260 (first two digits of an ID number).
+PROVINCE_CODES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
+_ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
+_ID_CHECK = "10X98765432"
+_ID_BODY = re.compile(r"[0-9]{17}[0-9Xx]")
+_ID_TZ = "Asia/Shanghai"
+
+
+def id_card_check_digit(first17: str) -> str:
+    """GB 11643-1999 (ISO 7064 MOD 11-2) check character for 17 digits."""
+    if len(first17) != 17 or any(c not in DIGITS for c in first17):
+        raise ValueError(f"应为17位数字：{first17!r}")
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def explain_cn_id_card(s: Any, today: date | None = None) -> str | None:
+    """Why ``s`` is not a valid resident ID number (Chinese), or None if it is."""
+    if not isinstance(s, str) or len(s) != 18:
+        return "长度应为18位"
+    if not _ID_BODY.fullmatch(s):
+        return "前17位应为数字，末位应为数字或X"
+    if s[:2] not in PROVINCE_CODES:
+        return "地区码无效"
+    try:
+        born = date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+    except ValueError:
+        return "出生日期无效"
+    limit = today or datetime.now(ZoneInfo(_ID_TZ)).date()
+    if born.year < 1900 or born > limit:
+        return "出生日期无效"
+    if id_card_check_digit(s[:17]) != s[17].upper():
+        return "校验位不正确"
+    return None
+
+
+def is_cn_id_card(s: Any) -> bool:
+    """18-digit resident ID: region, birth date, check digit (lower-case x accepted)."""
+    return explain_cn_id_card(s) is None
+
+
+# --------------------------------------------------------------------------- 统一社会信用代码
+
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+
+
+def uscc_check_char(first17: str) -> str:
+    """GB 32100-2015 check character for the first 17 characters of a USCC."""
+    if len(first17) != 17 or any(c not in USCC_CHARS for c in first17):
+        raise ValueError(f"应为17位统一社会信用代码字符：{first17!r}")
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return USCC_CHARS[(31 - total % 31) % 31]
+
+
+def is_cn_uscc(s: Any) -> bool:
+    """Unified social credit code: 18 characters of the GB 32100 set, check character."""
+    return (
+        isinstance(s, str)
+        and len(s) == 18
+        and all(c in USCC_CHARS for c in s)
+        and uscc_check_char(s[:17]) == s[17]
+    )
+
+
+# --------------------------------------------------------------------------- 手机号、车牌
+
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_L = "A-HJ-NP-Z"  # letters without I and O
+_PLATE = re.compile(
+    rf"[{PLATE_PROVINCES}][{_L}]"
+    rf"(?:[{_L}0-9]{{5}}"  # ordinary: 5 letters/digits
+    rf"|[{_L}0-9]{{4}}[学挂]"  # coach, trailer
+    rf"|[DF][{_L}0-9][0-9]{{4}}"  # new energy, small: D/F first
+    rf"|[0-9]{{5}}[DF])"  # new energy, large: D/F last
+)
+
+
+def is_cn_mobile(s: Any) -> bool:
+    """Mainland mobile number: 11 digits, 1 then 3–9."""
+    return isinstance(s, str) and _MOBILE.fullmatch(s) is not None
+
+
+def is_cn_plate(s: Any) -> bool:
+    """Civil vehicle plate, 7 characters or 8 for new-energy plates; no I or O."""
+    return isinstance(s, str) and _PLATE.fullmatch(s) is not None
+
+
+# --------------------------------------------------------------------------- 金额、面积
+
+_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
+
+
+def is_money(x: Any) -> bool:
+    """Number or numeric string, ≥ 0, at most two decimals (floats via ``str``)."""
+    if isinstance(x, str):
+        return _AMOUNT.fullmatch(x) is not None
+    if isinstance(x, bool) or not isinstance(x, int | float | Decimal):
+        return False
+    try:
+        d = Decimal(str(x))
+    except InvalidOperation:
+        return False
+    if not d.is_finite() or d < 0:
+        return False
+    exponent = d.normalize().as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -2
+
+
+def is_area(x: Any) -> bool:
+    """Area in m²: same rule as money."""
+    return is_money(x)
+
+
+# --------------------------------------------------------------------------- standard
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+
+
+def is_date(s: Any) -> bool:
+    """ISO date ``YYYY-MM-DD`` that exists."""
+    if not isinstance(s, str) or not _DATE.fullmatch(s):
+        return False
+    try:
+        date.fromisoformat(s)
+    except ValueError:
+        return False
+    return True
+
+
+def is_email(s: Any) -> bool:
+    """Plain ``local@domain.tld`` address."""
+    return isinstance(s, str) and _EMAIL.fullmatch(s) is not None
+
+
+# --------------------------------------------------------------------------- registry
+
+FORMATS: dict[str, Callable[[Any], bool]] = {
+    "cn-id-card": is_cn_id_card,
+    "cn-mobile": is_cn_mobile,
+    "cn-uscc": is_cn_uscc,
+    "cn-plate": is_cn_plate,
+    "money": is_money,
+    "area": is_area,
+    "date": is_date,
+    "email": is_email,
+}
+NUMERIC_FORMATS = frozenset({"money", "area"})
+
+FORMAT_MESSAGES: dict[str, str] = {
+    "cn-id-card": "公民身份号码格式不正确",
+    "cn-mobile": "手机号码应为11位数字，以13–19开头",
+    "cn-uscc": "统一社会信用代码格式不正确",
+    "cn-plate": "车牌号码格式不正确",
+    "money": "金额应为不小于0的数字，最多两位小数",
+    "area": "面积应为不小于0的数字，最多两位小数",
+    "date": "日期格式应为 YYYY-MM-DD",
+    "email": "电子邮箱格式不正确",
+}
+
+
+def _applies(name: str, instance: Any) -> bool:
+    """Formats only constrain strings (and numbers for money/area), as JSON Schema says."""
+    if isinstance(instance, str):
+        return True
+    numeric = isinstance(instance, int | float | Decimal) and not isinstance(instance, bool)
+    return name in NUMERIC_FORMATS and numeric
+
+
+def explain_format(name: str, instance: Any) -> str | None:
+    """Chinese reason ``instance`` fails format ``name``, or None if it passes."""
+    if name not in FORMATS:
+        raise KeyError(f"未知的格式 {name!r}")
+    if not _applies(name, instance) or FORMATS[name](instance):
+        return None
+    if name == "cn-id-card":
+        return f"公民身份号码{explain_cn_id_card(instance)}"
+    return FORMAT_MESSAGES[name]
+
+
+def _checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+    for name, func in FORMATS.items():
+        checker.checks(name)(
+            lambda instance, name=name, func=func: not _applies(name, instance) or func(instance)
+        )
+    return checker
+
+
+FORMAT_CHECKER: FormatChecker = _checker()
+
+
+# --------------------------------------------------------------------------- masking
+
+
+def mask_id_number(s: str) -> str:
+    """``3601**********1234``: first 4 and last 4 characters shown."""
+    return _mask(s, 4, 4)
+
+
+def mask_mobile(s: str) -> str:
+    """``138****0000``: first 3 and last 4 digits shown."""
+    return _mask(s, 3, 4)
+
+
+def _mask(s: str, head: int, tail: int) -> str:
+    if len(s) <= head + tail:
+        return "*" * len(s)
+    return s[:head] + "*" * (len(s) - head - tail) + s[-tail:]

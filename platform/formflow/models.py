@@ -1,0 +1,304 @@
+"""SQLAlchemy 2.0 typed models: the platform's fixed data model.
+
+What a locality decides (forms, tables, workflows) is not here: it lives in
+pack files and, once an application pins it, in `PackVersion` rows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+#: Materialized office paths compare byte-wise so that prefix ranges use the index.
+PathType = String(400).with_variant(String(400, collation="C"), "postgresql")
+
+#: Office kinds that are regions (their level is their kind).
+REGION_KINDS = ("province", "city", "district", "street", "community")
+#: Office kinds that sit at the level of their parent region.
+AGENCY_KINDS = ("bureau", "centre")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSONType, list[Any]: JSONType}
+
+
+class Office(Base):
+    """A region or an agency; `path` is the materialized path of the region it covers."""
+
+    __tablename__ = "offices"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pack: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("offices.id"), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    #: '/441400/441402/' — for a region its own path, for an agency its parent's.
+    path: Mapped[str] = mapped_column(PathType, index=True)
+    selectable: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    parent: Mapped[Office | None] = relationship(remote_side=[id])
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    mobile_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    mobile_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Bumped when the password or roles change: other sessions end.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="account", cascade="all, delete-orphan"
+    )
+
+
+class RoleAssignment(Base):
+    """A role an account holds, at an office (none for citizens and configurators)."""
+
+    __tablename__ = "role_assignments"
+    __table_args__ = (UniqueConstraint("account_id", "role", "office_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(64))
+    office_id: Mapped[str | None] = mapped_column(ForeignKey("offices.id"))
+    pack: Mapped[str | None] = mapped_column(String(64))
+
+    account: Mapped[Account] = relationship(back_populates="roles")
+    office: Mapped[Office | None] = relationship()
+
+
+class PackVersion(Base):
+    """Content-addressed copy of one pack document, as an application pinned it."""
+
+    __tablename__ = "pack_versions"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pack: Mapped[str] = mapped_column(String(64))
+    matter: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Application(Base):
+    """One application (or draft) of one matter, with its queue projection columns."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        Index("ix_app_queue", "stage", "office_path", "deadline"),
+        Index("ix_app_applicant", "applicant_id", "status"),
+        Index("ix_app_category", "category"),
+        Index("ix_app_submitted", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    pack: Mapped[str] = mapped_column(String(64))
+    matter: Mapped[str] = mapped_column(String(64))
+    #: draft | active | closed
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    #: the end result once closed (approved, rejected, withdrawn…)
+    result: Mapped[str | None] = mapped_column(String(32))
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    assisted_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    office_id: Mapped[str | None] = mapped_column(ForeignKey("offices.id"))
+    office_path: Mapped[str | None] = mapped_column(PathType)
+    #: {"form": hash, "materials": hash, "rules": hash, "workflow": hash, "parameters": hash, ...}
+    versions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    current_step: Mapped[str | None] = mapped_column(String(64))
+    #: stage ids the application is at now (several while parallel branches run)
+    stages: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    stage: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(64))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[date | None] = mapped_column(Date)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    household_hashes: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    events: Mapped[list[Event]] = relationship(order_by="Event.id", viewonly=True)
+
+
+class HouseholdMember(Base):
+    """Keyed hash of each member's ID number, for the duplicate-household check."""
+
+    __tablename__ = "household_members"
+    __table_args__ = (Index("ix_household_lookup", "matter", "id_hash", "active"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    matter: Mapped[str] = mapped_column(String(64))
+    id_hash: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class StageClock(Base):
+    """The time limit of one stage an application is at (pausable)."""
+
+    __tablename__ = "stage_clocks"
+    __table_args__ = (Index("ix_clock_due", "running", "due_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    started_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    unit: Mapped[str] = mapped_column(String(16))
+    days: Mapped[int] = mapped_column(Integer)
+    running: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused_on: Mapped[date | None] = mapped_column(Date)
+    stopped_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Event(Base):
+    """Append-only history: the database refuses UPDATE and DELETE on this table."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_app", "application_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    actor_role: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    from_stage: Mapped[str | None] = mapped_column(String(64))
+    to_stage: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class StoredFile(Base):
+    """A file's content, addressed by its SHA-256."""
+
+    __tablename__ = "stored_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApplicationFile(Base):
+    """A file attached to an application as a material; replaced ones stay."""
+
+    __tablename__ = "application_files"
+    __table_args__ = (Index("ix_appfile_app", "application_id", "material"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    material: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(ForeignKey("stored_files.sha256"))
+    original_name: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReviewMarking(Base):
+    """A reviewer's marking of a quantification table, with the table's version."""
+
+    __tablename__ = "review_markings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(64))
+    table_id: Mapped[str] = mapped_column(String(64))
+    table_version: Mapped[str] = mapped_column(String(64))
+    marking: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Notice(Base):
+    """An issued, numbered notice; its PDF is a stored file and never changes."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("pack", "kind", "year", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    pack: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(100))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(ForeignKey("stored_files.sha256"))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+
+
+class CalendarOverride(Base):
+    """A working-day correction entered by a configurator (beats the seed files)."""
+
+    __tablename__ = "calendar_overrides"
+    __table_args__ = (UniqueConstraint("pack", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack: Mapped[str | None] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    #: holiday | workday
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Consent(Base):
+    """A recorded decision on a privacy agreement, with its version and time."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    pack: Mapped[str] = mapped_column(String(64))
+    matter: Mapped[str] = mapped_column(String(64))
+    agreement_version: Mapped[str] = mapped_column(String(32))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,410 @@
+"""Cross-file checks: every name one pack file uses must exist in another.
+
+Meta-schemas see one file at a time; here we see the pack whole: a stage
+naming a table that does not exist, a category naming an unknown material, a
+`$ref` that does not resolve, a rule naming an unknown field or parameter, a
+stage with no way out, a stage no action reaches, an office or role a demo
+account names that is not there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+
+from formflow.auth.roles import BUILTIN_ROLES
+from formflow.forms.errors import pointer
+from formflow.forms.schema import registry_of
+from formflow.packs.loader import Matter, Pack, PackSet
+from formflow.packs.problems import Reader
+from formflow.rules import ITERATING_OPS, META_VARIABLES
+from formflow.workflow.spec import END_KIND, TIMER_KIND, stage_targets
+
+REGION_KINDS = ("province", "city", "district", "street", "community")
+
+
+def cross_check(packset: PackSet, reader: Reader) -> None:
+    office_owner: dict[str, str] = {}
+    for pack in packset.packs.values():
+        offices = _check_offices(pack, reader, office_owner)
+        roles_in_pack: set[str] = set()
+        for matter in pack.matters.values():
+            _MatterCheck(packset, pack, matter, reader).run()
+            wf = matter.workflow.content if matter.workflow else None
+            if isinstance(wf, dict):
+                roles_in_pack |= set(wf.get("roles") or {})
+        _check_demo(pack, reader, offices, roles_in_pack | set(BUILTIN_ROLES))
+
+
+def _walk_offices(nodes: Any, base: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for index, node in enumerate(nodes or []):
+        if isinstance(node, dict):
+            here = f"{base}/{index}"
+            yield here, node
+            yield from _walk_offices(node.get("children"), f"{here}/children")
+
+
+def _check_offices(pack: Pack, reader: Reader, owner: dict[str, str]) -> set[str]:
+    ids: set[str] = set()
+    if pack.offices is None or not isinstance(pack.offices.content, dict):
+        return ids
+    for where, node in _walk_offices(pack.offices.content.get("offices"), "/offices"):
+        oid = str(node.get("id"))
+        if oid in ids or oid in owner:
+            other = owner.get(oid, pack.id)
+            reader.problem(pack.offices.path, f"{where}/id", f"机构 id {oid!r} 重复（已用于 {other}）")
+        ids.add(oid)
+        owner.setdefault(oid, pack.id)
+        if node.get("kind") in REGION_KINDS and not node.get("region_code"):
+            reader.problem(pack.offices.path, where, f"区域 {node.get('name')!r} 缺少 region_code")
+    return ids
+
+
+def _check_demo(pack: Pack, reader: Reader, offices: set[str], roles: set[str]) -> None:
+    if pack.demo is None or not isinstance(pack.demo.content, dict):
+        return
+    for i, account in enumerate(pack.demo.content.get("accounts") or []):
+        for j, grant in enumerate(account.get("roles") or []):
+            where = f"/accounts/{i}/roles/{j}"
+            if grant.get("role") not in roles:
+                reader.problem(pack.demo.path, f"{where}/role", f"角色 {grant.get('role')!r} 未在任何流程中定义")
+            office = grant.get("office")
+            if office is not None and str(office) not in offices:
+                reader.problem(pack.demo.path, f"{where}/office", f"机构 {office!r} 不在 offices.yaml 中")
+
+
+class _MatterCheck:
+    def __init__(self, packset: PackSet, pack: Pack, matter: Matter, reader: Reader) -> None:
+        self.pack, self.matter, self.reader = pack, matter, reader
+        self.form = matter.form.content if matter.form and isinstance(matter.form.content, dict) else None
+        documents = dict(packset.common)
+        if self.form is not None:
+            documents[matter.form_uri] = self.form
+        self.registry: Registry = registry_of(documents)
+        self.params = set(self._content(pack.parameters).get("parameters") or {})
+        self.rules = self._content(matter.rules)
+        self.computed = set(self.rules.get("computed") or {})
+        self.materials = self._content(matter.materials)
+        self.kinds = set(self.materials.get("kinds") or {})
+        self.workflow = self._content(matter.workflow)
+        self.stages: dict[str, Any] = self.workflow.get("stages") or {}
+        self.renderers = packset.root / "renderers"
+
+    @staticmethod
+    def _content(doc: Any) -> dict[str, Any]:
+        return doc.content if doc is not None and isinstance(doc.content, dict) else {}
+
+    def run(self) -> None:
+        categories = self.check_form()
+        self.check_materials(categories)
+        self.check_rules(categories)
+        self.check_tables()
+        self.check_workflow()
+        self.check_documents()
+
+    # -- form ----------------------------------------------------------------
+    def check_form(self) -> set[str] | None:
+        """Check `$ref`s and `x-computed`; return the category values (None if no such field)."""
+        if self.form is None or self.matter.form is None:
+            return None
+        resolver = self.registry.resolver(base_uri=self.matter.form_uri)
+        categories: list[tuple[str, set[str]]] = []
+        for where, node in _schemas(self.form, ""):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                try:
+                    resolver.lookup(ref)
+                except Unresolvable:
+                    self.reader.problem(self.matter.form.path, f"{where}/$ref", f"$ref {ref!r} 无法解析")
+            computed = node.get("x-computed")
+            if computed is not None and computed not in self.computed:
+                self.reader.problem(
+                    self.matter.form.path, f"{where}/x-computed", f"计算项 {computed!r} 未在 rules.yaml 中定义"
+                )
+            if node.get("x-category") is True:
+                categories.append((where, {str(v) for v in node.get("enum") or []}))
+        if len(categories) > 1:
+            self.reader.problem(self.matter.form.path, categories[1][0], "只能有一个字段标记 x-category")
+        return categories[0][1] if categories else None
+
+    def field_schema(self, path: list[str], start: Any | None = None) -> Any | None:
+        """The subschema at dotted `path` in the form, or None if there is no such field."""
+        resolver = self.registry.resolver(base_uri=self.matter.form_uri)
+        nodes = [(start if start is not None else self.form, resolver)]
+        for segment in path:
+            found = []
+            for node, res in nodes:
+                found.extend(_child(node, res, segment))
+            if not found:
+                return None
+            nodes = found
+        return nodes[0][0]
+
+    # -- JSON Logic ----------------------------------------------------------
+    def check_logic(self, expr: Any, file: Any, where: str) -> None:
+        for name, at, item in _logic_vars(expr, where, None):
+            message = self.unknown_variable(name, item)
+            if message:
+                self.reader.problem(file, at, message)
+
+    def item_schema(self, source: str | None) -> Any:
+        """Schema of the items of the array variable `source`, or _UNKNOWN."""
+        if not source or not source.startswith("data.") or self.form is None:
+            return _UNKNOWN
+        array = self.field_schema(source[len("data.") :].split("."))
+        if array is None:
+            return _UNKNOWN
+        items = self.field_schema(["0"], array)
+        return items if items is not None else _UNKNOWN
+
+    def unknown_variable(self, name: str, item: Any) -> str | None:
+        if item is not None:
+            source, reducing = item
+            scope = self.item_schema(source)
+            if reducing:
+                if name == "accumulator" or name.startswith("accumulator."):
+                    return None
+                if name != "current" and not name.startswith("current."):
+                    return f"reduce 中只能使用 current 或 accumulator，而不是 {name!r}"
+                name = name[len("current") :].lstrip(".")
+            if scope is _UNKNOWN or name == "":
+                return None
+            if self.field_schema(name.split("."), scope) is None:
+                return f"规则引用了列表项中不存在的字段 {name!r}"
+            return None
+        head, _, rest = name.partition(".")
+        if head == "data":
+            if self.form is not None and self.field_schema(rest.split(".")) is None:
+                return f"规则引用了表单中不存在的字段 {rest!r}"
+        elif head == "params":
+            if rest not in self.params:
+                return f"规则引用了 parameters.yaml 中不存在的参数 {rest!r}"
+        elif head == "computed":
+            if rest not in self.computed:
+                return f"规则引用了未定义的计算项 {rest!r}"
+        elif head == "meta":
+            if rest not in META_VARIABLES:
+                return f"未知的 meta 变量 {rest!r}（可用：{', '.join(sorted(META_VARIABLES))}）"
+        else:
+            return f"变量 {name!r} 应以 data.、computed.、params. 或 meta. 开头"
+        return None
+
+    # -- materials, rules, tables -------------------------------------------
+    def check_materials(self, categories: set[str] | None) -> None:
+        doc = self.matter.materials
+        if doc is None:
+            return
+        for cat, spec in (self.materials.get("categories") or {}).items():
+            where = f"/categories/{pointer([cat])[1:]}"
+            if categories is not None and cat not in categories:
+                self.reader.problem(doc.path, where, f"类别 {cat!r} 不是表单申请类别字段（x-category）的可选值")
+            if categories is None:
+                self.reader.problem(doc.path, where, "表单没有标记 x-category 的申请类别字段")
+            for listing in ("required", "optional"):
+                for i, item in enumerate(spec.get(listing) or []):
+                    kind = item if isinstance(item, str) else item.get("kind")
+                    if kind not in self.kinds:
+                        message = f"类别 {cat!r} 引用了不存在的材料 {kind!r}"
+                        self.reader.problem(doc.path, f"{where}/{listing}/{i}", message)
+                    if isinstance(item, dict) and "when" in item:
+                        self.check_logic(item["when"], doc.path, f"{where}/{listing}/{i}/when")
+
+    def check_rules(self, categories: set[str] | None) -> None:
+        doc = self.matter.rules
+        if doc is None:
+            return
+        for name, spec in (self.rules.get("computed") or {}).items():
+            self.check_logic(spec.get("logic"), doc.path, f"/computed/{name}/logic")
+        for cat, spec in (self.rules.get("eligibility") or {}).items():
+            where = f"/eligibility/{cat}"
+            if categories is not None and cat not in categories:
+                self.reader.problem(doc.path, where, f"类别 {cat!r} 不是表单申请类别字段（x-category）的可选值")
+            for i, cond in enumerate(spec.get("conditions") or []):
+                self.check_logic(cond.get("logic"), doc.path, f"{where}/conditions/{i}/logic")
+                for j, shown in enumerate(cond.get("shows") or []):
+                    self.check_logic({"var": shown}, doc.path, f"{where}/conditions/{i}/shows/{j}")
+
+    def check_tables(self) -> None:
+        for table in self.matter.tables.values():
+            for i, row in enumerate(self._content(table).get("rows") or []):
+                kind = row.get("material")
+                if kind is not None and kind not in self.kinds:
+                    self.reader.problem(table.path, f"/rows/{i}/material", f"材料 {kind!r} 不在 materials.yaml 中")
+
+    # -- workflow ------------------------------------------------------------
+    def check_workflow(self) -> None:
+        doc = self.matter.workflow
+        if doc is None or not self.workflow:
+            return
+        wf, path = self.workflow, doc.path
+        if wf.get("id") != self.matter.id:
+            self.reader.problem(path, "/id", f"id {wf.get('id')!r} 应与事项 id {self.matter.id!r} 一致")
+        roles = set(wf.get("roles") or {}) | set(BUILTIN_ROLES)
+        notices = set(wf.get("notices") or {})
+        action_ids: set[str] = set()
+        if wf.get("start") not in self.stages:
+            self.reader.problem(path, "/start", f"起始阶段 {wf.get('start')!r} 不存在")
+        for sid, stage in self.stages.items():
+            where = f"/stages/{sid}"
+            kind = stage.get("kind", "review")
+            table = stage.get("table")
+            if table is not None and table not in self.matter.tables:
+                self.reader.problem(path, f"{where}/table", f"阶段 {sid!r} 引用了不存在的审查表 {table!r}")
+            owner = stage.get("owner") or {}
+            if kind != END_KIND and not owner:
+                self.reader.problem(path, where, f"阶段 {sid!r} 没有指定负责角色（owner）")
+            if owner and owner.get("role") not in roles:
+                self.reader.problem(path, f"{where}/owner/role", f"角色 {owner.get('role')!r} 未在 roles 中定义")
+            for target in stage.get("join") or []:
+                if target not in self.stages:
+                    self.reader.problem(path, f"{where}/join", f"汇合的阶段 {target!r} 不存在")
+            if kind == TIMER_KIND and stage.get("on_expiry") not in self.stages:
+                self.reader.problem(path, f"{where}/on_expiry", f"到期后进入的阶段 {stage.get('on_expiry')!r} 不存在")
+            for aid, action in (stage.get("actions") or {}).items():
+                action_ids.add(aid)
+                self.check_action(action, f"{where}/actions/{aid}", roles, notices)
+            if kind != END_KIND and not stage_targets(stage):
+                self.reader.problem(path, where, f"阶段 {sid!r} 没有出口：没有动作能离开它")
+        for aid, action in (wf.get("citizen") or {}).items():
+            self.check_action(action, f"/citizen/{aid}", roles, notices)
+            frm = action.get("from", "any")
+            for sid in [] if frm == "any" else frm:
+                if sid not in self.stages:
+                    self.reader.problem(path, f"/citizen/{aid}/from", f"阶段 {sid!r} 不存在")
+        commitment = wf.get("commitment") or {}
+        if commitment.get("starts_on") and commitment["starts_on"] not in action_ids:
+            self.reader.problem(path, "/commitment/starts_on", f"动作 {commitment['starts_on']!r} 不存在")
+        self.check_reachable()
+        for nid, notice in (wf.get("notices") or {}).items():
+            template = notice.get("template")
+            if template and not self.template_exists(template):
+                self.reader.problem(path, f"/notices/{nid}/template", f"模板 {template!r} 在 renderers/ 下不存在")
+
+    def template_exists(self, template: str) -> bool:
+        return (self.renderers / self.pack.id / template).is_file() or (self.renderers / template).is_file()
+
+    def check_action(self, action: dict[str, Any], where: str, roles: set[str], notices: set[str]) -> None:
+        path = self.matter.workflow.path  # type: ignore[union-attr]
+        targets = action.get("to")
+        for target in targets if isinstance(targets, list) else [targets] if targets else []:
+            if target not in self.stages:
+                self.reader.problem(path, f"{where}/to", f"目标阶段 {target!r} 不存在")
+        if action.get("notice") is not None and action["notice"] not in notices:
+            self.reader.problem(path, f"{where}/notice", f"文书 {action['notice']!r} 未在 notices 中定义")
+        guard = action.get("guard") or {}
+        if guard.get("role") is not None and guard["role"] not in roles:
+            self.reader.problem(path, f"{where}/guard/role", f"角色 {guard['role']!r} 未在 roles 中定义")
+        if "rule" in guard:
+            self.check_logic(guard["rule"], path, f"{where}/guard/rule")
+
+    def check_reachable(self) -> None:
+        start = self.workflow.get("start")
+        if start not in self.stages:
+            return
+        reached, todo = {start}, [start]
+        while todo:
+            for target in stage_targets(self.stages.get(todo.pop()) or {}):
+                if target in self.stages and target not in reached:
+                    reached.add(target)
+                    todo.append(target)
+        for action in (self.workflow.get("citizen") or {}).values():
+            target = action.get("to")
+            if target in self.stages:
+                reached.add(target)
+        for sid in self.stages:
+            if sid not in reached:
+                self.reader.problem(self.matter.workflow.path, f"/stages/{sid}", f"没有任何动作能到达阶段 {sid!r}")  # type: ignore[union-attr]
+
+    def check_documents(self) -> None:
+        notices = set(self.workflow.get("notices") or {})
+        index = list(self.pack.manifest.content.get("matters") or []).index(self.matter.entry)
+        for i, document in enumerate(self.matter.entry.get("documents") or []):
+            notice = document.get("notice")
+            if notice is not None and notice not in notices:
+                self.reader.problem(
+                    self.pack.manifest.path,
+                    f"/matters/{index}/documents/{i}/notice",
+                    f"文书 {notice!r} 未在流程的 notices 中定义",
+                )
+
+
+_UNKNOWN = object()
+_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SUBSCHEMA_ONE = ("if", "then", "else", "not", "items", "contains", "additionalProperties")
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+
+
+def _schemas(node: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every subschema of a schema, with its JSON pointer."""
+    if not isinstance(node, dict):
+        return
+    yield where, node
+    for key in _SUBSCHEMA_ONE:
+        yield from _schemas(node.get(key), f"{where}/{key}")
+    for key in _SUBSCHEMA_LISTS:
+        for i, sub in enumerate(node.get(key) or []):
+            yield from _schemas(sub, f"{where}/{key}/{i}")
+    for key in _SUBSCHEMA_MAPS:
+        for name, sub in (node.get(key) or {}).items():
+            yield from _schemas(sub, f"{where}/{key}{pointer([name])}")
+
+
+def _child(node: Any, resolver: Any, segment: str) -> list[tuple[Any, Any]]:
+    """Schemas that `segment` leads to from `node`, following `$ref` and combinators."""
+    if not isinstance(node, dict):
+        return []
+    if isinstance(node.get("$ref"), str):
+        try:
+            resolved = resolver.lookup(node["$ref"])
+        except Unresolvable:
+            return []
+        return _child(resolved.contents, resolved.resolver, segment)
+    found = []
+    if segment.isdigit() and isinstance(node.get("items"), dict):
+        found.append((node["items"], resolver))
+    props = node.get("properties") or {}
+    if segment in props:
+        found.append((props[segment], resolver))
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in node.get(key) or []:
+            found.extend(_child(sub, resolver, segment))
+    for key in ("then", "else"):
+        found.extend(_child(node.get(key), resolver, segment))
+    for sub in (node.get("dependentSchemas") or {}).values():
+        found.extend(_child(sub, resolver, segment))
+    return found
+
+
+def _logic_vars(expr: Any, where: str, item: Any) -> Iterator[tuple[str, str, Any]]:
+    """(variable name, pointer, item scope) for every `var` in a JSON Logic expression.
+
+    Inside map/filter/all/some/none/reduce the body's variables are relative
+    to the array item; the scope then carries the item's schema when known.
+    """
+    if isinstance(expr, list):
+        for i, sub in enumerate(expr):
+            yield from _logic_vars(sub, f"{where}/{i}", item)
+        return
+    if not isinstance(expr, dict) or len(expr) != 1:
+        return
+    op, args = next(iter(expr.items()))
+    at = f"{where}{pointer([op])}"
+    if op == "var":
+        name = args[0] if isinstance(args, list) and args else args
+        if isinstance(name, str) and name != "":
+            yield name, at, item
+        return
+    if op in ITERATING_OPS and isinstance(args, list) and args:
+        yield from _logic_vars(args[0], f"{at}/0", item)
+        source = args[0].get("var") if isinstance(args[0], dict) else None
+        known = source if item is None and isinstance(source, str) else None
+        body_scope = (known, op == "reduce")
+        for i, sub in enumerate(args[1:2], start=1):
+            yield from _logic_vars(sub, f"{at}/{i}", body_scope)
+        for i, sub in enumerate(args[2:], start=2):
+            yield from _logic_vars(sub, f"{at}/{i}", item)
+        return
+    yield from _logic_vars(args, at, item)

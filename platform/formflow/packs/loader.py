@@ -1,0 +1,238 @@
+"""Find and load locality packs; validate every file against its meta-schema.
+
+The layout is fixed by convention (docs/formats.md): a pack `<id>` is
+`schemas/<id>/pack.yaml` plus its matters' files under `schemas/<id>/<matter>/`,
+`workflows/<id>/<matter>.yaml` and `seeds/<id>/`. Loading never stops at the
+first problem: every problem is collected with file and JSON pointer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema_specifications import REGISTRY as SPEC_REGISTRY
+from referencing import Resource
+from referencing.jsonschema import DRAFT202012
+
+from formflow.forms.errors import translate
+from formflow.forms.schema import common_uri, form_uri, iter_errors, meta_uri
+from formflow.packs.problems import Problem, Reader
+
+RESERVED_DIRS = {"meta", "common"}
+META_KINDS = (
+    "pack", "form", "materials", "rules", "table", "workflow", "parameters",
+    "offices", "calendar", "calendar-overrides", "demo", "elicences",
+)  # fmt: skip
+
+
+@dataclass
+class Doc:
+    """One loaded file: where it is and what it holds."""
+
+    path: Path
+    rel: str
+    content: Any
+
+
+@dataclass
+class Matter:
+    pack: str
+    id: str
+    entry: dict[str, Any]
+    form: Doc | None
+    workflow: Doc | None
+    materials: Doc | None = None
+    rules: Doc | None = None
+    tables: dict[str, Doc] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return str(self.entry.get("title", self.id))
+
+    @property
+    def form_uri(self) -> str:
+        return form_uri(self.pack, self.id)
+
+
+@dataclass
+class Pack:
+    id: str
+    manifest: Doc
+    matters: dict[str, Matter] = field(default_factory=dict)
+    parameters: Doc | None = None
+    offices: Doc | None = None
+    calendar: Doc | None = None
+    demo: Doc | None = None
+    elicences: Doc | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest.content.get("name", self.id))
+
+
+@dataclass
+class PackSet:
+    """Every pack under one configuration root, with what is wrong with them."""
+
+    root: Path
+    packs: dict[str, Pack]
+    common: dict[str, Any]
+    calendars: list[Doc]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class _Loader:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.reader = Reader(root)
+        self.meta: dict[str, Any] = {}
+        self.common: dict[str, Any] = {}
+
+    # -- meta-schemas -------------------------------------------------------
+    def load_meta(self) -> None:
+        for kind in META_KINDS:
+            path = self.root / "schemas" / "meta" / f"{kind}.schema.json"
+            doc = self.reader.read(path)
+            if isinstance(doc, dict):
+                self.meta[kind] = doc
+        resources = [
+            (meta_uri(k), Resource.from_contents(d, default_specification=DRAFT202012))
+            for k, d in self.meta.items()
+        ]
+        self.meta_registry = SPEC_REGISTRY.with_resources(resources)
+
+    def load_common(self) -> None:
+        folder = self.root / "schemas" / "common"
+        for path in sorted(folder.glob("*.json")):
+            doc = self.reader.read(path)
+            if doc is None:
+                continue
+            for err in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(doc):
+                fe = translate(err)
+                self.reader.problem(path, fe.pointer, f"不是有效的 JSON Schema：{fe.message}")
+            self.common[common_uri(path.name)] = doc
+
+    def validate(self, path: Path, content: Any, kind: str) -> None:
+        """Report every way `content` breaks the meta-schema of `kind`."""
+        schema = self.meta.get(kind)
+        if schema is None:
+            return
+        validator = Draft202012Validator(
+            schema, registry=self.meta_registry, format_checker=FormatChecker()
+        )
+        for err in iter_errors(validator, content):
+            fe = translate(err)
+            self.reader.problem(path, fe.pointer, fe.message)
+
+    def doc(self, path: Path, kind: str, *, required: bool = True) -> Doc | None:
+        content = self.reader.read(path, required=required)
+        if content is None:
+            return None
+        self.validate(path, content, kind)
+        return Doc(path, self.reader.rel(path), content)
+
+    # -- packs --------------------------------------------------------------
+    def pack_ids(self) -> list[str]:
+        folder = self.root / "schemas"
+        if not folder.is_dir():
+            self.reader.problem(folder, "", "配置根目录下没有 schemas/ 文件夹")
+            return []
+        ids = []
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+            if sub.name in RESERVED_DIRS:
+                continue
+            if not (sub / "pack.yaml").is_file():
+                self.reader.problem(sub, "", "缺少 pack.yaml：每个地区配置包都需要清单文件")
+                continue
+            ids.append(sub.name)
+        return ids
+
+    def load_pack(self, pack_id: str) -> Pack | None:
+        schemas = self.root / "schemas" / pack_id
+        manifest = self.doc(schemas / "pack.yaml", "pack")
+        if manifest is None or not isinstance(manifest.content, dict):
+            return None
+        if manifest.content.get("id") != pack_id:
+            self.reader.problem(
+                manifest.path, "/id",
+                f"id {manifest.content.get('id')!r} 应与文件夹名 {pack_id!r} 一致",
+            )  # fmt: skip
+        pack = Pack(pack_id, manifest)
+        seeds = self.root / "seeds" / pack_id
+        pack.parameters = self.doc(seeds / "parameters.yaml", "parameters")
+        pack.offices = self.doc(seeds / "offices.yaml", "offices")
+        pack.calendar = self.doc(seeds / "calendar.yaml", "calendar-overrides", required=False)
+        pack.demo = self.doc(seeds / "demo.yaml", "demo", required=False)
+        pack.elicences = self.doc(seeds / "elicences.yaml", "elicences", required=False)
+        for index, entry in enumerate(manifest.content.get("matters") or []):
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+                continue
+            if entry["id"] in pack.matters:
+                self.reader.problem(manifest.path, f"/matters/{index}/id", f"事项 id {entry['id']!r} 重复")
+                continue
+            pack.matters[entry["id"]] = self.load_matter(pack_id, entry)
+        return pack
+
+    def load_matter(self, pack_id: str, entry: dict[str, Any]) -> Matter:
+        folder = self.root / "schemas" / pack_id / entry["id"]
+        matter = Matter(
+            pack=pack_id,
+            id=entry["id"],
+            entry=entry,
+            form=self.doc(folder / "form.schema.json", "form"),
+            workflow=self.doc(self.root / "workflows" / pack_id / f"{entry['id']}.yaml", "workflow"),
+            materials=self.doc(folder / "materials.yaml", "materials", required=False),
+            rules=self.doc(folder / "rules.yaml", "rules", required=False),
+        )
+        for path in sorted((folder / "tables").glob("*.yaml")):
+            table = self.doc(path, "table")
+            if table is not None:
+                matter.tables[path.stem] = table
+                if isinstance(table.content, dict) and table.content.get("id") != path.stem:
+                    self.reader.problem(
+                        path, "/id", f"id {table.content.get('id')!r} 应与文件名 {path.stem!r} 一致"
+                    )
+        return matter
+
+    def load_calendars(self) -> list[Doc]:
+        docs = []
+        for path in sorted((self.root / "seeds" / "calendar").glob("*.yaml")):
+            doc = self.doc(path, "calendar")
+            if doc is not None:
+                docs.append(doc)
+                year = doc.content.get("year") if isinstance(doc.content, dict) else None
+                if str(year) != path.stem:
+                    self.reader.problem(path, "/year", f"year {year!r} 应与文件名 {path.stem!r} 一致")
+        return docs
+
+
+def load_packs(root: Path, only: list[str] | None = None) -> PackSet:
+    """Load the packs under `root` (all, or those named in `only`) and check them."""
+    from formflow.packs.checks import cross_check
+
+    loader = _Loader(root)
+    loader.load_meta()
+    loader.load_common()
+    calendars = loader.load_calendars()
+    packs: dict[str, Pack] = {}
+    for pack_id in loader.pack_ids():
+        if only and pack_id not in only:
+            continue
+        pack = loader.load_pack(pack_id)
+        if pack is not None:
+            packs[pack_id] = pack
+    if only:
+        for name in only:
+            if name not in packs and not any(p.file.startswith(f"schemas/{name}") for p in loader.reader.problems):
+                loader.reader.problem(f"schemas/{name}", "", f"找不到地区配置包 {name!r}")
+    packset = PackSet(root, packs, loader.common, calendars, loader.reader.problems)
+    cross_check(packset, loader.reader)
+    packset.problems = sorted(set(loader.reader.problems))
+    return packset

@@ -1,0 +1,27 @@
+"""Serving: gunicorn where available (several processes), Flask's server otherwise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def run(host: str, port: int, workers: int) -> None:
+    from formflow.app import create_app
+
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:  # pragma: no cover - non-POSIX systems
+        create_app().run(host=host, port=port)
+        return
+
+    class _Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", 4)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            return create_app()
+
+    _Server().run()

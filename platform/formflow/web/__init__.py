@@ -1,0 +1,1 @@
+"""Web blueprints: public, portal (citizen), desk (reviewer), admin (configurator), api."""

@@ -1,0 +1,314 @@
+"""Working days as data: statutory holidays and make-up workdays.
+
+The calendar is read from ``seeds/calendar/<year>.yaml`` (plus a pack's
+``calendar.yaml`` overrides) rather than asked of the ``chinesecalendar``
+package at run time: the package stops at its last published year and cannot
+take local overrides. The package is only used by :func:`generate_year` to
+write the national seed files (``python -m formflow.workdays generate``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TZ = "Asia/Shanghai"
+UNITS = ("working", "calendar")
+
+# chinesecalendar's English holiday names → the names the State Council notices use.
+HOLIDAY_NAMES: dict[str, str] = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "Mid-autumn Festival": "中秋节",
+    "National Day": "国庆节",
+    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+}
+# Holidays the notices announce as one block when their ranges touch (国庆节、中秋节).
+JOINABLE: tuple[frozenset[str], ...] = (frozenset({"国庆节", "中秋节"}),)
+MAKEUP_SUFFIX = "调休"
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Holidays and make-up workdays; weekends otherwise rest days."""
+
+    holidays: Mapping[date, str]
+    workdays: Mapping[date, str]
+    years: frozenset[int]
+    _warned: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
+
+    @classmethod
+    def from_documents(
+        cls, national: Iterable[Mapping[str, Any]], overrides: Iterable[Mapping[str, Any]] = ()
+    ) -> WorkCalendar:
+        """Build from loaded YAML documents; ``overrides`` win over ``national``."""
+        holidays: dict[date, str] = {}
+        workdays: dict[date, str] = {}
+        years: set[int] = set()
+        for doc in national:
+            year = doc.get("year")
+            if not isinstance(year, int) or isinstance(year, bool):
+                raise ValueError(f"日历文件的 year 应为整数年份，实际为 {year!r}")
+            years.add(year)
+            _merge(doc, holidays, workdays)
+        for doc in overrides:
+            _merge(doc, holidays, workdays)
+        return cls(holidays=holidays, workdays=workdays, years=frozenset(years))
+
+    def has_data(self, year: int) -> bool:
+        """Whether national data covers ``year``."""
+        return year in self.years
+
+    def is_working_day(self, d: date) -> bool:
+        """Make-up workday: yes; holiday: no; otherwise Monday to Friday."""
+        if d in self.workdays:
+            return True
+        if d in self.holidays:
+            return False
+        if d.year not in self.years and d.year not in self._warned:
+            self._warned.add(d.year)
+            log.warning(
+                "%d 年没有全国节假日数据（seeds/calendar/%d.yaml），仅按周末计算工作日",
+                d.year,
+                d.year,
+            )
+        return d.weekday() < 5
+
+    def add_days(self, start: date, days: int, unit: str) -> date:
+        """The ``days``-th working (or calendar) day after ``start``; 0 gives ``start``."""
+        if unit not in UNITS:
+            raise ValueError(f"未知的期限单位 {unit!r}，应为 working 或 calendar")
+        if days < 0:
+            raise ValueError(f"期限天数不能为负数：{days!r}")
+        if unit == "calendar":
+            return start + timedelta(days=days)
+        d, left = start, days
+        while left:
+            d += timedelta(days=1)
+            if self.is_working_day(d):
+                left -= 1
+        return d
+
+    def working_days_between(self, a: date, b: date) -> int:
+        """Working days in (a, b]; negative when ``b`` is before ``a``."""
+        if b < a:
+            return -self.working_days_between(b, a)
+        return sum(1 for d in _days(a + timedelta(days=1), b) if self.is_working_day(d))
+
+    def name_of(self, d: date) -> str | None:
+        """Holiday or make-up workday name of ``d``, if any."""
+        return self.workdays.get(d) or self.holidays.get(d)
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    d = first
+    while d <= last:
+        yield d
+        d += timedelta(days=1)
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"日期应为 YYYY-MM-DD，实际为 {value!r}")
+
+
+def _entry_days(entry: Mapping[str, Any]) -> tuple[list[date], str]:
+    name = entry.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"日历条目缺少名称：{dict(entry)!r}")
+    if "date" in entry:
+        return [_as_date(entry["date"])], name
+    if "from" in entry and "to" in entry:
+        first, last = _as_date(entry["from"]), _as_date(entry["to"])
+        if last < first:
+            raise ValueError(f"日历条目的 to 早于 from：{dict(entry)!r}")
+        return list(_days(first, last)), name
+    raise ValueError(f"日历条目应有 date 或 from/to：{dict(entry)!r}")
+
+
+def _merge(doc: Mapping[str, Any], holidays: dict[date, str], workdays: dict[date, str]) -> None:
+    """Apply one document: a later document's entry replaces an earlier one's."""
+    for entry in doc.get("holidays") or ():
+        days, name = _entry_days(entry)
+        for d in days:
+            workdays.pop(d, None)
+            holidays[d] = name
+    for entry in doc.get("workdays") or ():
+        days, name = _entry_days(entry)
+        for d in days:
+            holidays.pop(d, None)
+            workdays[d] = name
+
+
+def load_calendar(seed_dir: Path, overrides_file: Path | None = None) -> WorkCalendar:
+    """Read ``seed_dir/*.yaml`` (one file per year) and optional pack overrides."""
+    national = []
+    for path in sorted(Path(seed_dir).glob("*.yaml")):
+        doc = _read_yaml(path)
+        if str(doc.get("year")) != path.stem:
+            raise ValueError(f"{path}: year {doc.get('year')!r} 与文件名不一致")
+        national.append(doc)
+    overrides = [_read_yaml(Path(overrides_file))] if overrides_file else []
+    return WorkCalendar.from_documents(national, overrides)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: 日历文件应为映射，实际为 {type(doc).__name__}")
+    return doc
+
+
+# --------------------------------------------------------------------------- clock
+
+
+def _utcnow() -> datetime:
+    return datetime.now(ZoneInfo("UTC"))
+
+
+def _in_zone(tz: str, at: datetime | None) -> datetime:
+    instant = _utcnow() if at is None else at
+    if instant.tzinfo is None:
+        raise ValueError(f"时刻须带时区：{instant.isoformat()}")
+    return instant.astimezone(ZoneInfo(tz))
+
+
+def now(tz: str = DEFAULT_TZ, at: datetime | None = None) -> datetime:
+    """Current time (or the aware instant ``at``) in zone ``tz``, whatever the server's zone."""
+    return _in_zone(tz, at)
+
+
+def today(tz: str = DEFAULT_TZ, now: datetime | None = None) -> date:
+    """Current date in zone ``tz``; ``now`` injects the instant (tests)."""
+    return _in_zone(tz, now).date()
+
+
+# --------------------------------------------------------------------------- generator
+
+
+def package_years() -> range:
+    """Years chinesecalendar has data for."""
+    import chinese_calendar
+
+    first = min(chinese_calendar.holidays).year
+    last = max(chinese_calendar.holidays).year
+    return range(first, last + 1)
+
+
+def generate_year(year: int) -> dict[str, Any]:
+    """One national seed document for ``year``, from the chinesecalendar package."""
+    import chinese_calendar
+
+    if year not in package_years():
+        raise LookupError(year)
+    days = {d: _chinese_name(n) for d, n in chinese_calendar.holidays.items() if d.year == year}
+    workdays = sorted(
+        (d, _chinese_name(n)) for d, n in chinese_calendar.workdays.items() if d.year == year
+    )
+    return {
+        "year": year,
+        "source": f"chinesecalendar {chinese_calendar.__version__}; 国务院办公厅节假日安排通知",
+        "holidays": [
+            {"from": a, "to": b, "name": n} for a, b, n in _join(_ranges(days, set(dict(workdays))))
+        ],
+        "workdays": [{"date": d, "name": n + MAKEUP_SUFFIX} for d, n in workdays],
+    }
+
+
+def _chinese_name(english: str) -> str:
+    try:
+        return HOLIDAY_NAMES[english]
+    except KeyError:
+        raise ValueError(f"未知的节日名称 {english!r}，请在 HOLIDAY_NAMES 中补充") from None
+
+
+def _ranges(days: Mapping[date, str], workdays: set[date]) -> list[tuple[date, date, str]]:
+    """Merge days of one name into ranges, bridging weekend rest days between them."""
+    out: list[tuple[date, date, str]] = []
+    for d in sorted(days):
+        if out and out[-1][2] == days[d] and _only_rest(out[-1][1], d, workdays):
+            out[-1] = (out[-1][0], d, days[d])
+        else:
+            out.append((d, d, days[d]))
+    return out
+
+
+def _only_rest(last: date, nxt: date, workdays: set[date]) -> bool:
+    gap = list(_days(last + timedelta(days=1), nxt - timedelta(days=1)))
+    return all(g.weekday() >= 5 and g not in workdays for g in gap)
+
+
+def _join(ranges: list[tuple[date, date, str]]) -> list[tuple[date, date, str]]:
+    """Join touching ranges of joinable holidays, named in order (中秋节、国庆节)."""
+    out: list[tuple[date, date, str]] = []
+    for a, b, n in ranges:
+        if out and out[-1][1] + timedelta(days=1) == a:
+            names = out[-1][2].split("、")
+            if any({*names, n} <= group for group in JOINABLE):
+                joined = names if n in names else [*names, n]
+                out[-1] = (out[-1][0], b, "、".join(joined))
+                continue
+        out.append((a, b, n))
+    return out
+
+
+def dump_year(doc: Mapping[str, Any]) -> str:
+    """YAML text of a generated document (one entry per line)."""
+    header = "# 由 python -m formflow.workdays generate 生成，请勿手工修改\n"
+    body = yaml.safe_dump(
+        dict(doc), allow_unicode=True, sort_keys=False, default_flow_style=None, width=200
+    )
+    return header + body
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``generate YEAR… --out DIR``: write seeds; exit 2 naming years without data."""
+    parser = argparse.ArgumentParser(prog="python -m formflow.workdays")
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="从 chinesecalendar 生成全国节假日文件")
+    gen.add_argument("years", nargs="+", type=int)
+    gen.add_argument("--out", type=Path, default=Path("seeds/calendar"))
+    args = parser.parse_args(argv)
+
+    available = package_years()
+    missing = [y for y in args.years if y not in available]
+    args.out.mkdir(parents=True, exist_ok=True)
+    for year in args.years:
+        if year in available:
+            path = args.out / f"{year}.yaml"
+            path.write_text(dump_year(generate_year(year)), encoding="utf-8")
+            print(f"已写入 {path}")
+    span = f"{available.start}–{available.stop - 1}"
+    for year in missing:
+        print(
+            f"chinesecalendar 没有 {year} 年的数据（仅有 {span} 年），未生成 {year}.yaml",
+            file=sys.stderr,
+        )
+    return 2 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

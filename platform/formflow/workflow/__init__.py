@@ -1,0 +1,1 @@
+"""Workflow: configuration → immutable spec; actions applied to applications."""
