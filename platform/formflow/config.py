@@ -30,6 +30,8 @@ class Settings:
     )
     timezone: str = field(default_factory=lambda: os.environ.get("FORMFLOW_TZ", "Asia/Shanghai"))
     load_demo: bool = field(default_factory=lambda: os.environ.get("FORMFLOW_DEMO", "1") == "1")
+    #: Secure cookies need HTTPS: on behind a TLS proxy, off for the embedded 127.0.0.1 default.
+    secure_cookies: bool = field(default_factory=lambda: os.environ.get("FORMFLOW_SECURE_COOKIES", "0") == "1")
 
     def __post_init__(self) -> None:
         if not self.database_url:

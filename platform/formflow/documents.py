@@ -45,6 +45,7 @@ _SIZES = {"h1": 20.0, "h2": 16.0, "h3": 14.0}
 _LINE = 1.6  # line height as a multiple of the font size
 _MARGINS = (28.0, 30.0, 26.0, 25.0)  # left, top, right, bottom in mm
 _SPACE = re.compile(r"[ \t\n\r\f]+")  # HTML whitespace; keeps U+3000 (ideographic space)
+_CELL_TAGS = {"strong", "b", "span", "br", "em", "i", "u", "td", "th", "tr"}
 _ALIGNS = {"left": Align.L, "center": Align.C, "right": Align.R}
 
 
@@ -137,7 +138,8 @@ class _Walker(HTMLParser):
 
     def _open(self, kind: str, attrs: dict[str, str]) -> None:
         self._close()
-        self.block = _Block(kind, align=self._align(attrs))
+        align = self._align(attrs) if attrs.get("align") or kind != "h1" else "center"
+        self.block = _Block(kind, align=align)
         self.blocks.append(self.block)
 
     def _close(self) -> None:
@@ -145,11 +147,10 @@ class _Walker(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs_list: list[tuple[str, str | None]]) -> None:
         attrs = {k: v or "" for k, v in attrs_list}
-        if tag in ("html", "body", "head", "meta", "title", "section", "header", "footer"):
+        if tag in ("html", "body", "section", "header", "footer"):
             return
-        if self.cell is not None and tag not in ("strong", "b", "span", "br", "em", "i", "u"):
-            if tag not in ("td", "th", "tr"):
-                raise ValueError(f"<{tag}> is not supported inside a table cell")
+        if self.cell is not None and tag not in _CELL_TAGS:
+            raise ValueError(f"<{tag}> is not supported inside a table cell")
         if tag == "div":
             self._close()
             self.align.append(self._align(attrs))
@@ -245,6 +246,8 @@ def _tidy(runs: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
     if out:
         out[0] = (out[0][0].lstrip(" "), out[0][1])
         out[-1] = (out[-1][0].rstrip(" "), out[-1][1])
+        if len(out) > 1 and out[-1][0] == "\n":
+            out.pop()  # a trailing <br> ends the block without an empty line
     return [r for r in out if r[0]]
 
 
@@ -284,38 +287,106 @@ def _size_mm(value: str, what: str) -> float:
     return size
 
 
+# Chinese line-breaking rules (禁则): no line starts with a closing mark, none ends with an opening one.
+_NO_START = set("，。、；：？！）》」』〕】〉’”…—·%,.;:?!)]}°")
+_NO_END = set("（《「『〔【〈‘“([{")
+_WORD = re.compile(r"[A-Za-z0-9._\-/@*#%+]")
+
+
+def _break_lines(pdf: FPDF, text: str, avail: float) -> list[tuple[int, int, bool]]:
+    """Split text into (start, end, wrapped) lines that fit `avail` mm, keeping 禁则 and words."""
+    lines: list[tuple[int, int, bool]] = []
+    pos = 0
+    for hard in text.split("\n"):
+        start, n = pos, pos + len(hard)
+        if not hard:
+            lines.append((pos, pos, False))  # a <br> on its own: an empty line
+        while start < n:
+            width, end = 0.0, start
+            while end < n:
+                w = pdf.get_string_width(text[end])
+                if width + w > avail and end > start:
+                    break
+                width += w
+                end += 1
+            if end < n:
+                cut = end
+                while cut > start + 1 and (text[cut] in _NO_START or text[cut - 1] in _NO_END):
+                    cut -= 1
+                word = cut
+                while word > start and _WORD.match(text[word - 1]) and _WORD.match(text[word]):
+                    word -= 1
+                end = word if word > start else cut
+            lines.append((start, end, end < n))
+            start = end
+            while start < n and text[start] == " ":
+                start += 1
+        pos = n + 1
+    return lines
+
+
 def _draw_runs(pdf: FPDF, block: _Block, size: float) -> None:
+    """Draw a block's runs: own line breaking, CJK justification, faux bold by stroking."""
     runs = _tidy(block.runs)
     if not runs:
         return
+    heading = block.kind in _SIZES
+    text = "".join(t for t, _ in runs)
+    bold = [heading or b for t, b in runs for _ in t]
     h = size * _LINE * 0.3528
     pdf.set_font(_FAMILY, size=size)
-    bold = block.kind in _SIZES
-    if block.align != "left" or bold:
-        pdf.text_mode = TextMode.FILL_STROKE if bold or all(b for _, b in runs) else TextMode.FILL
-        text = "".join(t for t, _ in runs)
-        pdf.multi_cell(0, h, text, align=_ALIGNS[block.align], wrapmode=WrapMode.CHAR,
-                       new_x="LMARGIN", new_y="NEXT")
+    left = pdf.l_margin
+    avail = pdf.w - pdf.r_margin - left
+    margin, pdf.c_margin = pdf.c_margin, 0
+    try:
+        for start, end, wrapped in _break_lines(pdf, text, avail):
+            if pdf.will_page_break(h):
+                pdf.add_page()
+            line = text[start:end]
+            width = pdf.get_string_width(line)
+            spacing = 0.0
+            if block.align == "left" and wrapped and len(line) > 1:
+                spacing = (avail - width) / (len(line) - 1)
+            offset = {"left": 0.0, "center": (avail - width) / 2, "right": avail - width}
+            x, y = left + offset[block.align], pdf.get_y()
+            i = start
+            while i < end:
+                j = i + 1
+                while j < end and bold[j] == bold[i]:
+                    j += 1
+                pdf.text_mode = TextMode.FILL_STROKE if bold[i] else TextMode.FILL
+                pdf.set_char_spacing(spacing)
+                seg = text[i:j]
+                w = pdf.get_string_width(seg)
+                pdf.set_xy(x, y)
+                pdf.cell(w, h, seg)
+                x += w + spacing
+                i = j
+            pdf.set_xy(left, y + h)
+    finally:
+        pdf.c_margin = margin
         pdf.text_mode = TextMode.FILL
-        return
-    for text, is_bold in runs:
-        pdf.text_mode = TextMode.FILL_STROKE if is_bold else TextMode.FILL
-        pdf.write(h, text, wrapmode=WrapMode.CHAR)
-    pdf.text_mode = TextMode.FILL
-    pdf.ln(h)
+        pdf.set_char_spacing(0)
+        pdf.set_x(left)
 
 
 def _draw_li(pdf: FPDF, block: _Block) -> None:
     indent = 8.0 * block.depth
     left = pdf.l_margin
     pdf.set_font(_FAMILY, size=_BODY_PT)
+    h = _BODY_PT * _LINE * 0.3528
+    if pdf.will_page_break(h):
+        pdf.add_page()
+    y = pdf.get_y()
     pdf.set_x(left + indent - 7)
-    pdf.cell(7, _BODY_PT * _LINE * 0.3528, block.marker)
+    pdf.cell(7, h, block.marker)
+    pdf.set_xy(left + indent, y)
     pdf.set_left_margin(left + indent)
     try:
         _draw_runs(pdf, _Block("p", runs=block.runs), _BODY_PT)
     finally:
         pdf.set_left_margin(left)
+        pdf.set_x(left)
 
 
 def _draw_table(pdf: FPDF, block: _Block) -> None:
@@ -336,6 +407,7 @@ def _draw_table(pdf: FPDF, block: _Block) -> None:
         line_height=(_BODY_PT - 2) * 1.5 * 0.3528,
         wrapmode=WrapMode.CHAR,
         text_align="LEFT",
+        padding=(0.8, 1.5),
     ) as table:
         for cells in rows:
             row = table.row()

@@ -302,3 +302,88 @@ class Consent(Base):
     agreement_version: Mapped[str] = mapped_column(String(32))
     accepted: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per account key and per address."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_address", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SmsCode(Base):
+    """A one-time sign-in code sent by SMS (only its keyed hash is kept)."""
+
+    __tablename__ = "sms_codes"
+    __table_args__ = (Index("ix_sms_codes_mobile", "mobile_hash", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobile_hash: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --------------------------------------------------------------------------- workflow engine
+# Appended with migration 0002: correction state, parallel-branch arrivals,
+# objections during a timer stage, and gap-free notice numbering.
+
+#: Who the application waits for while a correction request is open ("citizen"), else None.
+Application.awaiting = mapped_column(String(16), nullable=True)
+#: Parallel branches that reached a join stage: {join_stage_id: [branch stage ids]}.
+Application.arrived = mapped_column(JSONType, nullable=True, default=dict)
+
+
+class Correction(Base):
+    """A request to the citizen to correct or complete materials, and its answer."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (Index("ix_correction_app", "application_id", "answered_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    #: material kinds the reviewer names as missing or deficient
+    missing: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    requested_on: Mapped[date] = mapped_column(Date)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    answer: Mapped[str | None] = mapped_column(Text)
+
+
+class Objection(Base):
+    """An objection raised during a timer stage (e.g. public notice); open until resolved."""
+
+    __tablename__ = "objections"
+    __table_args__ = (Index("ix_objection_app", "application_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    raised_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    raised_on: Mapped[date] = mapped_column(Date)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    upheld: Mapped[bool | None] = mapped_column(Boolean)
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class NoticeCounter(Base):
+    """Last number issued per (pack, notice kind, year); incremented under its row lock."""
+
+    __tablename__ = "notice_counters"
+
+    pack: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

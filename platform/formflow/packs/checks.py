@@ -197,6 +197,7 @@ class _MatterCheck:
         doc = self.matter.materials
         if doc is None:
             return
+        self.check_material_fields()
         for cat, spec in (self.materials.get("categories") or {}).items():
             where = f"/categories/{pointer([cat])[1:]}"
             if categories is not None and cat not in categories:
@@ -211,6 +212,26 @@ class _MatterCheck:
                         self.reader.problem(doc.path, f"{where}/{listing}/{i}", message)
                     if isinstance(item, dict) and "when" in item:
                         self.check_logic(item["when"], doc.path, f"{where}/{listing}/{i}/when")
+
+    def check_material_fields(self) -> None:
+        """`upload_path` and every kind's `field` (or `<upload_path>.<kind>`) are fields of the form."""
+        doc = self.matter.materials
+        if doc is None or self.form is None:
+            return
+        upload_path = self.materials.get("upload_path")
+        uploads_ok = isinstance(upload_path, str) and self.field_schema(upload_path.split(".")) is not None
+        if isinstance(upload_path, str) and not uploads_ok:
+            self.reader.problem(doc.path, "/upload_path", f"upload_path {upload_path!r} 不是表单中的字段")
+        for kind, spec in (self.materials.get("kinds") or {}).items():
+            field = spec.get("field") if isinstance(spec, dict) else None
+            where = f"/kinds/{pointer([kind])[1:]}"
+            if isinstance(field, str):
+                if self.field_schema(field.split(".")) is None:
+                    message = f"材料 {kind!r} 的 field {field!r} 不是表单中的字段"
+                    self.reader.problem(doc.path, f"{where}/field", message)
+            elif uploads_ok and self.field_schema([*str(upload_path).split("."), kind]) is None:
+                message = f"材料 {kind!r} 在表单中没有对应字段：{upload_path}.{kind} 不存在，且未写 field"
+                self.reader.problem(doc.path, where, message)
 
     def check_rules(self, categories: set[str] | None) -> None:
         doc = self.matter.rules

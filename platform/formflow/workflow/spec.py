@@ -1,12 +1,24 @@
-"""Workflow configuration → the facts the engine and the checker need."""
+"""Workflow configuration → an immutable spec the engine and the checker read.
+
+`parse_workflow` turns a workflow document (already validated against
+`schemas/meta/workflow.schema.json`) into frozen dataclasses with lookups.
+The dict helpers `action_targets` / `stage_targets` stay for the pack checker,
+which runs on documents that may still be broken.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 REVIEW_KIND = "review"
 TIMER_KIND = "timer"
 END_KIND = "end"
+
+#: The role citizens act in (built in, never declared by a workflow).
+CITIZEN_ROLE = "citizen"
 
 
 def action_targets(action: dict[str, Any]) -> list[str]:
@@ -25,3 +37,259 @@ def stage_targets(stage: dict[str, Any]) -> list[str]:
     if stage.get("kind") == TIMER_KIND and stage.get("on_expiry"):
         targets.append(str(stage["on_expiry"]))
     return targets
+
+
+class UnknownName(KeyError):
+    """A stage, action or notice id the workflow does not define."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A time limit: `days` working or calendar days."""
+
+    days: int
+    unit: str
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who owns a stage: a role at the office of `level` on the application's path."""
+
+    role: str
+    level: str
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Preconditions of an action; every one given must hold."""
+
+    outcome: str | None = None
+    rule: Any = None
+    role: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.outcome is None and self.rule is None and self.role is None
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    title: str
+    targets: tuple[str, ...] = ()
+    guard: Guard = field(default_factory=Guard)
+    notice: str | None = None
+    reason: str | None = None  # "required" | "optional" | None
+    correction: bool = False
+
+    @property
+    def reason_required(self) -> bool:
+        return self.reason == "required"
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    title: str
+    kind: str = REVIEW_KIND
+    owner: Owner | None = None
+    table: str | None = None
+    time_limit: Period | None = None
+    actions: Mapping[str, Action] = field(default_factory=lambda: MappingProxyType({}))
+    duration: Period | None = None
+    on_expiry: str | None = None
+    objections: bool = False
+    join: tuple[str, ...] = ()
+    result: str | None = None
+
+    @property
+    def is_end(self) -> bool:
+        return self.kind == END_KIND
+
+    @property
+    def is_timer(self) -> bool:
+        return self.kind == TIMER_KIND
+
+    @property
+    def clock(self) -> Period | None:
+        """The period the stage clock runs for: a timer's duration, else its time limit."""
+        return self.duration if self.is_timer else self.time_limit
+
+    def action(self, action_id: str) -> Action:
+        try:
+            return self.actions[action_id]
+        except KeyError:
+            raise UnknownName(f"stage {self.id!r} has no action {action_id!r}") from None
+
+
+@dataclass(frozen=True)
+class Notice:
+    id: str
+    title: str
+    template: str
+    number: str
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """The overall promised time limit, started by one action (or on submit)."""
+
+    title: str
+    days: int
+    unit: str
+    starts_on: str | None = None
+
+
+@dataclass(frozen=True)
+class CitizenAction:
+    id: str
+    title: str
+    targets: tuple[str, ...] = ()
+    from_stages: tuple[str, ...] | None = None  # None: any active stage
+    notice: str | None = None
+    reason: str | None = None
+
+    @property
+    def reason_required(self) -> bool:
+        return self.reason == "required"
+
+    def allowed_from(self, stage_id: str) -> bool:
+        return self.from_stages is None or stage_id in self.from_stages
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    id: str
+    title: str
+    roles: Mapping[str, str]
+    start: str
+    stages: Mapping[str, Stage]
+    commitment: Commitment | None = None
+    citizen: Mapping[str, CitizenAction] = field(default_factory=lambda: MappingProxyType({}))
+    notices: Mapping[str, Notice] = field(default_factory=lambda: MappingProxyType({}))
+
+    def stage(self, stage_id: str) -> Stage:
+        try:
+            return self.stages[stage_id]
+        except KeyError:
+            raise UnknownName(f"workflow {self.id!r} has no stage {stage_id!r}") from None
+
+    def notice(self, notice_id: str) -> Notice:
+        try:
+            return self.notices[notice_id]
+        except KeyError:
+            raise UnknownName(f"workflow {self.id!r} has no notice {notice_id!r}") from None
+
+    def citizen_action(self, action_id: str) -> CitizenAction:
+        try:
+            return self.citizen[action_id]
+        except KeyError:
+            raise UnknownName(f"workflow {self.id!r} has no citizen action {action_id!r}") from None
+
+    def role_title(self, role: str) -> str:
+        return self.roles.get(role, role)
+
+
+def _period(raw: Any) -> Period | None:
+    if not isinstance(raw, dict):
+        return None
+    return Period(days=int(raw["days"]), unit=str(raw.get("unit", "working")))
+
+
+def _targets(raw: Any) -> tuple[str, ...]:
+    return tuple(action_targets({"to": raw}))
+
+
+def _action(action_id: str, raw: dict[str, Any]) -> Action:
+    guard = raw.get("guard") or {}
+    return Action(
+        id=action_id,
+        title=str(raw.get("title", action_id)),
+        targets=_targets(raw.get("to")),
+        guard=Guard(outcome=guard.get("outcome"), rule=guard.get("rule"), role=guard.get("role")),
+        notice=raw.get("notice"),
+        reason=raw.get("reason"),
+        correction=bool(raw.get("correction", False)),
+    )
+
+
+def _stage(stage_id: str, raw: dict[str, Any]) -> Stage:
+    owner = raw.get("owner")
+    actions = {aid: _action(aid, a or {}) for aid, a in (raw.get("actions") or {}).items()}
+    return Stage(
+        id=stage_id,
+        title=str(raw.get("title", stage_id)),
+        kind=str(raw.get("kind", REVIEW_KIND)),
+        owner=Owner(role=str(owner["role"]), level=str(owner["level"])) if owner else None,
+        table=raw.get("table"),
+        time_limit=_period(raw.get("time_limit")),
+        actions=MappingProxyType(actions),
+        duration=_period(raw.get("duration")),
+        on_expiry=raw.get("on_expiry"),
+        objections=bool(raw.get("objections", False)),
+        join=tuple(str(j) for j in raw.get("join") or ()),
+        result=raw.get("result"),
+    )
+
+
+def _citizen(action_id: str, raw: dict[str, Any]) -> CitizenAction:
+    source = raw.get("from", "any")
+    return CitizenAction(
+        id=action_id,
+        title=str(raw.get("title", action_id)),
+        targets=_targets(raw.get("to")),
+        from_stages=None if source == "any" else tuple(str(s) for s in source),
+        notice=raw.get("notice"),
+        reason=raw.get("reason"),
+    )
+
+
+def parse_workflow(content: Mapping[str, Any]) -> WorkflowSpec:
+    """A validated workflow document → WorkflowSpec."""
+    commitment = content.get("commitment")
+    notices = {
+        nid: Notice(
+            id=nid,
+            title=str(n.get("title", nid)),
+            template=str(n.get("template") or f"documents/{nid}.html"),
+            number=str(n.get("number") or "{year}-{seq:05d}"),
+        )
+        for nid, n in (content.get("notices") or {}).items()
+    }
+    return WorkflowSpec(
+        id=str(content.get("id", "")),
+        title=str(content.get("title", "")),
+        roles=MappingProxyType(
+            {rid: str((r or {}).get("title", rid)) for rid, r in (content.get("roles") or {}).items()}
+        ),
+        start=str(content["start"]),
+        stages=MappingProxyType(
+            {sid: _stage(sid, s or {}) for sid, s in (content.get("stages") or {}).items()}
+        ),
+        commitment=Commitment(
+            title=str(commitment.get("title", "")),
+            days=int(commitment["days"]),
+            unit=str(commitment.get("unit", "working")),
+            starts_on=commitment.get("starts_on"),
+        )
+        if commitment
+        else None,
+        citizen=MappingProxyType(
+            {cid: _citizen(cid, c or {}) for cid, c in (content.get("citizen") or {}).items()}
+        ),
+        notices=MappingProxyType(notices),
+    )
+
+
+_SPECS: dict[str, WorkflowSpec] = {}
+
+
+def spec_for(digest: str, content: Mapping[str, Any]) -> WorkflowSpec:
+    """The spec of a pinned workflow version (cached: pinned content never changes)."""
+    found = _SPECS.get(digest)
+    if found is None:
+        found = _SPECS[digest] = parse_workflow(content)
+    return found

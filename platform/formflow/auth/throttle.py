@@ -1,0 +1,59 @@
+"""Failed sign-ins: lock an account after repeated failures, slow down an address.
+
+Counted in the database (not process memory), so the limits hold across
+several gunicorn processes and nodes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from formflow.models import Account, LoginFailure
+
+ACCOUNT_LIMIT = 5
+ADDRESS_LIMIT = 20
+WINDOW = timedelta(minutes=15)
+LOCK_FOR = timedelta(minutes=15)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def refusal(session: Session, account: Account | None, address: str) -> str | None:
+    """Why a sign-in attempt must be refused before checking the secret, or None."""
+    now = _now()
+    if account is not None and (_aware(account.locked_until) or now) > now:
+        minutes = int(((_aware(account.locked_until) or now) - now).total_seconds() // 60) + 1
+        return f"该账号因多次登录失败已被锁定，请 {minutes} 分钟后再试"
+    recent = session.scalar(
+        select(func.count()).select_from(LoginFailure)
+        .where(LoginFailure.address == address, LoginFailure.at > now - WINDOW)
+    )  # fmt: skip
+    if recent is not None and recent >= ADDRESS_LIMIT:
+        return "登录失败次数过多，请稍后再试"
+    return None
+
+
+def record_failure(session: Session, account: Account | None, address: str, key: str) -> None:
+    """Count a failure; the fifth in a row locks the account for 15 minutes."""
+    session.add(LoginFailure(account_key=key[:100], address=address[:64], at=_now()))
+    if account is not None:
+        account.failed_logins = (account.failed_logins or 0) + 1
+        if account.failed_logins >= ACCOUNT_LIMIT:
+            account.locked_until = _now() + LOCK_FOR
+            account.failed_logins = 0
+
+
+def record_success(account: Account) -> None:
+    account.failed_logins = 0
+    account.locked_until = None

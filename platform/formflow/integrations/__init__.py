@@ -1,0 +1,1 @@
+"""Look-ups in other government systems (e-licences, registries) behind small interfaces."""

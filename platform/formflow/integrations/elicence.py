@@ -1,0 +1,115 @@
+"""E-licences (电子证照): an identity card or household register fetched by ID number.
+
+The portal prefills the fields marked `x-source` and the e-licence materials
+from a provider, and fetches again on 重新获取. A provider answers
+`fetch(source, id_number)` with the licence's data (a dict), `None` when the
+person has no such licence, and raises `ElicenceUnavailable` when the service
+cannot be reached, so the page can say "稍后重试" instead of "没有证照".
+
+The embedded default is `DemoElicenceProvider`, built from the packs' demo
+records (`seeds/<pack>/elicences.yaml`). A deployment connected to a real
+e-licence service registers its own provider under a name
+(`register_provider("gov-http", factory)`, e.g. from a small plug-in module
+imported at start-up) and selects it with `FORMFLOW_ELICENCE_PROVIDER`;
+`provider_from_settings` then builds it. No real provider ships here: each
+province's service has its own protocol, signatures and credentials.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from formflow.packs.loader import PackSet
+
+DEMO = "demo"
+ENV_PROVIDER = "FORMFLOW_ELICENCE_PROVIDER"
+
+
+class ElicenceUnavailable(Exception):
+    """The e-licence service cannot answer now (outage, timeout); try again later."""
+
+    def __init__(self, message: str = "电子证照服务暂时不可用，请稍后点击“重新获取”重试") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@runtime_checkable
+class ElicenceProvider(Protocol):
+    """Where e-licences come from."""
+
+    def fetch(self, source: str, id_number: str) -> dict[str, Any] | None:
+        """The licence `source` (idcard, hukou, …) of the person `id_number`, or None if there is none.
+
+        Raises ElicenceUnavailable when the service cannot be reached.
+        """
+        ...
+
+
+def normalise_id_number(id_number: str) -> str:
+    """Resident ID numbers compare with an upper-case check character and no spaces."""
+    return "".join(str(id_number).split()).upper()
+
+
+class DemoElicenceProvider:
+    """Demo records held in memory: {id_number: {source: data}}."""
+
+    def __init__(self, records: Mapping[str, Mapping[str, Any]]) -> None:
+        self._records = {normalise_id_number(k): dict(v) for k, v in records.items()}
+
+    @classmethod
+    def from_packset(cls, packset: PackSet) -> DemoElicenceProvider:
+        """Every pack's `elicences.yaml` records (a later pack never silently replaces an earlier one)."""
+        records: dict[str, dict[str, Any]] = {}
+        for pack in packset.packs.values():
+            content = pack.elicences.content if pack.elicences is not None else None
+            if not isinstance(content, dict):
+                continue
+            for record in content.get("records") or []:
+                if not isinstance(record, dict) or not record.get("id_number"):
+                    continue
+                number = normalise_id_number(record["id_number"])
+                sources = {k: v for k, v in record.items() if isinstance(v, dict)}
+                for source, data in sources.items():
+                    records.setdefault(number, {}).setdefault(source, data)
+        return cls(records)
+
+    @property
+    def sources(self) -> set[str]:
+        return {source for record in self._records.values() for source in record}
+
+    def fetch(self, source: str, id_number: str) -> dict[str, Any] | None:
+        data = self._records.get(normalise_id_number(id_number), {}).get(source)
+        return copy.deepcopy(data) if isinstance(data, dict) else None
+
+
+#: name → factory(packset, settings) of a provider; `demo` is built in.
+ProviderFactory = Callable[[PackSet, Any], ElicenceProvider]
+_FACTORIES: dict[str, ProviderFactory] = {DEMO: lambda packset, _settings: DemoElicenceProvider.from_packset(packset)}
+
+
+def register_provider(name: str, factory: ProviderFactory) -> None:
+    """Make a provider selectable by `FORMFLOW_ELICENCE_PROVIDER=<name>` (the extension point)."""
+    _FACTORIES[name] = factory
+
+
+def provider_from_settings(packset: PackSet, settings: Any = None) -> ElicenceProvider:
+    """The configured provider: `settings.elicence_provider`, else $FORMFLOW_ELICENCE_PROVIDER, else demo."""
+    name = getattr(settings, "elicence_provider", None) or os.environ.get(ENV_PROVIDER) or DEMO
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        known = "、".join(sorted(_FACTORIES))
+        raise ValueError(f"未知的电子证照服务 {name!r}（{ENV_PROVIDER}）；可用：{known}")
+    return factory(packset, settings)
+
+
+__all__ = [
+    "DemoElicenceProvider",
+    "ElicenceProvider",
+    "ElicenceUnavailable",
+    "normalise_id_number",
+    "provider_from_settings",
+    "register_provider",
+]

@@ -1,0 +1,231 @@
+"""The material checklist of one application, and its enforcement.
+
+A matter's materials.yaml lists, per applicant category, the material kinds
+required and optional, each maybe under a JSON Logic `when`. `checklist`
+turns it into the list shown to the citizen; `checklist_schema` turns that
+same list into a JSON Schema fragment that submission validates the data
+against, so the checklist that is shown is the checklist that is enforced.
+
+Where a kind's data lives in the form: `<upload_path>.<kind>` (a file list),
+or the kind's own `field` (an e-licence object, a signature field). Nothing
+here names a material: every id, title and path comes from the pack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from formflow.forms.errors import FieldError, pointer
+from formflow.rules import evaluate
+
+#: Prefix of a drawn signature stored in the form data.
+SIGNATURE_PREFIX = "data:image/"
+MISSING_MESSAGE = "请上传：{title}"
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One material of one application's checklist."""
+
+    kind: str
+    title: str
+    requirement: str
+    originals: int
+    copies: int
+    medium: str
+    source: str | None  # e-licence source id (idcard, hukou, …), when fetched from e-licences
+    signature: bool  # signed on screen or on paper
+    required: bool
+    field: str  # dotted path of this kind's data in the form data
+    note: str = ""
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(self.field.split("."))
+
+    @property
+    def pointer(self) -> str:
+        return pointer(self.path)
+
+    @property
+    def message(self) -> str:
+        return MISSING_MESSAGE.format(title=self.title)
+
+
+def field_of(materials: Mapping[str, Any], kind: str) -> str:
+    """Dotted path of `kind`'s data: its `field`, else `<upload_path>.<kind>`."""
+    spec = (materials.get("kinds") or {}).get(kind) or {}
+    field = spec.get("field")
+    if isinstance(field, str) and field:
+        return field
+    upload_path = materials.get("upload_path")
+    if not isinstance(upload_path, str) or not upload_path:
+        raise ValueError(f"materials.yaml 缺少 upload_path，无法确定材料 {kind!r} 在表单中的位置")
+    return f"{upload_path}.{kind}"
+
+
+def _item(materials: Mapping[str, Any], kind: str, required: bool) -> ChecklistItem:
+    spec = (materials.get("kinds") or {}).get(kind)
+    if not isinstance(spec, Mapping):
+        raise KeyError(f"materials.yaml 中没有材料 {kind!r}")
+    source = spec.get("source")
+    return ChecklistItem(
+        kind=kind,
+        title=str(spec.get("title") or kind),
+        requirement=str(spec.get("requirement") or ""),
+        originals=int(spec.get("originals") or 0),
+        copies=int(spec.get("copies") or 0),
+        medium=str(spec.get("medium") or "electronic"),
+        source=str(source) if source else None,
+        signature=bool(spec.get("signature")),
+        required=required,
+        field=field_of(materials, kind),
+        note=str(spec.get("note") or ""),
+    )
+
+
+def checklist(materials: Mapping[str, Any], category: str | None, variables: Mapping[str, Any]) -> list[ChecklistItem]:
+    """The materials of an application of `category`: required ones first, in pack order.
+
+    `variables` is the JSON Logic scope (`RuleSet.variables(data, today)`); an
+    item whose `when` does not hold is left off. An unknown or missing category
+    gives an empty list (the form's category field reports that).
+    """
+    spec = (materials.get("categories") or {}).get(category) if category else None
+    if not isinstance(spec, Mapping):
+        return []
+    items: list[ChecklistItem] = []
+    seen: set[str] = set()
+    for listing, required in (("required", True), ("optional", False)):
+        for entry in spec.get(listing) or []:
+            kind = entry if isinstance(entry, str) else entry.get("kind")
+            if kind in seen:
+                continue
+            if isinstance(entry, Mapping) and "when" in entry and not evaluate(entry["when"], dict(variables)):
+                continue
+            seen.add(kind)
+            items.append(_item(materials, kind, required))
+    return items
+
+
+# --- what counts as provided ------------------------------------------------------------
+
+
+def value_at(data: Any, path: Iterable[str]) -> Any:
+    """The value at a dotted path of the form data (list items by index), or None."""
+    node = data
+    for segment in path:
+        if isinstance(node, Mapping):
+            node = node.get(segment)
+        elif isinstance(node, list) and segment.isdigit() and int(segment) < len(node):
+            node = node[int(segment)]
+        else:
+            return None
+    return node
+
+
+def _signed(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.startswith(SIGNATURE_PREFIX)
+    return isinstance(value, list) and len(value) > 0
+
+
+def provided(item: ChecklistItem, data: Mapping[str, Any]) -> bool:
+    """Whether the application's data holds this material.
+
+    Files: a non-empty file list. E-licence: a non-empty object (or files).
+    Signature: a drawn signature or a non-empty file list, as the field itself
+    or as one of the field's properties.
+    """
+    value = value_at(data, item.path)
+    if item.signature:
+        if isinstance(value, Mapping):
+            return any(_signed(v) for v in value.values())
+        return _signed(value)
+    if isinstance(value, list):
+        return len(value) > 0
+    if isinstance(value, Mapping):
+        return len(value) > 0
+    if isinstance(value, str):
+        return value != ""
+    return False
+
+
+def missing(items: Iterable[ChecklistItem], data: Mapping[str, Any]) -> list[ChecklistItem]:
+    """The required items the data does not provide."""
+    return [item for item in items if item.required and not provided(item, data)]
+
+
+# --- the same, as JSON Schema -----------------------------------------------------------
+
+_FILES = {"type": "array", "minItems": 1}
+_SIGNED = {"anyOf": [{"type": "string", "pattern": "^data:image/"}, _FILES]}
+
+
+def _leaf(item: ChecklistItem) -> dict[str, Any]:
+    """What the value at the item's field must be for the item to count as provided."""
+    if item.signature:
+        some_property_signed = {"not": {"additionalProperties": {"not": _SIGNED}}}
+        return {"anyOf": [*_SIGNED["anyOf"], {"type": "object", **some_property_signed}]}
+    return {
+        "anyOf": [
+            _FILES,
+            {"type": "object", "minProperties": 1},
+            {"type": "string", "minLength": 1},
+        ]
+    }
+
+
+def _nest(path: tuple[str, ...], leaf: dict[str, Any]) -> dict[str, Any]:
+    schema = leaf
+    for name in reversed(path):
+        schema = {"type": "object", "required": [name], "properties": {name: schema}}
+    return schema
+
+
+def checklist_schema(items: Iterable[ChecklistItem], materials: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A JSON Schema fragment the data must satisfy: every required item provided.
+
+    One `allOf` entry per required item, in checklist order, each marked with
+    `x-material` (its kind) and `x-message`; `material_errors` maps errors back.
+    `materials` is accepted for symmetry with `checklist` and is not needed.
+    """
+    del materials
+    entries = []
+    for item in items:
+        if not item.required:
+            continue
+        entry = _nest(item.path, _leaf(item))
+        entry["title"] = item.title
+        entry["x-material"] = item.kind
+        entry["x-message"] = item.message
+        entries.append(entry)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "allOf": entries}
+
+
+def material_errors(items: Iterable[ChecklistItem], data: Mapping[str, Any]) -> list[FieldError]:
+    """Validate `data` against `checklist_schema(items)`: one "请上传：…" error per missing item, at its field."""
+    required = [item for item in items if item.required]
+    schema = checklist_schema(required)
+    failed: dict[int, None] = {}
+    for error in Draft202012Validator(schema).iter_errors(data):
+        path = list(error.relative_schema_path)
+        if len(path) >= 2 and path[0] == "allOf" and isinstance(path[1], int):
+            failed.setdefault(path[1])
+    return [FieldError(required[i].pointer, required[i].message) for i in sorted(failed)]
+
+
+__all__ = [
+    "ChecklistItem",
+    "checklist",
+    "checklist_schema",
+    "field_of",
+    "material_errors",
+    "missing",
+    "provided",
+    "value_at",
+]

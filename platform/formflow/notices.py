@@ -1,0 +1,130 @@
+"""Issue a numbered notice: next number, render the PDF, store it, record it.
+
+Numbers run per (pack, notice kind, year) without gaps or duplicates, also
+under concurrency: the counter row is created if missing, then incremented by
+one `UPDATE … RETURNING`, which holds its row lock until the caller's
+transaction ends, so a rolled-back action gives its number back.
+
+Templates are looked up in `renderers/<pack>/` before `renderers/` (a pack may
+override any template), in the template's own folder first so that
+`{% extends "_notice.html" %}` finds its sibling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from formflow.documents import format_number, render_pdf
+from formflow.forms.formats import mask_id_number
+from formflow.models import Account, Application, Notice, NoticeCounter
+from formflow.packs.versions import load_pinned
+from formflow.storage import LocalStorage, store
+from formflow.workflow.spec import spec_for
+
+PDF = "application/pdf"
+
+
+def next_seq(session: Session, pack: str, kind: str, year: int) -> int:
+    """The next number of (pack, kind, year); the counter row stays locked until commit."""
+    table = NoticeCounter.__table__
+    key = {"pack": pack, "kind": kind, "year": year}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(table).values(**key, last=0).on_conflict_do_nothing())
+    bump = (
+        update(table)
+        .where(table.c.pack == pack, table.c.kind == kind, table.c.year == year)
+        .values(last=table.c.last + 1)
+        .returning(table.c.last)
+    )
+    return int(session.execute(bump).scalar_one())
+
+
+def template_dirs(renderers: Path, pack: str, template: str) -> tuple[list[Path], str]:
+    """Folders to search (pack first, template's folder first) and the file name."""
+    rel = PurePosixPath(template)
+    folder = rel.parent
+    dirs = [renderers / pack / folder, renderers / folder]
+    if str(folder) != ".":
+        dirs += [renderers / pack, renderers]
+    return dirs, rel.name
+
+
+def missing_items(materials: Mapping[str, Any], named: Sequence[str], note: str | None) -> list[dict]:
+    """What a correction notice lists: the named materials, then the reviewer's note."""
+    kinds = materials.get("kinds") or {}
+    items = []
+    for kind in named:
+        spec = kinds.get(kind) or {}
+        items.append({"title": spec.get("title", kind), "requirement": spec.get("requirement")})
+    if note:
+        items.append({"title": note, "requirement": None})
+    return items
+
+
+def base_context(session: Session, app: Application, keys: Any = None) -> dict[str, Any]:
+    """Applicant, matter and application facts every notice may print."""
+    pinned = load_pinned(session, app.versions)
+    applicant = session.get(Account, app.applicant_id)
+    masked = ""
+    if keys is not None and applicant is not None and applicant.id_number_enc:
+        masked = mask_id_number(keys.open(applicant.id_number_enc))
+    matter = pinned.manifest.get("matter") or {}
+    return {
+        "applicant_name": applicant.display_name if applicant else "",
+        "id_number_masked": masked,
+        "matter_title": matter.get("title") or pinned.workflow.get("title", app.matter),
+        "application_no": app.number or str(app.id),
+        "submitted_on": app.submitted_at.date() if app.submitted_at else None,
+        "reason": "",
+        "missing": [],
+        "deadline": None,
+    }
+
+
+def issue_notice(
+    session: Session,
+    app: Application,
+    notice_id: str,
+    *,
+    context: Mapping[str, Any],
+    storage: LocalStorage,
+    renderers: Path,
+    today: date,
+    event_id: int | None = None,
+    keys: Any = None,
+) -> Notice:
+    """Number, render, store and record notice `notice_id` of the application's workflow.
+
+    `context` adds to (and overrides) the base context: office_name, reason,
+    missing, deadline… Runs in the caller's transaction.
+    """
+    pinned = load_pinned(session, app.versions)
+    notice = spec_for(app.versions["workflow"], pinned.workflow).notice(notice_id)
+    seq = next_seq(session, app.pack, notice_id, today.year)
+    number = format_number(notice.number, year=today.year, seq=seq)
+    full = {**base_context(session, app, keys), "office_name": "", **context}
+    dirs, name = template_dirs(Path(renderers), app.pack, notice.template)
+    pdf = render_pdf(dirs, name, full, title=notice.title, number=number, issued_on=today)
+    stored = store(session, storage, pdf, PDF)
+    row = Notice(
+        application_id=app.id,
+        pack=app.pack,
+        kind=notice_id,
+        title=notice.title,
+        year=today.year,
+        seq=seq,
+        number=number,
+        sha256=stored.sha256,
+        event_id=event_id,
+    )
+    session.add(row)
+    session.flush()
+    return row

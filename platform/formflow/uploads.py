@@ -1,0 +1,222 @@
+"""Inspect an uploaded file before it is stored: decide by content, never by name.
+
+Accepted: JPEG, PNG and PDF. The type comes from the file's first bytes; the
+name a browser sent is only ever shown (`safe_display_name`), never used for a
+path or a type. Images are opened with Pillow under a pixel limit (a small
+file that decodes to gigapixels is refused before it is decoded) and decoded
+in full. PDFs are parsed with pypdf and refused when unreadable, encrypted,
+or carrying JavaScript or a launch action anywhere in their objects.
+Every refusal is an `UploadRejected` with a Chinese message naming the file.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import unicodedata
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+#: Largest image accepted, in pixels (width × height): 50 megapixels, a 8K photo is 33.
+PIXEL_LIMIT = 50_000_000
+#: Most PDF objects walked before a file is refused as too complex.
+PDF_OBJECT_LIMIT = 200_000
+DISPLAY_NAME_LIMIT = 100
+
+_MAGIC = (
+    (b"\xff\xd8\xff", "image/jpeg", "jpg", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png", "PNG"),
+    (b"%PDF-", "application/pdf", "pdf", None),
+)
+#: Names that run code when a PDF is opened or clicked.
+_ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/Launch"})
+_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
+#: Also looked for in the raw bytes (catches what a broken file hides from the parser); "/JS" alone
+#: is too short to look for in raw bytes: compressed image data would contain it by chance.
+_RAW_ACTIVE = re.compile(rb"/(?:JavaScript|Launch)(?![A-Za-z0-9#])")
+
+
+class UploadRejected(ValueError):
+    """The uploaded file is refused; `message` is shown to the person who sent it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class InspectedFile:
+    """What an accepted upload is, from its content."""
+
+    media_type: str  # image/jpeg, image/png, application/pdf
+    extension: str  # jpg, png, pdf
+    size: int  # bytes
+
+
+def safe_display_name(filename: str | None) -> str:
+    """A file name fit to show: no folders, no control or direction characters, at most 100 characters.
+
+    For display and for the database only; stored files are named by their SHA-256.
+    """
+    name = unicodedata.normalize("NFC", filename or "")
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(" " if c.isspace() else c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Cs"))
+    name = re.sub(r" {2,}", " ", name).strip(" .")
+    if not name:
+        return "未命名文件"
+    if len(name) > DISPLAY_NAME_LIMIT:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 10 and stem:
+            name = stem[: DISPLAY_NAME_LIMIT - len(ext) - 2] + "…." + ext
+        else:
+            name = name[: DISPLAY_NAME_LIMIT - 1] + "…"
+    return name
+
+
+def _size_text(limit: int) -> str:
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):g} MB"
+    if limit >= 1024:
+        return f"{limit / 1024:g} KB"
+    return f"{limit} 字节"
+
+
+def inspect_upload(data: bytes, filename: str, *, limit: int, pixel_limit: int = PIXEL_LIMIT) -> InspectedFile:
+    """The type of an uploaded file, decided by its content; `UploadRejected` if it is not accepted."""
+    shown = safe_display_name(filename)
+    if not data:
+        raise UploadRejected(f"文件“{shown}”是空文件，已拒绝")
+    if len(data) > limit:
+        raise UploadRejected(f"文件“{shown}”超过大小上限 {_size_text(limit)}，已拒绝")
+    for magic, media_type, extension, image_format in _MAGIC:
+        if data.startswith(magic):
+            if image_format is not None:
+                _check_image(data, image_format, shown, pixel_limit)
+            else:
+                _check_pdf(data, shown)
+            return InspectedFile(media_type, extension, len(data))
+    raise UploadRejected(f"文件“{shown}”不是有效的 PDF 或图片，已拒绝（只接受 JPEG、PNG 图片和 PDF 文件）")
+
+
+# --- images --------------------------------------------------------------------------------
+
+
+def _check_image(data: bytes, image_format: str, shown: str, pixel_limit: int) -> None:
+    invalid = f"文件“{shown}”不是有效的 {image_format} 图片（无法读取），已拒绝"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data), formats=[image_format]) as image:
+                width, height = image.size
+                if width <= 0 or height <= 0:
+                    raise UploadRejected(invalid)
+                if width * height > pixel_limit:
+                    raise UploadRejected(
+                        f"文件“{shown}”的图片尺寸过大（{width}×{height} 像素，上限 {pixel_limit} 像素），已拒绝"
+                    )
+                image.verify()
+            with Image.open(io.BytesIO(data), formats=[image_format]) as image:
+                image.load()  # decode every pixel: verify() does not for JPEG
+        except UploadRejected:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise UploadRejected(f"文件“{shown}”的图片尺寸过大，已拒绝") from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, MemoryError):
+            raise UploadRejected(invalid) from None
+
+
+# --- PDFs ----------------------------------------------------------------------------------
+
+
+def _check_pdf(data: bytes, shown: str) -> None:
+    unreadable = f"文件“{shown}”不是有效的 PDF（无法读取），已拒绝"
+    active = f"文件“{shown}”包含脚本或自动执行的动作（JavaScript/Launch），已拒绝"
+    if _RAW_ACTIVE.search(data):
+        raise UploadRejected(active)
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted and not _open_with_empty_password(reader):
+                raise UploadRejected(f"文件“{shown}”是加密的 PDF，无法检查内容，请上传未加密的文件")
+            if len(reader.pages) < 1:
+                raise UploadRejected(unreadable)
+            for _ in reader.pages:
+                pass
+            if any(_is_active(obj) for obj in _objects(reader)):
+                raise UploadRejected(active)
+    except UploadRejected:
+        raise
+    except _TooComplex:
+        raise UploadRejected(f"文件“{shown}”的 PDF 结构过于复杂，无法检查，已拒绝") from None
+    except (PdfReadError, ValueError, TypeError, KeyError, IndexError, AttributeError, OSError, RecursionError,
+            AssertionError, ZeroDivisionError, MemoryError):
+        raise UploadRejected(unreadable) from None
+    finally:
+        logger.setLevel(level)
+
+
+class _TooComplex(Exception):
+    pass
+
+
+def _open_with_empty_password(reader: PdfReader) -> bool:
+    """Many issued PDFs are encrypted for permissions only, with an empty user password."""
+    try:
+        return bool(reader.decrypt(""))
+    except (PdfReadError, NotImplementedError, ValueError, TypeError, KeyError):
+        return False
+
+
+def _object_numbers(reader: PdfReader) -> Iterator[tuple[int, int]]:
+    """Every (object number, generation) the cross-reference tables know of."""
+    for generation, table in (getattr(reader, "xref", None) or {}).items():
+        for number in table:
+            yield number, generation
+    for number in getattr(reader, "xref_objStm", None) or {}:
+        yield number, 0
+
+
+def _objects(reader: PdfReader) -> Iterator[DictionaryObject]:
+    """Every dictionary of the PDF: reachable from the trailer or listed in the xref."""
+    seen: set[tuple[int, int]] = set()
+    todo: list[Any] = [reader.trailer]
+    for number, generation in _object_numbers(reader):
+        todo.append(IndirectObject(number, generation, reader))
+    walked = 0
+    while todo:
+        node = todo.pop()
+        walked += 1
+        if walked > PDF_OBJECT_LIMIT:
+            raise _TooComplex
+        if isinstance(node, IndirectObject):
+            key = (node.idnum, node.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            node = node.get_object()
+        if isinstance(node, DictionaryObject):  # includes stream dictionaries
+            yield node
+            todo.extend(node.values())
+        elif isinstance(node, ArrayObject):
+            todo.extend(node)
+
+
+def _is_active(node: DictionaryObject) -> bool:
+    if any(str(key) in _ACTIVE_KEYS for key in node):
+        return True
+    return "/S" in node and str(node["/S"]) in _ACTIVE_ACTIONS
+
+
+__all__ = ["InspectedFile", "PIXEL_LIMIT", "UploadRejected", "inspect_upload", "safe_display_name"]

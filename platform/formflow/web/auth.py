@@ -1,0 +1,240 @@
+"""Sign-in (password, SMS code, identity provider), sign-out, identity verification."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask_login import login_user, logout_user
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import select
+
+from formflow.auth import sms, throttle
+from formflow.auth.current import IDENTITY_KEY, SignedIn, current_account, init_login, login_required
+from formflow.auth.passwords import verify_password
+from formflow.auth.providers import DemoIdentityProvider, IdentityError, OidcIdentityProvider, OidcSettings
+from formflow.auth.roles import CITIZEN
+from formflow.forms.formats import is_cn_mobile, mask_mobile
+from formflow.models import Account, RoleAssignment
+from formflow.web.context import formflow, sessions
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+csrf = CSRFProtect()
+
+
+def init_app(app: Flask) -> None:
+    settings = app.extensions["formflow"]["settings"]
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=30),
+        SESSION_REFRESH_EACH_REQUEST=True,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    csrf.init_app(app)
+    init_login(app)
+    records: dict[str, Any] = {}
+    for pack in app.extensions["formflow"]["packs"].packs.values():
+        for record in (pack.elicences.content if pack.elicences else {}).get("records") or []:
+            records[str(record["id_number"]).upper()] = record
+    providers: dict[str, Any] = {"demo": DemoIdentityProvider(records)} if settings.load_demo else {}
+    oidc = OidcSettings.from_environment()
+    if oidc is not None:
+        providers["oidc"] = OidcIdentityProvider(app, oidc)
+    app.extensions["formflow"]["identity_providers"] = providers
+    app.extensions["formflow"].setdefault("sms_sender", sms.LogSmsSender())
+
+
+def _providers() -> dict[str, Any]:
+    return formflow()["identity_providers"]
+
+
+def _safe_next(default: str) -> str:
+    """Only same-site relative targets (no open redirect)."""
+    target = request.values.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
+        return target
+    return default
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _sign_in(account: Account) -> None:
+    session.clear()
+    session.permanent = True
+    login_user(SignedIn(account.id, account.session_epoch))
+
+
+def _home_for(account: Account) -> str:
+    roles = {r.role for r in account.roles}
+    if roles - {CITIZEN}:
+        return url_for("desk.queue") if "desk.queue" in _endpoints() else url_for("public.home")
+    return url_for("portal.home") if "portal.home" in _endpoints() else url_for("public.home")
+
+
+def _endpoints() -> set[str]:
+    from flask import current_app
+
+    return {rule.endpoint for rule in current_app.url_map.iter_rules()}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()[:64]
+        password = request.form.get("password", "")[:256]
+        with sessions().begin() as db:
+            account = db.scalar(select(Account).where(Account.username == username))
+            refusal = throttle.refusal(db, account, _address())
+            if refusal is None and account is not None and account.is_active and verify_password(
+                account.password_hash, password
+            ):
+                throttle.record_success(account)
+                _ = [r.role for r in account.roles]
+                signed = account
+            else:
+                signed = None
+                if refusal is None:
+                    throttle.record_failure(db, account, _address(), username)
+                    refusal = "账号或密码错误"
+        if signed is not None:
+            _sign_in(signed)
+            return redirect(_safe_next(_home_for(signed)))
+        flash(refusal, "error")
+        return render_template("auth/login.html", username=username, providers=_providers()), 401
+    return render_template("auth/login.html", username="", providers=_providers())
+
+
+@bp.post("/sms/send")
+def sms_send():
+    mobile = request.form.get("mobile", "").strip()
+    if not is_cn_mobile(mobile):
+        flash("手机号码格式不正确", "error")
+        return render_template("auth/login.html", tab="sms", mobile=mobile, providers=_providers()), 400
+    keys = formflow()["keys"]
+    with sessions().begin() as db:
+        refusal = sms.issue_code(db, formflow()["sms_sender"], mobile, keys.lookup(mobile))
+    flash(refusal or f"验证码已发送至 {mask_mobile(mobile)}", "error" if refusal else "info")
+    return render_template("auth/login.html", tab="sms", mobile=mobile, code_sent=True, providers=_providers())
+
+
+@bp.post("/sms/login")
+def sms_login():
+    mobile = request.form.get("mobile", "").strip()
+    code = request.form.get("code", "").strip()[:10]
+    keys = formflow()["keys"]
+    mobile_hash = keys.lookup(mobile) if is_cn_mobile(mobile) else ""
+    with sessions().begin() as db:
+        account = db.scalar(select(Account).where(Account.mobile_hash == mobile_hash)) if mobile_hash else None
+        refusal = throttle.refusal(db, account, _address())
+        if refusal is None and mobile_hash and sms.check_code(db, mobile_hash, code):
+            if account is None:
+                account = Account(username=f"m{mobile_hash[:12]}", display_name=mask_mobile(mobile),
+                                  mobile_enc=keys.seal(mobile), mobile_hash=mobile_hash)
+                account.roles = [RoleAssignment(role=CITIZEN)]
+                db.add(account)
+                db.flush()
+            throttle.record_success(account)
+            _ = [r.role for r in account.roles]
+            signed = account
+        else:
+            signed = None
+            if refusal is None:
+                throttle.record_failure(db, account, _address(), f"sms:{mobile_hash[:16]}")
+                refusal = "验证码错误或已过期"
+    if signed is None:
+        flash(refusal, "error")
+        return render_template("auth/login.html", tab="sms", mobile=mobile, code_sent=True,
+                               providers=_providers()), 401
+    _sign_in(signed)
+    return redirect(_safe_next(_home_for(signed)))
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    flash("您已安全退出", "info")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@login_required
+def verify_identity():
+    """Identity verification before the form opens (the guide's 身份验证 step)."""
+    account = current_account()
+    providers = _providers()
+    if request.method == "POST":
+        if request.form.get("consent") != "yes":
+            flash("您已取消授权，无法继续办理。", "info")
+            return redirect(url_for("public.home"))
+        demo = providers.get("demo")
+        if demo is None:
+            flash("未配置演示身份核验，请使用统一身份认证", "error")
+            return render_template("auth/verify.html", account=account, providers=providers), 400
+        try:
+            identity = demo.verify(request.form.get("name", ""), request.form.get("id_number", ""))
+        except IdentityError as exc:
+            flash(str(exc), "error")
+            return render_template("auth/verify.html", account=account, providers=providers,
+                                   form=request.form), 400
+        problem = _bind_identity(account.id, identity)
+        if problem:
+            flash(problem, "error")
+            return render_template("auth/verify.html", account=account, providers=providers), 400
+        return redirect(_safe_next(url_for("public.home")))
+    return render_template("auth/verify.html", account=account, providers=providers, form={})
+
+
+def _bind_identity(account_id: int, identity: Any) -> str | None:
+    """Record the verified identity on the account (once bound, it cannot change)."""
+    keys = formflow()["keys"]
+    digest = keys.lookup(identity.id_number)
+    with sessions().begin() as db:
+        account = db.get(Account, account_id)
+        if account.id_number_hash and account.id_number_hash != digest:
+            return "核验的身份与本账号已绑定的身份不一致"
+        other = db.scalar(select(Account).where(Account.id_number_hash == digest, Account.id != account_id))
+        if other is not None:
+            return "该身份已绑定其他账号，请使用该账号登录"
+        account.id_number_hash = digest
+        account.id_number_enc = keys.seal(identity.id_number)
+        account.display_name = identity.name or account.display_name
+    session[IDENTITY_KEY] = account_id
+    return None
+
+
+@bp.get("/oidc/start")
+@login_required
+def oidc_start():
+    provider = _providers().get("oidc")
+    if provider is None:
+        flash("未配置统一身份认证", "error")
+        return redirect(url_for("auth.verify_identity"))
+    session["oidc_next"] = _safe_next(url_for("public.home"))
+    return provider.start(url_for("auth.oidc_callback", _external=True))
+
+
+@bp.get("/oidc/callback")
+@login_required
+def oidc_callback():
+    provider = _providers().get("oidc")
+    if provider is None:
+        return redirect(url_for("public.home"))
+    try:
+        identity = provider.finish()
+    except IdentityError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("auth.verify_identity"))
+    problem = _bind_identity(current_account().id, identity)
+    if problem:
+        flash(problem, "error")
+        return redirect(url_for("auth.verify_identity"))
+    return redirect(session.pop("oidc_next", url_for("public.home")))
+
