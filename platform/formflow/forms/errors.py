@@ -7,6 +7,7 @@ at its parent object, so a form can show the message next to the field.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -53,6 +54,19 @@ def _format_message(error: ValidationError, messages: dict[str, str] | None) -> 
     return f"格式不正确（应为 {fmt}）：{error.instance!r}"
 
 
+def _missing_property(error: ValidationError) -> str:
+    """jsonschema yields one `required` error per missing name; its message names it."""
+    head = error.message.rsplit(" is a required property", 1)[0]
+    try:
+        name = ast.literal_eval(head)
+    except (ValueError, SyntaxError):
+        name = None
+    if isinstance(name, str):
+        return name
+    present = error.instance if isinstance(error.instance, dict) else {}
+    return next((n for n in error.validator_value if n not in present), str(error.validator_value))
+
+
 def translate(error: ValidationError, format_messages: dict | None = None) -> FieldError:
     """One jsonschema error → a FieldError with a Chinese message."""
     if error.validator in ("anyOf", "oneOf") and error.context:
@@ -62,10 +76,7 @@ def translate(error: ValidationError, format_messages: dict | None = None) -> Fi
     value = error.validator_value
     title = _title(error)
     if kind == "required":
-        missing = next(
-            (name for name in value if isinstance(error.instance, dict) and name not in error.instance),
-            str(value),
-        )
+        missing = _missing_property(error)
         props = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
         label = props.get(missing, {}).get("title") if isinstance(props.get(missing), dict) else None
         return FieldError(pointer([*path, missing]), f"{label or missing}：必填")

@@ -77,6 +77,10 @@ class DemoElicenceProvider:
         return cls(records)
 
     @property
+    def id_numbers(self) -> list[str]:
+        return sorted(self._records)
+
+    @property
     def sources(self) -> set[str]:
         return {source for record in self._records.values() for source in record}
 

@@ -1,0 +1,735 @@
+"""The citizen's application: draft, step validation, pre-check, submission.
+
+Every function that changes an application does it in the caller's session and
+appends its Event row in the same transaction (the caller commits once). Drafts
+are guarded by `Application.version` (SQLAlchemy's version column): a save
+naming a version that is no longer current raises `StaleDraft` and changes
+nothing, so two tabs never silently overwrite each other.
+
+Nothing here names a locality, a category, a material or a field: the pinned
+form, materials and rules say everything.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from formflow import materials as materials_mod
+from formflow.crypto import DataKeys
+from formflow.forms.errors import FieldError, translate_all
+from formflow.forms.formats import FORMAT_MESSAGES, explain_format, mask_id_number
+from formflow.forms.render import FormSchema, Node, delete_path, get_path, set_path, split_path
+from formflow.forms.schema import iter_errors
+from formflow.models import (
+    Account,
+    Application,
+    ApplicationFile,
+    Consent,
+    Event,
+    HouseholdMember,
+    Office,
+    StoredFile,
+)
+from formflow.packs.loader import PackSet
+from formflow.packs.versions import Pinned, load_pinned, pin
+
+CITIZEN = "citizen"
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ApplicationError(Exception):
+    """A refusal the citizen can read (Chinese `message`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class StaleDraft(ApplicationError):
+    """The draft changed since the page was loaded (another tab, another device)."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__("该申请已在其他页面或设备上修改，本页内容未保存。请核对下方内容后再次保存（您填写的内容仍保留在本页）。")
+        self.current_version = current_version
+
+
+class NotEditable(ApplicationError):
+    pass
+
+
+class Incomplete(ApplicationError):
+    """Full validation or the material checklist failed: `errors` say where."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(f"申请还有 {len(errors)} 处需要补充或修改，请检查后再提交")
+        self.errors = errors
+
+
+class DuplicateHousehold(ApplicationError):
+    def __init__(self, name: str, masked: str) -> None:
+        super().__init__(f"家庭成员 {name}（{masked}）已在另一件办理中的同类申请中，不能重复申请")
+        self.name = name
+        self.masked = masked
+
+
+class AlreadySubmitted(ApplicationError):
+    pass
+
+
+# --------------------------------------------------------------------------- pinned form
+
+_FORMS: dict[str, FormSchema] = {}
+
+
+def pinned_of(session: Session, app: Application) -> Pinned:
+    return load_pinned(session, app.versions)
+
+
+def form_of(pinned: Pinned) -> FormSchema:
+    key = pinned.versions["form"]
+    found = _FORMS.get(key)
+    if found is None:
+        found = _FORMS[key] = FormSchema(pinned.documents["form"])
+    return found
+
+
+def category_path(form: FormSchema) -> tuple[Any, ...] | None:
+    """Where the form keeps the applicant category (the field marked `x-category`)."""
+    cached = getattr(form, "_category_path", False)
+    if cached is not False:
+        return cached
+
+    found = None
+
+    def visit(schema: Any, path: tuple[Any, ...], resolver: Any, depth: int = 0) -> None:
+        nonlocal found
+        if found is not None or not isinstance(schema, dict) or depth > 12:
+            return
+        for frag in form._deref(_frag(schema, resolver)):
+            if frag.schema.get("x-category") is True:
+                found = path
+                return
+            for name, sub in (frag.schema.get("properties") or {}).items():
+                visit(sub, (*path, name), frag.resolver, depth + 1)
+
+    visit(form.root, (), form.resolver)
+    form._category_path = found  # type: ignore[attr-defined]
+    return found
+
+
+def _frag(schema: Any, resolver: Any):
+    from formflow.forms.render import Frag
+
+    return Frag(schema, resolver)
+
+
+def category_of(pinned: Pinned, data: Mapping[str, Any]) -> str | None:
+    path = category_path(form_of(pinned))
+    value = get_path(data, path) if path else None
+    return value if isinstance(value, str) else None
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _format_messages() -> dict[str, Any]:
+    return {name: (lambda v, name=name: explain_format(name, v) or FORMAT_MESSAGES[name]) for name in FORMAT_MESSAGES}
+
+
+def validation_errors(pinned: Pinned, data: Mapping[str, Any]) -> list[FieldError]:
+    """Every problem of the (pruned) data against the pinned form, in Chinese, at the field."""
+    form = form_of(pinned)
+    pruned = form.prune_hidden(dict(data))
+    raw = iter_errors(pinned.validator, pruned)
+    out: dict[tuple[str, str], FieldError] = {}
+    for err in translate_all(raw, _format_messages()):
+        fixed = _labelled(form, err)
+        out.setdefault((fixed.pointer, fixed.message), fixed)
+    for error in raw:
+        if error.validator in ("contains", "minContains"):
+            fixed = _contains_message(form, error)
+            if fixed is not None:
+                out = {k: v for k, v in out.items() if k[0] != fixed.pointer}
+                out[(fixed.pointer, fixed.message)] = fixed
+    return sorted(out.values(), key=lambda e: e.pointer)
+
+
+def _title_at(form: FormSchema, path: tuple[Any, ...]) -> str | None:
+    from formflow.forms.render import _first
+
+    title = _first([f for f in form.schema_at(path)], "title")
+    return str(title) if title else None
+
+
+def _labelled(form: FormSchema, err: FieldError) -> FieldError:
+    """Messages naming a raw key ("mobile：必填") get the field's title instead."""
+    path = tuple(int(p) if p.isdigit() else p for p in err.path)
+    if not path:
+        return err
+    key = str(path[-1])
+    if err.message.startswith(key + "：") or err.message.startswith(key + "（"):
+        title = _title_at(form, path)
+        if title:
+            return _labelled(form, FieldError(err.pointer, title + err.message[len(key):]))
+    head, sep, rest = err.message.partition("：")
+    if sep and head and rest.startswith(head):
+        return FieldError(err.pointer, rest)
+    return err
+
+
+def _contains_message(form: FormSchema, error: Any) -> FieldError | None:
+    """`contains`/`minContains` with a `const` → "共同申请人中须有一项「与申请人关系」为「配偶」"."""
+    from formflow.forms.errors import pointer as to_pointer
+    from formflow.forms.render import _first
+
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    wanted = schema.get("contains") if isinstance(schema.get("contains"), dict) else None
+    if wanted is None:
+        return None
+    path = tuple(error.absolute_path)
+    parts = []
+    for prop, sub in (wanted.get("properties") or {}).items():
+        if isinstance(sub, dict) and "const" in sub:
+            frags = form.schema_at((*path, 0, prop))
+            ptitle = _first(frags, "title") or prop
+            enum = _first(frags, "enum") or []
+            titles = _first(frags, "x-enum-titles") or []
+            shown = titles[enum.index(sub["const"])] if sub["const"] in enum and len(titles) == len(enum) else sub["const"]
+            parts.append(f"「{ptitle}」为「{shown}」")
+    if not parts:
+        return None
+    title = _title_at(form, path) or "此项"
+    minimum = schema.get("minContains", 1)
+    maximum = schema.get("maxContains")
+    instance = error.instance if isinstance(error.instance, list) else []
+    if maximum is not None and error.validator == "contains" and len(instance) > 0 and minimum == 0:
+        return FieldError(to_pointer(path), f"{title}中{'、'.join(parts)}的最多 {maximum} 项")
+    if maximum is not None and minimum == 0:
+        return FieldError(to_pointer(path), f"{title}中{'、'.join(parts)}的最多 {maximum} 项")
+    return FieldError(to_pointer(path), f"{title}中须有一项{'、'.join(parts)}")
+
+
+def step_errors(pinned: Pinned, data: Mapping[str, Any], step_id: str) -> list[FieldError]:
+    """Only the errors of one step (whole data validated: conditions may look across steps)."""
+    prefix = "/" + step_id
+    return [e for e in validation_errors(pinned, data) if e.pointer == prefix or e.pointer.startswith(prefix + "/")]
+
+
+def variables(pinned: Pinned, data: Mapping[str, Any], today: date) -> dict[str, Any]:
+    return pinned.ruleset.variables(dict(data), today)
+
+
+def checklist(pinned: Pinned, data: Mapping[str, Any], today: date) -> list[materials_mod.ChecklistItem]:
+    return materials_mod.checklist(pinned.materials, category_of(pinned, data), variables(pinned, data, today))
+
+
+def checklist_errors(pinned: Pinned, data: Mapping[str, Any], today: date) -> list[FieldError]:
+    items = checklist(pinned, data, today)
+    return materials_mod.material_errors(items, data)
+
+
+def all_errors(pinned: Pinned, data: Mapping[str, Any], today: date) -> list[FieldError]:
+    """Full validation plus the material checklist (what submission enforces)."""
+    errors = validation_errors(pinned, data)
+    seen = {(e.pointer, e.message) for e in errors}
+    for err in checklist_errors(pinned, form_of(pinned).prune_hidden(dict(data)), today):
+        if (err.pointer, err.message) not in seen:
+            errors.append(err)
+    return errors
+
+
+@dataclass
+class Precheck:
+    """What the citizen sees before submitting: computed values and the eligibility conditions."""
+
+    computed: list[tuple[str, Any, str]]  # (title, value, unit)
+    eligibility: Any  # rules.Eligibility | None
+    shown_titles: dict[str, str]  # variable name -> title (for condition values)
+
+
+def precheck(pinned: Pinned, data: Mapping[str, Any], today: date) -> Precheck:
+    rules = pinned.ruleset
+    pruned = form_of(pinned).prune_hidden(dict(data))
+    values = rules.computed(pruned, today)
+    specs = (rules.rules.get("computed") or {})
+    computed = [(str(specs[n].get("title") or n), v, str(specs[n].get("unit") or "")) for n, v in values.items()]
+    category = category_of(pinned, pruned)
+    elig = rules.eligibility(category, pruned, today) if category else None
+    titles: dict[str, str] = {f"computed.{n}": str(s.get("title") or n) for n, s in specs.items()}
+    params = (pinned.documents.get("parameters") or {}).get("parameters") or {}
+    for name, spec in params.items():
+        unit = spec.get("unit")
+        titles[f"params.{name}"] = str(spec.get("title") or name) + (f"（{unit}）" if unit else "")
+    for node in form_of(pinned).fields(pruned):
+        if node.path:
+            titles.setdefault("data." + node.name, node.title)
+    return Precheck(computed, elig, titles)
+
+
+def apply_computed(pinned: Pinned, data: dict[str, Any], today: date) -> dict[str, Any]:
+    """Write the values of `x-computed` fields into the data (they are read-only on screen)."""
+    form = form_of(pinned)
+    values = pinned.ruleset.computed(form.prune_hidden(data), today)
+    for node in form.fields(data):
+        if node.computed and node.computed in values:
+            value = values[node.computed]
+            if value is None:
+                delete_path(data, node.path)
+            else:
+                set_path(data, node.path, value)
+    return data
+
+
+# --------------------------------------------------------------------------- events and loading
+
+
+def _event(session: Session, app: Application, actor: Account | None, action: str, *,
+           role: str | None = None, note: str | None = None, details: dict[str, Any] | None = None) -> Event:
+    event = Event(
+        application_id=app.id,
+        actor_id=actor.id if actor is not None else None,
+        actor_role=role or (CITIZEN if actor is not None and actor.id == app.applicant_id else None),
+        action=action,
+        from_stage=app.stage,
+        to_stage=app.stage,
+        note=note,
+        details=details or {},
+    )
+    session.add(event)
+    return event
+
+
+def _role(app: Application, actor: Account | None) -> str | None:
+    if actor is None:
+        return None
+    if actor.id == app.applicant_id:
+        return CITIZEN
+    if app.assisted_by_id == actor.id:
+        return "window_clerk"
+    return None
+
+
+def load(session: Session, app_id: int, *, for_update: bool = False) -> Application:
+    stmt = select(Application).where(Application.id == app_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    app = session.scalar(stmt)
+    if app is None:
+        raise ApplicationError("申请不存在")
+    return app
+
+
+def may_edit(app: Application, account: Account) -> bool:
+    return app.status == "draft" and account.id in (app.applicant_id, app.assisted_by_id)
+
+
+def may_view(app: Application, account: Account) -> bool:
+    return account.id in (app.applicant_id, app.assisted_by_id)
+
+
+def _draft(session: Session, app_id: int, expected_version: int | None) -> Application:
+    app = load(session, app_id)
+    if app.status != "draft":
+        raise NotEditable("该申请已提交或已关闭，不能再修改")
+    if expected_version is not None and app.version != int(expected_version):
+        raise StaleDraft(app.version)
+    return app
+
+
+def _flush(session: Session, app: Application) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        current = session.scalar(select(Application.version).where(Application.id == app.id))
+        raise StaleDraft(int(current or 0)) from None
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+def record_consent(session: Session, account: Account, pack: str, matter: str, version: str, accepted: bool) -> Consent:
+    row = Consent(account_id=account.id, pack=pack, matter=matter, agreement_version=version, accepted=accepted)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def has_consent(session: Session, account_id: int, pack: str, matter: str, version: str) -> bool:
+    row = session.scalar(
+        select(Consent).where(Consent.account_id == account_id, Consent.pack == pack, Consent.matter == matter,
+                              Consent.agreement_version == version).order_by(Consent.id.desc()).limit(1)
+    )
+    return bool(row and row.accepted)
+
+
+def find_draft(session: Session, applicant_id: int, pack: str, matter: str) -> Application | None:
+    return session.scalar(
+        select(Application).where(
+            Application.applicant_id == applicant_id, Application.pack == pack,
+            Application.matter == matter, Application.status == "draft",
+        ).order_by(Application.id.desc()).limit(1)
+    )
+
+
+def selectable_offices(session: Session, pack: str) -> list[Office]:
+    return list(session.scalars(
+        select(Office).where(Office.pack == pack, Office.selectable.is_(True)).order_by(Office.path)
+    ))
+
+
+def start_draft(
+    session: Session,
+    packset: PackSet,
+    *,
+    applicant: Account,
+    pack: str,
+    matter: str,
+    office_id: str,
+    channel: str | None,
+    actor: Account | None = None,
+    assisted_by: Account | None = None,
+    prefill: Mapping[str, Any] | None = None,
+) -> Application:
+    """The applicant's open draft of this matter, or a new one pinned to the current pack versions."""
+    existing = find_draft(session, applicant.id, pack, matter)
+    if existing is not None:
+        return existing
+    office = session.get(Office, office_id)
+    if office is None or office.pack != pack or not office.selectable:
+        raise ApplicationError("请选择有效的申请区域")
+    if pack not in packset.packs or matter not in packset.packs[pack].matters:
+        raise ApplicationError("办理事项不存在")
+    versions = pin(session, packset, pack, matter)
+    pinned = load_pinned(session, versions)
+    steps = form_of(pinned).steps()
+    data: dict[str, Any] = {s.id: {} for s in steps}
+    for dotted, value in (prefill or {}).items():
+        set_path(data, split_path(dotted), value)
+    app = Application(
+        pack=pack, matter=matter, status="draft", applicant_id=applicant.id, channel=channel,
+        assisted_by_id=assisted_by.id if assisted_by else None, office_id=office.id, office_path=office.path,
+        versions=versions, data=data, current_step=steps[0].id if steps else None, stages=[],
+    )
+    session.add(app)
+    session.flush()
+    actor = actor or applicant
+    _event(session, app, actor, "draft_created", role=_role(app, actor),
+           note=f"申请区域：{office.name}", details={"office": office.id, "channel": channel})
+    session.flush()
+    return app
+
+
+def save_draft(
+    session: Session,
+    app_id: int,
+    data: Mapping[str, Any],
+    *,
+    actor: Account,
+    expected_version: int | None,
+    step: str | None = None,
+    today: date | None = None,
+    action: str = "draft_saved",
+    note: str | None = None,
+) -> Application:
+    """Store the draft's data (no validation): 暂存, 上一步, and every step change."""
+    app = _draft(session, app_id, expected_version)
+    pinned = pinned_of(session, app)
+    new = apply_computed(pinned, copy.deepcopy(dict(data)), today or date.today())
+    app.data = new
+    if step:
+        app.current_step = step
+    category = category_of(pinned, new)
+    app.category = category
+    _event(session, app, actor, action, role=_role(app, actor), note=note, details={"step": step} if step else {})
+    _flush(session, app)
+    return app
+
+
+def discard_draft(session: Session, app_id: int, *, actor: Account, expected_version: int | None) -> Application:
+    """放弃 a draft (never submitted): closed as withdrawn, history kept."""
+    app = _draft(session, app_id, expected_version)
+    app.status = "closed"
+    app.result = "withdrawn"
+    _event(session, app, actor, "withdrawn", role=_role(app, actor), note="放弃未提交的申请")
+    _flush(session, app)
+    return app
+
+
+# --------------------------------------------------------------------------- files and e-licences
+
+
+def attach_file(
+    session: Session,
+    storage: Any,
+    app_id: int,
+    dotted: str,
+    content: bytes,
+    filename: str,
+    *,
+    actor: Account,
+    expected_version: int | None,
+    limit: int,
+    data: Mapping[str, Any] | None = None,
+    material: str | None = None,
+    replace: bool = False,
+) -> Application:
+    """Inspect, store and attach an uploaded file to the file list at `dotted`.
+
+    `data` (the posted form merged over the draft) is saved with it, so what was
+    typed on the page is not lost. `replace`: the earlier files of this place are
+    marked replaced (kept in history with `replaced_at`).
+    """
+    from formflow.storage import store
+    from formflow.uploads import UploadRejected, inspect_upload, safe_display_name
+
+    app = _draft(session, app_id, expected_version)
+    try:
+        info = inspect_upload(content, filename, limit=limit)
+    except UploadRejected as exc:
+        raise ApplicationError(exc.message) from None
+    stored: StoredFile = store(session, storage, content, info.media_type)
+    name = safe_display_name(filename)
+    new = copy.deepcopy(dict(data if data is not None else app.data))
+    path = split_path(dotted)
+    files = get_path(new, path)
+    files = list(files) if isinstance(files, list) and not replace else []
+    kind = material or str(path[-1])
+    now = datetime.now(UTC)
+    if replace:
+        for row in session.scalars(select(ApplicationFile).where(
+            ApplicationFile.application_id == app.id, ApplicationFile.material == kind,
+            ApplicationFile.replaced_at.is_(None),
+        )):
+            row.replaced_at = now
+    files.append({"sha256": stored.sha256, "name": name, "media_type": info.media_type, "size": info.size})
+    set_path(new, path, files)
+    app.data = new
+    session.add(ApplicationFile(application_id=app.id, material=kind, sha256=stored.sha256,
+                                original_name=name, uploaded_by=actor.id))
+    _event(session, app, actor, "file_uploaded", role=_role(app, actor), note=name,
+           details={"field": dotted, "sha256": stored.sha256})
+    _flush(session, app)
+    return app
+
+
+def remove_file(session: Session, app_id: int, dotted: str, index: int, *, actor: Account,
+                expected_version: int | None, data: Mapping[str, Any] | None = None) -> Application:
+    """Take a file off the list at `dotted`; its ApplicationFile row is marked replaced (history kept)."""
+    app = _draft(session, app_id, expected_version)
+    new = copy.deepcopy(dict(data if data is not None else app.data))
+    path = split_path(dotted)
+    files = get_path(new, path)
+    if not isinstance(files, list) or not 0 <= index < len(files):
+        raise ApplicationError("文件不存在")
+    gone = files.pop(index)
+    set_path(new, path, files)
+    app.data = new
+    row = session.scalar(select(ApplicationFile).where(
+        ApplicationFile.application_id == app.id, ApplicationFile.sha256 == gone.get("sha256"),
+        ApplicationFile.replaced_at.is_(None)).limit(1))
+    if row is not None:
+        row.replaced_at = datetime.now(UTC)
+    _event(session, app, actor, "file_removed", role=_role(app, actor), note=str(gone.get("name") or ""),
+           details={"field": dotted})
+    _flush(session, app)
+    return app
+
+
+def elicence_values(form: FormSchema, data: Mapping[str, Any], node: Node, record: Mapping[str, Any],
+                    id_number: str) -> Any:
+    """What an `x-source` field receives from an e-licence record (objects: their known properties)."""
+    if node.kind == "object":
+        out: dict[str, Any] = {}
+        for child in node.children:
+            key = str(child.path[-1])
+            value = _record_value(record, key, id_number)
+            if value is not None:
+                out[key] = value
+        return out
+    return _record_value(record, str(node.path[-1]), id_number)
+
+
+def _record_value(record: Mapping[str, Any], key: str, id_number: str) -> Any:
+    if key in record:
+        value = record[key]
+        return str(value) if isinstance(value, date) else value
+    if key == "id_number":
+        return id_number
+    tail = key.rsplit("_", 1)[-1]
+    if tail in record and not isinstance(record[tail], (dict, list)):
+        return record[tail]
+    return None
+
+
+def fetch_elicences(pinned: Pinned, data: dict[str, Any], provider: Any, id_number: str,
+                    only: str | None = None) -> list[str]:
+    """Fill every `x-source` field (or only the one at dotted `only`) from the provider.
+
+    Returns the problems to show (an unavailable service, a missing licence).
+    """
+    from formflow.integrations.elicence import ElicenceUnavailable
+
+    form = form_of(pinned)
+    problems: list[str] = []
+    cache: dict[str, Any] = {}
+    for node in form.fields(data):
+        if not node.source or (only and node.name != only):
+            continue
+        if node.source not in cache:
+            try:
+                cache[node.source] = provider.fetch(node.source, id_number)
+            except ElicenceUnavailable as exc:
+                problems.append(str(exc))
+                cache[node.source] = None
+                continue
+            if cache[node.source] is None:
+                problems.append(f"未查询到您的{node.title}电子证照，请上传或到窗口核对")
+        record = cache[node.source]
+        if record is None:
+            continue
+        value = elicence_values(form, data, node, record, id_number)
+        if value not in (None, {}, ""):
+            set_path(data, node.path, value)
+    return sorted(set(problems))
+
+
+# --------------------------------------------------------------------------- submission
+
+
+def household(pinned: Pinned, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(name, ID number) of each household member the form lists (applicant and co-applicants).
+
+    Every editable `cn-id-card` field counts; read-only e-licence copies do not.
+    The name is the `name` beside it (or in its object).
+    """
+    form = form_of(pinned)
+    pruned = form.prune_hidden(dict(data))
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for node in form.fields(pruned):
+        if node.fmt != "cn-id-card" or node.readonly or not isinstance(node.value, str) or not node.value:
+            continue
+        parent = get_path(pruned, node.path[:-1])
+        name = parent.get("name") if isinstance(parent, dict) else None
+        number = node.value.strip().upper()
+        if number in seen:
+            continue
+        seen.add(number)
+        out.append((str(name or ""), number))
+    return out
+
+
+def new_submit_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def submit(
+    session: Session,
+    app_id: int,
+    *,
+    actor: Account,
+    expected_version: int | None,
+    token: str,
+    keys: DataKeys,
+    today: date,
+    calendar: Any = None,
+    enter: Any = None,
+) -> Application:
+    """Submit a draft: re-validate against the pinned versions, checklist, duplicate household, enter the workflow.
+
+    Idempotent: the same `token` again (double click, retry after a lost
+    response) returns the same application. The draft→active change is guarded
+    by the version column, so two concurrent submits create one application.
+    `enter` is the workflow entry (default `workflow.engine.enter_workflow`).
+    """
+    app = load(session, app_id, for_update=True)
+    if app.status != "draft":
+        done = session.scalar(select(Event).where(Event.application_id == app.id, Event.action == "submitted"))
+        if done is not None and token and (done.details or {}).get("token") == token:
+            return app
+        raise AlreadySubmitted("该申请已提交，无需重复提交")
+    if expected_version is not None and app.version != int(expected_version):
+        raise StaleDraft(app.version)
+    pinned = pinned_of(session, app)
+    form = form_of(pinned)
+    data = apply_computed(pinned, form.prune_hidden(copy.deepcopy(app.data)), today)
+    errors = all_errors(pinned, data, today)
+    if errors:
+        raise Incomplete(errors)
+    members = household(pinned, data)
+    hashes = [keys.lookup(number) for _name, number in members]
+    if session.get_bind().dialect.name == "postgresql":
+        for digest in sorted(set(hashes)):
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"household:{app.matter}:{digest}"})
+    if hashes:
+        clash = session.execute(
+            select(HouseholdMember.id_hash)
+            .join(Application, Application.id == HouseholdMember.application_id)
+            .where(HouseholdMember.matter == app.matter, HouseholdMember.id_hash.in_(hashes),
+                   HouseholdMember.active.is_(True), Application.status == "active", Application.id != app.id)
+            .limit(1)
+        ).scalar()
+        if clash is not None:
+            name, number = members[hashes.index(clash)]
+            raise DuplicateHousehold(name or "（未填姓名）", mask_id_number(number))
+    app.data = data
+    app.status = "active"
+    app.category = category_of(pinned, data)
+    app.submitted_at = datetime.now(UTC)
+    app.household_hashes = hashes
+    for digest in dict.fromkeys(hashes):
+        session.add(HouseholdMember(application_id=app.id, matter=app.matter, id_hash=digest, active=True))
+    _event(session, app, actor, "submitted", role=_role(app, actor),
+           note="网上提交" if app.assisted_by_id is None else "窗口代办提交",
+           details={"token": token, "channel": app.channel})
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        again = load(session, app_id)
+        done = session.scalar(select(Event).where(Event.application_id == again.id, Event.action == "submitted"))
+        if done is not None and token and (done.details or {}).get("token") == token:
+            return again
+        raise StaleDraft(again.version) from None
+    if enter is None:
+        from formflow.workflow.engine import enter_workflow as enter
+    enter(session, app, actor, calendar=calendar, today=today)
+    if not app.number:
+        app.number = f"{app.submitted_at:%Y%m%d}{app.id:06d}"
+    session.flush()
+    return app
+
+
+def withdraw(session: Session, app_id: int, *, actor: Account, expected_version: int | None,
+             reason: str | None = None) -> Application:
+    """放弃申请: a draft is closed here; a submitted one through the workflow engine."""
+    app = load(session, app_id)
+    if app.status == "draft":
+        return discard_draft(session, app_id, actor=actor, expected_version=expected_version)
+    if app.status != "active":
+        raise NotEditable("该申请已办结，不能放弃")
+    from formflow.workflow import engine
+
+    return engine.withdraw(session, app_id, actor, expected_version=expected_version, reason=reason)
+
+
+__all__ = [
+    "AlreadySubmitted", "ApplicationError", "DuplicateHousehold", "Incomplete", "NotEditable", "Precheck",
+    "StaleDraft", "all_errors", "apply_computed", "attach_file", "category_of", "checklist",
+    "checklist_errors", "discard_draft", "fetch_elicences", "find_draft", "form_of", "has_consent",
+    "household", "load", "may_edit", "may_view", "new_submit_token", "pinned_of", "precheck",
+    "record_consent", "remove_file", "save_draft", "selectable_offices", "start_draft", "step_errors",
+    "submit", "validation_errors", "withdraw",
+]

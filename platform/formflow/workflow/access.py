@@ -1,0 +1,75 @@
+"""Who may act on a stage: the owner role at the owning office of the application.
+
+The owning office of a stage is the office of the owner's `level` on the
+application's office path: an office O qualifies when O.level equals the
+level and the application's path starts with O.path (bureaus and centres
+carry their parent region's path and level, so they cover that region).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from formflow.auth.roles import CITIZEN
+from formflow.models import Account, Application, Office, RoleAssignment
+
+
+@dataclass(frozen=True)
+class Authority:
+    """The role and office an actor acts in."""
+
+    role: str
+    office_id: str | None
+    office_name: str
+
+
+def assignments(session: Session, account_id: int) -> list[tuple[str, Office | None]]:
+    """(role, office) pairs an account holds, read fresh from the database."""
+    rows = session.execute(
+        select(RoleAssignment.role, Office)
+        .outerjoin(Office, Office.id == RoleAssignment.office_id)
+        .where(RoleAssignment.account_id == account_id)
+        .order_by(RoleAssignment.id)
+    ).all()
+    return [(role, office) for role, office in rows]
+
+
+def role_names(session: Session, account: Account, app: Application | None = None) -> list[str]:
+    """The roles an account holds (`citizen` for the applicant of `app`)."""
+    names = [role for role, _ in assignments(session, account.id)]
+    if app is not None and account.id == app.applicant_id and CITIZEN not in names:
+        names.insert(0, CITIZEN)
+    return list(dict.fromkeys(names))
+
+
+def covers(office: Office, app: Application, level: str) -> bool:
+    """Whether `office` is the office of `level` for the application's jurisdiction."""
+    return (
+        office.pack == app.pack
+        and office.level == level
+        and app.office_path is not None
+        and app.office_path.startswith(office.path)
+    )
+
+
+def authority(
+    session: Session, app: Application, account: Account, role: str, level: str
+) -> Authority | None:
+    """The account's standing as `role` at the application's `level` office, if any."""
+    for held, office in assignments(session, account.id):
+        if held == role and office is not None and covers(office, app, level):
+            return Authority(role=role, office_id=office.id, office_name=office.name)
+    return None
+
+
+def office_name(session: Session, app: Application, level: str | None = None) -> str:
+    """Name of the application's office at `level` (its own office when none is given)."""
+    if app.office_id is None:
+        return ""
+    office = session.get(Office, app.office_id)
+    while office is not None and level is not None and office.level != level:
+        office = office.parent
+    return office.name if office is not None else ""

@@ -1,0 +1,115 @@
+"""Stage clocks and the commitment clock: start, stop, pause, resume, project.
+
+A clock is a `StageClock` row named after its stage (or `COMMITMENT`).
+Running: `running` true. Paused (waiting for the citizen): not running,
+`paused_on` set. Stopped: `stopped_on` set. The application's `deadline` is
+the earliest due date of its running clocks; it is `overdue` when a running
+time limit (not a timer's duration) is past due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from formflow.models import Application, StageClock
+from formflow.workdays import WorkCalendar
+from formflow.workflow.spec import Period, WorkflowSpec
+
+#: Name of the overall commitment clock (stage ids cannot start with '*').
+COMMITMENT = "*commitment"
+
+
+def start(
+    session: Session, app: Application, name: str, period: Period, today: date, calendar: WorkCalendar
+) -> StageClock:
+    clock = StageClock(
+        application_id=app.id,
+        name=name,
+        started_on=today,
+        due_on=calendar.add_days(today, period.days, period.unit),
+        unit=period.unit,
+        days=period.days,
+        running=True,
+    )
+    session.add(clock)
+    return clock
+
+
+def live(session: Session, app_id: int) -> list[StageClock]:
+    """Clocks not stopped (running or paused), oldest first."""
+    return list(session.scalars(
+        select(StageClock)
+        .where(StageClock.application_id == app_id, StageClock.stopped_on.is_(None))
+        .order_by(StageClock.id)
+    ))
+
+
+def exists(session: Session, app_id: int, name: str) -> bool:
+    return session.scalar(
+        select(StageClock.id).where(StageClock.application_id == app_id, StageClock.name == name).limit(1)
+    ) is not None
+
+
+def stop(clocks: Iterable[StageClock], today: date, names: Iterable[str] | None = None) -> None:
+    """Stop the given clocks (those named, or all)."""
+    wanted = None if names is None else set(names)
+    for clock in clocks:
+        if clock.stopped_on is None and (wanted is None or clock.name in wanted):
+            clock.running = False
+            clock.stopped_on = today
+
+
+def pause(clocks: Iterable[StageClock], today: date) -> list[str]:
+    """Pause every running clock; returns their names."""
+    paused = []
+    for clock in clocks:
+        if clock.running:
+            clock.running = False
+            clock.paused_on = today
+            paused.append(clock.name)
+    return paused
+
+
+def resume(clocks: Iterable[StageClock], today: date, calendar: WorkCalendar) -> dict[str, int]:
+    """Resume paused clocks; each due date moves by the days it was paused (in its unit)."""
+    shifts: dict[str, int] = {}
+    for clock in clocks:
+        if clock.stopped_on is not None or clock.paused_on is None:
+            continue
+        if clock.unit == "working":
+            days = max(0, calendar.working_days_between(clock.paused_on, today))
+        else:
+            days = max(0, (today - clock.paused_on).days)
+        if clock.due_on is not None:
+            clock.due_on = calendar.add_days(clock.due_on, days, clock.unit)
+        clock.running = True
+        clock.paused_on = None
+        shifts[clock.name] = days
+    return shifts
+
+
+def late(clocks: Iterable[StageClock], spec: WorkflowSpec, today: date) -> list[str]:
+    """Names of running time limits past due (timer durations are never late)."""
+    out = []
+    for clock in clocks:
+        stage = spec.stages.get(clock.name)
+        timer = stage is not None and stage.is_timer
+        if clock.running and not timer and clock.due_on is not None and clock.due_on < today:
+            out.append(clock.name)
+    return out
+
+
+def project(app: Application, clocks: Iterable[StageClock], spec: WorkflowSpec, today: date) -> None:
+    """Set the application's `deadline` and `overdue` from its clocks."""
+    clocks = list(clocks)
+    due = [c.due_on for c in clocks if c.running and c.due_on is not None]
+    deadline = min(due) if due else None
+    overdue = bool(late(clocks, spec, today))
+    if app.deadline != deadline:
+        app.deadline = deadline
+    if app.overdue != overdue:
+        app.overdue = overdue

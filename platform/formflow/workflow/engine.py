@@ -1,0 +1,586 @@
+"""The workflow engine: what an account may do now, and doing it.
+
+Every function runs in the caller's transaction and appends exactly one
+history event. Actions on an existing application lock its row, check the
+caller's `expected_version` (optimistic concurrency, `StaleApplication`),
+check that the stage is current and that the actor holds the owner role at
+the owning office (`ActionNotAvailable`), evaluate the guard
+(`GuardNotMet`), then move, start and stop clocks, issue notices, and bump
+the version once. The workflow is read only through the application's
+pinned versions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from formflow.models import Account, Application, Correction, Event, Objection, utcnow
+from formflow.notices import issue_notice, missing_items
+from formflow.packs.versions import load_pinned
+from formflow.reviews import latest_marking
+from formflow.rules import evaluate
+from formflow.storage import LocalStorage
+from formflow.workdays import WorkCalendar
+from formflow.workdays import today as local_today
+from formflow.workflow import clocks
+from formflow.workflow.access import Authority, authority, office_name, role_names
+from formflow.workflow.errors import (
+    ActionNotAvailable,
+    GuardNotMet,
+    ObjectionError,
+    ReasonRequired,
+    WorkflowError,
+    roles_text,
+)
+from formflow.workflow.moves import (
+    ACTIVE,
+    AWAITING_CITIZEN,
+    CLOSED,
+    Move,
+    check_version,
+    default_calendar,
+    lock_or_fail,
+    workflow_of,
+)
+from formflow.workflow.spec import CITIZEN_ROLE, Action, Stage, WorkflowSpec
+
+SUBMIT = "submit"
+ANSWER_CORRECTION = "answer_correction"
+RECORD_OBJECTION = "record_objection"
+DISMISS_OBJECTION = "dismiss_objection"
+
+LEVEL_TITLES = {"province": "省", "city": "市", "district": "区县", "street": "街道", "community": "社区"}
+OUTCOME_TITLES = {"pass": "通过", "fail": "不通过"}
+UNIT_TITLES = {"working": "个工作日", "calendar": "日"}
+
+
+@dataclass(frozen=True)
+class IssuedNotice:
+    id: int
+    kind: str
+    title: str
+    number: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The application after an engine call, and what the call recorded."""
+
+    application_id: int
+    version: int
+    status: str
+    stages: tuple[str, ...]
+    result: str | None
+    event_id: int
+    awaiting: str | None = None
+    deadline: date | None = None
+    notices: tuple[IssuedNotice, ...] = ()
+    objection_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AvailableAction:
+    """One action an account may see at a current stage; `why_not` when it cannot act now."""
+
+    stage: str
+    stage_title: str
+    action: str
+    title: str
+    allowed: bool
+    why_not: str | None
+    reason_required: bool
+    correction: bool
+    targets: tuple[str, ...]
+
+
+def _transition(app: Application, event: Event, notices: Sequence[IssuedNotice] = (),
+                objection_id: int | None = None) -> Transition:
+    return Transition(
+        application_id=app.id,
+        version=app.version,
+        status=app.status,
+        stages=tuple(app.stages or ()),
+        result=app.result,
+        event_id=event.id,
+        awaiting=app.awaiting,
+        deadline=app.deadline,
+        notices=tuple(notices),
+        objection_id=objection_id,
+    )
+
+
+def _actor_role(session: Session, app: Application, actor: Account) -> str | None:
+    roles = role_names(session, actor, app)
+    return roles[0] if roles else None
+
+
+# --------------------------------------------------------------------------- submit
+
+
+def enter_workflow(
+    session: Session, app: Application, actor: Account, *, calendar: WorkCalendar | None, today: date
+) -> Transition:
+    """Start a validated application at the workflow's `start` stage (event `submit`).
+
+    The application is a draft, or already marked active by the submit service
+    but not yet at any stage. `calendar` None: the national calendar of the
+    configuration root.
+    """
+    entered = app.status == ACTIVE and bool(app.stages)
+    if app.status not in ("draft", ACTIVE) or entered:
+        raise WorkflowError(f"application {app.id} is {app.status!r} at {app.stages!r}, not a draft："
+                            "该申请已提交")
+    if app.id is None:
+        session.flush()
+    with session.no_autoflush:
+        move = Move.of(session, app, today, calendar or default_calendar())
+        app.status = ACTIVE
+        app.stages = []
+        app.result = None
+        app.awaiting = None
+        app.arrived = {}
+        if app.submitted_at is None:
+            app.submitted_at = utcnow()
+        move.enter(move.spec.start)
+        move.start_commitment(None)
+        event = move.finish(Event(
+            actor_id=actor.id,
+            actor_role=_actor_role(session, app, actor),
+            action=SUBMIT,
+            from_stage=None,
+            to_stage=move.spec.start,
+            details={"stages": list(app.stages)},
+        ))
+    return _transition(app, event)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _authorize(
+    session: Session, app: Application, spec: WorkflowSpec, stage_id: str, action_id: str,
+    actor: Account,
+) -> tuple[Stage, Action, Authority]:
+    """The stage, action and the actor's authority, or `ActionNotAvailable` saying why not."""
+    roles = roles_text(role_names(session, actor, app))
+
+    def refuse(why: str) -> ActionNotAvailable:
+        return ActionNotAvailable(action_id, stage_id, roles, why)
+
+    if app.status != ACTIVE:
+        raise refuse("申请已办结" if app.status == CLOSED else "申请尚未提交")
+    stage = spec.stages.get(stage_id)
+    if stage is None or stage_id not in (app.stages or []):
+        current = "、".join(spec.stages[s].title for s in app.stages or [] if s in spec.stages)
+        raise refuse(f"申请当前不在此环节（当前环节：{current or '无'}）")
+    action = stage.actions.get(action_id)
+    if action is None:
+        raise refuse(f"环节“{stage.title}”没有此操作")
+    owner = stage.owner
+    found = authority(session, app, actor, owner.role, owner.level) if owner else None
+    if found is None or owner is None:
+        level = LEVEL_TITLES.get(owner.level, owner.level) if owner else ""
+        who = spec.role_title(owner.role) if owner else ""
+        raise refuse(f"此环节只能由申请所属辖区{level}级机构的{who}办理")
+    return stage, action, found
+
+
+def open_objections(session: Session, app_id: int, stage: str) -> list[Objection]:
+    return list(session.scalars(
+        select(Objection)
+        .where(Objection.application_id == app_id, Objection.stage == stage,
+               Objection.resolved_on.is_(None))
+        .order_by(Objection.id)
+    ))
+
+
+def _guard_reason(
+    session: Session, app: Application, spec: WorkflowSpec, stage: Stage, action: Action,
+    actor: Account, today: date,
+) -> str | None:
+    """Why the action's guard does not hold now (Chinese), or None when it does."""
+    if app.awaiting == AWAITING_CITIZEN:
+        return "正在等待申请人补正材料"
+    if stage.is_timer and stage.objections and not open_objections(session, app.id, stage.id):
+        return "没有待处理的异议，本环节期满后自动流转"
+    guard = action.guard
+    if guard.outcome is not None:
+        if stage.table is None:
+            return "本环节没有审查表，无法判断审查结论"
+        marking = latest_marking(session, app.id, stage.id, stage.table)
+        table = load_pinned(session, app.versions).table(stage.table) or {}
+        if marking is None:
+            return f"尚未填写本环节的审查表《{table.get('title', stage.table)}》"
+        if marking.outcome != guard.outcome:
+            have = OUTCOME_TITLES.get(marking.outcome, marking.outcome)
+            need = OUTCOME_TITLES.get(guard.outcome, guard.outcome)
+            return f"审查表结论为“{have}”，此操作要求“{need}”"
+    if guard.rule is not None:
+        scope = load_pinned(session, app.versions).ruleset.variables(app.data or {}, today)
+        if not evaluate(guard.rule, scope):
+            return "不满足此操作的条件"
+    if guard.role is not None and stage.owner is not None:
+        if authority(session, app, actor, guard.role, stage.owner.level) is None:
+            return f"只有{spec.role_title(guard.role)}可执行此操作"
+    return None
+
+
+def available_actions(
+    session: Session, app: Application, account: Account, *, today: date | None = None
+) -> list[AvailableAction]:
+    """Actions of every current stage the account owns, with whether the guard allows them now."""
+    if app.status != ACTIVE:
+        return []
+    when = today or local_today()
+    spec = workflow_of(session, app)
+    out: list[AvailableAction] = []
+    with session.no_autoflush:
+        for stage_id in app.stages or []:
+            stage = spec.stages.get(stage_id)
+            if stage is None or stage.owner is None:
+                continue
+            if authority(session, app, account, stage.owner.role, stage.owner.level) is None:
+                continue
+            for action in stage.actions.values():
+                why = _guard_reason(session, app, spec, stage, action, account, when)
+                out.append(AvailableAction(
+                    stage=stage.id, stage_title=stage.title, action=action.id, title=action.title,
+                    allowed=why is None, why_not=why, reason_required=action.reason_required,
+                    correction=action.correction, targets=action.targets,
+                ))
+    return out
+
+
+# --------------------------------------------------------------------------- perform
+
+
+def perform(
+    session: Session,
+    app_id: int,
+    *,
+    stage: str,
+    action: str,
+    actor: Account,
+    note: str | None = None,
+    expected_version: int,
+    calendar: WorkCalendar,
+    today: date,
+    storage: LocalStorage,
+    renderers: Path,
+    materials: Sequence[str] = (),
+    keys: Any = None,
+) -> Transition:
+    """Take `action` at `stage` of an application as `actor`.
+
+    `note` is the reason (required when the action says so); `materials` names
+    the material kinds a correction request asks for. `renderers` is the
+    renderers/ folder of the configuration root.
+    """
+    with session.no_autoflush:
+        app = lock_or_fail(session, app_id)
+        spec = workflow_of(session, app)
+        check_version(app, expected_version, spec)
+        st, act, auth = _authorize(session, app, spec, stage, action, actor)
+        why = _guard_reason(session, app, spec, st, act, actor, today)
+        if why is not None:
+            raise GuardNotMet(action, stage, auth.role, why)
+        if act.reason_required and not (note or "").strip():
+            raise ReasonRequired(action, stage)
+        return _apply(session, app, st, act, auth, actor, note=note, materials=materials,
+                      calendar=calendar, today=today, storage=storage, renderers=renderers, keys=keys)
+
+
+def _apply(
+    session: Session, app: Application, stage: Stage, action: Action, auth: Authority,
+    actor: Account, *, note: str | None, materials: Sequence[str], calendar: WorkCalendar,
+    today: date, storage: LocalStorage, renderers: Path, keys: Any,
+) -> Transition:
+    move = Move.of(session, app, today, calendar)
+    details: dict[str, Any] = {"office": auth.office_id, "to": list(action.targets)}
+    if stage.is_timer and stage.objections:
+        upheld = open_objections(session, app.id, stage.id)
+        for objection in upheld:
+            objection.upheld = True
+            objection.resolved_by = actor.id
+            objection.resolved_on = today
+            objection.resolution = note
+        details["objections"] = [o.id for o in upheld]
+    if action.correction:
+        details["paused"] = clocks.pause(move.clocks, today)
+        details["materials"] = list(materials)
+        app.awaiting = AWAITING_CITIZEN
+        session.add(Correction(application_id=app.id, stage=stage.id, note=note,
+                               missing=list(materials), requested_by=actor.id, requested_on=today))
+        to_stage = stage.id
+    else:
+        move.go(stage.id, action.targets)
+        to_stage = action.targets[0] if action.targets else stage.id
+    move.start_commitment(action.id)
+    details["stages"] = list(app.stages or [])
+    if app.status == CLOSED:
+        details["result"] = app.result
+    if action.notice:
+        details["notices"] = [action.notice]
+    event = move.finish(Event(
+        actor_id=actor.id, actor_role=auth.role, action=action.id, from_stage=stage.id,
+        to_stage=to_stage, note=note, details=details,
+    ))
+    issued: list[IssuedNotice] = []
+    if action.notice:
+        pinned = load_pinned(session, app.versions)
+        context = {
+            "office_name": auth.office_name,
+            "reason": note or "",
+            "deadline": None if action.correction else app.deadline,
+            "missing": missing_items(pinned.materials, materials, note) if action.correction else [],
+            "time_limit": _commitment_text(move.spec),
+        }
+        issued.append(_issue(session, app, action.notice, context, storage, renderers, today,
+                             event, keys))
+    return _transition(app, event, issued)
+
+
+def _commitment_text(spec: WorkflowSpec) -> str | None:
+    c = spec.commitment
+    return f"{c.days}{UNIT_TITLES.get(c.unit, '日')}" if c else None
+
+
+def _issue(session: Session, app: Application, notice_id: str, context: dict[str, Any],
+           storage: LocalStorage, renderers: Path, today: date, event: Event, keys: Any) -> IssuedNotice:
+    row = issue_notice(session, app, notice_id, context=context, storage=storage,
+                       renderers=renderers, today=today, event_id=event.id, keys=keys)
+    return IssuedNotice(row.id, row.kind, row.title, row.number, row.sha256)
+
+
+# --------------------------------------------------------------------------- citizen
+
+
+def _citizen_check(session: Session, app: Application, actor: Account, action: str) -> str:
+    roles = roles_text(role_names(session, actor, app))
+    if actor.id != app.applicant_id:
+        raise ActionNotAvailable(action, app.stage, roles, "只有申请人本人可以执行此操作")
+    if app.status != ACTIVE:
+        raise ActionNotAvailable(action, app.stage, roles, "申请已办结" if app.status == CLOSED else "申请尚未提交")
+    return roles
+
+
+def answer_correction(
+    session: Session,
+    app_id: int,
+    actor: Account,
+    *,
+    expected_version: int,
+    note: str | None = None,
+    calendar: WorkCalendar,
+    today: date,
+) -> Transition:
+    """The applicant has corrected the materials: clocks resume, due dates move by the pause."""
+    with session.no_autoflush:
+        app = lock_or_fail(session, app_id)
+        spec = workflow_of(session, app)
+        check_version(app, expected_version, spec)
+        roles = _citizen_check(session, app, actor, ANSWER_CORRECTION)
+        if app.awaiting != AWAITING_CITIZEN:
+            raise ActionNotAvailable(ANSWER_CORRECTION, app.stage, roles, "没有待补正的材料")
+        pending = list(session.scalars(
+            select(Correction)
+            .where(Correction.application_id == app.id, Correction.answered_on.is_(None))
+            .order_by(Correction.id)
+        ))
+        for correction in pending:
+            correction.answered_by = actor.id
+            correction.answered_on = today
+            correction.answer = note
+        move = Move.of(session, app, today, calendar)
+        shifts = clocks.resume(move.clocks, today, calendar)
+        app.awaiting = None
+        stage = pending[-1].stage if pending else app.stage
+        event = move.finish(Event(
+            actor_id=actor.id, actor_role=CITIZEN_ROLE, action=ANSWER_CORRECTION, from_stage=stage,
+            to_stage=stage, note=note,
+            details={"corrections": [c.id for c in pending], "shifted_days": shifts},
+        ))
+    return _transition(app, event)
+
+
+def withdraw(
+    session: Session,
+    app_id: int,
+    actor: Account,
+    *,
+    expected_version: int | None,
+    reason: str | None = None,
+    action: str = "withdraw",
+    today: date | None = None,
+    calendar: WorkCalendar | None = None,
+    storage: LocalStorage | None = None,
+    renderers: Path | None = None,
+    keys: Any = None,
+) -> Transition:
+    """The applicant gives up: per the workflow's `citizen` action, from any allowed stage.
+
+    `expected_version` None skips the version check (the applicant's decision
+    stands whatever a reviewer did meanwhile, unless the application closed).
+    """
+    when = today or local_today()
+    cal = calendar or default_calendar()
+    with session.no_autoflush:
+        app = lock_or_fail(session, app_id)
+        spec = workflow_of(session, app)
+        if expected_version is not None:
+            check_version(app, expected_version, spec)
+        roles = _citizen_check(session, app, actor, action)
+        cit = spec.citizen.get(action)
+        if cit is None:
+            raise ActionNotAvailable(action, app.stage, roles, "流程未提供此申请人操作")
+        if not any(cit.allowed_from(s) for s in app.stages or []):
+            raise ActionNotAvailable(action, app.stage, roles, "当前环节不能执行此操作")
+        if cit.reason_required and not (reason or "").strip():
+            raise ReasonRequired(action, app.stage)
+        move = Move.of(session, app, when, cal)
+        left = list(app.stages or [])
+        for stage_id in left:
+            move.leave(stage_id)
+        app.awaiting = None
+        for target in cit.targets:
+            if app.status != CLOSED:
+                move.enter(target)
+        event = move.finish(Event(
+            actor_id=actor.id, actor_role=CITIZEN_ROLE, action=action,
+            from_stage=left[0] if left else None,
+            to_stage=cit.targets[0] if cit.targets else None, note=reason,
+            details={"from_stages": left, "stages": list(app.stages), "result": app.result},
+        ))
+        issued = []
+        if cit.notice:
+            if storage is None or renderers is None:
+                raise WorkflowError(f"citizen action {action!r} issues notice {cit.notice!r}："
+                                    "需要 storage 与 renderers")
+            context = {"office_name": office_name(session, app), "reason": reason or ""}
+            issued.append(_issue(session, app, cit.notice, context, storage, renderers, when,
+                                 event, keys))
+    return _transition(app, event, issued)
+
+
+# --------------------------------------------------------------------------- objections
+
+
+def record_objection(
+    session: Session,
+    app_id: int,
+    actor: Account,
+    *,
+    stage: str,
+    note: str,
+    expected_version: int,
+    today: date,
+) -> Transition:
+    """The stage owner records an objection raised during a timer stage; it blocks expiry."""
+    with session.no_autoflush:
+        app = lock_or_fail(session, app_id)
+        spec = workflow_of(session, app)
+        check_version(app, expected_version, spec)
+        st = _objection_stage(session, app, spec, stage, actor, RECORD_OBJECTION)
+        auth = _owner(session, app, spec, st, actor, RECORD_OBJECTION)
+        if not (note or "").strip():
+            raise ReasonRequired(RECORD_OBJECTION, stage)
+        objection = Objection(application_id=app.id, stage=stage, note=note, raised_by=actor.id,
+                              raised_on=today)
+        session.add(objection)
+        move = Move.of(session, app, today, WorkCalendar.from_documents([]))
+        event = move.finish(Event(
+            actor_id=actor.id, actor_role=auth.role, action=RECORD_OBJECTION, from_stage=stage,
+            to_stage=stage, note=note, details={"office": auth.office_id},
+        ))
+    return _transition(app, event, objection_id=objection.id)
+
+
+def resolve_objection(
+    session: Session,
+    app_id: int,
+    actor: Account,
+    *,
+    objection_id: int,
+    upheld: bool,
+    note: str | None = None,
+    expected_version: int,
+    calendar: WorkCalendar,
+    today: date,
+    storage: LocalStorage,
+    renderers: Path,
+    action: str | None = None,
+    keys: Any = None,
+) -> Transition:
+    """Resolve an open objection.
+
+    Not upheld: the objection closes and the timer runs on (it expires on the
+    next tick once due). Upheld: the reviewer performs the stage's configured
+    action (`action`, or the stage's only action), e.g. `uphold_objection`.
+    """
+    with session.no_autoflush:
+        app = lock_or_fail(session, app_id)
+        spec = workflow_of(session, app)
+        check_version(app, expected_version, spec)
+        objection = session.get(Objection, objection_id)
+        if objection is None or objection.application_id != app.id or objection.resolved_on:
+            raise ObjectionError(
+                f"objection {objection_id!r} is not open on application {app.id}：异议不存在或已处理"
+            )
+        st = _objection_stage(session, app, spec, objection.stage, actor, DISMISS_OBJECTION)
+        if upheld:
+            action_id = action or _only_action(st)
+            st, act, auth = _authorize(session, app, spec, st.id, action_id, actor)
+            if act.reason_required and not (note or "").strip():
+                raise ReasonRequired(action_id, st.id)
+            return _apply(session, app, st, act, auth, actor, note=note, materials=(),
+                          calendar=calendar, today=today, storage=storage, renderers=renderers,
+                          keys=keys)
+        auth = _owner(session, app, spec, st, actor, DISMISS_OBJECTION)
+        objection.upheld = False
+        objection.resolved_by = actor.id
+        objection.resolved_on = today
+        objection.resolution = note
+        move = Move.of(session, app, today, calendar)
+        event = move.finish(Event(
+            actor_id=actor.id, actor_role=auth.role, action=DISMISS_OBJECTION, from_stage=st.id,
+            to_stage=st.id, note=note, details={"objection": objection.id, "office": auth.office_id},
+        ))
+    return _transition(app, event, objection_id=objection_id)
+
+
+def _objection_stage(session: Session, app: Application, spec: WorkflowSpec, stage_id: str,
+                     actor: Account, action: str) -> Stage:
+    roles = roles_text(role_names(session, actor, app))
+    st = spec.stages.get(stage_id)
+    if app.status != ACTIVE or st is None or stage_id not in (app.stages or []):
+        raise ActionNotAvailable(action, stage_id, roles, "申请当前不在此环节")
+    if not (st.is_timer and st.objections):
+        raise ActionNotAvailable(action, stage_id, roles, "本环节不受理异议")
+    return st
+
+
+def _owner(session: Session, app: Application, spec: WorkflowSpec, stage: Stage, actor: Account,
+           action: str) -> Authority:
+    owner = stage.owner
+    found = authority(session, app, actor, owner.role, owner.level) if owner else None
+    if found is None:
+        roles = roles_text(role_names(session, actor, app))
+        who = spec.role_title(owner.role) if owner else ""
+        raise ActionNotAvailable(action, stage.id, roles, f"此环节只能由{who}办理")
+    return found
+
+
+def _only_action(stage: Stage) -> str:
+    if len(stage.actions) != 1:
+        listed = ", ".join(stage.actions) or "none"
+        raise ObjectionError(f"stage {stage.id!r} has actions {listed}; name the one to perform："
+                             "请指定异议成立时执行的操作")
+    return next(iter(stage.actions))

@@ -1,0 +1,169 @@
+"""Moving an application between stages: enter, leave, fork, join, close.
+
+A `Move` gathers every change of one transition in memory (stages, clocks,
+projection) so the application row is flushed once and its version bumped
+once. It reads the workflow only from the application's pinned versions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from formflow.models import Application, Event, StageClock, utcnow
+from formflow.packs.versions import load_pinned
+from formflow.workdays import WorkCalendar, load_calendar
+from formflow.workflow import clocks
+from formflow.workflow.errors import CurrentState, StaleApplication, UnknownApplication
+from formflow.workflow.spec import Period, WorkflowSpec, spec_for
+
+ACTIVE, CLOSED = "active", "closed"
+#: `Application.awaiting` while a correction request is open.
+AWAITING_CITIZEN = "citizen"
+
+
+@cache
+def default_calendar() -> WorkCalendar:
+    """The national calendar of the configuration root (when a caller gives none)."""
+    from formflow.config import Settings
+
+    return load_calendar(Settings().config_root / "seeds" / "calendar")
+
+
+def workflow_of(session: Session, app: Application) -> WorkflowSpec:
+    """The workflow the application pinned (never the current file)."""
+    pinned = load_pinned(session, app.versions)
+    return spec_for(app.versions["workflow"], pinned.workflow)
+
+
+def lock(session: Session, app_id: int, *, skip_locked: bool = False) -> Application | None:
+    """Load the application with a row lock (FOR UPDATE on PostgreSQL).
+
+    SQLite has no row locks: a no-op UPDATE first takes the database's write
+    lock, so concurrent writers queue there and then read the current row.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        table = Application.__table__
+        session.execute(table.update().where(table.c.id == app_id).values(id=table.c.id))
+    query = (
+        select(Application)
+        .where(Application.id == app_id)
+        .with_for_update(skip_locked=skip_locked)
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(query).one_or_none()
+
+
+def lock_or_fail(session: Session, app_id: int) -> Application:
+    app = lock(session, app_id)
+    if app is None:
+        raise UnknownApplication(app_id)
+    return app
+
+
+def current_state(app: Application, spec: WorkflowSpec | None = None) -> CurrentState:
+    stages = tuple(app.stages or ())
+    titles = tuple(spec.stages[s].title if spec and s in spec.stages else s for s in stages)
+    return CurrentState(app.id, app.version, app.status, stages, titles, app.result)
+
+
+def check_version(app: Application, expected: int, spec: WorkflowSpec | None = None) -> None:
+    if app.version != expected:
+        raise StaleApplication(current_state(app, spec), expected)
+
+
+@dataclass
+class Move:
+    """One transition of one application, applied in memory, flushed once."""
+
+    session: Session
+    app: Application
+    spec: WorkflowSpec
+    today: date
+    calendar: WorkCalendar
+    clocks: list[StageClock] = field(default_factory=list)
+    entered: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, session: Session, app: Application, today: date, calendar: WorkCalendar) -> Move:
+        spec = workflow_of(session, app)
+        return cls(session, app, spec, today, calendar, clocks.live(session, app.id))
+
+    # -- stages ------------------------------------------------------------
+    def leave(self, stage_id: str) -> None:
+        """Leave a current stage and stop its clock."""
+        clocks.stop(self.clocks, self.today, [stage_id])
+        self.app.stages = [s for s in self.app.stages or [] if s != stage_id]
+
+    def enter(self, stage_id: str, source: str | None = None) -> None:
+        """Enter a stage: end stages close, join stages wait for all their branches."""
+        stage = self.spec.stage(stage_id)
+        if stage.is_end:
+            self.close(stage_id)
+            return
+        if stage.join and source in stage.join:
+            arrived = dict(self.app.arrived or {})
+            branches = [*arrived.get(stage_id, []), source]
+            if set(stage.join) - set(branches):
+                arrived[stage_id] = branches
+                self.app.arrived = arrived
+                return
+            arrived.pop(stage_id, None)
+            self.app.arrived = arrived
+        if stage_id not in (self.app.stages or []):
+            self.app.stages = [*(self.app.stages or []), stage_id]
+        period = stage.clock
+        if period is not None:
+            self.clocks.append(clocks.start(self.session, self.app, stage_id, period, self.today,
+                                            self.calendar))
+        self.entered.append(stage_id)
+
+    def go(self, source: str, targets: tuple[str, ...]) -> None:
+        """Leave `source` for `targets` (several: parallel branches)."""
+        self.leave(source)
+        for target in targets:
+            if self.app.status == CLOSED:
+                break
+            self.enter(target, source)
+
+    def close(self, end_stage: str) -> None:
+        """Finish at an end stage: every clock stops, other branches end too."""
+        stage = self.spec.stage(end_stage)
+        clocks.stop(self.clocks, self.today)
+        self.app.stages = [end_stage]
+        self.app.status = CLOSED
+        self.app.result = stage.result
+        self.app.awaiting = None
+        self.app.arrived = {}
+        self.entered.append(end_stage)
+
+    def start_commitment(self, action_id: str | None) -> None:
+        """Start the commitment clock on its `starts_on` action (or on submit when none)."""
+        commitment = self.spec.commitment
+        if commitment is None or self.app.status == CLOSED or commitment.starts_on != action_id:
+            return
+        if any(c.name == clocks.COMMITMENT for c in self.clocks):
+            return
+        period = Period(commitment.days, commitment.unit)
+        self.clocks.append(clocks.start(self.session, self.app, clocks.COMMITMENT, period, self.today,
+                                        self.calendar))
+
+    # -- finishing ---------------------------------------------------------
+    def finish(self, event: Event) -> Event:
+        """Project clocks onto the row, add the one event, flush once."""
+        stages = list(self.app.stages or [])
+        self.app.stage = stages[0] if stages else None
+        clocks.project(self.app, self.clocks, self.spec, self.today)
+        self.app.updated_at = utcnow()
+        event.application_id = self.app.id
+        self.session.add(event)
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise StaleApplication(current_state(self.app, self.spec)) from None
+        return event
