@@ -11,7 +11,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = ROOT / "platform"
-FIXED_WORDS = ["梅州", "梅江", "江西", "赣", "低保", "公租房", "民政局", "房管局", "住建", "meizhou", "jiangxi", "meijiang"]
+FIXED_WORDS = [
+    "梅州", "梅江", "江西", "赣", "低保", "公租房", "民政局", "房管局", "住建",
+    "meizhou", "jiangxi", "meijiang",
+]
 
 
 def test_platform_has_no_init_file():

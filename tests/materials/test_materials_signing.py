@@ -13,8 +13,7 @@ from pypdf import PdfReader
 
 from formflow.documents import pdf_text
 from formflow.packs import load_packs
-from formflow.packs.versions import _documents
-from formflow.signing import SignatureRejected, authorization_letter_pdf, letter_title, signature_png
+from formflow.signing import LETTER_DOCUMENT, SignatureRejected, authorization_letter_pdf, letter_title, signature_png
 
 TODAY = date(2025, 3, 1)
 APPLICANT = {"name": "李强", "id_number": "360102198803150018"}
@@ -39,16 +38,13 @@ def _url(data: bytes, prefix: str = "data:image/png;base64,") -> str:
 
 @pytest.fixture(scope="module")
 def manifest(config_root: Path) -> dict:
-    """A pinned manifest of the pack whose matter lists the letter among its documents."""
+    """The pinned manifest (as `Pinned.manifest`) of a matter listing the letter among its documents."""
     packset = load_packs(config_root)
     for pack in packset.packs.values():
         for matter in pack.matters.values():
-            manifest = _documents(packset, pack.id, matter.id)["manifest"]
-            if letter_title(manifest) != "授权承诺书" or any(
-                d.get("id") == "authorization-letter" for d in matter.entry.get("documents") or []
-            ):
-                return manifest
-    pytest.skip("no shipped pack lists the authorization letter")
+            if any(d.get("id") == LETTER_DOCUMENT for d in matter.entry.get("documents") or []):
+                return {k: v for k, v in pack.manifest.content.items() if k != "matters"} | {"matter": matter.entry}
+    raise AssertionError("a shipped pack lists the authorization letter among its documents")
 
 
 def test_signature_is_reencoded_without_metadata() -> None:

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import select
@@ -42,7 +42,7 @@ def _digest(code: str, mobile_hash: str) -> str:
 
 def issue_code(session: Session, sender: SmsSender, mobile: str, mobile_hash: str) -> str | None:
     """Send a new code; returns a refusal message when asked again too soon."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     last = session.scalar(
         select(SmsCode).where(SmsCode.mobile_hash == mobile_hash).order_by(SmsCode.id.desc()).limit(1)
     )
@@ -57,7 +57,7 @@ def issue_code(session: Session, sender: SmsSender, mobile: str, mobile_hash: st
 
 def check_code(session: Session, mobile_hash: str, code: str) -> bool:
     """True once for the latest unexpired code; wrong tries are counted and capped."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     row = session.scalar(
         select(SmsCode).where(SmsCode.mobile_hash == mobile_hash, SmsCode.used.is_(False))
         .order_by(SmsCode.id.desc()).limit(1).with_for_update()
@@ -72,4 +72,4 @@ def check_code(session: Session, mobile_hash: str, code: str) -> bool:
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -92,7 +92,10 @@ _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 # The national list of all 31 province-level plate abbreviations (GA 36), as code
 # points: national data, not a locality, kept out of reach of the locality-word grep.
-PLATE_PROVINCES = "\u4eac\u6d25\u6caa\u6e1d\u5180\u8c6b\u4e91\u8fbd\u9ed1\u6e58\u7696\u9c81\u65b0\u82cf\u6d59\u8d63\u9102\u6842\u7518\u664b\u8499\u9655\u5409\u95fd\u8d35\u7ca4\u9752\u85cf\u5ddd\u5b81\u743c"
+PLATE_PROVINCES = (
+    "\u4eac\u6d25\u6caa\u6e1d\u5180\u8c6b\u4e91\u8fbd\u9ed1\u6e58\u7696\u9c81\u65b0\u82cf\u6d59"
+    "\u8d63\u9102\u6842\u7518\u664b\u8499\u9655\u5409\u95fd\u8d35\u7ca4\u9752\u85cf\u5ddd\u5b81\u743c"
+)
 _L = "A-HJ-NP-Z"  # letters without I and O
 _PLATE = re.compile(
     rf"[{PLATE_PROVINCES}][{_L}]"
