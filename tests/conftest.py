@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from formflow.db import make_engine
+from support import Platform, WebClient, demo_password, make_web_app  # noqa: F401 (re-exported)
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -80,43 +81,6 @@ def empty_database_url(request, tmp_path: Path):
     drop()
 
 
-class Platform:
-    """A migrated, loaded database plus everything services need, for one test."""
-
-    def __init__(self, url: str, root: Path, instance: Path) -> None:
-        from formflow.crypto import DataKeys
-        from formflow.db import session_factory
-        from formflow.migrate import upgrade
-        from formflow.packs import load_packs
-        from formflow.seeding import load_all
-        from formflow.storage import LocalStorage
-
-        self.url = url
-        self.root = root
-        self.instance = instance
-        self.engine = make_engine(url)
-        upgrade(self.engine)
-        self.packs = load_packs(root)
-        assert not self.packs.problems, self.packs.problems
-        self.keys = DataKeys.parse("1:" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=")
-        self.sessions = session_factory(self.engine)
-        self.storage = LocalStorage(instance / "files")
-        with self.sessions.begin() as session:
-            self.demo_accounts = load_all(session, self.packs, self.keys, demo=True)
-
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
-
-    def account(self, username: str):
-        from sqlalchemy import select
-
-        from formflow.models import Account
-
-        with self.sessions() as session:
-            return session.scalar(select(Account).where(Account.username == username))
-
-
 @pytest.fixture
 def platform_db(empty_database_url, tmp_path: Path) -> Platform:
     """A loaded platform on SQLite and on PostgreSQL (parametrised)."""
@@ -141,61 +105,6 @@ def postgres_platform(postgres_server: str, tmp_path: Path) -> Platform:
     yield p
     p.engine.dispose()
     drop()
-
-
-class WebClient:
-    """A Flask test client that signs in the way a person does (CSRF token and all)."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-        self.client = app.test_client()
-
-    def csrf(self, path: str = "/auth/login") -> str:
-        import re
-
-        page = self.client.get(path).get_data(as_text=True)
-        match = re.search(r'name="csrf-token" content="([^"]+)"', page) or re.search(
-            r'name="csrf_token" value="([^"]+)"', page
-        )
-        assert match, f"no CSRF token on {path}"
-        return match.group(1)
-
-    def login(self, username: str, password: str | None = None):
-        if password is None:
-            password = demo_password(username)
-        return self.client.post(
-            "/auth/login", data={"username": username, "password": password, "csrf_token": self.csrf()}
-        )
-
-    def post(self, path: str, data: dict | None = None, **kwargs):
-        data = dict(data or {})
-        data.setdefault("csrf_token", self.csrf(kwargs.pop("token_from", "/auth/login")))
-        return self.client.post(path, data=data, **kwargs)
-
-    def get(self, path: str, **kwargs):
-        return self.client.get(path, **kwargs)
-
-
-def demo_password(username: str) -> str:
-    """The password a pack's demo.yaml gives `username`."""
-    import yaml
-
-    for path in (ROOT / "seeds").glob("*/demo.yaml"):
-        for account in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("accounts", []):
-            if account["username"] == username:
-                return account["password"]
-    raise KeyError(f"no demo account {username!r}")
-
-
-def make_web_app(platform: Platform):
-    from formflow.app import create_app
-    from formflow.config import Settings
-
-    settings = Settings(config_root=platform.root, instance_dir=platform.instance, database_url=platform.url)
-    app = create_app(settings, keys=platform.keys)
-    app.config["TESTING"] = True
-    app.extensions["formflow"]["storage"] = platform.storage
-    return app
 
 
 @pytest.fixture

@@ -484,6 +484,7 @@ def attach_file(
     data: Mapping[str, Any] | None = None,
     material: str | None = None,
     replace: bool = False,
+    allow_active: bool = False,
 ) -> Application:
     """Inspect, store and attach an uploaded file to the file list at `dotted`.
 
@@ -494,7 +495,14 @@ def attach_file(
     from formflow.storage import store
     from formflow.uploads import UploadRejected, inspect_upload, safe_display_name
 
-    app = _draft(session, app_id, expected_version)
+    if allow_active:
+        app = load(session, app_id)
+        if app.status != "active":
+            raise NotEditable("该申请当前不能补充材料")
+        if expected_version is not None and app.version != int(expected_version):
+            raise StaleDraft(app.version)
+    else:
+        app = _draft(session, app_id, expected_version)
     try:
         info = inspect_upload(content, filename, limit=limit)
     except UploadRejected as exc:

@@ -140,5 +140,13 @@ def accounts() -> None:
     _print_accounts([a for p in packset.packs.values() for a in demo_accounts(p)], packset)
 
 
+def _register_more() -> None:
+    from formflow import cli_tick
+
+    cli_tick.register(main)
+
+
+_register_more()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,4 +1,4 @@
-"""The authorization letter (授权承诺书): signed on screen, or printed, signed and uploaded.
+"""The authorization letter: signed on screen, or printed, signed and uploaded.
 
 `signature_png` takes the data URL a signature pad posts and keeps nothing but
 its pixels: only a base64 PNG is accepted, bounded in bytes and pixels, and
@@ -31,7 +31,6 @@ SIGNATURE_SIDE_LIMIT = 4096
 #: The letter's template and document id (a pack's `documents` entry with this id gives its title).
 LETTER_TEMPLATE = "authorization-letter.html"
 LETTER_DOCUMENT = "authorization-letter"
-DEFAULT_TITLE = "授权承诺书"
 
 
 class SignatureRejected(ValueError):
@@ -96,12 +95,14 @@ def _masked(person: Mapping[str, Any]) -> str:
 
 
 def letter_title(pinned_manifest: Mapping[str, Any]) -> str:
-    """The letter's title as the pack's matter lists it among its documents."""
+    """The letter's title as the pack's matter lists it among its documents (id `authorization-letter`)."""
     matter = pinned_manifest.get("matter") or {}
     for document in matter.get("documents") or []:
         if isinstance(document, Mapping) and document.get("id") == LETTER_DOCUMENT and document.get("title"):
             return str(document["title"])
-    return DEFAULT_TITLE
+    raise LookupError(
+        f"事项 {matter.get('id')!r} 的 documents 中没有 id 为 {LETTER_DOCUMENT!r} 的文书，无法生成授权书"
+    )
 
 
 def template_dirs(pinned_manifest: Mapping[str, Any], renderers: Path | None = None) -> list[Path]:

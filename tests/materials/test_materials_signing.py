@@ -54,7 +54,7 @@ def test_signature_is_reencoded_without_metadata() -> None:
     assert b"script" not in png and b"trailing junk" not in png
     with Image.open(io.BytesIO(png)) as image:
         assert image.size == (300, 120)
-        assert not {k for k in image.info if k not in ("dpi",)} - {"transparency"}
+        assert "Comment" not in image.info and image.mode == "RGBA"
 
 
 @pytest.mark.parametrize(
@@ -115,3 +115,8 @@ def test_pack_override_of_the_template_wins(manifest: dict, config_copy: Path) -
                                                       encoding="utf-8")
     pdf = authorization_letter_pdf(manifest, APPLICANT, [], None, TODAY, renderers=config_copy / "renderers")
     assert "本地版本 李强" in pdf_text(pdf)
+
+
+def test_a_matter_without_the_letter_document_is_a_clear_error() -> None:
+    with pytest.raises(LookupError, match=LETTER_DOCUMENT):
+        authorization_letter_pdf({"id": "x", "matter": {"id": "m", "documents": []}}, APPLICANT, [], None, TODAY)

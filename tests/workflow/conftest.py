@@ -1,31 +1,16 @@
-"""Workflow test helpers: make an application, mark tables, act as a demo account."""
+"""Workflow fixtures: a Flow on SQLite (a copy of one loaded database), or on both databases."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
-from itertools import count
+import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from wf_support import ROOT, Flow
 
-from formflow.models import Account, Application, Event, Office
-from formflow.packs.versions import load_pinned, pin
-from formflow.reviews import record_marking
 from formflow.workdays import WorkCalendar, load_calendar
-from formflow.workflow import engine
-from formflow.workflow.engine import Transition
-from formflow.workflow.timers import TickReport, tick
 
-ROOT = Path(__file__).resolve().parents[2]
-MATTER = "public-rental-housing"
-MZ, JX = "meizhou-meijiang", "jiangxi"
-#: An office where each pack's demo reviewers have jurisdiction.
-HOME = {MZ: "441402001001", JX: "360102001"}
-CITIZEN = {MZ: "mj-citizen-chen", JX: "jx-citizen-liqiang"}
-_numbers = count(1)
+DATA_KEYS = "1:" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="
 
 
 @pytest.fixture(scope="session")
@@ -33,99 +18,80 @@ def calendar() -> WorkCalendar:
     return load_calendar(ROOT / "seeds" / "calendar")
 
 
-def full_marking(table: dict[str, Any], fail_row: str | None = None) -> dict[str, Any]:
-    rows = {}
-    for row in table["rows"]:
-        key = str(row["no"])
-        verdicts = ["pass"] * len(row["criteria"])
-        entry: dict[str, Any] = {"criteria": verdicts}
-        if key == fail_row:
-            verdicts[0] = "fail"
-            entry["note"] = "原件与复印件不一致"
-        rows[key] = entry
-    return {"rows": rows}
+class CopiedPlatform:
+    """Like conftest's Platform, but on a private copy of a database loaded once per session."""
+
+    def __init__(self, template: Path, packs, root: Path, instance: Path) -> None:
+        from formflow.crypto import DataKeys
+        from formflow.db import make_engine, session_factory
+        from formflow.storage import LocalStorage
+
+        instance.mkdir(parents=True, exist_ok=True)
+        db = instance / "wf.sqlite3"
+        shutil.copyfile(template, db)
+        self.url = f"sqlite:///{db}"
+        self.root = root
+        self.instance = instance
+        self.engine = make_engine(self.url)
+        self.packs = packs
+        self.keys = DataKeys.parse(DATA_KEYS)
+        self.sessions = session_factory(self.engine)
+        self.storage = LocalStorage(instance / "files")
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite"
+
+    def account(self, username: str):
+        from sqlalchemy import select
+
+        from formflow.models import Account
+
+        with self.sessions() as session:
+            return session.scalar(select(Account).where(Account.username == username))
 
 
-class Flow:
-    """One platform, one calendar: the steps a test takes, each in its own transaction."""
+@pytest.fixture(scope="session")
+def loaded_sqlite(tmp_path_factory):
+    """A migrated SQLite file with both packs' offices and demo accounts (built once)."""
+    from formflow.crypto import DataKeys
+    from formflow.db import make_engine, session_factory
+    from formflow.migrate import upgrade
+    from formflow.packs import load_packs
+    from formflow.seeding import load_all
 
-    def __init__(self, platform, calendar: WorkCalendar, packs=None) -> None:
-        self.p = platform
-        self.calendar = calendar
-        self.packs = packs or platform.packs
-        self.renderers = platform.root / "renderers"
-
-    def account(self, username: str) -> Account:
-        account = self.p.account(username)
-        assert account is not None, username
-        return account
-
-    def create(self, pack: str = MZ, *, office: str | None = None, today: date, packs=None) -> int:
-        """A submitted application of `pack`, pinned now, at `office`."""
-        with self.p.sessions.begin() as s:
-            where = s.get(Office, office or HOME[pack])
-            applicant = s.scalar(select(Account).where(Account.username == CITIZEN[pack]))
-            app = Application(
-                number=f"T{today:%Y%m%d}{next(_numbers):05d}", pack=pack, matter=MATTER,
-                status="draft", applicant_id=applicant.id, office_id=where.id,
-                office_path=where.path, versions=pin(s, packs or self.packs, pack, MATTER),
-                data={},
-            )
-            s.add(app)
-            s.flush()
-            engine.enter_workflow(s, app, applicant, calendar=self.calendar, today=today)
-            return app.id
-
-    def app(self, app_id: int) -> Application:
-        with self.p.sessions() as s:
-            return s.get(Application, app_id)
-
-    def mark(self, app_id: int, stage: str, username: str, fail_row: str | None = None) -> None:
-        with self.p.sessions.begin() as s:
-            app = s.get(Application, app_id)
-            pinned = load_pinned(s, app.versions)
-            table_id = pinned.workflow["stages"][stage]["table"]
-            marking = full_marking(pinned.table(table_id), fail_row)
-            record_marking(s, app, stage, table_id, marking, self.account(username), pinned)
-
-    def act(self, app_id: int, stage: str, action: str, username: str, *, today: date,
-            note: str | None = None, materials: Sequence[str] = (), mark: bool = False,
-            version: int | None = None) -> Transition:
-        if mark:
-            self.mark(app_id, stage, username)
-        with self.p.sessions.begin() as s:
-            current = s.get(Application, app_id).version if version is None else version
-            return engine.perform(
-                s, app_id, stage=stage, action=action, actor=self.account(username), note=note,
-                expected_version=current, calendar=self.calendar, today=today,
-                storage=self.p.storage, renderers=self.renderers, materials=materials,
-                keys=self.p.keys,
-            )
-
-    def tick(self, today: date) -> TickReport:
-        return tick(self.p.sessions, today=today, calendar=self.calendar)
-
-    def events(self, app_id: int) -> list[Event]:
-        with self.p.sessions() as s:
-            return list(s.scalars(select(Event).where(Event.application_id == app_id).order_by(Event.id)))
-
-    def actions(self, app_id: int) -> list[str]:
-        return [e.action for e in self.events(app_id) if e.action != "mark"]
-
-    def count(self, model, **where) -> int:
-        with self.p.sessions() as s:
-            q = select(func.count()).select_from(model)
-            for key, value in where.items():
-                q = q.where(getattr(model, key) == value)
-            return s.scalar(q)
+    path = tmp_path_factory.mktemp("wf-template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    packs = load_packs(ROOT)
+    assert not packs.problems, packs.problems
+    with session_factory(engine).begin() as session:
+        load_all(session, packs, DataKeys.parse(DATA_KEYS), demo=True)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path, packs
 
 
 @pytest.fixture
-def flow(sqlite_platform, calendar) -> Flow:
-    return Flow(sqlite_platform, calendar)
+def wf_sqlite(loaded_sqlite, tmp_path) -> CopiedPlatform:
+    template, packs = loaded_sqlite
+    p = CopiedPlatform(template, packs, ROOT, tmp_path / "instance")
+    yield p
+    p.engine.dispose()
+
+
+@pytest.fixture
+def flow(wf_sqlite, calendar) -> Flow:
+    return Flow(wf_sqlite, calendar)
 
 
 @pytest.fixture
 def any_flow(platform_db, calendar) -> Flow:
     """The same flow on SQLite and on PostgreSQL."""
     return Flow(platform_db, calendar)
+
+
+@pytest.fixture
+def pg_flow(postgres_platform, calendar) -> Flow:
+    return Flow(postgres_platform, calendar)

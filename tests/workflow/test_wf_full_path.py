@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from wf_support import MZ
 
 from formflow.documents import pdf_text
 from formflow.models import Notice, StageClock
-
-from .conftest import MZ
 
 
 def test_meizhou_submission_to_approval(any_flow):
