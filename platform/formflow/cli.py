@@ -93,16 +93,26 @@ def _prepare(settings: Settings, demo: bool):
     return packset, accounts
 
 
-def _print_accounts(accounts, packset) -> None:
-    from sqlalchemy import select
+def _office_names(packset) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for pack in packset.packs.values():
+        stack = list((pack.offices.content if pack.offices else {}).get("offices") or [])
+        while stack:
+            node = stack.pop()
+            names[str(node["id"])] = node["name"]
+            stack.extend(node.get("children") or [])
+    return names
 
+
+def _print_accounts(accounts, packset) -> None:
+    """Every demo account with its password, roles and offices (for the embedded default only)."""
     if not accounts:
         return
+    names = _office_names(packset)
     click.echo("演示账号（仅用于内置演示部署）：")
     for account in accounts:
-        roles = ", ".join(f"{r}@{o}" if o else r for r, o in account.roles)
-        click.echo(f"  [{account.pack}] {account.username:<22} 密码 {account.password:<22} {account.name}  {roles}")
-    del select, packset
+        roles = "，".join(f"{r}（{names.get(o, o)}）" if o else r for r, o in account.roles)
+        click.echo(f"  {account.username:<22} 密码 {account.password:<20} {account.name}：{roles}")
 
 
 @main.command()

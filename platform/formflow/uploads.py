@@ -27,8 +27,8 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 #: Largest image accepted, in pixels (width × height): 50 megapixels, a 8K photo is 33.
 PIXEL_LIMIT = 50_000_000
-#: Most PDF objects walked before a file is refused as too complex.
-PDF_OBJECT_LIMIT = 200_000
+#: Most PDF objects (dictionaries, arrays, references) walked before a file is refused as too complex.
+PDF_OBJECT_LIMIT = 500_000
 DISPLAY_NAME_LIMIT = 100
 
 _MAGIC = (
@@ -167,6 +167,9 @@ def _check_pdf(data: bytes, shown: str) -> None:
         logger.setLevel(level)
 
 
+_CONTAINERS = (IndirectObject, DictionaryObject, ArrayObject)
+
+
 class _TooComplex(Exception):
     pass
 
@@ -208,9 +211,9 @@ def _objects(reader: PdfReader) -> Iterator[DictionaryObject]:
             node = node.get_object()
         if isinstance(node, DictionaryObject):  # includes stream dictionaries
             yield node
-            todo.extend(node.values())
+            todo.extend(v for v in node.values() if isinstance(v, _CONTAINERS))
         elif isinstance(node, ArrayObject):
-            todo.extend(node)
+            todo.extend(v for v in node if isinstance(v, _CONTAINERS))
 
 
 def _is_active(node: DictionaryObject) -> bool:

@@ -120,3 +120,11 @@ def test_pack_override_of_the_template_wins(manifest: dict, config_copy: Path) -
 def test_a_matter_without_the_letter_document_is_a_clear_error() -> None:
     with pytest.raises(LookupError, match=LETTER_DOCUMENT):
         authorization_letter_pdf({"id": "x", "matter": {"id": "m", "documents": []}}, APPLICANT, [], None, TODAY)
+
+
+def test_the_downloaded_letter_can_be_uploaded_back(manifest: dict) -> None:
+    """A citizen may upload the unsigned letter PDF itself (or its scan): it passes the upload checks."""
+    from formflow.uploads import inspect_upload
+
+    pdf = authorization_letter_pdf(manifest, APPLICANT, CO_APPLICANTS, None, TODAY)
+    assert inspect_upload(pdf, "授权书.pdf", limit=10 * 1024 * 1024).media_type == "application/pdf"

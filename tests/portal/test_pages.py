@@ -1,0 +1,197 @@
+"""Flask test-client tests of the portal pages (no JavaScript: plain POSTs)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from formflow.models import Application, Consent, Event
+
+JX = "/portal/jiangxi/public-rental-housing"
+MZ = "/portal/meizhou-meijiang/public-rental-housing"
+
+
+def _csrf(web, path):
+    page = web.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def _post(web, path, data, page=None, **kw):
+    data = dict(data)
+    data["csrf_token"] = _csrf(web, page or path)
+    return web.client.post(path, data=data, **kw)
+
+
+def _sign_in_verified(web, username, name, id_number, base=JX):
+    assert web.login(username).status_code == 302
+    r = _post(web, "/auth/verify?next=/portal/", {"consent": "yes", "name": name, "id_number": id_number},
+              page="/auth/verify")
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+
+
+def _journey_to_wizard(web, base, office_pick=0):
+    r = _post(web, base + "/consent", {"decision": "accept"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/region")
+    page = web.get(base + "/region").get_data(as_text=True)
+    offices = re.findall(r'<option value="([^"]+)"', page)
+    office = offices[office_pick]
+    r = _post(web, base + "/region", {"office": office})
+    assert r.status_code == 200
+    body = r.get_data(as_text=True)
+    assert "确认申请区域" in body and "confirm-region" in body  # the second confirmation
+    r = _post(web, base + "/region", {"office": office, "confirm": "yes"}, page=base + "/region")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/begin")
+    r = web.get(base + "/begin")
+    assert r.status_code == 302 and "/step/" in r.headers["Location"], r.headers.get("Location")
+    return r.headers["Location"]
+
+
+def test_start_page_shows_guide_and_process(web):
+    body = web.get(JX + "/").get_data(as_text=True)
+    assert "申请须知" in body and "放弃申请" in body
+    assert 'data-stage="acceptance"' in body and "5个工作日" in body
+    assert "现在去申请" in body
+    body = web.get(MZ + "/").get_data(as_text=True)
+    assert "受理范围" in body and "办理流程" in body
+
+
+def test_consent_decline_ends_politely(web, sqlite_platform):
+    web.login("jx-citizen-wangfang")
+    body = web.get(JX + "/consent").get_data(as_text=True)
+    assert "服务授权隐私协议" in body and "同意授权" in body and "取消授权" in body
+    r = _post(web, JX + "/consent", {"decision": "decline"})
+    assert r.status_code == 200 and "您已取消授权" in r.get_data(as_text=True)
+    with sqlite_platform.sessions() as s:
+        row = s.scalar(select(Consent))
+        assert (row.accepted, row.agreement_version) == (False, "2024-09")
+    # without consent, the region page sends back to the agreement
+    assert web.get(JX + "/region").headers["Location"].endswith("/consent")
+
+
+def test_region_needs_second_confirmation_and_identity(web, sqlite_platform):
+    web.login("jx-citizen-wangfang")
+    _post(web, JX + "/consent", {"decision": "accept"})
+    page = web.get(JX + "/region").get_data(as_text=True)
+    office = re.findall(r'<option value="([^"]+)"', page)[0]
+    r = _post(web, JX + "/region", {"office": office})
+    assert "确认申请区域" in r.get_data(as_text=True) and "重新选择" in r.get_data(as_text=True)
+    r = _post(web, JX + "/region", {"office": office, "confirm": "yes"}, page=JX + "/region")
+    r = web.get(JX + "/begin")
+    assert "/auth/verify" in r.headers["Location"]  # identity verification before the form opens
+    with sqlite_platform.sessions() as s:
+        assert s.scalar(select(Application)) is None
+
+
+@pytest.mark.parametrize("base,user,name,idn,steps", [
+    (JX, "jx-citizen-wangfang", "王芳", "36010219950410004X", ["category", "members", "assets", "materials"]),
+    (MZ, "mz-citizen", None, None, ["category", "members", "housing", "assets", "materials"]),
+])
+def test_wizard_steps_render_for_both_packs(web, sqlite_platform, base, user, name, idn, steps):
+    if name is None:
+        import yaml
+
+        from support import ROOT
+        demo = yaml.safe_load((ROOT / "seeds/meizhou-meijiang/demo.yaml").read_text(encoding="utf-8"))
+        acc = next(a for a in demo["accounts"] if any(r["role"] == "citizen" for r in a["roles"]))
+        user, name, idn = acc["username"], acc["name"], acc["id_number"]
+    _sign_in_verified(web, user, name, idn, base)
+    location = _journey_to_wizard(web, base)
+    app_id = int(re.search(r"/applications/(\d+)/", location).group(1))
+    for step in steps:
+        r = web.get(f"/portal/applications/{app_id}/step/{step}")
+        assert r.status_code == 200, step
+        body = r.get_data(as_text=True)
+        assert f'data-step="{step}"' in body
+        assert "暂存" in body
+        assert ("提交申请" if step == steps[-1] else "下一步") in body
+        assert 'name="csrf_token"' in body and "<script>" not in body
+        for label_for in re.findall(r'<label for="([^"]+)"', body):
+            assert f'id="{label_for}"' in body, label_for
+
+
+def test_no_js_post_flow(web, sqlite_platform):
+    _sign_in_verified(web, "jx-citizen-wangfang", "王芳", "36010219950410004X")
+    location = _journey_to_wizard(web, JX)
+    app_id = int(re.search(r"/applications/(\d+)/", location).group(1))
+    step_url = f"/portal/applications/{app_id}/step/category"
+
+    def version():
+        with sqlite_platform.sessions() as s:
+            return str(s.get(Application, app_id).version)
+
+    # 下一步 with nothing chosen: errors of this step only, next to the field and in the summary
+    r = _post(web, step_url, {"_action": "next", "_version": version(), "category.guarantee_mode": "",
+                              "category.applicant_category": ""})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="error-summary"' in body
+    assert 'aria-describedby="f-category-applicant_category-error"' in body
+    # 暂存 keeps the input
+    r = _post(web, step_url, {"_action": "save", "_version": version(), "category.guarantee_mode": "rent_subsidy",
+                              "category.applicant_category": ""}, page=step_url)
+    assert r.status_code == 302
+    with sqlite_platform.sessions() as s:
+        assert s.get(Application, app_id).data["category"] == {"guarantee_mode": "rent_subsidy"}
+    # a stale version (another tab saved meanwhile): refused, nothing lost on the page
+    r = _post(web, step_url, {"_action": "save", "_version": "1", "category.guarantee_mode": "rental_in_kind",
+                              "category.applicant_category": "urban-subsistence"}, page=step_url)
+    body = r.get_data(as_text=True)
+    assert r.status_code == 409 and "其他页面或设备" in body
+    assert re.search(r'value="urban-subsistence" selected', body)
+    # 下一步 with a valid step moves on
+    r = _post(web, step_url, {"_action": "next", "_version": version(), "category.guarantee_mode": "rental_in_kind",
+                              "category.applicant_category": "urban-low-income"}, page=step_url)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/step/members")
+    members_url = f"/portal/applications/{app_id}/step/members"
+    # married → the spouse requirement shows on the co-applicants group
+    r = _post(web, members_url, {"_action": "next", "_version": version(),
+                                 "members.applicant.basic.marital_status": "married"}, page=members_url)
+    body = r.get_data(as_text=True)
+    assert r.status_code == 422 and "共同申请人" in body
+    # add a repeatable group member, then remove it (no JS: the server re-renders)
+    r = _post(web, members_url, {"_action": "add:members.co_applicants", "_version": version(),
+                                 "members.co_applicants.__count": "0"}, page=members_url)
+    assert r.status_code == 302
+    body = web.get(members_url).get_data(as_text=True)
+    assert 'name="members.co_applicants.0.relation"' in body
+    r = _post(web, members_url, {"_action": "remove:members.co_applicants.0", "_version": version(),
+                                 "members.co_applicants.__count": "1"}, page=members_url)
+    body = web.get(members_url).get_data(as_text=True)
+    assert 'name="members.co_applicants.0.relation"' not in body
+    # 上一步 never loses input
+    r = _post(web, members_url, {"_action": "prev", "_version": version(),
+                                 "members.applicant.basic.name": "王芳"}, page=members_url)
+    assert r.headers["Location"].endswith("/step/category")
+    with sqlite_platform.sessions() as s:
+        app = s.get(Application, app_id)
+        assert app.data["members"]["applicant"]["basic"]["name"] == "王芳"
+        assert app.data["members"]["applicant"]["basic"]["marital_status"] == "married"
+        assert {"draft_saved"} <= set(s.scalars(select(Event.action).where(Event.application_id == app_id)))
+
+
+def test_fragment_decides_conditions_on_the_server(web, sqlite_platform):
+    _sign_in_verified(web, "jx-citizen-wangfang", "王芳", "36010219950410004X")
+    location = _journey_to_wizard(web, JX)
+    app_id = int(re.search(r"/applications/(\d+)/", location).group(1))
+    assets = f"/portal/applications/{app_id}/step/assets"
+    body = web.get(assets).get_data(as_text=True)
+    assert "添加车辆" not in body
+    r = _post(web, assets + "/fragment", {"assets.has_vehicle": "true"}, page=assets)
+    assert r.status_code == 200 and "添加车辆" in r.get_data(as_text=True)
+    assert "<html" not in r.get_data(as_text=True)
+
+
+def test_my_applications_and_withdraw_page(web, sqlite_platform):
+    _sign_in_verified(web, "jx-citizen-wangfang", "王芳", "36010219950410004X")
+    location = _journey_to_wizard(web, JX)
+    app_id = int(re.search(r"/applications/(\d+)/", location).group(1))
+    body = web.get("/portal/my").get_data(as_text=True)
+    assert "草稿" in body and "继续填写" in body
+    body = web.get(f"/portal/applications/{app_id}/withdraw").get_data(as_text=True)
+    assert "不能恢复" in body or "将全部撤回" in body
+    r = _post(web, f"/portal/applications/{app_id}/withdraw", {"confirm": "yes"},
+              page=f"/portal/applications/{app_id}/withdraw")
+    assert r.status_code == 302
+    with sqlite_platform.sessions() as s:
+        assert s.get(Application, app_id).status == "closed"
