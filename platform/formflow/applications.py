@@ -205,7 +205,8 @@ def _contains_message(form: FormSchema, error: Any) -> FieldError | None:
             ptitle = _first(frags, "title") or prop
             enum = _first(frags, "enum") or []
             titles = _first(frags, "x-enum-titles") or []
-            shown = titles[enum.index(sub["const"])] if sub["const"] in enum and len(titles) == len(enum) else sub["const"]
+            known = sub["const"] in enum and len(titles) == len(enum)
+            shown = titles[enum.index(sub["const"])] if known else sub["const"]
             parts.append(f"「{ptitle}」为「{shown}」")
     if not parts:
         return None
@@ -680,7 +681,8 @@ def submit(
     hashes = [keys.lookup(number) for _name, number in members]
     if session.get_bind().dialect.name == "postgresql":
         for digest in sorted(set(hashes)):
-            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"household:{app.matter}:{digest}"})
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                            {"k": f"household:{app.matter}:{digest}"})
     if hashes:
         clash = session.execute(
             select(HouseholdMember.id_hash)

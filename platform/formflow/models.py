@@ -387,3 +387,46 @@ class NoticeCounter(Base):
     kind: Mapped[str] = mapped_column(String(64), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --------------------------------------------------------------------------- JSON API
+# Appended with migration 0005: refresh tokens of the API and idempotency keys.
+
+
+class ApiRefreshToken(Base):
+    """A refresh token of the JSON API (only its SHA-256 is kept); rotated on every use.
+
+    Tokens issued from one sign-in share a `family`: using a token marks it used and
+    issues the next of the family; presenting a used token again (a stolen copy)
+    revokes the whole family. `epoch` is the account's session_epoch at sign-in.
+    """
+
+    __tablename__ = "api_refresh_tokens"
+    __table_args__ = (Index("ix_api_refresh_family", "family"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    family: Mapped[str] = mapped_column(String(32))
+    epoch: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiIdempotencyKey(Base):
+    """The response given to one account's request under one Idempotency-Key (replayed on retry)."""
+
+    __tablename__ = "api_idempotency_keys"
+    __table_args__ = (UniqueConstraint("account_id", "key", name="uq_api_idempotency_account_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    #: "POST /api/v1/applications/12/submit"
+    operation: Mapped[str] = mapped_column(String(300))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

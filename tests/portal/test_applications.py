@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from formflow import applications as apps
 from formflow.models import Account, Application, Event, HouseholdMember, Office
 
-
 PACK, MATTER = "jiangxi", "public-rental-housing"
 TODAY = date(2026, 3, 2)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 from wf_support import MZ
 
@@ -11,8 +12,14 @@ from formflow.documents import pdf_text
 from formflow.models import Notice, StageClock
 
 
-def test_meizhou_submission_to_approval(any_flow):
-    f = any_flow
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def both(request):
+    """The SQLite copy, and a fresh PostgreSQL platform (skipped without a server)."""
+    return request.getfixturevalue("flow" if request.param == "sqlite" else "pg_flow")
+
+
+def test_meizhou_submission_to_approval(both):
+    f = both
     app_id = f.create(MZ, today=date(2026, 3, 2))
     app = f.app(app_id)
     assert (app.status, app.stages, app.stage) == ("active", ["community_acceptance"], "community_acceptance")

@@ -12,8 +12,8 @@ from wf_support import MZ
 from formflow.models import Event
 
 
-def test_events_cannot_be_updated_or_deleted(any_flow):
-    f = any_flow
+def test_events_cannot_be_updated_or_deleted(flow):
+    f = flow
     app_id = f.create(MZ, today=date(2026, 3, 2))
     f.act(app_id, "community_acceptance", "reject", "mj-community", today=date(2026, 3, 2), note="原因")
     events = f.events(app_id)

@@ -513,7 +513,8 @@ def _props(frags: list[Frag]) -> dict[str, Any]:
 
 
 def _item_frags(frags: list[Frag]) -> list[Frag]:
-    return [Frag(f.schema["items"], f.resolver, f.cond, f.active) for f in frags if isinstance(f.schema.get("items"), dict)]
+    return [Frag(f.schema["items"], f.resolver, f.cond, f.active)
+            for f in frags if isinstance(f.schema.get("items"), dict)]
 
 
 def _split(name: str) -> tuple[Any, ...]:

@@ -424,7 +424,8 @@ def _stale_text(exc: StaleApplication) -> str:
     current = exc.current
     where = "、".join(current.stage_titles) or ""
     status = STATUS_TITLES.get(current.status, current.status)
-    return f"{MESSAGES['stale']}。当前状态：{status}" + (f"，当前环节：{where}" if where else "") + "。请查看最新情况后再操作。"
+    at = f"，当前环节：{where}" if where else ""
+    return f"{MESSAGES['stale']}。当前状态：{status}{at}。请查看最新情况后再操作。"
 
 
 # --------------------------------------------------------------------------- files and notices
@@ -587,7 +588,9 @@ def act(app_id: int):
         if action.reason_required and not note:
             return _rerender(app_id, 400, action_errors={f"{stage_id}.{action_id}": MESSAGES["reason"]},
                              form=form_echo)
-        if _irreversible(spec, stage_id, action_id) and not confirmed:
+        allowed = any(a.stage == stage_id and a.action == action_id and a.allowed
+                      for a in engine.available_actions(db, app, account, today=_today()))
+        if allowed and _irreversible(spec, stage_id, action_id) and not confirmed:
             name, masked = _masked_applicant(db, {app.applicant_id}).get(app.applicant_id, ("", ""))
             targets = "、".join(spec.stages[t].title for t in action.targets if t in spec.stages)
             return render_template("desk/confirm.html", app=app, stage=stage, action=action, note=note,
@@ -686,6 +689,15 @@ def dismiss_objection(app_id: int, objection_id: int):
 @bp.app_template_filter("desk_mask")
 def _mask_filter(value: Any) -> str:
     return mask_id_number(str(value)) if value else ""
+
+
+@bp.app_template_filter("desk_number")
+def _number_filter(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
 
 
 @bp.app_template_filter("desk_date")

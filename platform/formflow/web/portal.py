@@ -168,7 +168,7 @@ def _materials_view(pinned, data: dict[str, Any], today: date):
     if upload_path:
         for kind in (pinned.materials.get("kinds") or {}):
             dotted = f"{upload_path}.{kind}"
-            if dotted not in listed:
+            if dotted not in listed and not get_path(data, split_path(dotted)):
                 hide.add(dotted)
     by_field = {i.field: i for i in items}
     return items, by_field, hide
@@ -191,7 +191,7 @@ def _render_step(app: Application, step_id: str, data: dict[str, Any], errors, *
             is_last=index == len(steps) - 1, prev_step=steps[index - 1].id if index else None,
             next_step=steps[index + 1].id if index + 1 < len(steps) else None, problems=problems or [],
             provided={i.field: _provided(i, data) for i in items},
-            letter=_letter_available(pinned), pack_name=packs().packs[app.pack].name if app.pack in packs().packs else app.pack,
+            letter=_letter_available(pinned),
             matter_title=(pinned.manifest.get("matter") or {}).get("title", app.matter),
         )
     template = "portal/_step.html" if fragment else "portal/step.html"

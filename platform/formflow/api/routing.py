@@ -1,0 +1,63 @@
+"""The API blueprint and its operation registry: each route also describes itself for OpenAPI."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint
+
+PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
+
+#: Path parameters: ids fit PostgreSQL's integer columns (anything larger is simply not found).
+ID = "int(min=1, max=2147483647)"
+
+
+@dataclass
+class Operation:
+    rule: str
+    method: str
+    endpoint: str
+    summary: str
+    tags: list[str]
+    description: str = ""
+    auth: bool = True
+    body: type | None = None
+    body_required: bool = True
+    multipart: type | None = None
+    query: type | None = None
+    responses: dict[int, Any] = field(default_factory=dict)
+    errors: tuple[int, ...] = ()
+    idempotent: bool = False
+    document: bool = True
+
+
+OPERATIONS: list[Operation] = []
+
+
+def route(rule: str, method: str, *, summary: str, tags: list[str], responses: dict[int, Any],
+          description: str = "", auth: bool = True, body: type | None = None, body_required: bool = True,
+          multipart: type | None = None, query: type | None = None, errors: tuple[int, ...] = (),
+          idempotent: bool = False, document: bool = True) -> Callable[[Callable], Callable]:
+    """Register a view on the API blueprint and record how the OpenAPI document describes it.
+
+    `responses`: status → marshmallow schema class, `"pdf"`, `"file"`, or None (no body).
+    `errors`: further error statuses this operation may answer (the common ones are added).
+    """
+
+    def decorate(view: Callable) -> Callable:
+        area = view.__module__.rsplit(".", 1)[-1].removeprefix("views_")
+        endpoint = f"{area}_{view.__name__}"
+        bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])
+        OPERATIONS.append(Operation(
+            rule=rule, method=method.lower(), endpoint=endpoint, summary=summary, tags=tags,
+            description=description or inspect.cleandoc(view.__doc__ or ""), auth=auth, body=body,
+            body_required=body_required, multipart=multipart, query=query, responses=responses,
+            errors=errors, idempotent=idempotent, document=document,
+        ))
+        return view
+
+    return decorate

@@ -1,0 +1,521 @@
+"""The API's fixed shapes as marshmallow schemas: requests are loaded, responses dumped, OpenAPI generated.
+
+Configurable content (the form, the materials catalogue, a review table and
+its marking schema) is carried as the pack's own JSON documents inside
+free-form `object` fields, never re-described here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+SLUG = validate.Length(min=1, max=64)
+NOTE_MAX = 2000
+
+
+class Instant(fields.DateTime):
+    """A moment, always with its UTC offset (SQLite gives stored instants back naive)."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class Base(Schema):
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class FieldErrorSchema(Base):
+    pointer = fields.String(required=True, metadata={"description": "RFC 6901 JSON 指针（相对请求体或表单数据）"})
+    message = fields.String(required=True, metadata={"description": "中文说明"})
+
+
+class StageRefSchema(Base):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+
+
+class CurrentStateSchema(Base):
+    application_id = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    status = fields.String(required=True)
+    stages = fields.List(fields.Nested(StageRefSchema), required=True)
+    result = fields.String(allow_none=True, required=True)
+
+
+class ErrorBodySchema(Base):
+    code = fields.String(required=True, metadata={"description": "稳定的英文错误代码"})
+    message = fields.String(required=True, metadata={"description": "中文错误说明"})
+    fields_ = fields.List(fields.Nested(FieldErrorSchema), required=True, data_key="fields")
+    current = fields.Nested(CurrentStateSchema, metadata={"description": "409 stale：申请的当前状态"})
+
+
+class ErrorSchema(Base):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+# --------------------------------------------------------------------------- tokens and account
+
+
+class TokenRequestSchema(Base):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class RefreshRequestSchema(Base):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenPairSchema(Base):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"enum": ["Bearer"]})
+    expires_in = fields.Integer(required=True, metadata={"description": "访问令牌有效秒数（900）"})
+    refresh_token = fields.String(required=True)
+    refresh_expires_in = fields.Integer(required=True)
+
+
+class RoleSchema(Base):
+    role = fields.String(required=True)
+    title = fields.String(required=True)
+    office_id = fields.String(allow_none=True, required=True)
+    office_name = fields.String(allow_none=True, required=True)
+
+
+class AccountSchema(Base):
+    id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    roles = fields.List(fields.Nested(RoleSchema), required=True)
+    identity_bound = fields.Boolean(required=True, metadata={"description": "已完成实名核验（可办理申请）"})
+    id_number_masked = fields.String(allow_none=True, required=True)
+
+
+class IdentityRequestSchema(Base):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    id_number = fields.String(required=True, validate=validate.Length(min=1, max=18))
+    consent = fields.Boolean(required=True, metadata={"description": "同意使用身份信息进行核验"})
+
+
+# --------------------------------------------------------------------------- matters
+
+
+class ChannelSchema(Base):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    assisted = fields.Boolean(required=True)
+
+
+class DocumentRefSchema(Base):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+
+
+class PrivacySchema(Base):
+    version = fields.String(required=True)
+    title = fields.String(required=True)
+    text = fields.String(required=True)
+
+
+class MatterSchema(Base):
+    pack = fields.String(required=True)
+    pack_name = fields.String(required=True)
+    matter = fields.String(required=True)
+    title = fields.String(required=True)
+    kind = fields.String(required=True)
+    region_code = fields.String(allow_none=True, required=True)
+
+
+class MatterListSchema(Base):
+    items = fields.List(fields.Nested(MatterSchema), required=True)
+
+
+class ProcessStageSchema(Base):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    time_limit = fields.String(allow_none=True, required=True, metadata={"description": "如“3个工作日”"})
+    owner = fields.String(allow_none=True, required=True, metadata={"description": "办理角色"})
+
+
+class CommitmentSchema(Base):
+    title = fields.String(required=True)
+    days = fields.Integer(required=True)
+    unit = fields.String(required=True, metadata={"enum": ["working", "calendar"]})
+
+
+class CitizenActionSchema(Base):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+
+
+class WorkflowSummarySchema(Base):
+    version = fields.String(required=True, metadata={"description": "流程配置的内容哈希"})
+    title = fields.String(required=True)
+    commitment = fields.Nested(CommitmentSchema, allow_none=True, required=True)
+    stages = fields.List(fields.Nested(ProcessStageSchema), required=True)
+    citizen_actions = fields.List(fields.Nested(CitizenActionSchema), required=True)
+
+
+class MatterDetailSchema(MatterSchema):
+    guide = fields.String(required=True)
+    fee = fields.String(allow_none=True, required=True)
+    privacy = fields.Nested(PrivacySchema, allow_none=True, required=True)
+    channels = fields.List(fields.Nested(ChannelSchema), required=True)
+    documents = fields.List(fields.Nested(DocumentRefSchema), required=True)
+    form_version = fields.String(required=True)
+    workflow = fields.Nested(WorkflowSummarySchema, required=True)
+
+
+class LocalitySchema(Base):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    parent_name = fields.String(allow_none=True, required=True)
+    region_code = fields.String(allow_none=True, required=True)
+
+
+class LocalityListSchema(Base):
+    items = fields.List(fields.Nested(LocalitySchema), required=True)
+
+
+class StepSchema(Base):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+
+
+class FormBundleSchema(Base):
+    version = fields.String(required=True, metadata={"description": "表单（含引用的公共定义）的内容哈希"})
+    uri = fields.String(required=True, metadata={"description": "表单的基础 URI（$ref 据此解析）"})
+    form = fields.Dict(required=True, metadata={"description": "表单 JSON Schema（draft 2020-12），与门户渲染的相同"})
+    common = fields.Dict(required=True, metadata={"description": "表单引用的公共定义：URI → JSON Schema 文档"})
+    steps = fields.List(fields.Nested(StepSchema), required=True)
+
+
+class MaterialsCatalogueSchema(Base):
+    version = fields.String(required=True)
+    upload_path = fields.String(allow_none=True, required=True)
+    kinds = fields.Dict(required=True, metadata={"description": "材料目录（materials.yaml 的 kinds）"})
+    categories = fields.Dict(required=True, metadata={"description": "各申请类别的材料清单（materials.yaml 的 categories）"})
+
+
+class ChecklistItemSchema(Base):
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    requirement = fields.String(required=True)
+    originals = fields.Integer(required=True)
+    copies = fields.Integer(required=True)
+    medium = fields.String(required=True)
+    source = fields.String(allow_none=True, required=True)
+    signature = fields.Boolean(required=True)
+    required = fields.Boolean(required=True)
+    field = fields.String(required=True, metadata={"description": "材料在表单数据中的位置（点分路径）"})
+    pointer = fields.String(required=True)
+    provided = fields.Boolean(required=True)
+
+
+class ChecklistSchema(Base):
+    category = fields.String(allow_none=True, required=True)
+    items = fields.List(fields.Nested(ChecklistItemSchema), required=True)
+
+
+# --------------------------------------------------------------------------- consent
+
+
+class ConsentRequestSchema(Base):
+    accepted = fields.Boolean(required=True)
+    agreement_version = fields.String(validate=validate.Length(min=1, max=32),
+                                      metadata={"description": "所同意的协议版本（须为当前版本）"})
+
+
+class ConsentSchema(Base):
+    pack = fields.String(required=True)
+    matter = fields.String(required=True)
+    agreement_version = fields.String(required=True)
+    accepted = fields.Boolean(required=True)
+    at = Instant(allow_none=True, required=True)
+
+
+# --------------------------------------------------------------------------- applications
+
+
+class DraftCreateSchema(Base):
+    pack = fields.String(required=True, validate=SLUG)
+    matter = fields.String(required=True, validate=SLUG)
+    office_id = fields.String(required=True, validate=SLUG, metadata={"description": "申请区域（见 localities）"})
+    channel = fields.String(validate=SLUG)
+
+
+class DataReplaceSchema(Base):
+    version = fields.Integer(required=True, strict=True, metadata={"description": "草稿的当前版本（乐观并发）"})
+    data = fields.Dict(required=True, metadata={"description": "整份表单数据"})
+    current_step = fields.String(validate=SLUG)
+
+
+class StepPatchSchema(Base):
+    version = fields.Integer(required=True, strict=True)
+    data = fields.Dict(required=True, metadata={"description": "这一步的数据（替换该步原有数据）"})
+
+
+class StepValidateSchema(Base):
+    data = fields.Dict(metadata={"description": "这一步的数据（不保存）；省略时校验已保存的草稿"})
+
+
+class StepValidationSchema(Base):
+    step = fields.String(required=True)
+    valid = fields.Boolean(required=True)
+    errors = fields.List(fields.Nested(FieldErrorSchema), required=True)
+
+
+class VersionSchema(Base):
+    version = fields.Integer(required=True, strict=True)
+
+
+class CorrectionAnswerSchema(Base):
+    version = fields.Integer(required=True, strict=True)
+    note = fields.String(validate=validate.Length(max=NOTE_MAX))
+
+
+class WithdrawSchema(Base):
+    version = fields.Integer(allow_none=True, strict=True)
+    reason = fields.String(validate=validate.Length(max=500))
+
+
+class FileSchema(Base):
+    sha256 = fields.String(required=True)
+    name = fields.String(required=True)
+    media_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+
+
+class AttachedFileSchema(Base):
+    id = fields.Integer(required=True)
+    material = fields.String(required=True)
+    sha256 = fields.String(required=True)
+    name = fields.String(required=True)
+    uploaded_at = Instant(allow_none=True, required=True)
+    replaced = fields.Boolean(required=True)
+
+
+class UploadFormSchema(Base):
+    field = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                          metadata={"description": "文件列表在表单数据中的位置（点分路径，如 materials.id_card）"})
+    version = fields.Integer(required=True)
+    replace = fields.Boolean(load_default=False)
+
+
+class UploadResultSchema(Base):
+    field = fields.String(required=True)
+    file = fields.Nested(FileSchema, required=True)
+    version = fields.Integer(required=True)
+
+
+class EventSchema(Base):
+    id = fields.Integer(required=True)
+    at = Instant(allow_none=True, required=True)
+    action = fields.String(required=True)
+    title = fields.String(required=True)
+    actor = fields.String(required=True, metadata={"description": "申请人、办理角色或“系统”"})
+    stage = fields.String(allow_none=True, required=True)
+    to_stage = fields.String(allow_none=True, required=True)
+    note = fields.String(allow_none=True, required=True)
+
+
+class NoticeSchema(Base):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    number = fields.String(required=True)
+    issued_at = Instant(allow_none=True, required=True)
+    url = fields.String(required=True, metadata={"description": "PDF 下载地址"})
+
+
+class CorrectionItemSchema(Base):
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    requirement = fields.String(required=True)
+    field = fields.String(allow_none=True, required=True)
+
+
+class CorrectionSchema(Base):
+    id = fields.Integer(required=True)
+    stage = fields.String(required=True)
+    note = fields.String(allow_none=True, required=True)
+    missing = fields.List(fields.Nested(CorrectionItemSchema), required=True)
+    requested_on = fields.Date(allow_none=True, required=True)
+    answered_on = fields.Date(allow_none=True, required=True)
+
+
+class OfficeRefSchema(Base):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class ApplicationSummarySchema(Base):
+    id = fields.Integer(required=True)
+    number = fields.String(allow_none=True, required=True)
+    pack = fields.String(required=True)
+    matter = fields.String(required=True)
+    matter_title = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["draft", "active", "closed"]})
+    result = fields.String(allow_none=True, required=True)
+    version = fields.Integer(required=True)
+    stages = fields.List(fields.Nested(StageRefSchema), required=True)
+    current_step = fields.String(allow_none=True, required=True)
+    category = fields.String(allow_none=True, required=True)
+    channel = fields.String(allow_none=True, required=True)
+    awaiting = fields.String(allow_none=True, required=True, metadata={"description": "“citizen”：等待申请人补正"})
+    submitted_at = Instant(allow_none=True, required=True)
+    deadline = fields.Date(allow_none=True, required=True)
+    created_at = Instant(allow_none=True, required=True)
+    updated_at = Instant(allow_none=True, required=True)
+
+
+class ApplicationListSchema(Base):
+    items = fields.List(fields.Nested(ApplicationSummarySchema), required=True)
+
+
+class ApplicationSchema(ApplicationSummarySchema):
+    office = fields.Nested(OfficeRefSchema, allow_none=True, required=True)
+    data = fields.Dict(required=True, metadata={"description": "表单数据（按固定的表单版本）"})
+    versions = fields.Dict(required=True, metadata={"description": "申请固定的配置版本（内容哈希）"})
+    timeline = fields.List(fields.Nested(EventSchema), required=True)
+    notices = fields.List(fields.Nested(NoticeSchema), required=True)
+    corrections = fields.List(fields.Nested(CorrectionSchema), required=True,
+                              metadata={"description": "待答复的补正要求"})
+    files = fields.List(fields.Nested(AttachedFileSchema), required=True)
+    withdrawable = fields.Boolean(required=True)
+
+
+class SubmitResultSchema(ApplicationSchema):
+    pass
+
+
+# --------------------------------------------------------------------------- reviewers
+
+
+class QueueQuerySchema(Base):
+    stage = fields.String(validate=SLUG)
+    category = fields.String(validate=SLUG)
+    channel = fields.String(validate=SLUG)
+    overdue = fields.Boolean()
+    after = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "上一页的 next_cursor"})
+    limit = fields.Integer(validate=validate.Range(min=1, max=100))
+
+
+class QueueItemSchema(Base):
+    id = fields.Integer(required=True)
+    number = fields.String(allow_none=True, required=True)
+    pack = fields.String(required=True)
+    matter = fields.String(required=True)
+    applicant = fields.String(required=True)
+    id_number_masked = fields.String(required=True)
+    category = fields.String(allow_none=True, required=True)
+    category_title = fields.String(required=True)
+    channel = fields.String(allow_none=True, required=True)
+    channel_title = fields.String(required=True)
+    stages = fields.List(fields.Nested(StageRefSchema), required=True)
+    office = fields.Nested(OfficeRefSchema, allow_none=True, required=True)
+    submitted_at = Instant(allow_none=True, required=True)
+    deadline = fields.Date(allow_none=True, required=True)
+    overdue = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+
+
+class QueuePageSchema(Base):
+    items = fields.List(fields.Nested(QueueItemSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class ApplicantSchema(Base):
+    name = fields.String(required=True)
+    id_number_masked = fields.String(required=True)
+
+
+class ReviewApplicationSchema(ApplicationSummarySchema):
+    applicant = fields.Nested(ApplicantSchema, required=True)
+    office = fields.Nested(OfficeRefSchema, allow_none=True, required=True)
+    overdue = fields.Boolean(required=True)
+    data = fields.Dict(required=True)
+    versions = fields.Dict(required=True)
+    history = fields.List(fields.Nested(EventSchema), required=True)
+    notices = fields.List(fields.Nested(NoticeSchema), required=True)
+    files = fields.List(fields.Nested(AttachedFileSchema), required=True)
+    my_stages = fields.List(fields.Nested(StageRefSchema), required=True,
+                            metadata={"description": "当前环节中由本账号办理的环节"})
+
+
+class MarkingViewSchema(Base):
+    stage = fields.String(required=True)
+    table_id = fields.String(required=True)
+    table_version = fields.String(required=True)
+    table = fields.Dict(required=True, metadata={"description": "量化审查表（配置原文）"})
+    schema = fields.Dict(required=True, metadata={"description": "审查结果的 JSON Schema"})
+    marking = fields.Dict(allow_none=True, required=True)
+    outcome = fields.String(allow_none=True, required=True, metadata={"enum": ["pass", "fail", None]})
+
+
+class MarkingRequestSchema(Base):
+    marking = fields.Dict(required=True, metadata={
+        "description": '{"rows": {"1": {"criteria": ["pass", "na"], "note": "…"}}, "note": "…"}'})
+
+
+class MarkingResultSchema(Base):
+    stage = fields.String(required=True)
+    table_id = fields.String(required=True)
+    outcome = fields.String(required=True, metadata={"enum": ["pass", "fail"]})
+    failed_rows = fields.List(fields.String(), required=True)
+
+
+class AvailableActionSchema(Base):
+    stage = fields.String(required=True)
+    stage_title = fields.String(required=True)
+    action = fields.String(required=True)
+    title = fields.String(required=True)
+    allowed = fields.Boolean(required=True)
+    why_not = fields.String(allow_none=True, required=True)
+    reason_required = fields.Boolean(required=True)
+    correction = fields.Boolean(required=True)
+    targets = fields.List(fields.String(), required=True)
+
+
+class ActionListSchema(Base):
+    version = fields.Integer(required=True)
+    actions = fields.List(fields.Nested(AvailableActionSchema), required=True)
+
+
+class ActionRequestSchema(Base):
+    stage = fields.String(required=True, validate=SLUG)
+    action = fields.String(required=True, validate=SLUG)
+    version = fields.Integer(required=True, strict=True, metadata={"description": "申请的当前版本；过期则 409"})
+    note = fields.String(validate=validate.Length(max=NOTE_MAX), metadata={"description": "理由（部分操作必填）"})
+    materials = fields.List(fields.String(validate=SLUG), validate=validate.Length(max=50),
+                            metadata={"description": "补正要求列出的材料"})
+
+
+class IssuedNoticeSchema(Base):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    number = fields.String(required=True)
+    url = fields.String(required=True)
+
+
+class TransitionSchema(Base):
+    application_id = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    status = fields.String(required=True)
+    stages = fields.List(fields.Nested(StageRefSchema), required=True)
+    result = fields.String(allow_none=True, required=True)
+    awaiting = fields.String(allow_none=True, required=True)
+    deadline = fields.Date(allow_none=True, required=True)
+    event_id = fields.Integer(required=True)
+    notices = fields.List(fields.Nested(IssuedNoticeSchema), required=True)

@@ -1,0 +1,165 @@
+"""Bearer tokens of the API: short-lived access tokens, revocable rotating refresh tokens.
+
+Access token: signed (HMAC, the app's SECRET_KEY) and valid 15 minutes; it
+carries the account id, the account's `session_epoch` at sign-in and the
+refresh family. Every request checks the epoch and that the family is not
+revoked, so a password or role change (the epoch bumps) and a logout end it
+at once, like a web session.
+
+Refresh token: random, stored only as its SHA-256, valid 14 days. Each use
+marks it used and issues the next token of its family (rotation); a used
+token presented again means a copy leaked: the whole family is revoked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from formflow.api.errors import ApiError
+from formflow.models import Account, ApiRefreshToken
+
+ACCESS_TTL = timedelta(minutes=15)
+REFRESH_TTL = timedelta(days=14)
+REFRESH_PREFIX = "ffr_"
+_SALT = "formflow-api-access-v1"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    refresh_expires_in: int
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    account_id: int
+    epoch: int
+    family: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=_SALT)
+
+
+def issue(session: Session, secret: str, account: Account, *, family: str | None = None) -> TokenPair:
+    """A new access token and a new refresh token (of `family`, or a new family: a sign-in)."""
+    family = family or secrets.token_hex(16)
+    refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiRefreshToken(
+        account_id=account.id, token_hash=digest(refresh), family=family, epoch=account.session_epoch or 0,
+        issued_at=_now(), expires_at=_now() + REFRESH_TTL,
+    ))
+    session.flush()
+    access = _serializer(secret).dumps({"a": account.id, "e": account.session_epoch or 0, "f": family})
+    return TokenPair(access, refresh, int(ACCESS_TTL.total_seconds()), int(REFRESH_TTL.total_seconds()))
+
+
+def revoke_family(session: Session, family: str) -> None:
+    session.execute(
+        update(ApiRefreshToken)
+        .where(ApiRefreshToken.family == family, ApiRefreshToken.revoked_at.is_(None))
+        .values(revoked_at=_now())
+    )
+
+
+def _refresh_row(session: Session, token: str) -> ApiRefreshToken | None:
+    if not isinstance(token, str) or not token.startswith(REFRESH_PREFIX) or len(token) > 200:
+        return None
+    stmt = select(ApiRefreshToken).where(ApiRefreshToken.token_hash == digest(token))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def rotate(session: Session, secret: str, token: str) -> TokenPair:
+    """Exchange a refresh token for a new pair; the presented token is used up.
+
+    Raises ApiError 401 for an unknown, expired, revoked or reused token, or
+    one issued before the account's password or roles changed.
+    """
+    row = _refresh_row(session, token)
+    refused = ApiError(401, "invalid_refresh_token")
+    if row is None:
+        raise refused
+    now = _now()
+    if row.revoked_at is not None:
+        raise refused
+    if row.used_at is not None:  # replay of a rotated token: assume it leaked
+        revoke_family(session, row.family)
+        raise ApiError(401, "invalid_refresh_token", "刷新令牌已使用过，为安全起见已注销本次登录，请重新登录")
+    if (_aware(row.expires_at) or now) <= now:
+        raise refused
+    account = session.get(Account, row.account_id)
+    if account is None or not account.is_active or (account.session_epoch or 0) != row.epoch:
+        revoke_family(session, row.family)
+        raise refused
+    claimed = session.execute(
+        update(ApiRefreshToken)
+        .where(ApiRefreshToken.id == row.id, ApiRefreshToken.used_at.is_(None))
+        .values(used_at=now)
+    ).rowcount
+    if claimed != 1:  # a concurrent refresh with the same token won
+        revoke_family(session, row.family)
+        raise refused
+    return issue(session, secret, account, family=row.family)
+
+
+def revoke(session: Session, token: str) -> bool:
+    """Logout: the refresh token's whole family ends (its access tokens with it)."""
+    row = _refresh_row(session, token)
+    if row is None:
+        return False
+    revoke_family(session, row.family)
+    return True
+
+
+def read_access(secret: str, token: str) -> AccessClaims:
+    """The claims of a valid (signed, unexpired) access token; ApiError 401 otherwise."""
+    if not token or len(token) > 1000:
+        raise ApiError(401)
+    try:
+        data = _serializer(secret).loads(token, max_age=int(ACCESS_TTL.total_seconds()))
+    except SignatureExpired:
+        raise ApiError(401, "token_expired") from None
+    except (BadSignature, ValueError, TypeError):
+        raise ApiError(401) from None
+    try:
+        return AccessClaims(int(data["a"]), int(data["e"]), str(data["f"]))
+    except (KeyError, TypeError, ValueError):
+        raise ApiError(401) from None
+
+
+def account_for(session: Session, claims: AccessClaims) -> Account:
+    """The account an access token speaks for, if its sign-in still stands."""
+    account = session.get(Account, claims.account_id)
+    if account is None or not account.is_active or (account.session_epoch or 0) != claims.epoch:
+        raise ApiError(401)
+    alive = session.scalar(select(exists().where(
+        ApiRefreshToken.family == claims.family, ApiRefreshToken.revoked_at.is_(None))))
+    if not alive:
+        raise ApiError(401)
+    return account

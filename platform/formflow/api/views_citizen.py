@@ -1,0 +1,752 @@
+"""Citizen resources: matters and localities, form/materials/workflow, consent, drafts, files, submit,
+my applications with their timelines, correction answers, withdrawal, notices.
+
+Every change goes through the same services as the portal (`formflow.applications`,
+`formflow.workflow.engine`), so validation, field errors and history are the portal's.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from formflow import applications as apps
+from formflow import materials as materials_mod
+from formflow import queue as queue_mod
+from formflow.api import common as c
+from formflow.api import idempotency
+from formflow.api import schemas as s
+from formflow.api.errors import ApiError, load_body, load_with, read_json
+from formflow.api.routing import ID, route
+from formflow.forms.errors import FieldError, translate_all
+from formflow.forms.render import get_path, split_path
+from formflow.models import (
+    Account,
+    Application,
+    ApplicationFile,
+    Correction,
+    Notice,
+    Office,
+    StoredFile,
+)
+from formflow.packs.versions import content_hash, form_bundle, load_pinned
+from formflow.workflow import engine
+from formflow.workflow.errors import ActionNotAvailable, ReasonRequired, StaleApplication, WorkflowError
+from formflow.workflow.moves import current_state, workflow_of
+
+PUBLIC = "办理事项（公开）"
+CITIZEN = "申请人"
+UNIT_TITLES = {"working": "个工作日", "calendar": "日"}
+FILE_TYPES = ("image/jpeg", "image/png", "application/pdf")
+
+
+# --------------------------------------------------------------------------- matters (public)
+
+
+def _matter(pack_id: str, matter_id: str):
+    pack = c.packs().packs.get(pack_id)
+    if pack is None or matter_id not in pack.matters:
+        raise ApiError(404)
+    return pack, pack.matters[matter_id]
+
+
+def _matter_row(pack, matter) -> dict[str, Any]:
+    return {"pack": pack.id, "pack_name": pack.name, "matter": matter.id, "title": matter.title,
+            "kind": str(matter.entry.get("kind") or "application"),
+            "region_code": str(pack.manifest.content.get("region_code") or "") or None}
+
+
+def process(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    """The workflow's stages in order (from start, breadth-first along every way out), end stages left out."""
+    stages = workflow.get("stages") or {}
+    roles = workflow.get("roles") or {}
+    order: list[str] = []
+    todo = [workflow.get("start")]
+    while todo:
+        sid = todo.pop(0)
+        if not isinstance(sid, str) or sid in order or sid not in stages:
+            continue
+        order.append(sid)
+        st = stages[sid] or {}
+        for action in (st.get("actions") or {}).values():
+            to = (action or {}).get("to")
+            todo.extend(to if isinstance(to, list) else [to] if to else [])
+        if st.get("on_expiry"):
+            todo.append(st["on_expiry"])
+        todo.extend(k for k, v in stages.items() if sid in ((v or {}).get("join") or []))
+    out = []
+    for sid in order:
+        st = stages[sid] or {}
+        if st.get("kind") == "end":
+            continue
+        limit = st.get("time_limit") or st.get("duration")
+        owner = (st.get("owner") or {}).get("role")
+        out.append({
+            "id": sid, "title": str(st.get("title", sid)),
+            "time_limit": f"{limit['days']}{UNIT_TITLES.get(limit.get('unit'), '日')}" if limit else None,
+            "owner": str((roles.get(owner) or {}).get("title") or owner) if owner else None,
+        })
+    return out
+
+
+def workflow_summary(workflow: dict[str, Any], version: str) -> dict[str, Any]:
+    commitment = workflow.get("commitment")
+    return {
+        "version": version, "title": str(workflow.get("title") or workflow.get("id") or ""),
+        "commitment": {"title": str(commitment.get("title") or "承诺办理时限"), "days": int(commitment["days"]),
+                       "unit": str(commitment.get("unit") or "working")} if commitment else None,
+        "stages": process(workflow),
+        "citizen_actions": [{"id": k, "title": str((v or {}).get("title") or k)}
+                            for k, v in (workflow.get("citizen") or {}).items()],
+    }
+
+
+def _steps(bundle: dict[str, Any]) -> list[dict[str, str]]:
+    from formflow.forms.render import FormSchema
+
+    return [{"id": st.id, "title": str(st.title), "description": str(st.description or "")}
+            for st in FormSchema(bundle).steps()]
+
+
+def _bundle_view(bundle: dict[str, Any], version: str) -> dict[str, Any]:
+    return s.FormBundleSchema().dump({"version": version, "uri": bundle["uri"], "form": bundle["form"],
+                                      "common": bundle["common"], "steps": _steps(bundle)})
+
+
+@route("/matters", "GET", summary="办理事项列表", tags=[PUBLIC], auth=False, responses={200: s.MatterListSchema})
+def matters():
+    rows = [_matter_row(p, m) for p in c.packs().packs.values() for m in p.matters.values()]
+    return s.MatterListSchema().dump({"items": rows})
+
+
+@route("/matters/<pack_id>/<matter_id>", "GET", summary="办理事项：申请须知、隐私协议、渠道、文书、流程概要",
+       tags=[PUBLIC], auth=False, responses={200: s.MatterDetailSchema})
+def matter_detail(pack_id: str, matter_id: str):
+    pack, matter = _matter(pack_id, matter_id)
+    manifest = pack.manifest.content
+    privacy = manifest.get("privacy")
+    workflow = matter.workflow.content if matter.workflow else {}
+    return s.MatterDetailSchema().dump({
+        **_matter_row(pack, matter),
+        "guide": str(matter.entry.get("guide") or ""), "fee": matter.entry.get("fee"),
+        "privacy": {"version": str(privacy.get("version", "")), "title": str(privacy.get("title", "")),
+                    "text": str(privacy.get("text", ""))} if privacy else None,
+        "channels": [{"id": str(ch.get("id")), "title": str(ch.get("title") or ch.get("id")),
+                      "assisted": bool(ch.get("assisted"))} for ch in manifest.get("channels") or []],
+        "documents": [{"id": str(d.get("id")), "title": str(d.get("title") or d.get("id"))}
+                      for d in matter.entry.get("documents") or []],
+        "form_version": content_hash(form_bundle(c.packs(), matter)),
+        "workflow": workflow_summary(workflow, content_hash(workflow)),
+    })
+
+
+@route("/matters/<pack_id>/<matter_id>/localities", "GET", summary="可选择的申请区域", tags=[PUBLIC], auth=False,
+       responses={200: s.LocalityListSchema})
+def localities(pack_id: str, matter_id: str):
+    _matter(pack_id, matter_id)
+    with c.sessions()() as db:
+        offices = apps.selectable_offices(db, pack_id)
+        parents = {o.id: o.name for o in db.scalars(
+            select(Office).where(Office.id.in_({o.parent_id for o in offices if o.parent_id})))}
+        rows = [{"id": o.id, "name": o.name, "kind": o.kind, "parent_name": parents.get(o.parent_id),
+                 "region_code": o.region_code} for o in offices]
+    return s.LocalityListSchema().dump({"items": rows})
+
+
+@route("/matters/<pack_id>/<matter_id>/form", "GET", summary="申请表单（当前版本的 JSON Schema 原文）", tags=[PUBLIC],
+       auth=False, responses={200: s.FormBundleSchema})
+def matter_form(pack_id: str, matter_id: str):
+    """新草稿将固定此版本；已有申请请使用 /applications/{id}/form 取其固定版本。"""
+    _pack, matter = _matter(pack_id, matter_id)
+    bundle = form_bundle(c.packs(), matter)
+    return _bundle_view(bundle, content_hash(bundle))
+
+
+@route("/matters/<pack_id>/<matter_id>/materials", "GET", summary="材料目录与各类别的材料清单（当前版本）",
+       tags=[PUBLIC], auth=False, responses={200: s.MaterialsCatalogueSchema})
+def matter_materials(pack_id: str, matter_id: str):
+    _pack, matter = _matter(pack_id, matter_id)
+    content = (matter.materials.content if matter.materials else None) or {}
+    return _materials_view(content)
+
+
+def _materials_view(content: dict[str, Any]) -> dict[str, Any]:
+    return s.MaterialsCatalogueSchema().dump({
+        "version": content_hash(content), "upload_path": content.get("upload_path"),
+        "kinds": content.get("kinds") or {}, "categories": content.get("categories") or {},
+    })
+
+
+@route("/matters/<pack_id>/<matter_id>/workflow", "GET", summary="审批流程概要（当前版本）", tags=[PUBLIC],
+       auth=False, responses={200: s.WorkflowSummarySchema})
+def matter_workflow(pack_id: str, matter_id: str):
+    _pack, matter = _matter(pack_id, matter_id)
+    workflow = matter.workflow.content if matter.workflow else {}
+    return s.WorkflowSummarySchema().dump(workflow_summary(workflow, content_hash(workflow)))
+
+
+# --------------------------------------------------------------------------- consent
+
+
+def _privacy_version(pack) -> str:
+    return str((pack.manifest.content.get("privacy") or {}).get("version", ""))
+
+
+def _latest_consent(db: Session, account_id: int, pack_id: str, matter_id: str, version: str):
+    from formflow.models import Consent
+
+    return db.scalar(select(Consent).where(
+        Consent.account_id == account_id, Consent.pack == pack_id, Consent.matter == matter_id,
+        Consent.agreement_version == version).order_by(Consent.id.desc()).limit(1))
+
+
+@route("/matters/<pack_id>/<matter_id>/consent", "GET", summary="本人对当前隐私协议的授权状态", tags=[CITIZEN],
+       responses={200: s.ConsentSchema})
+def consent_state(pack_id: str, matter_id: str):
+    account = c.current_account()
+    pack, _matter_doc = _matter(pack_id, matter_id)
+    version = _privacy_version(pack)
+    with c.sessions()() as db:
+        row = _latest_consent(db, account.id, pack_id, matter_id, version)
+        return s.ConsentSchema().dump({"pack": pack_id, "matter": matter_id, "agreement_version": version,
+                                       "accepted": bool(row and row.accepted), "at": row.at if row else None})
+
+
+@route("/matters/<pack_id>/<matter_id>/consent", "POST", summary="同意或拒绝服务授权隐私协议", tags=[CITIZEN],
+       body=s.ConsentRequestSchema, responses={201: s.ConsentSchema}, errors=(409,))
+def consent(pack_id: str, matter_id: str):
+    """与门户相同地记录授权（协议版本与时间）；创建草稿前须已同意当前版本。"""
+    account = c.current_account()
+    pack, _matter_doc = _matter(pack_id, matter_id)
+    body = load_body(s.ConsentRequestSchema())
+    version = _privacy_version(pack)
+    if body.get("agreement_version") not in (None, version):
+        raise ApiError(409, "agreement_outdated", f"隐私协议已更新为 {version} 版，请阅读后重新授权")
+    with c.sessions().begin() as db:
+        row = apps.record_consent(db, db.get(Account, account.id), pack_id, matter_id, version, body["accepted"])
+        out = {"pack": pack_id, "matter": matter_id, "agreement_version": version, "accepted": row.accepted,
+               "at": row.at}
+    return s.ConsentSchema().dump(out), 201
+
+
+# --------------------------------------------------------------------------- loading one's own application
+
+
+def _own(db: Session, app_id: int, account: Account) -> Application:
+    app = db.get(Application, app_id)
+    if app is None or not apps.may_view(app, account):
+        raise ApiError(404)
+    return app
+
+
+def _editable(app: Application, account: Account) -> None:
+    if not apps.may_edit(app, account):
+        raise ApiError(409, "not_editable", "该申请已提交或已关闭，不能再修改",
+                       extra={"current": _state(app)})
+
+
+def _state(app: Application, spec=None) -> dict[str, Any]:
+    state = current_state(app, spec)
+    return {"application_id": state.application_id, "version": state.version, "status": state.status,
+            "stages": [{"id": sid, "title": title} for sid, title in zip(state.stages, state.stage_titles,
+                                                                         strict=False)],
+            "result": state.result}
+
+
+def stale(exc: StaleApplication) -> ApiError:
+    cur = exc.current
+    where = "、".join(cur.stage_titles)
+    return ApiError(409, "stale", "该申请已被他人处理" + (f"，当前环节：{where}" if where else "") + "，请获取最新状态后再操作",
+                    extra={"current": {
+                        "application_id": cur.application_id, "version": cur.version, "status": cur.status,
+                        "stages": [{"id": a, "title": b} for a, b in zip(cur.stages, cur.stage_titles, strict=False)],
+                        "result": cur.result}})
+
+
+def _stale_draft(db_factory, app_id: int, exc: apps.StaleDraft) -> ApiError:
+    with db_factory() as db:
+        app = db.get(Application, app_id)
+        extra = {"current": _state(app, workflow_of(db, app))} if app is not None else {}
+    return ApiError(409, "stale", exc.message, extra=extra)
+
+
+def application_view(db: Session, app: Application) -> dict[str, Any]:
+    """The citizen's view of one application (what 我的申请 shows), dumped to JSON types."""
+    pinned = load_pinned(db, app.versions)
+    spec = c.spec_of(pinned)
+    corrections = []
+    kinds = (pinned.materials or {}).get("kinds") or {}
+    for corr in db.scalars(select(Correction).where(Correction.application_id == app.id,
+                                                    Correction.answered_on.is_(None)).order_by(Correction.id)):
+        missing = []
+        for kind in corr.missing or []:
+            spec_kind = kinds.get(kind) or {}
+            try:
+                where = materials_mod.field_of(pinned.materials, kind)
+            except (ValueError, KeyError):
+                where = None
+            missing.append({"kind": kind, "title": str(spec_kind.get("title") or kind),
+                            "requirement": str(spec_kind.get("requirement") or ""), "field": where})
+        corrections.append({"id": corr.id, "stage": corr.stage, "note": corr.note, "missing": missing,
+                            "requested_on": corr.requested_on, "answered_on": corr.answered_on})
+    withdraw = spec.citizen.get("withdraw")
+    withdrawable = app.status == "draft" or (
+        app.status == "active" and withdraw is not None and any(withdraw.allowed_from(x) for x in app.stages or []))
+    return s.ApplicationSchema().dump({
+        **c.summary(db, app), "office": c.office_ref(db, app.office_id), "data": app.data or {},
+        "versions": app.versions or {}, "timeline": c.timeline(db, app, spec, for_citizen=True),
+        "notices": c.notices(db, app), "corrections": corrections, "files": c.files(db, app),
+        "withdrawable": withdrawable,
+    })
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+def _channel(pack, wanted: str | None) -> str | None:
+    channels = pack.manifest.content.get("channels") or []
+    online = [ch for ch in channels if not ch.get("assisted")]
+    if wanted is not None:
+        if wanted not in {str(ch.get("id")) for ch in online}:
+            raise ApiError(422, fields=[("/channel", "不是可在线选择的办理渠道")])
+        return wanted
+    return (online or channels or [{}])[-1].get("id")
+
+
+@route("/drafts", "POST", summary="开始申请：创建草稿（或返回已有的草稿）", tags=[CITIZEN], body=s.DraftCreateSchema,
+       responses={201: s.ApplicationSchema, 200: s.ApplicationSchema}, errors=(403,))
+def create_draft():
+    """须已实名核验、已同意当前隐私协议。草稿固定当前的表单、材料、规则和流程版本，
+    并按实名身份从电子证照预填。同一事项已有未提交的草稿时返回该草稿（200）。"""
+    account = c.current_account()
+    body = load_body(s.DraftCreateSchema())
+    pack = c.packs().packs.get(body["pack"])
+    if pack is None:
+        raise ApiError(422, fields=[("/pack", "办理事项不存在")])
+    if body["matter"] not in pack.matters:
+        raise ApiError(422, fields=[("/matter", "办理事项不存在")])
+    if not account.id_number_enc:
+        raise ApiError(403, "identity_required", "请先完成实名核验（POST /api/v1/me/identity）")
+    channel = _channel(pack, body.get("channel"))
+    with c.sessions().begin() as db:
+        if not apps.has_consent(db, account.id, pack.id, body["matter"], _privacy_version(pack)):
+            raise ApiError(403, "consent_required", "请先阅读并同意《服务授权隐私协议》")
+        existing = apps.find_draft(db, account.id, pack.id, body["matter"])
+        if existing is not None:
+            return application_view(db, existing), 200
+        applicant = db.get(Account, account.id)
+        try:
+            app = apps.start_draft(db, c.packs(), applicant=applicant, pack=pack.id, matter=body["matter"],
+                                   office_id=body["office_id"], channel=channel)
+        except apps.ApplicationError as exc:
+            raise ApiError(422, fields=[("/office_id", exc.message)]) from None
+        id_number = c.keys().open(applicant.id_number_enc)
+        data = copy.deepcopy(app.data)
+        apps.fetch_elicences(apps.pinned_of(db, app), data, c.elicence_provider(), id_number)
+        app.data = data
+        db.flush()
+        return application_view(db, app), 201
+
+
+@route("/applications", "GET", summary="我的申请（含草稿），新的在前", tags=[CITIZEN],
+       responses={200: s.ApplicationListSchema})
+def my_applications():
+    account = c.current_account()
+    with c.sessions()() as db:
+        rows = db.scalars(select(Application).where(
+            (Application.applicant_id == account.id) | (Application.assisted_by_id == account.id)
+        ).order_by(Application.id.desc()).limit(200))
+        return s.ApplicationListSchema().dump({"items": [c.summary(db, a) for a in rows]})
+
+
+@route(f"/applications/<{ID}:app_id>", "GET", summary="我的一件申请：数据、进度时间线、文书、待补正事项",
+       tags=[CITIZEN], responses={200: s.ApplicationSchema})
+def application(app_id: int):
+    account = c.current_account()
+    with c.sessions()() as db:
+        return application_view(db, _own(db, app_id, account))
+
+
+@route(f"/applications/<{ID}:app_id>/form", "GET", summary="申请固定的表单版本（JSON Schema 原文）", tags=[CITIZEN],
+       responses={200: s.FormBundleSchema})
+def application_form(app_id: int):
+    account = c.current_account()
+    with c.sessions()() as db:
+        app = _own(db, app_id, account)
+        pinned = load_pinned(db, app.versions)
+        return _bundle_view(pinned.documents["form"], app.versions["form"])
+
+
+@route(f"/applications/<{ID}:app_id>/materials", "GET", summary="申请固定的材料目录", tags=[CITIZEN],
+       responses={200: s.MaterialsCatalogueSchema})
+def application_materials(app_id: int):
+    account = c.current_account()
+    with c.sessions()() as db:
+        app = _own(db, app_id, account)
+        return _materials_view(load_pinned(db, app.versions).materials)
+
+
+@route(f"/applications/<{ID}:app_id>/workflow", "GET", summary="申请固定的审批流程概要", tags=[CITIZEN],
+       responses={200: s.WorkflowSummarySchema})
+def application_workflow(app_id: int):
+    account = c.current_account()
+    with c.sessions()() as db:
+        app = _own(db, app_id, account)
+        workflow = load_pinned(db, app.versions).workflow
+        return s.WorkflowSummarySchema().dump(workflow_summary(workflow, app.versions["workflow"]))
+
+
+@route(f"/applications/<{ID}:app_id>/checklist", "GET", summary="本申请的材料清单（按已填类别与条件）及是否已提供",
+       tags=[CITIZEN], responses={200: s.ChecklistSchema})
+def checklist(app_id: int):
+    account = c.current_account()
+    with c.sessions()() as db:
+        app = _own(db, app_id, account)
+        pinned = load_pinned(db, app.versions)
+        data = app.data or {}
+        items = _guarded(lambda: apps.checklist(pinned, data, c.today()))
+        pruned = _guarded(lambda: apps.form_of(pinned).prune_hidden(dict(data)))
+        rows = [{"kind": i.kind, "title": i.title, "requirement": i.requirement, "originals": i.originals,
+                 "copies": i.copies, "medium": i.medium, "source": i.source, "signature": i.signature,
+                 "required": i.required, "field": i.field, "pointer": i.pointer,
+                 "provided": materials_mod.provided(i, pruned)} for i in items]
+        return s.ChecklistSchema().dump({"category": apps.category_of(pinned, data), "items": rows})
+
+
+def _guarded(work: Callable[[], Any]) -> Any:
+    """Run form/rule code over citizen data; data of the wrong shape is a 422, never a 500."""
+    try:
+        return work()
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError):
+        raise ApiError(422, "invalid_data", "表单数据的结构与表单不符，请检查各项的类型") from None
+
+
+def type_errors(pinned, data: Any, scope: str | None = None, prefix: str = "") -> list[tuple[str, str]]:
+    """Values of the wrong JSON type (a draft may be incomplete, never of the wrong shape).
+
+    Pointers are relative to the form data, with `prefix` before them; `scope`: only
+    those under that step, re-rooted at the step (`/<scope>/x` → `<prefix>/x`).
+    """
+    found = [e for e in pinned.validator.iter_errors(data) if e.validator == "type"]
+    out = []
+    for fe in translate_all(found):
+        if scope is None:
+            out.append((prefix + fe.pointer, fe.message))
+        elif fe.pointer == f"/{scope}" or fe.pointer.startswith(f"/{scope}/"):
+            out.append((prefix + fe.pointer[len(scope) + 1:], fe.message))
+    return out
+
+
+def _save(app_id: int, account: Account, version: int, build: Callable[..., tuple[dict[str, Any], str | None]],
+          step: str | None) -> dict[str, Any]:
+    factory = c.sessions()
+    try:
+        with factory.begin() as db:
+            app = _own(db, app_id, account)
+            _editable(app, account)
+            pinned = load_pinned(db, app.versions)
+            data, scope = build(app, {st.id for st in apps.form_of(pinned).steps()})
+            problems = type_errors(pinned, data, scope, "/data")
+            if problems:
+                raise ApiError(422, fields=problems)
+            saved = _guarded(lambda: apps.save_draft(db, app_id, data, actor=db.get(Account, account.id),
+                                                     expected_version=version, step=step, today=c.today()))
+            return application_view(db, saved)
+    except apps.StaleDraft as exc:
+        raise _stale_draft(factory, app_id, exc) from None
+
+
+@route(f"/applications/<{ID}:app_id>/data", "PUT", summary="替换草稿的全部数据（暂存，不校验完整性）", tags=[CITIZEN],
+       body=s.DataReplaceSchema, responses={200: s.ApplicationSchema}, errors=(409,))
+def replace_data(app_id: int):
+    """草稿可以不完整，但每个已填的值须符合表单的类型；version 不是当前版本时 409（不覆盖他处的修改）。"""
+    account = c.current_account()
+    body = load_body(s.DataReplaceSchema())
+    step = body.get("current_step")
+
+    def build(app: Application, steps: set[str]):
+        if step is not None and step not in steps:
+            raise ApiError(422, fields=[("/current_step", "表单中没有这一步")])
+        unknown = [k for k in body["data"] if k not in steps]
+        if unknown:
+            raise ApiError(422, fields=[(f"/data/{k}", "表单中没有这一步") for k in unknown])
+        return copy.deepcopy(body["data"]), None
+
+    return _save(app_id, account, body["version"], build, step)
+
+
+@route(f"/applications/<{ID}:app_id>/steps/<step_id>", "PATCH", summary="保存草稿的一步（替换这一步的数据）",
+       tags=[CITIZEN], body=s.StepPatchSchema, responses={200: s.ApplicationSchema}, errors=(409,))
+def patch_step(app_id: int, step_id: str):
+    account = c.current_account()
+    body = load_body(s.StepPatchSchema())
+
+    def build(app: Application, steps: set[str]):
+        if step_id not in steps:
+            raise ApiError(404)
+        data = copy.deepcopy(app.data or {})
+        data[step_id] = copy.deepcopy(body["data"])
+        return data, step_id
+
+    return _save(app_id, account, body["version"], build, step_id)
+
+
+@route(f"/applications/<{ID}:app_id>/steps/<step_id>/validate", "POST",
+       summary="校验一步：返回与门户相同的字段错误（不保存）", tags=[CITIZEN], body=s.StepValidateSchema,
+       body_required=False, responses={200: s.StepValidationSchema})
+def validate_step(app_id: int, step_id: str):
+    """`data` 为这一步的数据时按其校验（其余各步取已保存的草稿，条件可跨步），省略时校验已保存的草稿。"""
+    account = c.current_account()
+    raw = read_json(required=False)
+    if not isinstance(raw, dict):
+        raise ApiError(400, "not_object")
+    body = load_with(s.StepValidateSchema(), raw)
+    with c.sessions()() as db:
+        app = _own(db, app_id, account)
+        pinned = load_pinned(db, app.versions)
+        if step_id not in {st.id for st in apps.form_of(pinned).steps()}:
+            raise ApiError(404)
+        data = copy.deepcopy(app.data or {})
+        if "data" in body:
+            data[step_id] = body["data"]
+        problems = type_errors(pinned, data, step_id, f"/{step_id}")
+        if problems:
+            errors = [FieldError(p, m) for p, m in problems]
+        else:
+            errors = _guarded(lambda: apps.step_errors(pinned, data, step_id))
+    return s.StepValidationSchema().dump({"step": step_id, "valid": not errors,
+                                          "errors": [{"pointer": e.pointer, "message": e.message} for e in errors]})
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _file_fields(pinned, data: dict[str, Any]) -> set[str]:
+    """Dotted paths of the form's file lists (upload targets) for this data."""
+    nodes = _guarded(lambda: apps.form_of(pinned).fields(data))
+    return {n.name for n in nodes if n.widget == "file"}
+
+
+@route(f"/applications/<{ID}:app_id>/files", "POST", summary="上传材料文件（JPEG、PNG、PDF，按内容判断类型）",
+       tags=[CITIZEN], multipart=s.UploadFormSchema, responses={201: s.UploadResultSchema}, errors=(409,))
+def upload(app_id: int):
+    """草稿可随时上传；已提交的申请只在补正期间可上传（之后 POST correction 答复）。
+    `field` 为表单中的文件列表位置，`replace` 为 true 时替换该处原有文件（历史保留）。"""
+    account = c.current_account()
+    try:
+        form = request.form
+        files = request.files
+    except RequestEntityTooLarge:
+        raise ApiError(413) from None
+    if not (request.mimetype or "").startswith("multipart/form-data"):
+        raise ApiError(415, message="请以 multipart/form-data 上传文件")
+    fields_in = {k: form.get(k) for k in ("field", "version", "replace") if form.get(k) is not None}
+    unknown = [k for k in form if k not in ("field", "version", "replace")]
+    if unknown:
+        raise ApiError(422, fields=[(f"/{k}", "不允许的字段") for k in unknown])
+    body = load_with(s.UploadFormSchema(), fields_in)
+    upload_file = files.get("file")
+    if upload_file is None or not upload_file.filename:
+        raise ApiError(422, fields=[("/file", "请选择要上传的文件")])
+    content = upload_file.read(c.upload_limit() + 1)
+    factory = c.sessions()
+    try:
+        with factory.begin() as db:
+            app = _own(db, app_id, account)
+            awaiting = app.status == "active" and app.awaiting == "citizen" and app.applicant_id == account.id
+            if not awaiting:
+                _editable(app, account)
+            pinned = load_pinned(db, app.versions)
+            if body["field"] not in _file_fields(pinned, app.data or {}):
+                raise ApiError(422, fields=[("/field", "表单中此处不是文件上传项")])
+            try:
+                saved = apps.attach_file(db, c.storage(), app_id, body["field"], content, upload_file.filename,
+                                         actor=db.get(Account, account.id), expected_version=body["version"],
+                                         limit=c.upload_limit(), replace=body["replace"], allow_active=awaiting)
+            except apps.StaleDraft:
+                raise
+            except apps.ApplicationError as exc:
+                raise ApiError(422, fields=[("/file", exc.message)]) from None
+            ref = (get_path(saved.data, split_path(body["field"])) or [{}])[-1]
+            return s.UploadResultSchema().dump({"field": body["field"], "file": ref, "version": saved.version}), 201
+    except apps.StaleDraft as exc:
+        raise _stale_draft(factory, app_id, exc) from None
+
+
+def send_file(db: Session, sha256: str) -> Response:
+    stored = db.get(StoredFile, sha256)
+    if stored is None:
+        raise ApiError(404)
+    try:
+        body = c.storage().read(sha256)
+    except Exception:  # noqa: BLE001 - a missing blob is a missing file
+        raise ApiError(404) from None
+    media = stored.media_type if stored.media_type in FILE_TYPES else "application/octet-stream"
+    response = Response(body, mimetype=media)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(sha256[:16])}"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def valid_sha(sha256: str) -> None:
+    if len(sha256) != 64 or any(ch not in "0123456789abcdef" for ch in sha256):
+        raise ApiError(404)
+
+
+@route(f"/applications/<{ID}:app_id>/files/<sha256>", "GET", summary="下载本人申请中的一个材料文件", tags=[CITIZEN],
+       responses={200: "file"})
+def download(app_id: int, sha256: str):
+    account = c.current_account()
+    valid_sha(sha256)
+    with c.sessions()() as db:
+        _own(db, app_id, account)
+        attached = db.scalar(select(ApplicationFile.id).where(
+            ApplicationFile.application_id == app_id, ApplicationFile.sha256 == sha256).limit(1))
+        if attached is None:
+            raise ApiError(404)
+        return send_file(db, sha256)
+
+
+# --------------------------------------------------------------------------- submit, correction, withdraw
+
+
+def _idempotent(account: Account, body: Any, work: Callable[[Session], tuple[int, dict[str, Any]]]):
+    key = idempotency.key_from_request()
+    done = idempotency.run(c.sessions(), account.id, key, body, work)
+    headers = {"Idempotent-Replayed": "true"} if done.replayed else {}
+    return done.body, done.status, headers
+
+
+@route(f"/applications/<{ID}:app_id>/submit", "POST", summary="提交申请（完整校验、材料清单、重复家庭检查后进入审批）",
+       tags=[CITIZEN], body=s.VersionSchema, responses={200: s.SubmitResultSchema}, errors=(409,), idempotent=True)
+def submit(app_id: int):
+    """带 Idempotency-Key 重试不会重复提交：同键同内容返回首次的结果，同键不同内容 422。
+    不完整时 422（code=incomplete），fields 为与门户相同的字段错误（指针相对表单数据）。"""
+    account = c.current_account()
+    body = load_body(s.VersionSchema())
+    key = request.headers.get(idempotency.HEADER)
+
+    def work(db: Session) -> tuple[int, dict[str, Any]]:
+        app = _own(db, app_id, account)
+        if app.status == "draft":
+            _editable(app, account)
+        try:
+            done = apps.submit(db, app_id, actor=db.get(Account, account.id), expected_version=body["version"],
+                               token=f"api:{account.id}:{key}" if key else apps.new_submit_token(),
+                               keys=c.keys(), today=c.today(), calendar=c.calendar(app.pack))
+        except apps.Incomplete as exc:
+            raise ApiError(422, "incomplete", exc.message,
+                           fields=[(e.pointer, e.message) for e in exc.errors]) from None
+        except apps.DuplicateHousehold as exc:
+            raise ApiError(409, "duplicate_household", exc.message) from None
+        except apps.AlreadySubmitted as exc:
+            raise ApiError(409, "already_submitted", exc.message, extra={"current": _state(app)}) from None
+        except apps.StaleDraft as exc:
+            raise ApiError(409, "stale", exc.message, extra={"current": _state(app)}) from None
+        except apps.ApplicationError as exc:
+            raise ApiError(422, "refused", exc.message) from None
+        except (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError):
+            raise ApiError(422, "invalid_data", "表单数据的结构与表单不符，请检查各项的类型") from None
+        except StaleApplication as exc:
+            raise stale(exc) from None
+        except WorkflowError as exc:
+            raise ApiError(409, "not_available", str(exc).rsplit("：", 1)[-1]) from None
+        return 200, application_view(db, done)
+
+    return _idempotent(account, body, work)
+
+
+@route(f"/applications/<{ID}:app_id>/correction", "POST", summary="答复补正要求（先上传所缺材料）", tags=[CITIZEN],
+       body=s.CorrectionAnswerSchema, responses={200: s.ApplicationSchema}, errors=(409,), idempotent=True)
+def answer_correction(app_id: int):
+    account = c.current_account()
+    body = load_body(s.CorrectionAnswerSchema())
+
+    def work(db: Session) -> tuple[int, dict[str, Any]]:
+        app = _own(db, app_id, account)
+        if app.applicant_id != account.id:
+            raise ApiError(404)
+        try:
+            engine.answer_correction(db, app_id, db.get(Account, account.id), expected_version=body["version"],
+                                     note=(body.get("note") or "").strip() or None, calendar=c.calendar(app.pack),
+                                     today=c.today())
+        except StaleApplication as exc:
+            raise stale(exc) from None
+        except ActionNotAvailable as exc:
+            raise ApiError(409, "not_available", exc.why or "当前不能执行此操作",
+                           extra={"current": _state(app)}) from None
+        return 200, application_view(db, db.get(Application, app_id))
+
+    return _idempotent(account, body, work)
+
+
+@route(f"/applications/<{ID}:app_id>/withdraw", "POST", summary="放弃申请（草稿或办理中的申请，历史保留）",
+       tags=[CITIZEN], body=s.WithdrawSchema, responses={200: s.ApplicationSchema}, errors=(409,), idempotent=True)
+def withdraw(app_id: int):
+    account = c.current_account()
+    body = load_body(s.WithdrawSchema())
+    reason = (body.get("reason") or "").strip() or None
+
+    def work(db: Session) -> tuple[int, dict[str, Any]]:
+        app = _own(db, app_id, account)
+        actor = db.get(Account, account.id)
+        try:
+            if app.status == "draft":
+                _editable(app, account)
+                apps.discard_draft(db, app_id, actor=actor, expected_version=body.get("version"))
+            elif app.status == "active":
+                if app.applicant_id != account.id:
+                    raise ApiError(404)
+                engine.withdraw(db, app_id, actor, expected_version=body.get("version"), reason=reason,
+                                today=c.today(), calendar=c.calendar(app.pack), storage=c.storage(),
+                                renderers=c.renderers(), keys=c.keys())
+            else:
+                raise ApiError(409, "not_editable", "该申请已办结，不能放弃", extra={"current": _state(app)})
+        except apps.StaleDraft as exc:
+            raise ApiError(409, "stale", exc.message, extra={"current": _state(app)}) from None
+        except StaleApplication as exc:
+            raise stale(exc) from None
+        except ReasonRequired:
+            raise ApiError(422, fields=[("/reason", "请填写放弃的理由")]) from None
+        except ActionNotAvailable as exc:
+            raise ApiError(409, "not_available", exc.why or "当前不能放弃", extra={"current": _state(app)}) from None
+        return 200, application_view(db, db.get(Application, app_id))
+
+    return _idempotent(account, body, work)
+
+
+# --------------------------------------------------------------------------- notices
+
+
+@route(f"/notices/<{ID}:notice_id>", "GET", summary="下载文书（PDF）：申请人本人或有权办理的工作人员",
+       tags=[CITIZEN], responses={200: "pdf"})
+def notice(notice_id: int):
+    account = c.current_account()
+    with c.sessions()() as db:
+        row = db.get(Notice, notice_id)
+        if row is None:
+            raise ApiError(404)
+        app = db.get(Application, row.application_id)
+        allowed = app is not None and apps.may_view(app, account)
+        if not allowed and app is not None and c.is_reviewer(account):
+            allowed = queue_mod.in_reach(db, app.id, queue_mod.reach_of(db, account.id, c.packs()))
+        if not allowed:
+            raise ApiError(404)
+        sha, number = row.sha256, row.number
+    try:
+        body = c.storage().read(sha)
+    except Exception:  # noqa: BLE001 - a missing blob is a missing notice
+        raise ApiError(404) from None
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"attachment; filename=notice-{notice_id}.pdf"
+    response.headers["X-Notice-Number"] = quote(number)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,86 @@
+"""The OpenAPI document and its human-readable page (plain HTML, no script: CSP-safe, no CDN)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, render_template_string, url_for
+
+from formflow.api.openapi import document
+from formflow.api.routing import route
+
+DOCS = """<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ doc.info.title }} · OpenAPI</title>
+<link rel="stylesheet" href="{{ css }}">
+</head>
+<body>
+<main class="container api-docs">
+<h1>{{ doc.info.title }} <small>v{{ doc.info.version }} · OpenAPI {{ doc.openapi }}</small></h1>
+<p>机器可读的描述：<a href="{{ spec_url }}">openapi.json</a></p>
+{% for para in doc.info.description.split("\\n\\n") %}<p>{{ para }}</p>{% endfor %}
+<nav><h2>目录</h2><ul>
+{% for tag, ops in by_tag %}<li><a href="#tag-{{ loop.index }}">{{ tag }}</a>（{{ ops|length }}）</li>{% endfor %}
+</ul></nav>
+{% for tag, ops in by_tag %}
+<section id="tag-{{ loop.index }}">
+<h2>{{ tag }}</h2>
+{% for op in ops %}
+<article id="{{ op.operationId }}">
+<h3><code>{{ op.method|upper }} {{ op.path }}</code></h3>
+<p>{{ op.summary }}{% if not op.security %}（无需登录）{% endif %}</p>
+{% if op.description %}<p>{{ op.description }}</p>{% endif %}
+{% if op.parameters %}<h4>参数</h4><ul>
+{% for p in op.parameters %}<li><code>{{ p.name }}</code>（{{ p["in"] }}{% if p.required %}，必填{% endif %}）
+<code>{{ p.schema|tojson }}</code>{% if p.description %} — {{ p.description }}{% endif %}</li>{% endfor %}
+</ul>{% endif %}
+{% if op.requestBody %}<h4>请求体</h4>
+{% for media, body in op.requestBody.content.items() %}<p><code>{{ media }}</code></p>
+<pre>{{ body.schema|tojson(indent=2) }}</pre>{% endfor %}{% endif %}
+<h4>响应</h4><ul>
+{% for status, r in op.responses.items() %}<li><strong>{{ status }}</strong> {{ r.description or r["$ref"] }}
+{% for media, body in (r.content or {}).items() %}<code>{{ media }}</code> <code>{{ body.schema|tojson }}</code>{% endfor %}
+</li>{% endfor %}
+</ul>
+</article>
+{% endfor %}
+</section>
+{% endfor %}
+<section><h2>数据结构</h2>
+{% for name, schema in doc.components.schemas.items() %}
+<h3 id="schema-{{ name }}">{{ name }}</h3><pre>{{ schema|tojson(indent=2) }}</pre>
+{% endfor %}
+</section>
+</main>
+</body>
+</html>
+"""
+
+
+@route("/openapi.json", "GET", summary="OpenAPI 3.1 文档", tags=["文档"], auth=False, responses={200: None},
+       document=False)
+def openapi_json():
+    body = json.dumps(document(), ensure_ascii=False, indent=1)
+    return Response(body, mimetype="application/json")
+
+
+@route("/docs", "GET", summary="接口说明页", tags=["文档"], auth=False, responses={200: None}, document=False)
+def docs():
+    doc = document()
+    components = {k: v for k, v in doc.get("components", {}).items()}
+    resolved: dict[str, dict[str, Any]] = {k: v for k, v in components.get("responses", {}).items()}
+    by_tag: dict[str, list[dict[str, Any]]] = {}
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            responses = {st: resolved.get(r["$ref"].rsplit("/", 1)[-1], r) if "$ref" in r else r
+                         for st, r in op["responses"].items()}
+            entry = {**op, "method": method, "path": path, "responses": responses}
+            by_tag.setdefault(op["tags"][0] if op.get("tags") else "其他", []).append(entry)
+    html = render_template_string(DOCS, doc=doc, by_tag=list(by_tag.items()),
+                                  spec_url=url_for("api.meta_openapi_json"),
+                                  css=url_for("static", filename="formflow.css"))
+    return Response(html, mimetype="text/html")
