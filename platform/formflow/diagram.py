@@ -279,7 +279,7 @@ class _Diagram:
             if node.is_end:
                 continue
             actions = node.raw.get("actions")
-            for aid, action in (actions.items() if isinstance(actions, Mapping) else []):
+            for aid, action in actions.items() if isinstance(actions, Mapping) else []:
                 if not isinstance(action, Mapping):
                     continue
                 title = str(action.get("title") or aid)
@@ -403,7 +403,10 @@ class _Diagram:
             if not node.is_end:
                 rows.setdefault(node.layer, []).append(node)
         widest = max((len(r) for r in rows.values()), default=1)
-        budget = MAX_WIDTH - 2 * MARGIN - LEFT_PAD - STUB - END_W
+        # room left for the node area once lanes and their end boxes are on the right
+        targeted = {t for e in self.edges for t in e.targets if self.nodes[t].is_end}
+        end_lanes = max(len(targeted) - 1, 1)
+        budget = MAX_WIDTH - 2 * MARGIN - LEFT_PAD - STUB - (end_lanes - 1) * (END_W + END_GAP) - END_W / 2
         stage_w = max(STAGE_W_MIN, min(STAGE_W, (budget - (widest - 1) * COL_GAP) / widest))
         for node in self.nodes.values():
             self._contents(node, END_W if node.is_end else stage_w)
@@ -519,9 +522,7 @@ class _Diagram:
         out: list[str] = []
         body = self._draw_edges() + self._draw_nodes()
         right = max(
-            [n.right for n in self.nodes.values()]
-            + [x + 4 for x in self.lane_x.values()]
-            + [self.area_right + 40]
+            [n.right for n in self.nodes.values()] + [x + 4 for x in self.lane_x.values()] + [self.area_right + 40]
         )
         title = str(self.wf.get("title") or self.wf.get("id") or "")
         caption = self._caption()
@@ -537,9 +538,7 @@ class _Diagram:
         out.append(f"<title>{_t(title)}</title>")
         out.append(self._defs())
         out.append(f'<rect x="0" y="0" width="{_n(width)}" height="{_n(height)}" fill="#ffffff"/>')
-        out.append(
-            f'<text x="{MARGIN}" y="36" font-size="18" font-weight="bold" fill="{INK}">{_t(title)}</text>'
-        )
+        out.append(f'<text x="{MARGIN}" y="36" font-size="18" font-weight="bold" fill="{INK}">{_t(title)}</text>')
         if caption:
             out.append(
                 f'<text class="commitment" x="{MARGIN}" y="60" font-size="13" fill="{MUTED}">{_t(caption)}</text>'
@@ -725,6 +724,9 @@ class _Diagram:
         exits: dict[str, list[tuple[_Edge, str]]] = {}
         for edge, t in self.laned:
             exits.setdefault(edge.src, []).append((edge, t))
+        entering = {
+            t for _, t in self.laned if not self.nodes[t].is_end and self.rows[self.nodes[t].layer][-1] is self.nodes[t]
+        }
         first_in_lane: dict[str, float] = {}
         junctions: list[tuple[float, float]] = []
         plans: list[tuple[_Edge, str, list[tuple[float, float]], tuple[float, float]]] = []
@@ -732,17 +734,18 @@ class _Diagram:
             src = self.nodes[src_id]
             row = self.rows[src.layer] if src.layer < len(self.rows) else [src]
             rightmost = row[-1] is src
+            ports = len(items) + (1 if src.id in entering else 0)  # an entry takes the lowest port
             for i, (edge, t) in enumerate(items):
                 lx = self.lane_x[t]
                 if rightmost:
-                    sy = src.y + src.h * (i + 1) / (len(items) + 1)
+                    sy = src.y + src.h * (i + 1) / (ports + 1)
                     pts = [(src.right, sy), (lx, sy)]
                     label_at = (src.right + 6, sy - 5)
                 else:
                     ex = src.x + src.w * (0.8 + 0.06 * i)
                     sy = src.bottom + 10 + 6 * i
                     pts = [(ex, src.bottom), (ex, sy), (lx, sy)]
-                    label_at = (ex + 6, sy - 4)
+                    label_at = (ex + 6, sy + LABEL_SIZE + 3)
                 plans.append((edge, t, pts, label_at))
                 first_in_lane[t] = min(first_in_lane.get(t, sy), sy)
         for edge, t, pts, label_at in plans:
@@ -760,7 +763,8 @@ class _Diagram:
             else:
                 row = self.rows[node.layer]
                 if row[-1] is node:
-                    cy = node.y + node.h / 2
+                    ports = len(exits.get(node.id, [])) + 1
+                    cy = node.y + node.h * ports / (ports + 1)
                     pts = pts + [(lx, cy), (node.right, cy)]
                 else:
                     ey = node.y - 10
@@ -828,12 +832,10 @@ class _Diagram:
             out.append(draw(x, y))
             x += w + 28
         citizen = self.wf.get("citizen")
-        for cid, action in (citizen.items() if isinstance(citizen, Mapping) else []):
+        for cid, action in citizen.items() if isinstance(citizen, Mapping) else []:
             if not isinstance(action, Mapping):
                 continue
-            targets = "、".join(
-                self.nodes[t].title if t in self.nodes else t for t in action_targets(dict(action))
-            )
+            targets = "、".join(self.nodes[t].title if t in self.nodes else t for t in action_targets(dict(action)))
             source = action.get("from", "any")
             if source == "any" or not isinstance(source, list):
                 where = TXT_CITIZEN_ANY
@@ -894,7 +896,7 @@ def _clock(cx: float, cy: float, color: str) -> str:
 def _edge_open(edge: _Edge, targets: list[_Node]) -> str:
     attrs = (
         f'class="edge{" edge-expiry" if edge.expiry else ""}" data-from={_a(edge.src)} '
-        f'data-action={_a(edge.action)} data-to={_a(" ".join(t.id for t in targets))}'
+        f"data-action={_a(edge.action)} data-to={_a(' '.join(t.id for t in targets))}"
     )
     return f"<g {attrs}><title>{_t(edge.tip)}</title>"
 

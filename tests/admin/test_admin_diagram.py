@@ -93,7 +93,7 @@ def test_layers_follow_the_flow(path):
     for sid, stage in workflow["stages"].items():
         for action in (stage.get("actions") or {}).values():
             to = action.get("to")
-            for target in ([to] if isinstance(to, str) else to or []):
+            for target in [to] if isinstance(to, str) else to or []:
                 assert y_of(root, sid) < y_of(root, target), (sid, target)
     for sid in workflow["stages"]:
         if sid != start:

@@ -83,10 +83,19 @@ def test_index_lists_packs_matters_and_example_counts(configurator):
 def test_workflow_page_shows_diagram_and_stage_table(configurator):
     page = configurator.get("/admin/meizhou-meijiang/public-rental-housing/workflow").get_data(as_text=True)
     assert "<svg" in page and "<script" not in page
-    svg = page[page.index("<svg"): page.index("</svg>") + 6]
+    svg = page[page.index("<svg") : page.index("</svg>") + 6]
     ET.fromstring(svg)
-    for text in ("社区居委会受理人员", "社区级", "3个工作日", "20日", "受理通知书", "放弃申请",
-                 "审查表结论为通过", "期满自动流转", "受理审核量化表"):
+    for text in (
+        "社区居委会受理人员",
+        "社区级",
+        "3个工作日",
+        "20日",
+        "受理通知书",
+        "放弃申请",
+        "审查表结论为通过",
+        "期满自动流转",
+        "受理审核量化表",
+    ):
         assert text in page, text
     workflow = yaml.safe_load(
         (ROOT / "workflows" / "meizhou-meijiang" / "public-rental-housing.yaml").read_text(encoding="utf-8")

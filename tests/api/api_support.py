@@ -8,11 +8,18 @@ from typing import Any
 
 from support import demo_password, make_web_app
 
-#: A tiny valid PNG (1×1).
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+#: A small valid PNG.
+PNG = _png()
 PREFIX = "/api/v1"
 
 

@@ -27,6 +27,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 GUARD_OUTCOME = {"pass": "审查表结论为通过", "fail": "审查表结论为不通过"}
 REASON_TITLES = {"required": "须填写理由", "optional": "可填写理由"}
 KIND_TITLES = {"review": "审查", TIMER_KIND: "计时", END_KIND: "办结"}
+MATTER_KINDS = {"application": "申请", "consultation": "咨询", "complaint": "投诉"}
 
 
 def _content(doc: Any) -> dict[str, Any]:
@@ -188,8 +189,13 @@ def index():
     problems: dict[str, list[Any]] = {}
     for problem in packset.problems:
         problems.setdefault(problem.file, []).append(problem)
-    return render_template("admin/index.html", entries=entries, problems=problems,
-                           problem_count=len(packset.problems))  # fmt: skip
+    return render_template(
+        "admin/index.html",
+        entries=entries,
+        problems=problems,
+        problem_count=len(packset.problems),
+        matter_kinds=MATTER_KINDS,
+    )
 
 
 @bp.get("/<pack_id>/<matter_id>/workflow")
@@ -198,6 +204,16 @@ def workflow(pack_id: str, matter_id: str):
     pack, matter, content = _matter(pack_id, matter_id)
     commitment = content.get("commitment") or {}
     notices = content.get("notices") or {}
+    starts_on = commitment.get("starts_on")
+    starts_title = next(
+        (
+            str(action.get("title") or starts_on)
+            for stage in (content.get("stages") or {}).values()
+            for aid, action in ((stage or {}).get("actions") or {}).items()
+            if aid == starts_on and isinstance(action, dict)
+        ),
+        starts_on,
+    )
     return render_template(
         "admin/workflow.html",
         pack=pack,
@@ -208,6 +224,7 @@ def workflow(pack_id: str, matter_id: str):
         citizen=citizen_rows(content),
         commitment=commitment,
         commitment_period=period_text(commitment),
+        commitment_start=starts_title,
         notices=notices,
         source_file=matter.workflow.rel if matter.workflow else "",
     )
