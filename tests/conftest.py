@@ -52,11 +52,12 @@ def postgres_server() -> str:
     return url
 
 
-def _fresh_postgres(admin_url: str) -> tuple[str, callable]:
+def _fresh_postgres(admin_url: str, template: str | None = None) -> tuple[str, callable]:
     name = f"formflow_test_{uuid.uuid4().hex[:12]}"
     admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        suffix = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
 
     def drop() -> None:
@@ -81,27 +82,74 @@ def empty_database_url(request, tmp_path: Path):
     drop()
 
 
-@pytest.fixture
-def platform_db(empty_database_url, tmp_path: Path) -> Platform:
-    """A loaded platform on SQLite and on PostgreSQL (parametrised)."""
-    p = Platform(empty_database_url, ROOT, tmp_path / "instance")
-    yield p
+@pytest.fixture(scope="session")
+def shipped_packs():
+    """The shipped packs, loaded and checked once per test process."""
+    from formflow.packs import load_packs
+
+    return load_packs(ROOT)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory, shipped_packs) -> Path:
+    """A SQLite file migrated and loaded once; each test gets a copy."""
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "template.sqlite3"
+    p = Platform(f"sqlite:///{path}", ROOT, folder / "instance", packs=shipped_packs)
+    with p.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     p.engine.dispose()
+    return path
 
 
-@pytest.fixture
-def sqlite_platform(tmp_path: Path) -> Platform:
-    """A loaded platform on SQLite only (for tests whose subject is not the database)."""
-    p = Platform(f"sqlite:///{tmp_path / 'p.sqlite3'}", ROOT, tmp_path / "instance")
-    yield p
-    p.engine.dispose()
-
-
-@pytest.fixture
-def postgres_platform(postgres_server: str, tmp_path: Path) -> Platform:
-    """A loaded platform on a fresh PostgreSQL database (concurrency tests)."""
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server, shipped_packs):
+    """A PostgreSQL database migrated and loaded once; each test gets CREATE DATABASE … TEMPLATE."""
     url, drop = _fresh_postgres(postgres_server)
-    p = Platform(url, ROOT, tmp_path / "instance")
+    p = Platform(url, ROOT, Path("/nonexistent"), packs=shipped_packs)
+    p.engine.dispose()
+    yield url.rsplit("/", 1)[1]
+    drop()
+
+
+def _sqlite_copy(template: Path, tmp_path: Path, packs) -> Platform:
+    target = tmp_path / "p.sqlite3"
+    shutil.copyfile(template, target)
+    return Platform(f"sqlite:///{target}", ROOT, tmp_path / "instance", packs=packs, prepared=True)
+
+
+def _postgres_copy(server: str, template: str, tmp_path: Path, packs):
+    url, drop = _fresh_postgres(server, template=template)
+    return Platform(url, ROOT, tmp_path / "instance", packs=packs, prepared=True), drop
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def platform_db(request, tmp_path: Path, shipped_packs) -> Platform:
+    """A loaded platform on SQLite and on PostgreSQL (parametrised)."""
+    if request.param == "sqlite":
+        p = _sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path, shipped_packs)
+        yield p
+        p.engine.dispose()
+        return
+    p, drop = _postgres_copy(request.getfixturevalue("postgres_server"),
+                             request.getfixturevalue("postgres_template"), tmp_path, shipped_packs)
+    yield p
+    p.engine.dispose()
+    drop()
+
+
+@pytest.fixture
+def sqlite_platform(sqlite_template, tmp_path: Path, shipped_packs) -> Platform:
+    """A loaded platform on SQLite only (for tests whose subject is not the database)."""
+    p = _sqlite_copy(sqlite_template, tmp_path, shipped_packs)
+    yield p
+    p.engine.dispose()
+
+
+@pytest.fixture
+def postgres_platform(postgres_server: str, postgres_template: str, tmp_path: Path, shipped_packs) -> Platform:
+    """A loaded platform on a fresh PostgreSQL database (concurrency tests)."""
+    p, drop = _postgres_copy(postgres_server, postgres_template, tmp_path, shipped_packs)
     yield p
     p.engine.dispose()
     drop()

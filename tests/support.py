@@ -9,29 +9,39 @@ from formflow.db import make_engine
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class Platform:
-    """A migrated, loaded database plus everything services need, for one test."""
+TEST_KEYS = "1:" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="
 
-    def __init__(self, url: str, root: Path, instance: Path) -> None:
+
+class Platform:
+    """A migrated, loaded database plus everything services need, for one test.
+
+    `prepared=True` means the database is a copy of a template that was already
+    migrated and loaded (see conftest): only the handles are made here.
+    """
+
+    def __init__(self, url: str, root: Path, instance: Path, *, packs=None, prepared: bool = False) -> None:
         from formflow.crypto import DataKeys
         from formflow.db import session_factory
         from formflow.migrate import upgrade
         from formflow.packs import load_packs
-        from formflow.seeding import load_all
+        from formflow.seeding import demo_accounts, load_all
         from formflow.storage import LocalStorage
 
         self.url = url
         self.root = root
         self.instance = instance
         self.engine = make_engine(url)
-        upgrade(self.engine)
-        self.packs = load_packs(root)
+        self.packs = packs if packs is not None else load_packs(root)
         assert not self.packs.problems, self.packs.problems
-        self.keys = DataKeys.parse("1:" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=")
+        self.keys = DataKeys.parse(TEST_KEYS)
         self.sessions = session_factory(self.engine)
         self.storage = LocalStorage(instance / "files")
-        with self.sessions.begin() as session:
-            self.demo_accounts = load_all(session, self.packs, self.keys, demo=True)
+        if prepared:
+            self.demo_accounts = [a for pack in self.packs.packs.values() for a in demo_accounts(pack)]
+        else:
+            upgrade(self.engine)
+            with self.sessions.begin() as session:
+                self.demo_accounts = load_all(session, self.packs, self.keys, demo=True)
 
     @property
     def dialect(self) -> str:
@@ -95,7 +105,7 @@ def make_web_app(platform: Platform):
     from formflow.config import Settings
 
     settings = Settings(config_root=platform.root, instance_dir=platform.instance, database_url=platform.url)
-    app = create_app(settings, keys=platform.keys)
+    app = create_app(settings, keys=platform.keys, packset=platform.packs)
     app.config["TESTING"] = True
     app.extensions["formflow"]["storage"] = platform.storage
     return app

@@ -8,16 +8,19 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from formflow.config import Settings
 from formflow.crypto import DataKeys
 from formflow.db import make_engine, session_factory
-from formflow.packs import load_packs
+from formflow.packs import PackSet, load_packs
 
 
 class PackProblems(RuntimeError):
     """The configuration has problems; the app refuses to start on them."""
 
 
-def create_app(settings: Settings | None = None, *, keys: DataKeys | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, *, keys: DataKeys | None = None, packset: PackSet | None = None
+) -> Flask:
+    """The web application; `packset` may be passed when the caller already loaded the packs."""
     settings = settings or Settings()
-    packset = load_packs(settings.config_root)
+    packset = packset if packset is not None else load_packs(settings.config_root)
     if packset.problems:
         listing = "\n".join(f"  {p}" for p in packset.problems)
         raise PackProblems(f"配置包有 {len(packset.problems)} 个问题：\n{listing}")
