@@ -55,7 +55,7 @@ def _security_headers(response):
     return response
 
 
-BLUEPRINTS = ("public", "auth", "portal", "desk", "admin")
+BLUEPRINTS = ("public", "auth", "portal", "desk", "admin", "api")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -113,7 +113,8 @@ class PackVersion(Base):
     matter: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
-    content: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    #: plain JSON, not JSONB: key order is meaning here (a form's steps are its properties in order)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

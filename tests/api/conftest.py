@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from api_support import Api
 
 TODAY = date(2026, 3, 2)

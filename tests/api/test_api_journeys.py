@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from api_support import PNG, Api, Client
 from sqlalchemy import func, select
 
-from api_support import PNG, Api, Client
 from formflow.cli_tick import calendars
 from formflow.models import Application, Event
 from formflow.workflow.timers import tick

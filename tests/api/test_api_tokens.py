@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from api_support import Client
 from sqlalchemy import select
 
-from api_support import Client
 from formflow.models import Account, ApiRefreshToken
 from support import demo_password
 

@@ -66,3 +66,18 @@ def test_pinning_twice_stores_once(sqlite_platform):
         second = pin(session, p.packs, PACK, MATTER)
         assert first == second
         assert session.scalar(select(func.count()).select_from(PackVersion)) == count
+
+
+def test_pinned_form_keeps_its_step_order_on_each_database(platform_db):
+    """A form's steps are its properties in order: storage must not reorder them (JSONB would)."""
+    p = platform_db
+    for pack in p.packs.packs.values():
+        for matter in pack.matters.values():
+            with p.sessions.begin() as session:
+                versions = pin(session, p.packs, pack.id, matter.id)
+            from formflow.packs import versions as versions_module
+
+            versions_module._PINNED.clear()
+            with p.sessions() as session:
+                pinned = load_pinned(session, versions)
+                assert list(pinned.form["properties"]) == list(matter.form.content["properties"])

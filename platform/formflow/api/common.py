@@ -112,7 +112,7 @@ def current_account() -> Account:
             _ = [(r.role, r.office_id, r.office, r.pack) for r in account.roles]
             db.expunge_all()
     except ApiError as exc:
-        exc.headers.setdefault("WWW-Authenticate", f'Bearer realm="formflow", error="invalid_token"')
+        exc.headers.setdefault("WWW-Authenticate", 'Bearer realm="formflow", error="invalid_token"')
         raise
     g.api_account = account
     return account

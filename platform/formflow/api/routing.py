@@ -12,8 +12,18 @@ from flask import Blueprint
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
-#: Path parameters: ids fit PostgreSQL's integer columns (anything larger is simply not found).
-ID = "int(min=1, max=2147483647)"
+#: Path parameters that are ids; one above PostgreSQL's integer range is simply not found.
+ID = "int"
+MAX_ID = 2147483647
+
+
+@bp.url_value_preprocessor
+def _ids_in_range(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    from formflow.api.errors import ApiError
+
+    for value in (values or {}).values():
+        if isinstance(value, int) and not 1 <= value <= MAX_ID:
+            raise ApiError(404)
 
 
 @dataclass

@@ -204,7 +204,8 @@ class MaterialsCatalogueSchema(Base):
     version = fields.String(required=True)
     upload_path = fields.String(allow_none=True, required=True)
     kinds = fields.Dict(required=True, metadata={"description": "材料目录（materials.yaml 的 kinds）"})
-    categories = fields.Dict(required=True, metadata={"description": "各申请类别的材料清单（materials.yaml 的 categories）"})
+    categories = fields.Dict(required=True,
+                             metadata={"description": "各申请类别的材料清单（materials.yaml 的 categories）"})
 
 
 class ChecklistItemSchema(Base):

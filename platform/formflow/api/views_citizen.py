@@ -263,7 +263,8 @@ def _state(app: Application, spec=None) -> dict[str, Any]:
 def stale(exc: StaleApplication) -> ApiError:
     cur = exc.current
     where = "、".join(cur.stage_titles)
-    return ApiError(409, "stale", "该申请已被他人处理" + (f"，当前环节：{where}" if where else "") + "，请获取最新状态后再操作",
+    message = "该申请已被他人处理" + (f"，当前环节：{where}" if where else "") + "，请获取最新状态后再操作"
+    return ApiError(409, "stale", message,
                     extra={"current": {
                         "application_id": cur.application_id, "version": cur.version, "status": cur.status,
                         "stages": [{"id": a, "title": b} for a, b in zip(cur.stages, cur.stage_titles, strict=False)],

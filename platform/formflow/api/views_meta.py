@@ -43,7 +43,8 @@ DOCS = """<!doctype html>
 <pre>{{ body.schema|tojson(indent=2) }}</pre>{% endfor %}{% endif %}
 <h4>响应</h4><ul>
 {% for status, r in op.responses.items() %}<li><strong>{{ status }}</strong> {{ r.description or r["$ref"] }}
-{% for media, body in (r.content or {}).items() %}<code>{{ media }}</code> <code>{{ body.schema|tojson }}</code>{% endfor %}
+{% for media, body in (r.content or {}).items() %}
+<code>{{ media }}</code> <code>{{ body.schema|tojson }}</code>{% endfor %}
 </li>{% endfor %}
 </ul>
 </article>

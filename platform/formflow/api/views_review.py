@@ -104,7 +104,8 @@ def _my_stages(db: Session, app: Application, account: Account) -> list[str]:
     return out
 
 
-@route(f"/review/applications/<{ID}:app_id>", "GET", summary="一件申请：数据、申请人（证件号脱敏）、办理记录、文书、材料",
+@route(f"/review/applications/<{ID}:app_id>", "GET",
+       summary="一件申请：数据、申请人（证件号脱敏）、办理记录、文书、材料",
        tags=[TAG], responses={200: s.ReviewApplicationSchema})
 def application(app_id: int):
     account = c.require_reviewer()
@@ -185,11 +186,13 @@ def actions(app_id: int):
             "correction": a.correction, "targets": list(a.targets)} for a in found]})
 
 
-@route(f"/review/applications/<{ID}:app_id>/actions", "POST", summary="执行操作（须带申请的当前版本；已被他人处理则 409 并返回当前状态）",
+@route(f"/review/applications/<{ID}:app_id>/actions", "POST",
+       summary="执行操作（须带申请的当前版本；已被他人处理则 409 并返回当前状态）",
        tags=[TAG], body=s.ActionRequestSchema, responses={200: s.TransitionSchema}, errors=(409,), idempotent=True)
 def perform(app_id: int):
     """带 Idempotency-Key 重试不会重复执行：同键同内容返回首次的结果。
-    409：stale（版本过期，error.current 为当前状态）、not_available（此时此环节不能执行）、guard_not_met（条件不满足）。"""
+    409：stale（版本过期，error.current 为当前状态）、not_available（此时此环节不能执行）、
+    guard_not_met（条件不满足）。"""
     account = c.require_reviewer()
     body = load_body(s.ActionRequestSchema())
 
