@@ -339,8 +339,11 @@ def may_view(app: Application, account: Account) -> bool:
     return account.id in (app.applicant_id, app.assisted_by_id)
 
 
-def _draft(session: Session, app_id: int, expected_version: int | None) -> Application:
+def _draft(session: Session, app_id: int, expected_version: int | None, actor: Account) -> Application:
+    """The draft `actor` may edit (its applicant or the assisting clerk), at the expected version."""
     app = load(session, app_id)
+    if actor is None or actor.id not in (app.applicant_id, app.assisted_by_id):
+        raise NotEditable("无权修改该申请")
     if app.status != "draft":
         raise NotEditable("该申请已提交或已关闭，不能再修改")
     if expected_version is not None and app.version != int(expected_version):
@@ -445,7 +448,7 @@ def save_draft(
     note: str | None = None,
 ) -> Application:
     """Store the draft's data (no validation): 暂存, 上一步, and every step change."""
-    app = _draft(session, app_id, expected_version)
+    app = _draft(session, app_id, expected_version, actor)
     pinned = pinned_of(session, app)
     new = apply_computed(pinned, copy.deepcopy(dict(data)), today or date.today())
     app.data = new
@@ -460,7 +463,7 @@ def save_draft(
 
 def discard_draft(session: Session, app_id: int, *, actor: Account, expected_version: int | None) -> Application:
     """放弃 a draft (never submitted): closed as withdrawn, history kept."""
-    app = _draft(session, app_id, expected_version)
+    app = _draft(session, app_id, expected_version, actor)
     app.status = "closed"
     app.result = "withdrawn"
     _event(session, app, actor, "withdrawn", role=_role(app, actor), note="放弃未提交的申请")
@@ -503,7 +506,7 @@ def attach_file(
         if expected_version is not None and app.version != int(expected_version):
             raise StaleDraft(app.version)
     else:
-        app = _draft(session, app_id, expected_version)
+        app = _draft(session, app_id, expected_version, actor)
     try:
         info = inspect_upload(content, filename, limit=limit)
     except UploadRejected as exc:
@@ -536,7 +539,7 @@ def attach_file(
 def remove_file(session: Session, app_id: int, dotted: str, index: int, *, actor: Account,
                 expected_version: int | None, data: Mapping[str, Any] | None = None) -> Application:
     """Take a file off the list at `dotted`; its ApplicationFile row is marked replaced (history kept)."""
-    app = _draft(session, app_id, expected_version)
+    app = _draft(session, app_id, expected_version, actor)
     new = copy.deepcopy(dict(data if data is not None else app.data))
     path = split_path(dotted)
     files = get_path(new, path)
@@ -723,8 +726,12 @@ def submit(
 
 
 def withdraw(session: Session, app_id: int, *, actor: Account, expected_version: int | None,
-             reason: str | None = None) -> Application:
-    """放弃申请: a draft is closed here; a submitted one through the workflow engine."""
+             reason: str | None = None, **engine_kwargs: Any) -> Application:
+    """放弃申请: a draft is closed here; a submitted one through the workflow engine.
+
+    `engine_kwargs` (storage, renderers, keys, today, calendar) reach the engine,
+    which needs them when the workflow's withdraw action issues a notice.
+    """
     app = load(session, app_id)
     if app.status == "draft":
         return discard_draft(session, app_id, actor=actor, expected_version=expected_version)
@@ -732,7 +739,8 @@ def withdraw(session: Session, app_id: int, *, actor: Account, expected_version:
         raise NotEditable("该申请已办结，不能放弃")
     from formflow.workflow import engine
 
-    return engine.withdraw(session, app_id, actor, expected_version=expected_version, reason=reason)
+    return engine.withdraw(session, app_id, actor, expected_version=expected_version, reason=reason,
+                           **engine_kwargs)
 
 
 __all__ = [

@@ -778,7 +778,9 @@ def withdraw(app_id: int):
             with sessions().begin() as db:
                 apps.withdraw(db, app_id, actor=db.get(Account, account.id),
                               expected_version=request.form.get("_version", type=int),
-                              reason=(request.form.get("reason") or "").strip()[:500] or None)
+                              reason=(request.form.get("reason") or "").strip()[:500] or None,
+                              storage=_storage(), renderers=formflow()["settings"].renderers_dir,
+                              keys=formflow()["keys"])
         except apps.ApplicationError as exc:
             flash(exc.message, "error")
             return redirect(url_for(".detail", app_id=app_id))
