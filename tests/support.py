@@ -20,7 +20,7 @@ class Platform:
     """
 
     def __init__(self, url: str, root: Path, instance: Path, *, packs=None, prepared: bool = False) -> None:
-        from formflow.crypto import DataKeys
+        from formflow.crypto import DataKeys, install
         from formflow.db import session_factory
         from formflow.migrate import upgrade
         from formflow.packs import load_packs
@@ -34,6 +34,7 @@ class Platform:
         self.packs = packs if packs is not None else load_packs(root)
         assert not self.packs.problems, self.packs.problems
         self.keys = DataKeys.parse(TEST_KEYS)
+        install(self.keys)
         self.sessions = session_factory(self.engine)
         self.storage = LocalStorage(instance / "files")
         if prepared:

@@ -7,6 +7,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from formflow.config import Settings
 from formflow.crypto import DataKeys
+from formflow.crypto import install as install_keys
 from formflow.db import make_engine, session_factory
 from formflow.packs import PackSet, load_packs
 
@@ -33,6 +34,7 @@ def create_app(
         "sessions": session_factory(engine),
         "keys": keys or DataKeys.from_environment(settings.instance_dir),
     }
+    install_keys(app.extensions["formflow"]["keys"])
     app.config["MAX_CONTENT_LENGTH"] = settings.upload_limit_bytes + 1024 * 1024
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(settings.renderers_dir / "html"))])
     _register_blueprints(app)

@@ -73,7 +73,7 @@ def db_upgrade() -> None:
 
 def _prepare(settings: Settings, demo: bool):
     """Migrate, check packs (fail fast), load offices and demo accounts."""
-    from formflow.crypto import DataKeys
+    from formflow.crypto import DataKeys, install
     from formflow.db import make_engine, session_factory, transaction
     from formflow.migrate import upgrade
     from formflow.packs import load_packs
@@ -88,6 +88,7 @@ def _prepare(settings: Settings, demo: bool):
     engine = make_engine(settings.database_url)
     upgrade(engine)
     keys = DataKeys.from_environment(settings.instance_dir)
+    install(keys)
     with transaction(session_factory(engine)) as session:
         accounts = load_all(session, packset, keys, demo=demo)
     return packset, accounts

@@ -11,11 +11,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import LargeBinary
+from sqlalchemy.types import TypeDecorator
 
 
 class DataKeyError(Exception):
@@ -83,3 +86,39 @@ class DataKeys:
     def lookup(self, value: str) -> str:
         normal = value.strip().upper()
         return hmac.new(self.lookup_key, normal.encode(), hashlib.sha256).hexdigest()
+
+
+_ACTIVE: DataKeys | None = None
+
+
+def install(keys: DataKeys) -> None:
+    """Make `keys` the ones sealed columns use in this process (the app and CLI call this)."""
+    global _ACTIVE
+    _ACTIVE = keys
+
+
+def active_keys() -> DataKeys:
+    """The installed keys, or the deployment's (environment or instance key file)."""
+    global _ACTIVE
+    if _ACTIVE is None:
+        from formflow.config import Settings
+
+        _ACTIVE = DataKeys.from_environment(Settings().instance_dir)
+    return _ACTIVE
+
+
+class SealedJSON(TypeDecorator):
+    """A JSON value stored AES-GCM encrypted: what a citizen typed is never in the clear on disk."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return active_keys().seal(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return json.loads(active_keys().open(bytes(value)))

@@ -37,13 +37,12 @@ def test_models_match_migrations(empty_database_url):
 
 
 def test_history_events_cannot_be_updated_or_deleted(platform_db):
+    from formflow.models import Account, Application
+
+    with platform_db.sessions.begin() as session:
+        applicant = session.query(Account).first()
+        session.add(Application(pack="p", matter="m", applicant_id=applicant.id, data={}, versions={}))
     with platform_db.engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO applications (pack, matter, status, applicant_id, versions, data, stages,"
-            " household_hashes, overdue, version, created_at, updated_at)"
-            " VALUES ('p', 'm', 'draft', (SELECT min(id) FROM accounts), '{}', '{}', '[]', '[]',"
-            " false, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-        ))
         conn.execute(text(
             "INSERT INTO events (application_id, action, at, details)"
             " VALUES ((SELECT max(id) FROM applications), 'submit', CURRENT_TIMESTAMP, '{}')"
@@ -54,3 +53,21 @@ def test_history_events_cannot_be_updated_or_deleted(platform_db):
                 conn.execute(text(statement))
     with platform_db.engine.connect() as conn:
         assert conn.execute(text("SELECT action FROM events")).scalars().all() == ["submit"]
+
+
+def test_application_data_is_encrypted_at_rest(platform_db):
+    """What a citizen typed (ID numbers, income) is not readable in the database file."""
+    from formflow.models import Account, Application
+
+    secret = {"members": {"applicant": {"id_number": "441402198803150314", "monthly_income": 1234.5}}}
+    with platform_db.sessions.begin() as session:
+        applicant = session.query(Account).first()
+        app = Application(pack="p", matter="m", applicant_id=applicant.id, data=secret, versions={})
+        session.add(app)
+        session.flush()
+        app_id = app.id
+    with platform_db.engine.connect() as conn:
+        raw = bytes(conn.execute(text("SELECT data FROM applications WHERE id = :i"), {"i": app_id}).scalar_one())
+    assert b"441402198803150314" not in raw and b"monthly_income" not in raw
+    with platform_db.sessions() as session:
+        assert session.get(Application, app_id).data == secret

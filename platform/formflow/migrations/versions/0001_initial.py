@@ -118,7 +118,7 @@ def upgrade() -> None:
             "versions", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column(
-            "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+            "data", sa.LargeBinary(), nullable=False
         ),
         sa.Column("current_step", sa.String(length=64), nullable=True),
         sa.Column(
