@@ -26,6 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from formflow.crypto import SealedJSON
+
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 #: Materialized office paths compare byte-wise so that prefix ranges use the index.
 PathType = String(400).with_variant(String(400, collation="C"), "postgresql")
@@ -144,7 +146,8 @@ class Application(Base):
     office_path: Mapped[str | None] = mapped_column(PathType)
     #: {"form": hash, "materials": hash, "rules": hash, "workflow": hash, "parameters": hash, ...}
     versions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: what the citizen typed, encrypted at rest (crypto.SealedJSON)
+    data: Mapped[dict[str, Any]] = mapped_column(SealedJSON, default=dict)
     current_step: Mapped[str | None] = mapped_column(String(64))
     #: stage ids the application is at now (several while parallel branches run)
     stages: Mapped[list[Any]] = mapped_column(JSONType, default=list)
