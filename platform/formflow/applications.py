@@ -647,6 +647,10 @@ def new_submit_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+#: The one history event of a submission (written by the workflow engine as it enters the workflow).
+SUBMIT_EVENT = "submit"
+
+
 def submit(
     session: Session,
     app_id: int,
@@ -668,8 +672,7 @@ def submit(
     """
     app = load(session, app_id, for_update=True)
     if app.status != "draft":
-        done = session.scalar(select(Event).where(Event.application_id == app.id, Event.action == "submitted"))
-        if done is not None and token and (done.details or {}).get("token") == token:
+        if token and _submitted_with(session, app.id, token):
             return app
         raise AlreadySubmitted("该申请已提交，无需重复提交")
     if expected_version is not None and app.version != int(expected_version):
@@ -704,25 +707,29 @@ def submit(
     app.household_hashes = hashes
     for digest in dict.fromkeys(hashes):
         session.add(HouseholdMember(application_id=app.id, matter=app.matter, id_hash=digest, active=True))
-    _event(session, app, actor, "submitted", role=_role(app, actor),
-           note="网上提交" if app.assisted_by_id is None else "窗口代办提交",
-           details={"token": token, "channel": app.channel})
     try:
         session.flush()
     except StaleDataError:
         session.rollback()
         again = load(session, app_id)
-        done = session.scalar(select(Event).where(Event.application_id == again.id, Event.action == "submitted"))
-        if done is not None and token and (done.details or {}).get("token") == token:
+        if token and _submitted_with(session, again.id, token):
             return again
         raise StaleDraft(again.version) from None
     if enter is None:
         from formflow.workflow.engine import enter_workflow as enter
-    enter(session, app, actor, calendar=calendar, today=today)
+    enter(session, app, actor, calendar=calendar, today=today,
+          note="网上提交" if app.assisted_by_id is None else "窗口代办提交",
+          details={"token": token, "channel": app.channel})
     if not app.number:
         app.number = f"{app.submitted_at:%Y%m%d}{app.id:06d}"
     session.flush()
     return app
+
+
+def _submitted_with(session: Session, app_id: int, token: str) -> bool:
+    """Was this application submitted with this token (the one `submit` event says so)?"""
+    done = session.scalar(select(Event).where(Event.application_id == app_id, Event.action == SUBMIT_EVENT))
+    return done is not None and (done.details or {}).get("token") == token
 
 
 def withdraw(session: Session, app_id: int, *, actor: Account, expected_version: int | None,

@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
-from pathlib import Path
 
 import click
 
 from formflow.config import Settings
-
-
-def calendars(config_root: Path):
-    """pack id → that pack's working calendar (national data plus its overrides)."""
-    from formflow.workdays import load_calendar
-
-    seeds = config_root / "seeds"
-
-    @cache
-    def for_pack(pack: str):
-        overrides = seeds / pack / "calendar.yaml"
-        return load_calendar(seeds / "calendar", overrides if overrides.is_file() else None)
-
-    return for_pack
 
 
 def register(main: click.Group) -> None:
@@ -35,6 +19,7 @@ def register(main: click.Group) -> None:
     def tick(on, limit: int | None) -> None:
         """Expire due timer stages and mark overdue applications."""
         from formflow.db import make_engine, session_factory
+        from formflow.workdays import pack_calendars
         from formflow.workdays import today as local_today
         from formflow.workflow.timers import tick as run_tick
 
@@ -43,7 +28,7 @@ def register(main: click.Group) -> None:
         engine = make_engine(settings.database_url)
         try:
             report = run_tick(session_factory(engine), today=day,
-                              calendar=calendars(settings.config_root), limit=limit)
+                              calendar=pack_calendars(settings.config_root), limit=limit)
         finally:
             engine.dispose()
         click.echo(f"{day.isoformat()}：到期流转 {len(report.expired)} 件，异议阻止 {len(report.blocked)} 件，"

@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,18 @@ def load_calendar(seed_dir: Path, overrides_file: Path | None = None) -> WorkCal
         national.append(doc)
     overrides = [_read_yaml(Path(overrides_file))] if overrides_file else []
     return WorkCalendar.from_documents(national, overrides)
+
+
+def pack_calendars(config_root: Path) -> Callable[[str], WorkCalendar]:
+    """pack id → that pack's calendar: national seeds plus the pack's calendar.yaml (cached)."""
+    seeds = config_root / "seeds"
+
+    @cache
+    def for_pack(pack: str) -> WorkCalendar:
+        overrides = seeds / pack / "calendar.yaml"
+        return load_calendar(seeds / "calendar", overrides if overrides.is_file() else None)
+
+    return for_pack
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

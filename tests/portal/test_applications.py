@@ -141,7 +141,7 @@ def test_submit_is_idempotent(platform_db, jiangxi_ok):
         _submit(p, app_id, token="other")
     with p.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Event).where(
-            Event.application_id == app_id, Event.action == "submitted")) == 1
+            Event.application_id == app_id, Event.action == "submit")) == 1
         assert s.scalar(select(func.count()).select_from(HouseholdMember).where(
             HouseholdMember.application_id == app_id)) == 1
         app = s.get(Application, app_id)

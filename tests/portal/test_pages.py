@@ -223,7 +223,7 @@ def test_confirm_and_submit_twice_makes_one_application(web, sqlite_platform, ji
     with sqlite_platform.sessions() as s:
         assert s.get(Application, app_id).status == "active"
         assert len(s.scalars(select(Event).where(Event.application_id == app_id,
-                                                 Event.action == "submitted")).all()) == 1
+                                                 Event.action == "submit")).all()) == 1
     body = web.get(f"/portal/applications/{app_id}").get_data(as_text=True)
     assert "办理进度" in body and "提交申请" in body and 'id="current-stage"' in body
     assert "放弃申请" in body

@@ -13,6 +13,7 @@ from formflow.api import tokens
 from formflow.api.errors import ApiError
 from formflow.auth.roles import BUILTIN_ROLES, CITIZEN
 from formflow.forms.formats import mask_id_number
+from formflow.history import EVENT_TITLES, HIDDEN_FROM_CITIZENS, HIDDEN_FROM_REVIEWERS
 from formflow.models import Account, Application, ApplicationFile, Event, Notice, Office
 from formflow.packs.versions import Pinned, load_pinned
 from formflow.web.context import formflow, packs, sessions
@@ -20,15 +21,8 @@ from formflow.workflow.spec import WorkflowSpec, spec_for
 
 STATUS_TITLES = {"draft": "草稿（未提交）", "active": "办理中", "closed": "已办结"}
 #: History entries the platform itself writes (workflow actions take their titles from the workflow).
-EVENT_TITLES = {
-    "draft_created": "创建申请", "draft_saved": "暂存", "file_uploaded": "上传材料", "file_removed": "删除材料",
-    "elicence_fetched": "获取电子证照", "submitted": "提交申请", "submit": "进入审批流程", "mark": "填写审查表",
-    "expire": "期满自动流转", "overdue": "超过办理时限", "record_objection": "登记异议",
-    "dismiss_objection": "异议不成立", "answer_correction": "提交补正材料", "withdraw": "放弃申请",
-    "withdrawn": "放弃申请", "signature_saved": "手写签名",
-}
-CITIZEN_HIDDEN = {"mark"}
-REVIEW_HIDDEN = {"draft_created", "draft_saved"}
+CITIZEN_HIDDEN = HIDDEN_FROM_CITIZENS
+REVIEW_HIDDEN = HIDDEN_FROM_REVIEWERS
 
 
 # --------------------------------------------------------------------------- wiring
@@ -49,12 +43,9 @@ def today() -> date:
 
 
 def calendar(pack: str):
-    found = ext()
-    if "desk_calendars" not in found:
-        from formflow.cli_tick import calendars
+    from formflow.web.context import calendar_for
 
-        found["desk_calendars"] = calendars(found["settings"].config_root)
-    return found["desk_calendars"](pack)
+    return calendar_for(pack)
 
 
 def storage():

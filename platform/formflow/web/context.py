@@ -17,3 +17,13 @@ def packs():
 
 def sessions():
     return formflow()["sessions"]
+
+
+def calendar_for(pack: str):
+    """The working-day calendar of `pack` (national data plus its overrides), cached per app."""
+    ext = formflow()
+    if "calendars" not in ext:
+        from formflow.workdays import pack_calendars
+
+        ext["calendars"] = pack_calendars(ext["settings"].config_root)
+    return ext["calendars"](pack)

@@ -29,6 +29,7 @@ from formflow.auth.current import current_account
 from formflow.auth.roles import BUILTIN_ROLES
 from formflow.forms.formats import mask_id_number
 from formflow.forms.render import Node
+from formflow.history import EVENT_TITLES, HIDDEN_FROM_REVIEWERS
 from formflow.models import (
     Account,
     Application,
@@ -41,7 +42,7 @@ from formflow.models import (
 )
 from formflow.packs.versions import Pinned, load_pinned
 from formflow.reviews import FAIL, NA, PASS, VERDICT_TITLES, latest_marking, record_marking, validate_marking
-from formflow.web.context import formflow, packs, sessions
+from formflow.web.context import calendar_for, formflow, packs, sessions
 from formflow.workflow import engine
 from formflow.workflow.access import authority
 from formflow.workflow.errors import (
@@ -60,15 +61,7 @@ PAGE_SIZE = 20
 NOTE_MAX = 2000
 VERDICTS = [(PASS, VERDICT_TITLES[0]), (FAIL, VERDICT_TITLES[1]), (NA, VERDICT_TITLES[2])]
 STATUS_TITLES = {"draft": "草稿", "active": "办理中", "closed": "已办结"}
-#: History entries the platform itself writes (workflow actions take their titles from the workflow).
-EVENT_TITLES = {
-    "submitted": "提交申请", "submit": "进入审批流程", "mark": "填写审查表", "expire": "期满自动流转",
-    "overdue": "超过办理时限", "record_objection": "登记异议", "dismiss_objection": "异议不成立",
-    "answer_correction": "补正材料", "withdraw": "放弃申请", "withdrawn": "放弃申请",
-    "file_uploaded": "上传材料", "file_removed": "删除材料", "elicence_fetched": "获取电子证照",
-    "signature_saved": "手写签名",
-}
-HIDDEN_EVENTS = {"draft_created", "draft_saved"}
+HIDDEN_EVENTS = HIDDEN_FROM_REVIEWERS
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
 LEVEL_TITLES = engine.LEVEL_TITLES
 OUTCOME_TITLES = engine.OUTCOME_TITLES
@@ -103,12 +96,7 @@ def _today() -> date:
 
 
 def _calendar(pack: str):
-    ext = _ext()
-    if "desk_calendars" not in ext:
-        from formflow.cli_tick import calendars
-
-        ext["desk_calendars"] = calendars(ext["settings"].config_root)
-    return ext["desk_calendars"](pack)
+    return calendar_for(pack)
 
 
 def _storage():

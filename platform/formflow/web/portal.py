@@ -34,6 +34,7 @@ from formflow.auth.current import (
 )
 from formflow.forms.formats import explain_cn_id_card, mask_id_number
 from formflow.forms.render import FormSchema, StepView, attach_errors, get_path, split_path
+from formflow.history import EVENT_TITLES
 from formflow.models import (
     Account,
     Application,
@@ -43,7 +44,7 @@ from formflow.models import (
     RoleAssignment,
     StageClock,
 )
-from formflow.web.context import formflow, packs, sessions
+from formflow.web.context import calendar_for, formflow, packs, sessions
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -51,11 +52,7 @@ REGION_KEY = "portal_region"
 WINDOW_ROLE = "window_clerk"
 STATUS_TITLES = {"draft": "草稿（未提交）", "active": "办理中", "closed": "已办结"}
 RESULT_TITLES = {"approved": "审批通过", "rejected": "不予通过", "withdrawn": "已放弃", "not_accepted": "不予受理"}
-ACTION_TITLES = {
-    "draft_created": "创建申请", "draft_saved": "暂存", "file_uploaded": "上传材料", "file_removed": "删除材料",
-    "elicence_fetched": "获取电子证照", "submitted": "提交申请", "submit": "进入审批流程", "withdraw": "放弃申请",
-    "withdrawn": "放弃申请", "answer_correction": "提交补正材料", "signature_saved": "手写签名",
-}
+ACTION_TITLES = EVENT_TITLES
 
 
 # --------------------------------------------------------------------------- helpers
@@ -89,13 +86,8 @@ def _elicence_provider():
     return ext["elicence_provider"]
 
 
-def _calendar():
-    try:
-        from formflow.workflow.moves import default_calendar
-
-        return default_calendar()
-    except Exception:  # noqa: BLE001 - the engine falls back itself
-        return None
+def _calendar(pack: str):
+    return calendar_for(pack)
 
 
 def _matter_or_404(pack_id: str, matter_id: str):
@@ -599,7 +591,7 @@ def submit(app_id: int):
             if app.status == "draft":
                 _may_edit_or_404(app)
             apps.submit(db, app_id, actor=db.get(Account, account.id), expected_version=version, token=token,
-                        keys=_keys(), today=_today(), calendar=_calendar())
+                        keys=_keys(), today=_today(), calendar=_calendar(app.pack))
     except apps.Incomplete as exc:
         flash(exc.message, "error")
         return redirect(url_for(".confirm", app_id=app_id))
@@ -725,7 +717,7 @@ def correction(app_id: int):
                                          allow_active=True)
                 ver = saved.version
             engine.answer_correction(db, app_id, actor, expected_version=ver, note=request.form.get("note") or None,
-                                     calendar=_calendar(), today=_today())
+                                     calendar=_calendar(app.pack), today=_today())
     except apps.ApplicationError as exc:
         flash(exc.message, "error")
         return redirect(url_for(".detail", app_id=app_id))

@@ -126,13 +126,15 @@ def _actor_role(session: Session, app: Application, actor: Account) -> str | Non
 
 
 def enter_workflow(
-    session: Session, app: Application, actor: Account, *, calendar: WorkCalendar | None, today: date
+    session: Session, app: Application, actor: Account, *, calendar: WorkCalendar | None, today: date,
+    note: str | None = None, details: dict[str, Any] | None = None,
 ) -> Transition:
     """Start a validated application at the workflow's `start` stage (event `submit`).
 
     The application is a draft, or already marked active by the submit service
     but not yet at any stage. `calendar` None: the national calendar of the
-    configuration root.
+    configuration root. `note` and `details` (e.g. the submit token and channel)
+    go into the one `submit` event.
     """
     entered = app.status == ACTIVE and bool(app.stages)
     if app.status not in ("draft", ACTIVE) or entered:
@@ -157,7 +159,8 @@ def enter_workflow(
             action=SUBMIT,
             from_stage=None,
             to_stage=move.spec.start,
-            details={"stages": list(app.stages)},
+            note=note,
+            details={**(details or {}), "stages": list(app.stages)},
         ))
     return _transition(app, event)
 
