@@ -122,3 +122,28 @@ def test_security_headers(web):
     assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_changing_the_password_ends_other_sessions(web):
+    account = citizen_of("jiangxi")
+    other_device = web.app.test_client()
+    from support import WebClient
+
+    other = WebClient(web.app)
+    other.client = other_device
+    other.login(account["username"], account["password"])
+    assert 'action="/auth/logout"' in other.get("/").get_data(as_text=True)
+
+    web.login(account["username"], account["password"])
+    weak = web.post("/auth/password", {"current": account["password"], "new": "short", "confirm": "short"},
+                    token_from="/auth/password")
+    assert weak.status_code == 400 and "至少 10 位" in weak.get_data(as_text=True)
+    wrong = web.post("/auth/password", {"current": "Not-the-password-1", "new": "New-Password-2027",
+                                        "confirm": "New-Password-2027"}, token_from="/auth/password")
+    assert wrong.status_code == 400 and "当前密码不正确" in wrong.get_data(as_text=True)
+    done = web.post("/auth/password", {"current": account["password"], "new": "New-Password-2027",
+                                       "confirm": "New-Password-2027"}, token_from="/auth/password")
+    assert done.status_code == 302
+    assert 'action="/auth/logout"' in web.get("/").get_data(as_text=True), "this session goes on"
+    assert 'action="/auth/logout"' not in other.get("/").get_data(as_text=True), "the other device is signed out"
+    assert web.login(account["username"], "New-Password-2027").status_code == 302

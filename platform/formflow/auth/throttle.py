@@ -6,12 +6,15 @@ several gunicorn processes and nodes.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from formflow.models import Account, LoginFailure
+
+log = logging.getLogger("formflow.auth")
 
 ACCOUNT_LIMIT = 5
 ADDRESS_LIMIT = 20
@@ -52,6 +55,9 @@ def record_failure(session: Session, account: Account | None, address: str, key:
         if account.failed_logins >= ACCOUNT_LIMIT:
             account.locked_until = _now() + LOCK_FOR
             account.failed_logins = 0
+            log.warning("account %s locked for %s after %d failed sign-ins from %s",
+                        account.id, LOCK_FOR, ACCOUNT_LIMIT, address)
+    log.info("failed sign-in for %r from %s", key[:40], address)
 
 
 def record_success(account: Account) -> None:

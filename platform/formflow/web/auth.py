@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from formflow.auth import sms, throttle
 from formflow.auth.current import IDENTITY_KEY, SignedIn, current_account, init_login, login_required
-from formflow.auth.passwords import verify_password
+from formflow.auth.passwords import hash_password, policy_problems, verify_password
 from formflow.auth.providers import DemoIdentityProvider, IdentityError, OidcIdentityProvider, OidcSettings
 from formflow.auth.roles import CITIZEN
 from formflow.forms.formats import is_cn_mobile, mask_mobile
@@ -154,6 +154,36 @@ def sms_login():
                                providers=_providers()), 401
     _sign_in(signed)
     return redirect(_safe_next(_home_for(signed)))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's password; every other session of the account ends (session epoch)."""
+    account = current_account()
+    if request.method == "GET":
+        return render_template("auth/password.html", problems=[])
+    current = request.form.get("current", "")[:256]
+    new = request.form.get("new", "")[:256]
+    problems = []
+    if new != request.form.get("confirm", ""):
+        problems.append("两次输入的新密码不一致")
+    problems += policy_problems(new, account.username)
+    with sessions().begin() as db:
+        row = db.get(Account, account.id)
+        if not verify_password(row.password_hash, current):
+            problems.insert(0, "当前密码不正确")
+        if not problems:
+            row.password_hash = hash_password(new)
+            row.session_epoch += 1
+            db.flush()
+            _ = [r.role for r in row.roles]
+            signed = row
+    if problems:
+        return render_template("auth/password.html", problems=problems), 400
+    _sign_in(signed)
+    flash("密码已修改，其他设备上的登录已失效", "info")
+    return redirect(_home_for(signed))
 
 
 @bp.post("/logout")
