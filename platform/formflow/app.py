@@ -57,7 +57,7 @@ def _security_headers(response):
     return response
 
 
-BLUEPRINTS = ("public", "auth", "portal", "desk", "admin", "api")
+BLUEPRINTS = ("public", "auth", "portal", "desk", "admin", "api", "housing")
 
 
 def _register_blueprints(app: Flask) -> None:

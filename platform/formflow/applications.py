@@ -683,7 +683,9 @@ def submit(
     errors = all_errors(pinned, data, today)
     if errors:
         raise Incomplete(errors)
-    members = household(pinned, data)
+    # one household, one active application — for applications; a person may file many complaints
+    checks_household = (pinned.manifest.get("matter") or {}).get("kind", "application") == "application"
+    members = household(pinned, data) if checks_household else []
     hashes = [keys.lookup(number) for _name, number in members]
     if session.get_bind().dialect.name == "postgresql":
         for digest in sorted(set(hashes)):

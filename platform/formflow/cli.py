@@ -152,9 +152,10 @@ def accounts() -> None:
 
 
 def _register_more() -> None:
-    from formflow import cli_tick
+    from formflow import cli_allocation, cli_tick
 
     cli_tick.register(main)
+    cli_allocation.register(main)
 
 
 _register_more()

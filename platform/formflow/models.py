@@ -434,3 +434,148 @@ class ApiIdempotencyKey(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --------------------------------------------------------------------------- allocation
+# Appended with migration 0006: households after approval (一户一档), their append-only
+# history, lottery batches, subsidy rosters, follow-up check campaigns.
+
+
+class Household(Base):
+    """An approved household in allocation: waiting list, flat, or subsidy (its archive)."""
+
+    __tablename__ = "households"
+    __table_args__ = (
+        Index("ix_household_list", "pack", "matter", "kind", "status"),
+        Index("ix_household_applicant", "applicant_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: archive number shown publicly (no personal data in it)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    pack: Mapped[str] = mapped_column(String(64))
+    matter: Mapped[str] = mapped_column(String(64))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    office_id: Mapped[str | None] = mapped_column(ForeignKey("offices.id"))
+    office_path: Mapped[str | None] = mapped_column(PathType)
+    #: the allocation mode id of the pack (e.g. a key of allocation.yaml `modes`)
+    mode: Mapped[str] = mapped_column(String(64))
+    #: flat | subsidy
+    kind: Mapped[str] = mapped_column(String(16))
+    #: waiting | offered | housed | subsidised | stopped | recovered | removed
+    status: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    id_masked: Mapped[str] = mapped_column(String(40))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    approved_on: Mapped[date] = mapped_column(Date)
+    #: the date the household's place on the waiting list counts from
+    queued_on: Mapped[date | None] = mapped_column(Date)
+    #: since when the flat is let or the subsidy is paid
+    since: Mapped[date | None] = mapped_column(Date)
+    declines: Mapped[int] = mapped_column(Integer, default=0)
+    #: the flat offered or let: {batch, code, address, layout, area}
+    flat: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HouseholdEvent(Base):
+    """Append-only history of a household (the database refuses UPDATE and DELETE)."""
+
+    __tablename__ = "household_events"
+    __table_args__ = (Index("ix_household_events", "household_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class LotteryBatch(Base):
+    """A batch of flats drawn by lot: inputs and seed hash committed before, seed revealed after."""
+
+    __tablename__ = "lottery_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack: Mapped[str] = mapped_column(String(64))
+    matter: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    #: draft | committed | drawn
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    flats: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    entrants: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    inputs_sha256: Mapped[str | None] = mapped_column(String(64))
+    seed_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: secret until the draw; shown with the result afterwards
+    seed: Mapped[str | None] = mapped_column(String(64))
+    witness: Mapped[str | None] = mapped_column(String(200))
+    result: Mapped[list[Any] | None] = mapped_column(JSONType, nullable=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    drawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class SubsidyRoster(Base):
+    """One period's subsidy roster (按季度造册): a snapshot of rows and their total."""
+
+    __tablename__ = "subsidy_rosters"
+    __table_args__ = (UniqueConstraint("pack", "matter", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack: Mapped[str] = mapped_column(String(64))
+    matter: Mapped[str] = mapped_column(String(64))
+    #: "2026-Q1"
+    period: Mapped[str] = mapped_column(String(16))
+    rows: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    #: decimal as text ("12345.60"), summed from the rows
+    total: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CheckCampaign(Base):
+    """A periodic or ad-hoc follow-up check campaign over households with flats or subsidies."""
+
+    __tablename__ = "check_campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack: Mapped[str] = mapped_column(String(64))
+    matter: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    #: periodic | ad_hoc
+    kind: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    modes: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class HouseholdCheck(Base):
+    """One follow-up application (campaign check or the household's change report) of a household."""
+
+    __tablename__ = "household_checks"
+    __table_args__ = (Index("ix_household_checks", "household_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("check_campaigns.id"))
+    #: campaign | report
+    trigger: Mapped[str] = mapped_column(String(16))
+    #: the end result of the follow-up application once applied to the household
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

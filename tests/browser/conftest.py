@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from support import Platform, make_web_app
+from support import ROOT as CONFIG_ROOT
+from support import Platform
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -46,10 +47,22 @@ def chromium_browser():
         browser.close()
 
 
+def _web_app(platform: Platform):
+    """support.make_web_app, reusing the platform's loaded packs (loading them again takes a second)."""
+    from formflow.app import create_app
+    from formflow.config import Settings
+
+    settings = Settings(config_root=platform.root, instance_dir=platform.instance, database_url=platform.url)
+    app = create_app(settings, keys=platform.keys, packset=platform.packs)
+    app.config["TESTING"] = True
+    app.extensions["formflow"]["storage"] = platform.storage
+    return app
+
+
 class LiveServer:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self.app = make_web_app(platform)
+        self.app = _web_app(platform)
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -60,11 +73,43 @@ class LiveServer:
         self.thread.join(5)
 
 
+@pytest.fixture(scope="session")
+def _platform_template(tmp_path_factory):
+    """One migrated, loaded SQLite platform (packs, offices, demo accounts), built once per session.
+
+    Loading hashes every demo password (seconds); each test gets a byte copy of the database instead.
+    """
+    folder = tmp_path_factory.mktemp("browser-template")
+    platform = Platform(f"sqlite:///{folder / 'p.sqlite3'}", CONFIG_ROOT, folder / "instance")
+    platform.engine.dispose()
+    return platform
+
+
+def _copy_platform(template: Platform, folder: Path) -> Platform:
+    from formflow.db import make_engine, session_factory
+    from formflow.storage import LocalStorage
+
+    shutil.copyfile(template.engine.url.database, folder / "p.sqlite3")
+    platform = Platform.__new__(Platform)
+    platform.url = f"sqlite:///{folder / 'p.sqlite3'}"
+    platform.root = template.root
+    platform.instance = folder / "instance"
+    platform.engine = make_engine(platform.url)
+    platform.packs = template.packs
+    platform.keys = template.keys
+    platform.sessions = session_factory(platform.engine)
+    platform.storage = LocalStorage(platform.instance / "files")
+    platform.demo_accounts = template.demo_accounts
+    return platform
+
+
 @pytest.fixture
-def live_server(sqlite_platform) -> LiveServer:
-    server = LiveServer(sqlite_platform)
+def live_server(_platform_template, tmp_path) -> LiveServer:
+    platform = _copy_platform(_platform_template, tmp_path)
+    server = LiveServer(platform)
     yield server
     server.stop()
+    platform.engine.dispose()
 
 
 class Shots:
@@ -102,6 +147,24 @@ def page(request, chromium_browser):
     page.viewport_name = request.param
     yield page
     context.close()
+
+
+@pytest.fixture
+def another_device(chromium_browser, request):
+    """Open a page in a fresh browser context (no cookies: another device) with the same viewport as `page`."""
+    opened = []
+
+    def open_page(like=None):
+        name = getattr(like, "viewport_name", "desktop")
+        context = _context(chromium_browser, PHONE if name == "phone" else DESKTOP)
+        opened.append(context)
+        fresh = context.new_page()
+        fresh.viewport_name = name
+        return fresh
+
+    yield open_page
+    for context in opened:
+        context.close()
 
 
 @pytest.fixture

@@ -47,7 +47,8 @@ def _docs(pack):
         if doc is not None:
             yield doc
     for matter in pack.matters.values():
-        for doc in (matter.form, matter.workflow, matter.materials, matter.rules, *matter.tables.values()):
+        for doc in (matter.form, matter.workflow, matter.materials, matter.rules, matter.allocation,
+                    *matter.tables.values()):
             if doc is not None:
                 yield doc
 

@@ -31,12 +31,17 @@ def cross_check(packset: PackSet, reader: Reader) -> None:
     for pack in packset.packs.values():
         offices = _check_offices(pack, reader, office_owner)
         roles_in_pack: set[str] = set()
+        checks = []
         for matter in pack.matters.values():
-            _MatterCheck(packset, pack, matter, reader).run()
+            checks.append(check := _MatterCheck(packset, pack, matter, reader))
+            check.run()
             wf = matter.workflow.content if matter.workflow else None
             if isinstance(wf, dict):
                 roles_in_pack |= set(wf.get("roles") or {})
         _check_demo(pack, reader, offices, roles_in_pack | set(BUILTIN_ROLES))
+        for check in checks:
+            if check.matter.allocation is not None:
+                _check_allocation(check, roles_in_pack | set(BUILTIN_ROLES))
 
 
 def _walk_offices(nodes: Any, base: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -350,6 +355,99 @@ class _MatterCheck:
                     f"/matters/{index}/documents/{i}/notice",
                     f"文书 {notice!r} 未在流程的 notices 中定义",
                 )
+
+
+def _end_results(matter: Matter | None) -> set[str]:
+    wf = matter.workflow.content if matter is not None and matter.workflow else None
+    stages = (wf.get("stages") or {}) if isinstance(wf, dict) else {}
+    return {str(st.get("result")) for st in stages.values()
+            if isinstance(st, dict) and st.get("kind") == END_KIND and st.get("result")}
+
+
+#: Variables an allocation expression over a household may read (besides facts. and params.).
+HOUSEHOLD_VARIABLES = frozenset({"code", "approved_on", "queued_on", "since", "declines"})
+
+
+def _check_allocation(check: _MatterCheck, roles: set[str]) -> None:
+    """allocation.yaml: results, modes, follow-up matters, roles, facts and every expression's names."""
+    doc, pack, matter, reader = check.matter.allocation, check.pack, check.matter, check.reader
+    spec = doc.content if doc is not None and isinstance(doc.content, dict) else None
+    if spec is None:
+        return
+    path = doc.path
+    entry = spec.get("entry") or {}
+    if entry.get("result") is not None and entry["result"] not in _end_results(matter):
+        reader.problem(path, "/entry/result", f"流程 {matter.id!r} 没有结果为 {entry['result']!r} 的终点环节")
+    check.check_logic(entry.get("mode"), path, "/entry/mode")
+    household = spec.get("household") or {}
+    for key in ("name", "id_number"):
+        check.check_logic(household.get(key), path, f"/household/{key}")
+    facts = household.get("facts") or {}
+    for name, fact in facts.items():
+        check.check_logic((fact or {}).get("logic"), path, f"/household/facts/{name}/logic")
+    if household.get("size") is not None and household["size"] not in facts:
+        reader.problem(path, "/household/size", f"家庭人口 {household['size']!r} 不是 household.facts 中的一项")
+    modes = spec.get("modes") or {}
+    follow_ups: set[str] = set()
+    for mid, mode in modes.items():
+        target = (mode or {}).get("follow_up")
+        if target is None:
+            continue
+        if target not in pack.matters:
+            reader.problem(path, f"/modes/{mid}/follow_up", f"后续管理事项 {target!r} 不在 pack.yaml 的 matters 中")
+        else:
+            follow_ups.add(target)
+    for part, listed in (spec.get("roles") or {}).items():
+        for i, role in enumerate(listed if isinstance(listed, list) else []):
+            if role not in roles:
+                reader.problem(path, f"/roles/{part}/{i}", f"角色 {role!r} 未在本配置包的任何流程中定义")
+    waiting = spec.get("waiting_list") or {}
+    for i, key in enumerate(waiting.get("order") or []):
+        _check_household_logic(check, (key or {}).get("logic"), facts, f"/waiting_list/order/{i}/logic")
+    for listing, where in ((waiting.get("public_columns"), "/waiting_list/public_columns"),
+                           ((spec.get("subsidy") or {}).get("columns"), "/subsidy/columns")):
+        for i, name in enumerate(listing or []):
+            if name not in facts:
+                reader.problem(path, f"{where}/{i}", f"{name!r} 不是 household.facts 中的一项")
+    subsidy = spec.get("subsidy")
+    if subsidy is not None:
+        _check_household_logic(check, subsidy.get("monthly_amount"), facts, "/subsidy/monthly_amount")
+        if not any((m or {}).get("kind") == "subsidy" for m in modes.values()):
+            reader.problem(path, "/subsidy", "配置了 subsidy，但 modes 中没有 kind 为 subsidy 的保障方式")
+    lottery = spec.get("lottery")
+    if lottery is not None:
+        chosen = lottery.get("mode")
+        if chosen is not None and (modes.get(chosen) or {}).get("kind") != "flat":
+            reader.problem(path, "/lottery/mode", f"{chosen!r} 不是 kind 为 flat 的保障方式")
+        if chosen is None and not any((m or {}).get("kind") == "flat" for m in modes.values()):
+            reader.problem(path, "/lottery", "配置了 lottery，但 modes 中没有 kind 为 flat 的保障方式")
+    results = set().union(*(_end_results(pack.matters[m]) for m in follow_ups)) if follow_ups else set()
+    for result in ((spec.get("follow_up") or {}).get("outcomes") or {}):
+        if result not in results:
+            reader.problem(path, f"/follow_up/outcomes/{result}",
+                           f"后续管理事项的流程没有结果为 {result!r} 的终点环节")
+
+
+def _check_household_logic(check: _MatterCheck, expr: Any, facts: dict[str, Any], where: str) -> None:
+    path = check.matter.allocation.path  # type: ignore[union-attr]
+    for name, at, _item in _logic_vars(expr, where, None):
+        head, _, rest = name.partition(".")
+        if head == "household":
+            field, _, sub = rest.partition(".")
+            if field == "facts" and sub.split(".")[0] in facts:
+                continue
+            if field in HOUSEHOLD_VARIABLES and not sub:
+                continue
+            check.reader.problem(path, at, f"未知的家庭变量 {name!r}（可用：household.facts.<名称>、"
+                                           f"{'、'.join('household.' + v for v in sorted(HOUSEHOLD_VARIABLES))}）")
+        elif head == "params":
+            if rest not in check.params:
+                check.reader.problem(path, at, f"规则引用了 parameters.yaml 中不存在的参数 {rest!r}")
+        elif head == "meta":
+            if rest not in META_VARIABLES:
+                check.reader.problem(path, at, f"未知的 meta 变量 {rest!r}")
+        else:
+            check.reader.problem(path, at, f"变量 {name!r} 应以 household.、params. 或 meta. 开头")
 
 
 _UNKNOWN = object()

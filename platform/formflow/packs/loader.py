@@ -24,7 +24,7 @@ from formflow.packs.problems import Problem, Reader
 RESERVED_DIRS = {"meta", "common"}
 META_KINDS = (
     "pack", "form", "materials", "rules", "table", "workflow", "parameters",
-    "offices", "calendar", "calendar-overrides", "demo", "elicences",
+    "offices", "calendar", "calendar-overrides", "demo", "elicences", "allocation",
 )  # fmt: skip
 
 
@@ -47,10 +47,21 @@ class Matter:
     materials: Doc | None = None
     rules: Doc | None = None
     tables: dict[str, Doc] = field(default_factory=dict)
+    #: what happens after approval (waiting list, lottery, subsidy roster, follow-up)
+    allocation: Doc | None = None
 
     @property
     def title(self) -> str:
         return str(self.entry.get("title", self.id))
+
+    @property
+    def kind(self) -> str:
+        return str(self.entry.get("kind", "application"))
+
+    @property
+    def citizen_starts(self) -> bool:
+        """Offered on the portal (follow-up checks are started by the office or from a household's page)."""
+        return self.kind != "follow-up"
 
     @property
     def form_uri(self) -> str:
@@ -190,6 +201,7 @@ class _Loader:
             workflow=self.doc(self.root / "workflows" / pack_id / f"{entry['id']}.yaml", "workflow"),
             materials=self.doc(folder / "materials.yaml", "materials", required=False),
             rules=self.doc(folder / "rules.yaml", "rules", required=False),
+            allocation=self.doc(folder / "allocation.yaml", "allocation", required=False),
         )
         for path in sorted((folder / "tables").glob("*.yaml")):
             table = self.doc(path, "table")

@@ -54,6 +54,9 @@ STATUS_TITLES = {"draft": "草稿（未提交）", "active": "办理中", "close
 RESULT_TITLES = {"approved": "审批通过", "rejected": "不予通过", "withdrawn": "已放弃", "not_accepted": "不予受理"}
 ACTION_TITLES = EVENT_TITLES
 
+#: Draft saves are many (every 暂存, 下一步, 添加…): kept in the record, left out of the citizen's 办理记录.
+QUIET_ACTIONS = frozenset({"draft_saved"})
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -92,7 +95,7 @@ def _calendar(pack: str):
 
 def _matter_or_404(pack_id: str, matter_id: str):
     pack = packs().packs.get(pack_id)
-    if pack is None or matter_id not in pack.matters:
+    if pack is None or matter_id not in pack.matters or not pack.matters[matter_id].citizen_starts:
         abort(404)
     return pack, pack.matters[matter_id]
 
@@ -641,6 +644,8 @@ def detail(app_id: int):
         actors = {a.id: a for a in db.scalars(select(Account).where(Account.id.in_({e.actor_id for e in events})))}
         timeline = []
         for e in events:
+            if e.action in QUIET_ACTIONS:
+                continue
             who = actors.get(e.actor_id)
             timeline.append({
                 "at": e.at, "action": ACTION_TITLES.get(e.action, _action_title(workflow, e.action)),

@@ -1,0 +1,123 @@
+"""A matter's allocation.yaml, read through small accessors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+FLAT, SUBSIDY = "flat", "subsidy"
+#: Household statuses, with their Chinese titles.
+WAITING, OFFERED, HOUSED, SUBSIDISED = "waiting", "offered", "housed", "subsidised"
+STOPPED, RECOVERED, REMOVED = "stopped", "recovered", "removed"
+STATUS_TITLES = {
+    WAITING: "轮候中", OFFERED: "已配房待确认", HOUSED: "已配租入住", SUBSIDISED: "发放补贴中",
+    STOPPED: "已停发补贴", RECOVERED: "已清退", REMOVED: "已退出轮候",
+}
+#: Statuses of households that receive a benefit now (follow-up checks cover them).
+BENEFITING = (HOUSED, SUBSIDISED)
+#: Effects a follow-up outcome may have on a household.
+CONTINUE, STOP_SUBSIDY, RECOVER_FLAT = "continue", "stop_subsidy", "recover_flat"
+EFFECT_TITLES = {CONTINUE: "继续保障", STOP_SUBSIDY: "停止发放租赁补贴", RECOVER_FLAT: "清退房屋"}
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """One matter's allocation configuration and its pack's parameter values."""
+
+    pack: str
+    pack_name: str
+    matter: str
+    matter_title: str
+    spec: dict[str, Any]
+    params: dict[str, Any]
+
+    @property
+    def modes(self) -> dict[str, dict[str, Any]]:
+        return self.spec.get("modes") or {}
+
+    def modes_of(self, kind: str) -> list[str]:
+        return [mid for mid, m in self.modes.items() if m.get("kind") == kind]
+
+    def mode_title(self, mode: str) -> str:
+        return str((self.modes.get(mode) or {}).get("title", mode))
+
+    @property
+    def facts(self) -> dict[str, dict[str, Any]]:
+        return (self.spec.get("household") or {}).get("facts") or {}
+
+    @property
+    def size_fact(self) -> str:
+        return str((self.spec.get("household") or {}).get("size"))
+
+    def roles(self, part: str) -> set[str]:
+        return set((self.spec.get("roles") or {}).get(part) or [])
+
+    @property
+    def waiting_list(self) -> dict[str, Any]:
+        return self.spec.get("waiting_list") or {}
+
+    @property
+    def lottery(self) -> dict[str, Any] | None:
+        return self.spec.get("lottery")
+
+    @property
+    def lottery_mode(self) -> str | None:
+        lottery = self.lottery or {}
+        flats = self.modes_of(FLAT)
+        return lottery.get("mode") or (flats[0] if flats else None)
+
+    @property
+    def subsidy(self) -> dict[str, Any] | None:
+        return self.spec.get("subsidy")
+
+    @property
+    def outcomes(self) -> dict[str, str]:
+        return (self.spec.get("follow_up") or {}).get("outcomes") or {}
+
+    def follow_up_matters(self) -> dict[str, str]:
+        """follow-up matter id → the mode whose households it checks."""
+        return {m["follow_up"]: mid for mid, m in self.modes.items() if m.get("follow_up")}
+
+    def fact_text(self, name: str, value: Any) -> str:
+        """A fact's value as shown: its configured title for coded values, with its unit."""
+        spec = self.facts.get(name) or {}
+        if value is None or value == "":
+            return ""
+        titles = spec.get("titles") or {}
+        if str(value) in titles:
+            return str(titles[str(value)])
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        unit = spec.get("unit")
+        return f"{value}{unit}" if unit and isinstance(value, (int, float)) else str(value)
+
+    def fact_title(self, name: str) -> str:
+        return str((self.facts.get(name) or {}).get("title", name))
+
+
+def _params(pack: Any) -> dict[str, Any]:
+    content = pack.parameters.content if pack.parameters is not None else {}
+    return {k: (v or {}).get("value") for k, v in ((content or {}).get("parameters") or {}).items()}
+
+
+def allocations(packset: Any) -> list[Allocation]:
+    """Every matter of every pack that has an allocation.yaml."""
+    out = []
+    for pack in packset.packs.values():
+        for matter in pack.matters.values():
+            doc = matter.allocation
+            if doc is not None and isinstance(doc.content, dict):
+                out.append(Allocation(pack.id, pack.name, matter.id, matter.title, doc.content, _params(pack)))
+    return out
+
+
+def allocation_of(packset: Any, pack: str, matter: str) -> Allocation | None:
+    return next((a for a in allocations(packset) if a.pack == pack and a.matter == matter), None)
+
+
+def for_follow_up(packset: Any, pack: str, matter: str) -> tuple[Allocation, str] | None:
+    """The allocation whose mode uses `matter` for follow-up, and that mode."""
+    for alloc in allocations(packset):
+        if alloc.pack == pack and matter in alloc.follow_up_matters():
+            return alloc, alloc.follow_up_matters()[matter]
+    return None

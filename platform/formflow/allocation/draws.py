@@ -1,0 +1,153 @@
+"""Lottery batches: define flats and entrants, commit (hash of inputs and seed), draw, publish.
+
+States: draft (flats and entrants may change) → committed (inputs frozen,
+`inputs_sha256` and `seed_sha256` published; the seed is kept secret) →
+drawn (seed revealed, result stored; every household that got a flat is
+`offered`, one history event each, all in the draw's transaction).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from formflow.allocation import lottery
+from formflow.allocation.config import OFFERED, WAITING, Allocation
+from formflow.allocation.register import AllocationError, lock_household, mask_name, record, waiting_list
+from formflow.models import Account, Household, LotteryBatch, utcnow
+
+FLAT_FIELDS = ("code", "address", "layout", "area", "min_size", "max_size")
+STATUS_TITLES = {"draft": "登记中", "committed": "已公布输入，待抽签", "drawn": "已抽签"}
+
+
+def parse_flats(text: str) -> list[dict[str, Any]]:
+    """One flat per line: 编号, 地址, 户型, 面积, 适配最少人口, 适配最多人口 (comma or tab separated)."""
+    flats: list[dict[str, Any]] = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.replace("\t", ",").replace("，", ",").split(",")]
+        if len(parts) != len(FLAT_FIELDS):
+            raise AllocationError(f"第 {number} 行应有 6 项：编号、地址、户型、面积、适配最少人口、适配最多人口")
+        code, address, layout, area, low, high = parts
+        try:
+            flat = {"code": code, "address": address, "layout": layout, "area": float(area),
+                    "min_size": int(low), "max_size": int(high)}
+        except ValueError:
+            raise AllocationError(f"第 {number} 行：面积和适配人口须为数字") from None
+        if not code or flat["min_size"] < 1 or flat["max_size"] < flat["min_size"]:
+            raise AllocationError(f"第 {number} 行：编号不能为空，适配人口须为 1 以上且最少不大于最多")
+        if any(f["code"] == code for f in flats):
+            raise AllocationError(f"第 {number} 行：房源编号 {code} 重复")
+        flats.append(flat)
+    if not flats:
+        raise AllocationError("请至少登记一套房源")
+    return flats
+
+
+def _fits_any(size: Any, flats: Sequence[Mapping[str, Any]]) -> bool:
+    return any(lottery._fits(f, size) for f in flats)
+
+
+def entrant(h: Household, alloc: Allocation) -> dict[str, Any]:
+    return {"code": h.code, "name": mask_name(h.name), "size": (h.facts or {}).get(alloc.size_fact)}
+
+
+def eligible(session: Session, alloc: Allocation, flats: Sequence[Mapping[str, Any]], *, today: date,
+             paths: list[str] | None = None) -> list[Household]:
+    """Waiting households (in list order) that at least one flat of the batch suits."""
+    return [h for h in waiting_list(session, alloc, today=today, paths=paths)
+            if _fits_any((h.facts or {}).get(alloc.size_fact), flats)]
+
+
+def create_batch(session: Session, alloc: Allocation, *, title: str, flats: list[dict[str, Any]],
+                 codes: Sequence[str] | None, actor: Account, today: date,
+                 paths: list[str] | None = None) -> LotteryBatch:
+    candidates = eligible(session, alloc, flats, today=today, paths=paths)
+    if codes is not None:
+        wanted = set(codes)
+        candidates = [h for h in candidates if h.code in wanted]
+    if not candidates:
+        raise AllocationError("没有适配这些房源的轮候家庭")
+    batch = LotteryBatch(pack=alloc.pack, matter=alloc.matter, mode=alloc.lottery_mode or "",
+                         title=title.strip() or str((alloc.lottery or {}).get("title", "")), status="draft",
+                         flats=flats, entrants=[entrant(h, alloc) for h in candidates], created_by=actor.id)
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def published(batch: LotteryBatch, *, reveal: bool | None = None) -> dict[str, Any]:
+    """The batch's public JSON; the seed only once drawn."""
+    show = batch.status == "drawn" if reveal is None else reveal
+    return lottery.document(
+        batch=batch.id, title=batch.title, entrants=batch.entrants, flats=batch.flats,
+        seed_sha256=batch.seed_sha256, seed=batch.seed if show else None,
+        witness=batch.witness if show else None, result=batch.result if show else None,
+        extra={"committed_at": batch.committed_at.isoformat() if batch.committed_at else None,
+               "drawn_at": batch.drawn_at.isoformat() if batch.drawn_at else None,
+               "verify": "formflow lottery verify <本文件>  或  python -m formflow.allocation.lottery verify <本文件>"},
+    )
+
+
+def commit(session: Session, batch_id: int, actor: Account, *, expected_version: int | None = None) -> LotteryBatch:
+    """Freeze the inputs: publish their hash and the hash of a fresh secret seed."""
+    batch = _lock(session, batch_id, expected_version)
+    if batch.status != "draft":
+        raise AllocationError("该批次已公布，不能再次公布")
+    codes = [e["code"] for e in batch.entrants]
+    waiting = set(session.scalars(select(Household.code).where(Household.code.in_(codes), Household.status == WAITING)))
+    gone = [c for c in codes if c not in waiting]
+    if gone:
+        raise AllocationError(f"以下家庭已不在轮候中，请重新建立批次：{'、'.join(gone)}")
+    batch.seed = secrets.token_hex(32)
+    batch.seed_sha256 = lottery.seed_digest(batch.seed)
+    batch.inputs_sha256 = lottery.inputs_digest(published(batch, reveal=False))
+    batch.status = "committed"
+    batch.committed_at = utcnow()
+    session.flush()
+    return batch
+
+
+def draw(session: Session, batch_id: int, actor: Account, *, witness: str = "", today: date,
+         expected_version: int | None = None) -> LotteryBatch:
+    """Reveal the seed, compute the result, offer each allocated flat (one event per household)."""
+    batch = _lock(session, batch_id, expected_version)
+    if batch.status != "committed":
+        raise AllocationError("只有已公布输入的批次可以抽签" if batch.status == "draft" else "该批次已抽签")
+    batch.witness = (witness or "").strip()[:200]
+    batch.result = lottery.draw(batch.entrants, batch.flats, seed=batch.seed or "", witness=batch.witness,
+                                inputs_sha256=batch.inputs_sha256 or "")
+    batch.status = "drawn"
+    batch.drawn_at = utcnow()
+    flats = {f["code"]: f for f in batch.flats}
+    households = {h.code: h for h in session.scalars(
+        select(Household).where(Household.code.in_([r["entrant"] for r in batch.result])))}
+    for row in batch.result:
+        h = households.get(row["entrant"])
+        if h is None or row["flat"] is None:
+            continue
+        h = lock_household(session, h.id)
+        if h.status != WAITING:
+            raise AllocationError(f"家庭 {h.code} 已不在轮候中，抽签未生效，请重新建立批次")
+        h.flat = dict(flats[row["flat"]], batch=batch.id)
+        record(session, h, "flat_offered", actor, to=OFFERED,
+               note=f"{batch.title}：抽中 {row['flat']}（第 {row['order']} 顺位）",
+               details={"batch": batch.id, "flat": row["flat"], "ticket": row["ticket"]})
+    session.flush()
+    return batch
+
+
+def _lock(session: Session, batch_id: int, expected_version: int | None) -> LotteryBatch:
+    query = select(LotteryBatch).where(LotteryBatch.id == batch_id).with_for_update()
+    batch = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+    if batch is None:
+        raise AllocationError("抽签批次不存在")
+    if expected_version is not None and batch.version != expected_version:
+        raise AllocationError("该批次已被他人更新，请刷新后重试")
+    return batch

@@ -1,0 +1,149 @@
+"""The lottery (抽签): a deterministic draw anyone can recompute from the published JSON.
+
+Before the draw the batch publishes its inputs (entrants, flats) with their
+SHA-256 (`inputs_sha256`) and the SHA-256 of a secret random seed
+(`seed_sha256`). At the draw the seed is revealed, together with an optional
+`witness` value entered in public at the draw (e.g. numbers read out by a
+notary), which the operator could not know when committing the seed.
+
+The draw:
+
+1. every entrant gets a ticket `sha256("<seed>:<witness>:<inputs_sha256>:<entrant code>")` (hex);
+2. entrants are taken in ascending ticket order;
+3. each takes the first flat, in published order, not yet taken whose
+   `min_size <= size <= max_size`; an entrant with no such flat left gets none.
+
+`python -m formflow.allocation.lottery verify <file.json>` (or
+`formflow lottery verify <file.json>`) checks both hashes and recomputes the
+result from the file alone. This module has no dependency beyond the
+standard library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+FORMAT = "formflow-lottery/1"
+ALGORITHM = (
+    "ticket = sha256(seed + ':' + witness + ':' + inputs_sha256 + ':' + entrant.code)（十六进制）；"
+    "按 ticket 从小到大依次为每户选取房源列表中第一套尚未配出、且 min_size ≤ 家庭人口 ≤ max_size 的房源。"
+)
+INPUT_KEYS = ("format", "batch", "title", "entrants", "flats")
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def sha256_hex(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def inputs_of(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a published document that the inputs hash covers."""
+    return {key: doc.get(key) for key in INPUT_KEYS}
+
+
+def inputs_digest(doc: Mapping[str, Any]) -> str:
+    return sha256_hex(canonical(inputs_of(doc)))
+
+
+def seed_digest(seed: str) -> str:
+    return sha256_hex(seed)
+
+
+def ticket(seed: str, witness: str, inputs_sha256: str, code: str) -> str:
+    return sha256_hex(f"{seed}:{witness}:{inputs_sha256}:{code}")
+
+
+def _fits(flat: Mapping[str, Any], size: Any) -> bool:
+    try:
+        return int(flat["min_size"]) <= int(size) <= int(flat["max_size"])
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def draw(entrants: Sequence[Mapping[str, Any]], flats: Sequence[Mapping[str, Any]], *, seed: str,
+         witness: str, inputs_sha256: str) -> list[dict[str, Any]]:
+    """The result: one row per entrant in draw order, with the flat it gets (or None)."""
+    drawn = sorted(
+        ((ticket(seed, witness, inputs_sha256, str(e["code"])), e) for e in entrants),
+        key=lambda pair: (pair[0], str(pair[1]["code"])),
+    )
+    taken: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for order, (tick, entrant) in enumerate(drawn, start=1):
+        flat = next((f for f in flats if str(f["code"]) not in taken and _fits(f, entrant.get("size"))), None)
+        if flat is not None:
+            taken.add(str(flat["code"]))
+        out.append({"order": order, "entrant": str(entrant["code"]), "ticket": tick,
+                    "flat": str(flat["code"]) if flat is not None else None})
+    return out
+
+
+def document(*, batch: int, title: str, entrants: Sequence[Mapping[str, Any]],
+             flats: Sequence[Mapping[str, Any]], seed_sha256: str | None, seed: str | None = None,
+             witness: str | None = None, result: Sequence[Mapping[str, Any]] | None = None,
+             extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The published JSON of a batch (before the draw: no seed, witness or result)."""
+    doc: dict[str, Any] = {
+        "format": FORMAT, "batch": batch, "title": title,
+        "entrants": [dict(e) for e in entrants], "flats": [dict(f) for f in flats],
+    }
+    doc["inputs_sha256"] = inputs_digest(doc)
+    doc["seed_sha256"] = seed_sha256
+    doc["algorithm"] = ALGORITHM
+    doc["seed"] = seed
+    doc["witness"] = witness
+    doc["result"] = [dict(r) for r in result] if result is not None else None
+    if extra:
+        doc.update({k: v for k, v in extra.items() if k not in doc})
+    return doc
+
+
+def verify(doc: Mapping[str, Any]) -> list[str]:
+    """Every way the document disagrees with itself; empty when the draw checks out."""
+    problems: list[str] = []
+    if doc.get("format") != FORMAT:
+        return [f"不支持的格式 {doc.get('format')!r}（应为 {FORMAT}）"]
+    digest = inputs_digest(doc)
+    if doc.get("inputs_sha256") != digest:
+        problems.append(f"参加户和房源与公布的 inputs_sha256 不符（重新计算得 {digest}）")
+    seed = doc.get("seed")
+    if not isinstance(seed, str) or not seed:
+        return [*problems, "种子尚未公布，抽签尚未进行"]
+    if seed_digest(seed) != doc.get("seed_sha256"):
+        problems.append("公布的种子与抽签前公布的 seed_sha256 不符")
+    again = draw(doc.get("entrants") or [], doc.get("flats") or [], seed=seed,
+                 witness=str(doc.get("witness") or ""), inputs_sha256=str(doc.get("inputs_sha256")))
+    if again != list(doc.get("result") or []):
+        problems.append("按公布的输入重新计算的结果与公布的结果不一致")
+    return problems
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 2 or args[0] != "verify":
+        print("用法：python -m formflow.allocation.lottery verify <抽签结果.json>", file=sys.stderr)
+        return 2
+    with open(args[1], encoding="utf-8") as fh:
+        doc = json.load(fh)
+    problems = verify(doc)
+    if problems:
+        for problem in problems:
+            print(f"不一致：{problem}")
+        return 1
+    allocated = sum(1 for row in doc["result"] if row.get("flat"))
+    print(f"验证通过：{doc.get('title')}（批次 {doc.get('batch')}），{len(doc['result'])} 户参加，"
+          f"配出 {allocated} 套；种子与输入均与抽签前公布的哈希一致，结果可复算。")
+    for row in doc["result"]:
+        print(f"  {row['order']:>4}  {row['entrant']}  →  {row['flat'] or '未配到'}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,304 @@
+"""Households (一户一档): entering allocation, status changes with history, the waiting list.
+
+`sync` is idempotent and safe to run anywhere (web pages, `formflow allocation
+sync`, before a draw or a roster): it files every application closed with the
+configured entry result as a household, and applies every closed follow-up
+application's outcome to its household. Each household change is one
+transaction with its history event (`HouseholdEvent`).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from formflow.allocation.config import (
+    BENEFITING,
+    CONTINUE,
+    FLAT,
+    HOUSED,
+    OFFERED,
+    RECOVER_FLAT,
+    RECOVERED,
+    REMOVED,
+    STOP_SUBSIDY,
+    STOPPED,
+    SUBSIDISED,
+    SUBSIDY,
+    WAITING,
+    Allocation,
+    allocations,
+)
+from formflow.forms.formats import mask_id_number
+from formflow.models import Account, Application, Event, Household, HouseholdCheck, HouseholdEvent, utcnow
+from formflow.packs.versions import load_pinned
+from formflow.rules import evaluate
+
+
+class AllocationError(Exception):
+    """A refused allocation operation; the message is Chinese and shown to the user."""
+
+
+def mask_name(name: str) -> str:
+    """陈志强 → 陈**: the family name only."""
+    name = (name or "").strip()
+    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
+def household_scope(h: Household, alloc: Allocation, today: date) -> dict[str, Any]:
+    """Variables of an allocation expression over a household."""
+    def iso(d: date | None) -> str | None:
+        return d.isoformat() if d else None
+
+    return {
+        "household": {"code": h.code, "approved_on": iso(h.approved_on), "queued_on": iso(h.queued_on),
+                      "since": iso(h.since), "declines": h.declines, "facts": dict(h.facts or {})},
+        "params": alloc.params,
+        "meta": {"today": today.isoformat()},
+    }
+
+
+def record(session: Session, h: Household, action: str, actor: Account | None, *, to: str | None = None,
+           note: str | None = None, details: dict[str, Any] | None = None) -> HouseholdEvent:
+    """Change the household's status (when `to` is given) and append its history event; flush once."""
+    before = h.status
+    if to is not None:
+        h.status = to
+    h.updated_at = utcnow()
+    event = HouseholdEvent(household_id=h.id, actor_id=actor.id if actor else None, action=action,
+                           from_status=before, to_status=h.status, note=note, details=details or {})
+    session.add(event)
+    session.flush()
+    return event
+
+
+def lock_household(session: Session, household_id: int, expected_version: int | None = None) -> Household:
+    query = select(Household).where(Household.id == household_id).with_for_update()
+    h = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+    if h is None:
+        raise AllocationError("保障家庭档案不存在")
+    if expected_version is not None and h.version != expected_version:
+        raise AllocationError("该家庭档案已被他人更新，请刷新后重试")
+    return h
+
+
+# --------------------------------------------------------------------------- sync
+
+
+@dataclass
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+def sync(sessions: sessionmaker[Session], packset: Any, *, today: date) -> SyncReport:
+    """File newly approved households and apply closed follow-up outcomes (one transaction each)."""
+    report = SyncReport()
+    for alloc in allocations(packset):
+        with sessions() as session:
+            pending = list(session.scalars(
+                select(Application.id)
+                .outerjoin(Household, Household.application_id == Application.id)
+                .where(Application.pack == alloc.pack, Application.matter == alloc.matter,
+                       Application.status == "closed", Application.result == alloc.spec["entry"]["result"],
+                       Household.id.is_(None))
+                .order_by(Application.id)
+            ))
+        for app_id in pending:
+            _in_transaction(sessions, report, app_id, lambda s, a=app_id, c=alloc: _enter(s, c, a, today, report))
+        for matter in alloc.follow_up_matters():
+            with sessions() as session:
+                open_ids = list(session.scalars(
+                    select(Application.id)
+                    .outerjoin(HouseholdCheck, HouseholdCheck.application_id == Application.id)
+                    .where(Application.pack == alloc.pack, Application.matter == matter,
+                           Application.status != "draft",
+                           (HouseholdCheck.id.is_(None)) | (and_(HouseholdCheck.applied_at.is_(None),
+                                                                Application.status == "closed")))
+                    .order_by(Application.id)
+                ))
+            for app_id in open_ids:
+                _in_transaction(sessions, report, app_id,
+                                lambda s, a=app_id, c=alloc, m=matter: _follow_up(s, c, m, a, report))
+    return report
+
+
+def _in_transaction(sessions: sessionmaker[Session], report: SyncReport, app_id: int, work) -> None:
+    try:
+        with sessions.begin() as session:
+            work(session)
+    except IntegrityError:
+        pass  # another node filed it at the same time
+    except AllocationError as exc:
+        report.skipped[app_id] = str(exc)
+
+
+def _approved_on(session: Session, app: Application) -> date:
+    at = session.scalar(select(Event.at).where(Event.application_id == app.id).order_by(Event.id.desc()).limit(1))
+    return (at or app.updated_at or datetime.now()).date()
+
+
+def _enter(session: Session, alloc: Allocation, app_id: int, today: date, report: SyncReport) -> None:
+    app = session.get(Application, app_id)
+    if app is None or session.scalar(select(Household.id).where(Household.application_id == app_id)):
+        return
+    pinned = load_pinned(session, app.versions)
+    scope = pinned.ruleset.variables(app.data or {}, today)
+    mode = evaluate(alloc.spec["entry"]["mode"], scope)
+    if mode not in alloc.modes:
+        raise AllocationError(f"申请 {app.number or app.id} 的保障方式 {mode!r} 未在 allocation.yaml 的 modes 中配置")
+    kind = alloc.modes[mode]["kind"]
+    household = alloc.spec["household"]
+    facts = {name: evaluate(spec.get("logic"), scope) for name, spec in alloc.facts.items()}
+    approved = _approved_on(session, app)
+    id_number = str(evaluate(household["id_number"], scope) or "")
+    h = Household(
+        code=f"H{app.number or app.id}", pack=app.pack, matter=app.matter, application_id=app.id,
+        applicant_id=app.applicant_id, office_id=app.office_id, office_path=app.office_path, mode=mode,
+        kind=kind, status=WAITING if kind == FLAT else SUBSIDISED,
+        name=str(evaluate(household["name"], scope) or ""), id_masked=mask_id_number(id_number) if id_number else "",
+        facts=facts, approved_on=approved, queued_on=approved if kind == FLAT else None,
+        since=approved if kind == SUBSIDY else None, declines=0,
+    )
+    session.add(h)
+    session.flush()
+    record(session, h, "entered", None, note=f"审批通过，进入{alloc.mode_title(mode)}",
+           details={"application": app.id, "mode": mode})
+    report.created.append(h.code)
+
+
+def _household_for(session: Session, alloc: Allocation, mode: str, app: Application) -> Household | None:
+    code = ((app.data or {}).get("household") or {}).get("archive_no")
+    query = select(Household).where(Household.pack == alloc.pack, Household.matter == alloc.matter,
+                                    Household.mode == mode)
+    if code:
+        found = session.scalar(query.where(Household.code == code, Household.applicant_id == app.applicant_id))
+        if found is not None:
+            return found
+    return session.scalar(query.where(Household.applicant_id == app.applicant_id).order_by(Household.id.desc()))
+
+
+def _follow_up(session: Session, alloc: Allocation, matter: str, app_id: int, report: SyncReport) -> None:
+    app = session.get(Application, app_id)
+    check = session.scalar(select(HouseholdCheck).where(HouseholdCheck.application_id == app_id))
+    if check is None:
+        h = _household_for(session, alloc, alloc.follow_up_matters()[matter], app)
+        if h is None:
+            raise AllocationError(f"变动申报 {app.number or app.id} 找不到对应的保障家庭档案")
+        check = HouseholdCheck(household_id=h.id, application_id=app.id, trigger="report")
+        session.add(check)
+        session.flush()
+        record(session, h, "report_filed", None, note=f"家庭申报变动（{app.number or app.id}）",
+               details={"application": app.id})
+    if app.status != "closed" or check.applied_at is not None:
+        return
+    apply_outcome(session, alloc, check, app)
+    report.applied.append(f"{app.number or app.id}:{app.result}")
+
+
+def apply_outcome(session: Session, alloc: Allocation, check: HouseholdCheck, app: Application) -> None:
+    """The household's status after its follow-up application closed with `app.result`."""
+    h = lock_household(session, check.household_id)
+    effect = alloc.outcomes.get(str(app.result))
+    check.outcome = app.result
+    check.applied_at = utcnow()
+    details = {"application": app.id, "result": app.result, "effect": effect}
+    number = app.number or app.id
+    if effect == STOP_SUBSIDY and h.kind == SUBSIDY and h.status == SUBSIDISED:
+        record(session, h, "subsidy_stopped", None, to=STOPPED, note=f"核查 {number}：停止发放租赁补贴",
+               details=details)
+    elif effect == RECOVER_FLAT and h.kind == FLAT and h.status in (HOUSED, OFFERED):
+        record(session, h, "flat_recovered", None, to=RECOVERED, note=f"核查 {number}：清退房屋", details=details)
+    elif effect == CONTINUE:
+        record(session, h, "check_continued", None, note=f"核查 {number}：继续保障", details=details)
+    else:
+        record(session, h, "check_closed", None, note=f"核查 {number} 办结（{app.result}）", details=details)
+
+
+# --------------------------------------------------------------------------- waiting list
+
+
+def _compare(a: Any, b: Any) -> int:
+    if a == b:
+        return 0
+    if a is None:
+        return 1
+    if b is None:
+        return -1
+    try:
+        return -1 if a < b else 1
+    except TypeError:
+        return -1 if str(a) < str(b) else 1
+
+
+def waiting_list(session: Session, alloc: Allocation, *, today: date,
+                 paths: list[str] | None = None) -> list[Household]:
+    """Waiting households of the lottery mode, in the order of the pack's priority rule."""
+    mode = alloc.lottery_mode
+    if mode is None:
+        return []
+    query = select(Household).where(Household.pack == alloc.pack, Household.matter == alloc.matter,
+                                    Household.mode == mode, Household.status == WAITING)
+    rows = list(session.scalars(query))
+    if paths is not None:
+        rows = [h for h in rows if any((h.office_path or "").startswith(p) for p in paths)]
+    order = alloc.waiting_list.get("order") or []
+    keys = {h.id: [evaluate(k.get("logic"), household_scope(h, alloc, today)) for k in order] for h in rows}
+
+    def cmp(x: Household, y: Household) -> int:
+        for i, spec in enumerate(order):
+            a, b = keys[x.id][i], keys[y.id][i]
+            c = _compare(a, b)
+            if c and spec.get("direction") == "desc" and a is not None and b is not None:
+                c = -c
+            if c:
+                return c
+        return _compare(x.code, y.code)
+
+    return sorted(rows, key=functools.cmp_to_key(cmp))
+
+
+def accept_offer(session: Session, household_id: int, actor: Account, *, today: date,
+                 expected_version: int | None = None) -> Household:
+    h = lock_household(session, household_id, expected_version)
+    if h.status != OFFERED:
+        raise AllocationError("该家庭没有待确认的配租房源")
+    h.since = today
+    record(session, h, "offer_accepted", actor, to=HOUSED, note=f"确认承租 {(h.flat or {}).get('code', '')}",
+           details={"flat": h.flat})
+    return h
+
+
+def decline_offer(session: Session, alloc: Allocation, household_id: int, actor: Account, *, today: date,
+                  note: str | None = None, expected_version: int | None = None) -> Household:
+    """The household declines its flat: back on the list by the pack's rule (or off it)."""
+    h = lock_household(session, household_id, expected_version)
+    if h.status != OFFERED:
+        raise AllocationError("该家庭没有待确认的配租房源")
+    rule = alloc.waiting_list.get("on_decline") or {"requeue": "end"}
+    declined = h.flat
+    h.flat = None
+    h.declines = (h.declines or 0) + 1
+    limit = rule.get("max_declines")
+    if limit and h.declines >= int(limit):
+        record(session, h, "offer_declined", actor, to=REMOVED, note=note or f"放弃配租达 {limit} 次，退出轮候",
+               details={"flat": declined, "declines": h.declines})
+        return h
+    if rule.get("requeue") == "end":
+        h.queued_on = today
+    record(session, h, "offer_declined", actor, to=WAITING, note=note or "放弃配租，重新轮候",
+           details={"flat": declined, "declines": h.declines, "requeue": rule.get("requeue")})
+    return h
+
+
+__all__ = [
+    "BENEFITING", "AllocationError", "SyncReport", "accept_offer", "apply_outcome", "decline_offer",
+    "household_scope", "lock_household", "mask_name", "record", "sync", "waiting_list",
+]
