@@ -147,3 +147,13 @@ def test_changing_the_password_ends_other_sessions(web):
     assert 'action="/auth/logout"' in web.get("/").get_data(as_text=True), "this session goes on"
     assert 'action="/auth/logout"' not in other.get("/").get_data(as_text=True), "the other device is signed out"
     assert web.login(account["username"], "New-Password-2027").status_code == 302
+
+
+def test_verification_names_what_is_wrong_with_the_id_number(web):
+    account = citizen_of("meizhou-meijiang")
+    web.login(account["username"], account["password"])
+    number = account["id_number"]
+    wrong_digit = number[:-1] + ("0" if number[-1] != "0" else "1")
+    response = web.post("/auth/verify", {"name": account["name"], "id_number": wrong_digit, "consent": "yes"},
+                        token_from="/auth/verify")
+    assert response.status_code == 400 and "校验位不正确" in response.get_data(as_text=True)

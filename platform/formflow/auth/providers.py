@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from formflow.forms.formats import is_cn_id_card
+from formflow.forms.formats import explain_cn_id_card, is_cn_id_card
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,9 @@ class DemoIdentityProvider:
 
     def verify(self, name: str, id_number: str) -> VerifiedIdentity:
         id_number = id_number.strip().upper()
-        if not is_cn_id_card(id_number):
-            raise IdentityError("公民身份号码格式不正确")
+        problem = explain_cn_id_card(id_number)
+        if problem:
+            raise IdentityError(f"公民身份号码{problem}")
         record = self.records.get(id_number)
         card = (record or {}).get("idcard") or {}
         if not record or card.get("name") != name.strip():
