@@ -38,6 +38,12 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.upload_limit_bytes + 1024 * 1024
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(settings.renderers_dir / "html"))])
     _register_blueprints(app)
+    from formflow.web import navigation
+
+    navigation.init_app(app)
+    from formflow.web import errors as error_pages
+
+    error_pages.install(app)
     app.after_request(_security_headers)
     return app
 

@@ -1,0 +1,28 @@
+"""The areas a signed-in person can reach, by role: the header links on every page."""
+
+from __future__ import annotations
+
+from flask import Flask, url_for
+
+from formflow.auth.current import current_account
+from formflow.auth.roles import ADMIN, CITIZEN, CONFIGURATOR, WINDOW_CLERK
+
+
+def areas() -> list[tuple[str, str]]:
+    """(title, url) of each area for the signed-in account's roles."""
+    account = current_account()
+    if account is None:
+        return []
+    roles = {r.role for r in account.roles}
+    links = [("我的申请", url_for("portal.my"))] if CITIZEN in roles else []
+    if WINDOW_CLERK in roles:
+        links.append(("窗口代办", url_for("portal.window")))
+    if roles - {CITIZEN, WINDOW_CLERK, CONFIGURATOR, ADMIN}:
+        links += [("待办审核", url_for("desk.queue")), ("住房保障", url_for("housing.index"))]
+    if roles & {CONFIGURATOR, ADMIN}:
+        links.append(("配置", url_for("admin.index")))
+    return links
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(lambda: {"nav_areas": areas})
