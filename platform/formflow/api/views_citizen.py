@@ -40,10 +40,10 @@ from formflow.packs.versions import content_hash, form_bundle, load_pinned
 from formflow.workflow import engine
 from formflow.workflow.errors import ActionNotAvailable, ReasonRequired, StaleApplication, WorkflowError
 from formflow.workflow.moves import current_state, workflow_of
+from formflow.workflow.process import process
 
 PUBLIC = "办理事项（公开）"
 CITIZEN = "申请人"
-UNIT_TITLES = {"working": "个工作日", "calendar": "日"}
 FILE_TYPES = ("image/jpeg", "image/png", "application/pdf")
 
 
@@ -61,39 +61,6 @@ def _matter_row(pack, matter) -> dict[str, Any]:
     return {"pack": pack.id, "pack_name": pack.name, "matter": matter.id, "title": matter.title,
             "kind": str(matter.entry.get("kind") or "application"),
             "region_code": str(pack.manifest.content.get("region_code") or "") or None}
-
-
-def process(workflow: dict[str, Any]) -> list[dict[str, Any]]:
-    """The workflow's stages in order (from start, breadth-first along every way out), end stages left out."""
-    stages = workflow.get("stages") or {}
-    roles = workflow.get("roles") or {}
-    order: list[str] = []
-    todo = [workflow.get("start")]
-    while todo:
-        sid = todo.pop(0)
-        if not isinstance(sid, str) or sid in order or sid not in stages:
-            continue
-        order.append(sid)
-        st = stages[sid] or {}
-        for action in (st.get("actions") or {}).values():
-            to = (action or {}).get("to")
-            todo.extend(to if isinstance(to, list) else [to] if to else [])
-        if st.get("on_expiry"):
-            todo.append(st["on_expiry"])
-        todo.extend(k for k, v in stages.items() if sid in ((v or {}).get("join") or []))
-    out = []
-    for sid in order:
-        st = stages[sid] or {}
-        if st.get("kind") == "end":
-            continue
-        limit = st.get("time_limit") or st.get("duration")
-        owner = (st.get("owner") or {}).get("role")
-        out.append({
-            "id": sid, "title": str(st.get("title", sid)),
-            "time_limit": f"{limit['days']}{UNIT_TITLES.get(limit.get('unit'), '日')}" if limit else None,
-            "owner": str((roles.get(owner) or {}).get("title") or owner) if owner else None,
-        })
-    return out
 
 
 def workflow_summary(workflow: dict[str, Any], version: str) -> dict[str, Any]:

@@ -43,20 +43,11 @@ def _load(db: Session, app_id: int, account: Account) -> Application:
 
 
 def _category_title(pinned: Pinned, category: str | None) -> str:
-    if not category:
-        return ""
-    found = (pinned.materials.get("categories") or {}).get(category) or {}
-    if found.get("title"):
-        return str(found["title"])
-    elig = ((pinned.documents.get("rules") or {}).get("eligibility") or {}).get(category) or {}
-    return str(elig.get("title") or category)
+    return pinned.category_title(category)
 
 
 def _channel_title(pinned: Pinned, channel: str | None) -> str:
-    for entry in pinned.manifest.get("channels") or []:
-        if entry.get("id") == channel:
-            return str(entry.get("title") or channel)
-    return channel or ""
+    return pinned.channel_title(channel)
 
 
 @route("/review/queue", "GET", summary="待办队列：与工作台相同的筛选和键集分页", tags=[TAG], query=s.QueueQuerySchema,

@@ -132,6 +132,22 @@ class Pinned:
     def ruleset(self) -> RuleSet:
         return RuleSet(self.documents.get("rules") or {}, self.documents.get("parameters") or {})
 
+    def category_title(self, category: str | None) -> str:
+        """The applicant category's title (from the materials list, else the eligibility rules)."""
+        if not category:
+            return ""
+        found = (self.materials.get("categories") or {}).get(category) or {}
+        if found.get("title"):
+            return str(found["title"])
+        eligibility = ((self.documents.get("rules") or {}).get("eligibility") or {}).get(category) or {}
+        return str(eligibility.get("title") or category)
+
+    def channel_title(self, channel: str | None) -> str:
+        for entry in self.manifest.get("channels") or []:
+            if entry.get("id") == channel:
+                return str(entry.get("title") or channel)
+        return channel or ""
+
     def table(self, table_id: str) -> dict[str, Any] | None:
         return self.documents.get("tables", {}).get(table_id)
 

@@ -151,20 +151,11 @@ def _int(value: Any) -> int | None:
 # --------------------------------------------------------------------------- titles
 
 def _category_title(pinned: Pinned, category: str | None) -> str:
-    if not category:
-        return ""
-    found = (pinned.materials.get("categories") or {}).get(category) or {}
-    if found.get("title"):
-        return str(found["title"])
-    elig = ((pinned.documents.get("rules") or {}).get("eligibility") or {}).get(category) or {}
-    return str(elig.get("title") or category)
+    return pinned.category_title(category)
 
 
 def _channel_title(pinned: Pinned, channel: str | None) -> str:
-    for entry in pinned.manifest.get("channels") or []:
-        if entry.get("id") == channel:
-            return str(entry.get("title") or channel)
-    return channel or ""
+    return pinned.channel_title(channel)
 
 
 def _stage_titles(spec: WorkflowSpec, stages: list[str] | None) -> str:

@@ -45,6 +45,7 @@ from formflow.models import (
     StageClock,
 )
 from formflow.web.context import calendar_for, formflow, packs, sessions
+from formflow.workflow.process import process
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -101,39 +102,9 @@ def _matter_or_404(pack_id: str, matter_id: str):
 
 
 def _process(workflow: dict[str, Any]) -> list[dict[str, Any]]:
-    """The workflow's stages in order (from start, breadth-first along actions), with time limits."""
-    stages = workflow.get("stages") or {}
-    roles = workflow.get("roles") or {}
-    order: list[str] = []
-    todo = [workflow.get("start")]
-    while todo:
-        sid = todo.pop(0)
-        if not sid or sid in order or sid not in stages:
-            continue
-        order.append(sid)
-        st = stages[sid]
-        for action in (st.get("actions") or {}).values():
-            to = action.get("to")
-            todo.extend(to if isinstance(to, list) else [to] if to else [])
-        if st.get("on_expiry"):
-            todo.append(st["on_expiry"])
-        for sub in stages.values():
-            if sid in (sub.get("join") or []):
-                todo.append(next(k for k, v in stages.items() if v is sub))
-    out = []
-    for sid in order:
-        st = stages[sid]
-        if st.get("kind") == "end":
-            continue
-        limit = st.get("time_limit") or st.get("duration")
-        unit = {"working": "个工作日", "calendar": "日"}.get((limit or {}).get("unit"), "日")
-        owner = (st.get("owner") or {}).get("role")
-        out.append({
-            "id": sid, "title": st.get("title", sid),
-            "limit": f"{limit['days']}{unit}" if limit else "",
-            "owner": (roles.get(owner) or {}).get("title", "") if owner else "",
-        })
-    return out
+    """The workflow's stages in order, with time limits (as the start page shows them)."""
+    return [{"id": step["id"], "title": step["title"], "limit": step["time_limit"] or "", "owner": step["owner"] or ""}
+            for step in process(workflow)]
 
 
 def _stage_titles(workflow: dict[str, Any]) -> dict[str, str]:

@@ -49,6 +49,7 @@ from formflow.workflow.moves import (
     lock_or_fail,
     workflow_of,
 )
+from formflow.workflow.process import UNIT_TITLES
 from formflow.workflow.spec import CITIZEN_ROLE, Action, Stage, WorkflowSpec
 
 SUBMIT = "submit"
@@ -58,7 +59,6 @@ DISMISS_OBJECTION = "dismiss_objection"
 
 LEVEL_TITLES = {"province": "省", "city": "市", "district": "区县", "street": "街道", "community": "社区"}
 OUTCOME_TITLES = {"pass": "通过", "fail": "不通过"}
-UNIT_TITLES = {"working": "个工作日", "calendar": "日"}
 
 
 @dataclass(frozen=True)
