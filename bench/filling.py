@@ -55,6 +55,7 @@ APP_COLUMNS = (
     "awaiting", "arrived",
 )
 MEMBER_COLUMNS = ("id", "application_id", "matter", "id_hash", "active")
+STAGE_COLUMNS = ("id", "application_id", "stage", "pack", "office_path")
 EVENT_COLUMNS = ("id", "application_id", "actor_id", "actor_role", "action", "from_stage", "to_stage", "at",
                  "note", "details")
 CLOCK_COLUMNS = ("id", "application_id", "name", "started_on", "due_on", "unit", "days", "running",
@@ -182,7 +183,8 @@ class Filler:
             self.sealed_draft = keys.seal(_json(draft))
         with self.db.engine.connect() as conn:
             self.ids = {t: next_id(conn, t) for t in ("applications", "household_members", "events",
-                                                     "stage_clocks", "review_markings", "accounts")}
+                                                     "stage_clocks", "review_markings", "accounts",
+                                                     "application_stages")}
         now = datetime.now(UTC)
         owners = 1000
         first = self.ids["accounts"]
@@ -197,7 +199,7 @@ class Filler:
     def rows(self, start: int, count: int) -> dict[str, list[tuple]]:
         rnd = self.rnd
         out: dict[str, list[tuple]] = {"applications": [], "household_members": [], "events": [],
-                                       "stage_clocks": [], "review_markings": []}
+                                       "stage_clocks": [], "review_markings": [], "application_stages": []}
         base = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
         for k in range(start, start + count):
             app_id = self.ids["applications"] + k
@@ -232,6 +234,9 @@ class Filler:
                 "materials", _json([stage]), stage, category, created, deadline, overdue, _json(hashes),
                 3 if status == "active" else 9, created, created, None, "{}",
             ))
+            if status == "active":  # the queue's projection row, as the workflow engine writes it
+                out["application_stages"].append((self.ids["application_stages"] + k, app_id, stage, PACK,
+                                                   office_path))
             active_member = status == "active" or result == "approved"
             for j, digest in enumerate(hashes):
                 out["household_members"].append((self.ids["household_members"] + 2 * k + j, app_id, MATTER, digest,
@@ -250,7 +255,8 @@ class Filler:
         self.prepare()
         writer = Writer(self.db.engine)
         columns = {"applications": APP_COLUMNS, "household_members": MEMBER_COLUMNS, "events": EVENT_COLUMNS,
-                   "stage_clocks": CLOCK_COLUMNS, "review_markings": MARKING_COLUMNS}
+                   "stage_clocks": CLOCK_COLUMNS, "review_markings": MARKING_COLUMNS,
+                   "application_stages": STAGE_COLUMNS}
         counts = dict.fromkeys(columns, 0)
         started = time.perf_counter()
         for start in _batches(self.n, BATCH):
@@ -269,7 +275,7 @@ class Filler:
         if self.db.kind == "postgresql":
             with self.db.engine.begin() as conn:
                 for table in ("applications", "household_members", "events", "stage_clocks", "review_markings",
-                              "accounts"):
+                              "accounts", "application_stages"):
                     conn.execute(text(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                         f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))

@@ -175,7 +175,7 @@ class HouseholdMember(Base):
     __table_args__ = (Index("ix_household_lookup", "matter", "id_hash", "active"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
     matter: Mapped[str] = mapped_column(String(64))
     id_hash: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -188,7 +188,7 @@ class StageClock(Base):
     __table_args__ = (Index("ix_clock_due", "running", "due_on"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     started_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date | None] = mapped_column(Date)
@@ -197,6 +197,26 @@ class StageClock(Base):
     running: Mapped[bool] = mapped_column(Boolean, default=True)
     paused_on: Mapped[date | None] = mapped_column(Date)
     stopped_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ApplicationStage(Base):
+    """One row per current stage of an active application: the queue's indexed projection.
+
+    Parallel branches give several rows; the workflow engine keeps them in step
+    with `Application.stages` in the same transaction as every move.
+    """
+
+    __tablename__ = "application_stages"
+    __table_args__ = (
+        UniqueConstraint("application_id", "stage"),
+        Index("ix_app_stage_queue", "stage", "office_path"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(64))
+    pack: Mapped[str] = mapped_column(String(64))
+    office_path: Mapped[str | None] = mapped_column(PathType)
 
 
 class Event(Base):
@@ -250,7 +270,7 @@ class ReviewMarking(Base):
     __tablename__ = "review_markings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
     stage: Mapped[str] = mapped_column(String(64))
     table_id: Mapped[str] = mapped_column(String(64))
     table_version: Mapped[str] = mapped_column(String(64))
@@ -267,7 +287,7 @@ class Notice(Base):
     __table_args__ = (UniqueConstraint("pack", "kind", "year", "seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     pack: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(100))

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, exists, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Date, and_, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from formflow.auth.jurisdiction import under
-from formflow.models import Account, Application, Office, PackVersion, RoleAssignment
+from formflow.models import Account, Application, ApplicationStage, Office, PackVersion, RoleAssignment
 from formflow.workflow.spec import WorkflowSpec, spec_for
 
 ACTIVE = "active"
@@ -136,33 +136,31 @@ def reach_of(session: Session, account: Account | int, packset: Any = None) -> l
 def stage_in(session: Session, stage_ids: Sequence[str]) -> ColumnElement[bool]:
     """The application is at one of `stage_ids` (any of its parallel stages).
 
-    `Application.stage` (the first current stage) is indexed; the JSON list
-    `Application.stages` catches the other branches of a fork.
+    Reads the queue projection `application_stages` (one row per current
+    stage, indexed by stage and office path), never the JSON list.
     """
     ids = sorted(set(stage_ids))
     if not ids:
         return false()
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import JSONB, array
-        from sqlalchemy.sql.expression import type_coerce
-
-        listed = type_coerce(Application.stages, JSONB).has_any(array(ids))
-    else:
-        each = func.json_each(Application.stages).table_valued("value")
-        listed = exists(select(1).select_from(each).where(each.c.value.in_(ids)))
-    return or_(Application.stage.in_(ids), listed)
+    return Application.id.in_(select(ApplicationStage.application_id).where(ApplicationStage.stage.in_(ids)))
 
 
 def reach_clause(session: Session, reach: Sequence[Reach], *, current_only: bool = True) -> ColumnElement[bool]:
-    """Applications under the offices of `reach` (and, by default, at a stage they own)."""
-    parts = []
-    for r in reach:
-        cond = [Application.pack == r.pack, under(Application.office_path, r.office_path)]
-        if current_only:
-            cond.append(stage_in(session, sorted(r.stages)))
-        parts.append(and_(*cond))
-    return or_(*parts) if parts else false()
+    """Applications under the offices of `reach` (and, by default, at a stage they own).
+
+    With `current_only`, one semi-join on the projection: an index range on
+    (stage, office_path) per reach, then primary-key look-ups.
+    """
+    if not reach:
+        return false()
+    if current_only:
+        owned = [
+            and_(ApplicationStage.pack == r.pack, ApplicationStage.stage.in_(sorted(r.stages)),
+                 under(ApplicationStage.office_path, r.office_path))
+            for r in reach
+        ]
+        return Application.id.in_(select(ApplicationStage.application_id).where(or_(*owned)))
+    return or_(*(and_(Application.pack == r.pack, under(Application.office_path, r.office_path)) for r in reach))
 
 
 def _deadline_key():

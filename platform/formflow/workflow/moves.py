@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from formflow.models import Application, Event, StageClock, utcnow
+from formflow.models import Application, ApplicationStage, Event, StageClock, utcnow
 from formflow.packs.versions import load_pinned
 from formflow.workdays import WorkCalendar, load_calendar
 from formflow.workflow import clocks
@@ -49,7 +49,8 @@ def lock(session: Session, app_id: int, *, skip_locked: bool = False) -> Applica
     """
     if session.get_bind().dialect.name == "sqlite":
         table = Application.__table__
-        session.execute(table.update().where(table.c.id == app_id).values(id=table.c.id))
+        # a no-op write that leaves the primary key alone (assigning it makes SQLite check every child table)
+        session.execute(table.update().where(table.c.id == app_id).values(version=table.c.version))
     query = (
         select(Application)
         .where(Application.id == app_id)
@@ -57,6 +58,17 @@ def lock(session: Session, app_id: int, *, skip_locked: bool = False) -> Applica
         .execution_options(populate_existing=True)
     )
     return session.scalars(query).one_or_none()
+
+
+def sync_stage_rows(session: Session, app: Application) -> None:
+    """Make the queue projection (`application_stages`) list exactly the application's current stages."""
+    current = set(app.stages or []) if app.status == ACTIVE else set()
+    existing = {row.stage: row for row in session.scalars(
+        select(ApplicationStage).where(ApplicationStage.application_id == app.id))}
+    for stage in existing.keys() - current:
+        session.delete(existing[stage])
+    for stage in sorted(current - existing.keys()):
+        session.add(ApplicationStage(application_id=app.id, stage=stage, pack=app.pack, office_path=app.office_path))
 
 
 def lock_or_fail(session: Session, app_id: int) -> Application:
@@ -158,6 +170,7 @@ class Move:
         """Project clocks onto the row, add the one event, flush once."""
         stages = list(self.app.stages or [])
         self.app.stage = stages[0] if stages else None
+        sync_stage_rows(self.session, self.app)
         clocks.project(self.app, self.clocks, self.spec, self.today)
         self.app.updated_at = utcnow()
         event.application_id = self.app.id
