@@ -21,7 +21,7 @@ DOCS = """<!doctype html>
 <body>
 <main class="container api-docs">
 <h1>{{ doc.info.title }} <small>v{{ doc.info.version }} · OpenAPI {{ doc.openapi }}</small></h1>
-<p>机器可读的描述：<a href="{{ spec_url }}">openapi.json</a></p>
+<p>机器可读的描述：<a href="{{ spec_url }}">openapi.json</a> · <a href="{{ explorer_url }}">在线调试（可直接发送请求）</a></p>
 {% for para in doc.info.description.split("\\n\\n") %}<p>{{ para }}</p>{% endfor %}
 <nav><h2>目录</h2><ul>
 {% for tag, ops in by_tag %}<li><a href="#tag-{{ loop.index }}">{{ tag }}</a>（{{ ops|length }}）</li>{% endfor %}
@@ -82,6 +82,67 @@ def docs():
             entry = {**op, "method": method, "path": path, "responses": responses}
             by_tag.setdefault(op["tags"][0] if op.get("tags") else "其他", []).append(entry)
     html = render_template_string(DOCS, doc=doc, by_tag=list(by_tag.items()),
-                                  spec_url=url_for("api.meta_openapi_json"),
+                                  spec_url=url_for("api.meta_openapi_json"), explorer_url=url_for("api.meta_explorer"),
                                   css=url_for("static", filename="formflow.css"))
     return Response(html, mimetype="text/html")
+
+
+# --------------------------------------------------------------------------- interactive explorer
+
+#: The Swagger UI files we serve, from the flask-swagger-ui package's bundled dist (no CDN, no network).
+EXPLORER_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
+#: Swagger UI sets style attributes; scripts stay 'self' only.
+EXPLORER_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+EXPLORER = """<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }} · 在线调试</title>
+<link rel="stylesheet" href="{{ css }}">
+</head>
+<body>
+<p class="explorer-note"><a href="{{ docs }}">接口说明（纯文本版）</a> · 先调用 <code>POST /tokens</code> 取得令牌，再点 Authorize 填入。</p>
+<div id="explorer" data-spec="{{ spec }}"></div>
+<script src="{{ bundle }}"></script>
+<script src="{{ init }}"></script>
+</body>
+</html>
+"""
+
+
+def _explorer_dist():
+    from pathlib import Path
+
+    import flask_swagger_ui
+
+    return Path(flask_swagger_ui.__file__).with_name("dist")
+
+
+@route("/explorer", "GET", summary="在线调试页", tags=["文档"], auth=False, responses={200: None}, document=False)
+def explorer():
+    html = render_template_string(
+        EXPLORER, title=document()["info"]["title"],
+        css=url_for("api.meta_explorer_asset", name="swagger-ui.css"),
+        bundle=url_for("api.meta_explorer_asset", name="swagger-ui-bundle.js"),
+        init=url_for("static", filename="api-explorer.js"),
+        spec=url_for("api.meta_openapi_json"), docs=url_for("api.meta_docs"),
+    )
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = EXPLORER_CSP
+    return response
+
+
+@route("/explorer/assets/<name>", "GET", summary="在线调试页资源", tags=["文档"], auth=False,
+       responses={200: None}, document=False)
+def explorer_asset(name: str):
+    from formflow.api.errors import ApiError
+
+    if name not in EXPLORER_ASSETS:
+        raise ApiError(404)
+    response = Response((_explorer_dist() / name).read_bytes(), mimetype=EXPLORER_ASSETS[name])
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
