@@ -278,7 +278,8 @@ def _verdict(kind: str, label: str, lines: list[str]) -> Plan:
 
     body = "\n".join(lines)
     if kind == "sqlite":
-        found = re.search(r"(?:SEARCH|SCAN) applications USING (?:COVERING )?INDEX (\w+)", body)
+        found = re.search(r"(?:SEARCH|SCAN) (?:applications|application_stages) USING (?:COVERING )?INDEX (\w+)",
+                          body)
         # SCAN reads every row (of the table, or of an index in index order); SEARCH is a range
         full = bool(re.search(r"\bSCAN applications\b", body))
         sort = "USE TEMP B-TREE FOR ORDER BY" in body
