@@ -261,6 +261,13 @@ def choose_region(page, shots=None) -> str:
     if shots:
         shots(page, "region")
     click_and_wait(page, page.get_by_role("button", name="去申请"))
+    while page.locator("#region-narrow").count():  # a city: narrow down to the office that accepts
+        if shots:
+            shots(page, "region-narrow")
+        region = page.get_by_label("申请区域")
+        options = [o for o in region.locator("option").all_inner_texts() if o != "请选择"]
+        region.select_option(label=options[0])
+        click_and_wait(page, page.get_by_role("button", name="去申请"))
     assert page.get_by_role("heading", name="确认申请区域").is_visible()
     chosen = page.locator("#chosen-region").inner_text()
     if shots:

@@ -40,6 +40,11 @@ def _journey_to_wizard(web, base, office_pick=0):
     r = _post(web, base + "/region", {"office": office})
     assert r.status_code == 200
     body = r.get_data(as_text=True)
+    while 'id="region-narrow"' in body:  # a city: narrow down to the level that accepts applications
+        office = re.findall(r'<option value="([^"]+)"', body)[0]
+        r = _post(web, base + "/region", {"office": office}, page=base + "/region")
+        assert r.status_code == 200
+        body = r.get_data(as_text=True)
     assert "确认申请区域" in body and "confirm-region" in body  # the second confirmation
     r = _post(web, base + "/region", {"office": office, "confirm": "yes"}, page=base + "/region")
     assert r.status_code == 302 and r.headers["Location"].endswith("/begin")
@@ -74,7 +79,8 @@ def test_region_needs_second_confirmation_and_identity(web, sqlite_platform):
     web.login("jx-citizen-wangfang")
     _post(web, JX + "/consent", {"decision": "accept"})
     page = web.get(JX + "/region").get_data(as_text=True)
-    office = re.findall(r'<option value="([^"]+)"', page)[0]
+    office = "360102001"  # the demo street: selectable directly, at the level that accepts
+    assert f'<option value="{office}"' in page
     r = _post(web, JX + "/region", {"office": office})
     assert "确认申请区域" in r.get_data(as_text=True) and "重新选择" in r.get_data(as_text=True)
     r = _post(web, JX + "/region", {"office": office, "confirm": "yes"}, page=JX + "/region")
@@ -291,3 +297,16 @@ def test_upload_in_materials_step_and_letter_pdf(web, sqlite_platform):
     assert "收入.png" in body
     r = web.get(f"/portal/applications/{app_id}/authorization-letter.pdf")
     assert r.status_code == 200 and r.data.startswith(b"%PDF")
+
+
+def test_region_narrows_down_to_the_level_that_accepts(web, sqlite_platform):
+    """Jiangxi citizens pick a city (as the guide shows); acceptance is a street's: they narrow down."""
+    _sign_in_verified(web, "jx-citizen-wangfang", "王芳", "36010219950410004X")
+    _post(web, JX + "/consent", {"decision": "accept"})
+    r = _post(web, JX + "/region", {"office": "360100"})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'id="region-narrow"' in body and "确认申请区域" not in body
+    r = _post(web, JX + "/region", {"office": "360300"}, page=JX + "/region")
+    assert r.status_code == 400 and "暂未开通网上受理" in r.get_data(as_text=True)
+    r = _post(web, JX + "/region", {"office": "441402"}, page=JX + "/region")
+    assert r.status_code == 400, "an office of another pack is not selectable"

@@ -35,6 +35,7 @@ from formflow.auth.current import (
 from formflow.forms.formats import explain_cn_id_card, mask_id_number
 from formflow.forms.render import FormSchema, StepView, attach_errors, get_path, split_path
 from formflow.history import EVENT_TITLES
+from formflow.models import REGION_KINDS as REGION_LEVELS
 from formflow.models import (
     Account,
     Application,
@@ -233,19 +234,32 @@ def _consented(pack, matter_id: str) -> bool:
 @bp.route("/<pack_id>/<matter_id>/region", methods=["GET", "POST"])
 @login_required
 def region(pack_id: str, matter_id: str):
+    """选择申请区域, narrowed down to the level that owns the workflow's first stage, then confirmed again."""
     pack, matter = _matter_or_404(pack_id, matter_id)
     if not _consented(pack, matter_id):
         return redirect(url_for(".consent", pack_id=pack_id, matter_id=matter_id))
+    needed = _start_level(matter.workflow.content if matter.workflow else {})
+    chosen = request.values.get("office", "")
     with sessions()() as db:
         offices = apps.selectable_offices(db, pack_id)
-        parents = {o.id: (db.get(Office, o.parent_id).name if o.parent_id else "") for o in offices}
-    chosen = request.values.get("office", "")
+        office = db.get(Office, chosen) if chosen else None
+        if office is not None and not _within(office, offices):
+            office = None
+        narrower = _region_children(db, office) if office is not None and _above(office.level, needed) else []
+        listed = narrower or offices
+        parents = {o.id: (db.get(Office, o.parent_id).name if o.parent_id else "") for o in [*listed, *offices]}
     if request.method == "POST":
-        office = next((o for o in offices if o.id == chosen), None)
         if office is None:
             flash("请选择申请区域", "error")
             return render_template("portal/region.html", pack=pack, matter=matter, offices=offices,
                                    parents=parents, chosen=chosen), 400
+        if _above(office.level, needed):
+            if not narrower:
+                flash(f"{office.name}暂未开通网上受理，请选择其他区域，或到当地政务服务大厅办理", "error")
+                return render_template("portal/region.html", pack=pack, matter=matter, offices=offices,
+                                       parents=parents, chosen=""), 400
+            return render_template("portal/region.html", pack=pack, matter=matter, offices=narrower,
+                                   parents=parents, chosen="", within=office)
         if request.form.get("confirm") == "yes":
             session[REGION_KEY] = {"pack": pack_id, "matter": matter_id, "office": office.id}
             return redirect(url_for(".begin", pack_id=pack_id, matter_id=matter_id))
@@ -253,6 +267,29 @@ def region(pack_id: str, matter_id: str):
                                parent=parents.get(office.id, ""))
     return render_template("portal/region.html", pack=pack, matter=matter, offices=offices, parents=parents,
                            chosen=chosen)
+
+
+def _start_level(workflow: dict[str, Any]) -> str | None:
+    """The office level that acts first on an application (its region must be chosen that far down)."""
+    stage = (workflow.get("stages") or {}).get(workflow.get("start")) or {}
+    return (stage.get("owner") or {}).get("level")
+
+
+def _above(level: str, needed: str | None) -> bool:
+    """Is `level` higher up the region tree than `needed`?"""
+    if needed not in REGION_LEVELS or level not in REGION_LEVELS:
+        return False
+    return REGION_LEVELS.index(level) < REGION_LEVELS.index(needed)
+
+
+def _within(office: Office, selectable: list[Office]) -> bool:
+    """A selectable region, or a region under one (reached by narrowing down)."""
+    return office.kind in REGION_LEVELS and any(office.path.startswith(o.path) for o in selectable)
+
+
+def _region_children(db, office: Office) -> list[Office]:
+    return list(db.scalars(select(Office).where(Office.parent_id == office.id, Office.kind.in_(REGION_LEVELS))
+                           .order_by(Office.id)))
 
 
 @bp.route("/<pack_id>/<matter_id>/begin", methods=["GET", "POST"])
