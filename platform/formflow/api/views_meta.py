@@ -21,7 +21,8 @@ DOCS = """<!doctype html>
 <body>
 <main class="container api-docs">
 <h1>{{ doc.info.title }} <small>v{{ doc.info.version }} · OpenAPI {{ doc.openapi }}</small></h1>
-<p>机器可读的描述：<a href="{{ spec_url }}">openapi.json</a> · <a href="{{ explorer_url }}">在线调试（可直接发送请求）</a></p>
+<p>机器可读的描述：<a href="{{ spec_url }}">openapi.json</a> ·
+<a href="{{ explorer_url }}">在线调试（可直接发送请求）</a></p>
 {% for para in doc.info.description.split("\\n\\n") %}<p>{{ para }}</p>{% endfor %}
 <nav><h2>目录</h2><ul>
 {% for tag, ops in by_tag %}<li><a href="#tag-{{ loop.index }}">{{ tag }}</a>（{{ ops|length }}）</li>{% endfor %}
@@ -82,7 +83,8 @@ def docs():
             entry = {**op, "method": method, "path": path, "responses": responses}
             by_tag.setdefault(op["tags"][0] if op.get("tags") else "其他", []).append(entry)
     html = render_template_string(DOCS, doc=doc, by_tag=list(by_tag.items()),
-                                  spec_url=url_for("api.meta_openapi_json"), explorer_url=url_for("api.meta_explorer"),
+                                  spec_url=url_for("api.meta_openapi_json"),
+                                  explorer_url=url_for("api.meta_explorer"),
                                   css=url_for("static", filename="formflow.css"))
     return Response(html, mimetype="text/html")
 
