@@ -107,7 +107,8 @@ EXPLORER = """<!doctype html>
 <link rel="stylesheet" href="{{ css }}">
 </head>
 <body>
-<p class="explorer-note"><a href="{{ docs }}">接口说明（纯文本版）</a> · 先调用 <code>POST /tokens</code> 取得令牌，再点 Authorize 填入。</p>
+<p class="explorer-note"><a href="{{ docs }}">接口说明（纯文本版）</a> ·
+先调用 <code>POST /tokens</code> 取得令牌，再点 Authorize 填入。</p>
 <div id="explorer" data-spec="{{ spec }}"></div>
 <script src="{{ bundle }}"></script>
 <script src="{{ init }}"></script>
