@@ -155,6 +155,7 @@ def _register_more() -> None:
     from formflow import cli_allocation, cli_tick
 
     cli_tick.register(main)
+    cli_tick.register_calendar(main)
     cli_allocation.register(main)
 
 

@@ -20,10 +20,10 @@ def sessions():
 
 
 def calendar_for(pack: str):
-    """The working-day calendar of `pack` (national data plus its overrides), cached per app."""
+    """The working-day calendar of `pack`: national data, the pack's file, the database's overrides."""
     ext = formflow()
     if "calendars" not in ext:
-        from formflow.workdays import pack_calendars
+        from formflow.calendar_overrides import calendars_with_overrides
 
-        ext["calendars"] = pack_calendars(ext["settings"].config_root)
+        ext["calendars"] = calendars_with_overrides(ext["settings"].config_root, ext["sessions"])
     return ext["calendars"](pack)

@@ -1,0 +1,60 @@
+"""Working-day corrections entered at run time (a typhoon day off, a late State Council notice).
+
+They live in `calendar_overrides` and win over the seed files: first the
+national calendar, then the pack's `calendar.yaml`, then these rows (for all
+packs when `pack` is empty, else for that pack).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from formflow.models import CalendarOverride
+from formflow.workdays import WorkCalendar, pack_calendars
+
+KINDS = {"holiday": "休息日", "workday": "工作日"}
+
+
+def set_override(session: Session, day: date, kind: str, name: str, *, pack: str | None = None,
+                 note: str | None = None) -> CalendarOverride:
+    """Make `day` a holiday or a working day (replacing an earlier override of that day)."""
+    if kind not in KINDS:
+        raise ValueError(f"类型应为 holiday 或 workday，而不是 {kind!r}")
+    row = session.scalar(select(CalendarOverride).where(CalendarOverride.day == day,
+                                                        CalendarOverride.pack.is_(pack) if pack is None
+                                                        else CalendarOverride.pack == pack))
+    if row is None:
+        row = CalendarOverride(day=day, pack=pack)
+        session.add(row)
+    row.kind, row.name, row.note = kind, name, note
+    session.flush()
+    return row
+
+
+def apply(calendar: WorkCalendar, rows: list[CalendarOverride]) -> WorkCalendar:
+    """`calendar` with `rows` applied (all-pack rows first, the pack's own last, so they win)."""
+    holidays, workdays = dict(calendar.holidays), dict(calendar.workdays)
+    for row in sorted(rows, key=lambda r: r.pack is not None):
+        holidays.pop(row.day, None)
+        workdays.pop(row.day, None)
+        (holidays if row.kind == "holiday" else workdays)[row.day] = row.name
+    return replace(calendar, holidays=holidays, workdays=workdays)
+
+
+def calendars_with_overrides(config_root: Path, sessions: sessionmaker[Session]) -> Callable[[str], WorkCalendar]:
+    """pack id → its calendar from the seed files plus the database's overrides (read at each call)."""
+    from_files = pack_calendars(config_root)
+
+    def for_pack(pack: str) -> WorkCalendar:
+        with sessions() as session:
+            rows = list(session.scalars(select(CalendarOverride).where(
+                or_(CalendarOverride.pack.is_(None), CalendarOverride.pack == pack))))
+        return apply(from_files(pack), rows) if rows else from_files(pack)
+
+    return for_pack
