@@ -8,12 +8,17 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from formflow.db import make_engine
 from support import Platform, WebClient, demo_password, make_web_app  # noqa: F401 (re-exported)
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Property tests check behaviour, not speed: no per-example deadline on a loaded 2-core machine.
+settings.register_profile("formflow", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("formflow")
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 

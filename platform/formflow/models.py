@@ -599,3 +599,17 @@ class HouseholdCheck(Base):
     #: the end result of the follow-up application once applied to the household
     outcome: Mapped[str | None] = mapped_column(String(32))
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AccessRecord(Base):
+    """Who saw which personal data of which application, when (append-only, like `events`)."""
+
+    __tablename__ = "access_records"
+    __table_args__ = (Index("ix_access_records_app", "application_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    #: full_id_number | household_register | …
+    what: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

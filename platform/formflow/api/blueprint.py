@@ -6,11 +6,13 @@ from typing import Any
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from formflow.api import views_auth, views_citizen, views_meta, views_review  # noqa: F401 (register routes)
 from formflow.api.errors import ApiError, error_response, from_api_error, from_http_exception
 from formflow.api.routing import PREFIX, bp
+from formflow.storage import StorageError
 
 __all__ = ["bp", "init_app"]
 
@@ -45,6 +47,20 @@ def _api_error(exc: ApiError):
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     return from_http_exception(exc)
+
+
+@bp.errorhandler(DBAPIError)
+def _database_gone(exc: DBAPIError):
+    from formflow.web.errors import database_error
+
+    return database_error(exc)
+
+
+@bp.errorhandler(StorageError)
+def _storage_failed(exc: StorageError):
+    from formflow.web.errors import storage_error
+
+    return storage_error(exc)
 
 
 @bp.errorhandler(Exception)

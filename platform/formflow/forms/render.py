@@ -424,8 +424,13 @@ class FormSchema:
         counts = sorted((k for k in keys if k.endswith("." + COUNT_SUFFIX)), key=lambda k: k.count("."))
         for key in counts:
             path = _split(key[: -len(COUNT_SUFFIX) - 1])
+            frags = self.schema_at(path)
+            if not frags:  # not a list of this form: ignored, never stored
+                continue
+            limit = _first(frags, "maxItems")
+            limit = min(limit, 200) if isinstance(limit, int) else 200
             try:
-                n = max(0, min(int(form.get(key, "0")), 200))
+                n = max(0, min(int(form.get(key, "0")), limit))
             except ValueError:
                 continue
             current = _get(data, path)
@@ -436,6 +441,8 @@ class FormSchema:
             if key.endswith(COUNT_SUFFIX):
                 continue
             path = _split(key)
+            if not self.schema_at(path):  # a name the form does not have (injected): ignored
+                continue
             values = [v for v in form.getlist(key)] if hasattr(form, "getlist") else [form.get(key)]
             raw = next((v for v in reversed(values) if v not in (None, "")), "")
             raw = raw.strip() if isinstance(raw, str) else raw

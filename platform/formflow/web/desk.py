@@ -23,6 +23,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from formflow import access_log
 from formflow import applications as apps
 from formflow import queue as queue_mod
 from formflow.auth.current import current_account
@@ -378,7 +379,7 @@ def _detail_context(db: Session, app: Application, account: Account, **extra: An
         "desks": _stage_desks(db, app, account, spec, pinned, today),
         "verdicts": VERDICTS, "outcome_titles": OUTCOME_TITLES,
         "materials_kinds": (pinned.materials.get("kinds") or {}),
-        "marking_errors": {}, "marking_input": {}, "action_errors": {}, "stale": None, "form": {},
+        "marking_errors": {}, "marking_input": {}, "action_errors": {}, "stale": None, "form": {}, "full_id_number": "",
         **extra,
     }
 
@@ -389,7 +390,33 @@ def detail(app_id: int):
     account = current_account()
     with sessions()() as db:
         app, _reach = _load(db, app_id, account)
-        return render_template("desk/detail.html", **_detail_context(db, app, account))
+        context = _detail_context(db, app, account)
+        shown = sorted({n.source for n in context["elicences"] if n.source and n.value not in (None, "", [], {})})
+    if shown:  # e-licence data (the household register among them) shown in full: recorded first
+        with sessions().begin() as db:
+            for source in shown:
+                access_log.record_access(db, account.id, app_id, access_log.ELICENCE.format(source=source))
+    return render_template("desk/detail.html", **context)
+
+
+@bp.post("/applications/<int:app_id>/full-id-number")
+@reviewer_required
+def full_id_number(app_id: int):
+    """The applicant's full ID number: shown once, on this response only, and recorded in the access log."""
+    account = current_account()
+    with sessions().begin() as db:
+        app, _reach = _load(db, app_id, account)
+        applicant = db.get(Account, app.applicant_id)
+        number = ""
+        if applicant is not None and applicant.id_number_enc:
+            number = _ext()["keys"].open(applicant.id_number_enc)
+        access_log.record_access(db, account.id, app_id, access_log.FULL_ID_NUMBER)
+    with sessions()() as db:
+        app, _reach = _load(db, app_id, account)
+        response = Response(render_template("desk/detail.html",
+                                            **_detail_context(db, app, account, full_id_number=number)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _rerender(app_id: int, status: int, **extra: Any):

@@ -1,0 +1,32 @@
+"""Access log: viewing personal data beyond the masked default is recorded (who, when, which application).
+
+Records are append-only in the database (triggers refuse UPDATE and DELETE, like
+`events`). A record is written in its own transaction before the data is shown,
+so a page that fails afterwards still leaves the trace.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from formflow.models import AccessRecord, Account
+
+#: the full ID number of the applicant
+FULL_ID_NUMBER = "full_id_number"
+#: e-licence data shown on the desk: `elicence:<x-source>` (e.g. the household register's source)
+ELICENCE = "elicence:{source}"
+
+
+def record_access(session: Session, account: Account | int, application_id: int, what: str) -> AccessRecord:
+    """Append one record: `account` saw `what` of application `application_id` (now)."""
+    account_id = account if isinstance(account, int) else account.id
+    row = AccessRecord(account_id=account_id, application_id=application_id, what=what[:64])
+    session.add(row)
+    session.flush()
+    return row
+
+
+def records_of(session: Session, application_id: int) -> list[AccessRecord]:
+    return list(session.scalars(select(AccessRecord).where(AccessRecord.application_id == application_id)
+                                .order_by(AccessRecord.id)))
