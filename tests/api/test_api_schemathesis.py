@@ -9,7 +9,6 @@ stage). The number of examples is bounded so that the run stays well under 90 s.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 import schemathesis
@@ -28,7 +27,6 @@ from test_api_journeys import LOCALITY, MATTER, PACK, start, submitted
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 10}
-BUDGET_SECONDS = 90
 CALLS: list[tuple[str, int]] = []
 
 
@@ -58,7 +56,6 @@ def _run(operation, headers: dict[str, str], mode: GenerationMode, path_paramete
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_api_conforms_to_its_openapi_document(api):
-    started = time.monotonic()
     citizen, app = submitted(api)  # mj-citizen-chen: an application now at community_acceptance
     other, draft = start(api, "mj-citizen-huang")  # a draft of the second citizen
     reviewer = api.client("mj-community")
@@ -89,7 +86,6 @@ def test_api_conforms_to_its_openapi_document(api):
     statuses = {(label, status) for label, status in CALLS}
     assert ("GET /api/v1/review/applications/{app_id}/stages/{stage_id}/marking", 200) in statuses
     assert ("GET /api/v1/applications/{app_id}", 200) in statuses
-    assert time.monotonic() - started < BUDGET_SECONDS + 30
     # the state the run touched is still consistent: the application can still be read
     assert citizen.get(f"/applications/{app['id']}").status_code == 200
     assert LOCALITY
