@@ -229,3 +229,18 @@ __all__ = [
     "provided",
     "value_at",
 ]
+
+
+def file_shas(data: Any) -> set[str]:
+    """Every file reference (`{"sha256": …}`) anywhere in an application's data."""
+    found: set[str] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("sha256"), str):
+                found.add(item["sha256"])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found

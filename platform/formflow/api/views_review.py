@@ -17,6 +17,7 @@ from formflow.api import schemas as s
 from formflow.api.errors import ApiError, load_body, load_query
 from formflow.api.routing import ID, route
 from formflow.api.views_citizen import _idempotent, send_file, stale, valid_sha
+from formflow.materials import file_shas
 from formflow.models import Account, Application, ApplicationFile, Office
 from formflow.packs.versions import Pinned, load_pinned
 from formflow.reviews import MarkingInvalid, latest_marking, marking_schema, record_marking, summarize
@@ -216,20 +217,6 @@ def perform(app_id: int):
     return _idempotent(account, body, work)
 
 
-def _all_file_shas(data: Any) -> set[str]:
-    found: set[str] = set()
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if isinstance(item.get("sha256"), str):
-                found.add(item["sha256"])
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
-
-
 @route(f"/review/applications/<{ID}:app_id>/files/<sha256>", "GET", summary="下载申请中的一个材料文件", tags=[TAG],
        responses={200: "file"})
 def download(app_id: int, sha256: str):
@@ -239,6 +226,6 @@ def download(app_id: int, sha256: str):
         app = _load(db, app_id, account)
         attached = db.scalar(select(ApplicationFile.id).where(
             ApplicationFile.application_id == app.id, ApplicationFile.sha256 == sha256).limit(1))
-        if attached is None and sha256 not in _all_file_shas(app.data):
+        if attached is None and sha256 not in file_shas(app.data):
             raise ApiError(404)
         return send_file(db, sha256)

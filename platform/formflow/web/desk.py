@@ -31,6 +31,7 @@ from formflow.auth.roles import BUILTIN_ROLES
 from formflow.forms.formats import mask_id_number
 from formflow.forms.render import Node
 from formflow.history import EVENT_TITLES, HIDDEN_FROM_REVIEWERS
+from formflow.materials import file_shas
 from formflow.models import (
     Account,
     Application,
@@ -263,20 +264,6 @@ def _file_refs(value: Any) -> list[dict[str, Any]]:
     return []
 
 
-def _all_file_shas(data: Any) -> set[str]:
-    found: set[str] = set()
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if isinstance(item.get("sha256"), str):
-                found.add(item["sha256"])
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
-
-
 def _history(db: Session, app: Application, spec: WorkflowSpec) -> list[dict[str, Any]]:
     events = list(db.scalars(select(Event).where(Event.application_id == app.id).order_by(Event.id)))
     actors = {a.id: a.display_name for a in db.scalars(
@@ -444,7 +431,7 @@ def file(app_id: int, sha256: str):
         app, _reach = _load(db, app_id, account)
         attached = db.scalar(select(ApplicationFile.id).where(
             ApplicationFile.application_id == app.id, ApplicationFile.sha256 == sha256).limit(1))
-        if attached is None and sha256 not in _all_file_shas(app.data):
+        if attached is None and sha256 not in file_shas(app.data):
             abort(404)
         stored = db.get(StoredFile, sha256)
         if stored is None:
