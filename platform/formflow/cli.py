@@ -151,6 +151,61 @@ def accounts() -> None:
     _print_accounts([a for p in packset.packs.values() for a in demo_accounts(p)], packset)
 
 
+@main.group()
+def roles() -> None:
+    """Grant and revoke roles (every change ends the account's sessions)."""
+
+
+def _change_role(grant: bool, username: str, role: str, office: str | None) -> None:
+    from formflow.auth.grants import GrantError, grant_role, revoke_role
+    from formflow.db import make_engine, session_factory, transaction
+
+    engine = make_engine(Settings().database_url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            (grant_role if grant else revoke_role)(session, username, role, office)
+    except GrantError as exc:
+        raise click.ClickException(str(exc)) from None
+    where = f"（{office}）" if office else ""
+    click.echo(f"{username}：{'已授予' if grant else '已撤销'} {role}{where}；该账号的登录已全部失效")
+
+
+@roles.command("grant")
+@click.argument("username")
+@click.argument("role")
+@click.option("--office", default=None, help="The office id the role is held at.")
+def grant(username: str, role: str, office: str | None) -> None:
+    """Grant ROLE to USERNAME."""
+    _change_role(True, username, role, office)
+
+
+@roles.command("revoke")
+@click.argument("username")
+@click.argument("role")
+@click.option("--office", default=None, help="Only the grant at this office.")
+def revoke(username: str, role: str, office: str | None) -> None:
+    """Revoke ROLE from USERNAME."""
+    _change_role(False, username, role, office)
+
+
+@main.command()
+def retention() -> None:
+    """How long records are kept, and the oldest ones held (nothing in formflow deletes them)."""
+    from sqlalchemy import func, select
+
+    from formflow.db import make_engine, session_factory
+    from formflow.models import AccessRecord, Event
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    click.echo(f"保存期限：至少 {settings.retention_months} 个月（FORMFLOW_RETENTION_MONTHS）；"
+               "数据库拒绝修改或删除办理记录与查阅记录")
+    with session_factory(engine)() as session:
+        for title, model, column in (("办理记录", Event, Event.at), ("查阅记录", AccessRecord, AccessRecord.at)):
+            count, oldest = session.execute(select(func.count(), func.min(column)).select_from(model)).one()
+            click.echo(f"  {title}：{count} 条，最早 {oldest.date().isoformat() if oldest else '—'}")
+
+
 def _register_more() -> None:
     from formflow import cli_allocation, cli_tick
 

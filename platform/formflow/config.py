@@ -15,6 +15,9 @@ def _default_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+MIN_RETENTION_MONTHS = 6
+
+
 @dataclass
 class Settings:
     """Everything a deployment can set; read from FORMFLOW_* environment variables."""
@@ -33,7 +36,15 @@ class Settings:
     #: Secure cookies need HTTPS: on behind a TLS proxy, off for the embedded 127.0.0.1 default.
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("FORMFLOW_SECURE_COOKIES", "0") == "1")
 
+    #: How long history events and access records must be kept (months). Nothing in the
+    #: application deletes them (the database refuses it); this states the promise and refuses less
+    #: than the legal minimum.
+    retention_months: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_RETENTION_MONTHS", "6")))
+
     def __post_init__(self) -> None:
+        if self.retention_months < MIN_RETENTION_MONTHS:
+            raise ValueError(f"FORMFLOW_RETENTION_MONTHS={self.retention_months}：办理记录和查阅记录"
+                             f"至少保存 {MIN_RETENTION_MONTHS} 个月")
         if not self.database_url:
             self.database_url = os.environ.get("FORMFLOW_DATABASE_URL") or (
                 f"sqlite:///{self.instance_dir / 'formflow.sqlite3'}"

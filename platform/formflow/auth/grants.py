@@ -1,0 +1,52 @@
+"""Granting and revoking roles: every change ends the account's sessions (web and API)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from formflow.models import Account, Office, RoleAssignment
+
+
+class GrantError(ValueError):
+    """The account, office or grant named does not exist; the message says which."""
+
+
+def _account(session: Session, username: str) -> Account:
+    account = session.scalar(select(Account).where(Account.username == username))
+    if account is None:
+        raise GrantError(f"账号 {username!r} 不存在")
+    return account
+
+
+def grant_role(session: Session, username: str, role: str, office_id: str | None = None) -> RoleAssignment:
+    """Give `username` the role (at the office); its other sessions end."""
+    account = _account(session, username)
+    office = session.get(Office, office_id) if office_id else None
+    if office_id and office is None:
+        raise GrantError(f"机构 {office_id!r} 不存在")
+    existing = session.scalar(select(RoleAssignment).where(
+        RoleAssignment.account_id == account.id, RoleAssignment.role == role,
+        RoleAssignment.office_id.is_(None) if office_id is None else RoleAssignment.office_id == office_id))
+    if existing is not None:
+        return existing
+    grant = RoleAssignment(account_id=account.id, role=role, office_id=office_id,
+                           pack=office.pack if office else None)
+    session.add(grant)
+    account.session_epoch += 1
+    session.flush()
+    return grant
+
+
+def revoke_role(session: Session, username: str, role: str, office_id: str | None = None) -> None:
+    """Take the role away; the account's sessions end."""
+    account = _account(session, username)
+    grants = [g for g in session.scalars(select(RoleAssignment).where(
+        RoleAssignment.account_id == account.id, RoleAssignment.role == role))
+        if office_id is None or g.office_id == office_id]
+    if not grants:
+        raise GrantError(f"账号 {username!r} 没有角色 {role!r}" + (f"（机构 {office_id}）" if office_id else ""))
+    for grant in grants:
+        session.delete(grant)
+    account.session_epoch += 1
+    session.flush()
