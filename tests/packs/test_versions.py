@@ -81,3 +81,31 @@ def test_pinned_form_keeps_its_step_order_on_each_database(platform_db):
             with p.sessions() as session:
                 pinned = load_pinned(session, versions)
                 assert list(pinned.form["properties"]) == list(matter.form.content["properties"])
+
+
+def test_processes_pinning_the_same_new_version_at_once_all_succeed(postgres_platform, config_copy):
+    """The first drafts after a pack change, in several gunicorn workers at once: no duplicate-key error."""
+    import threading
+
+    p = postgres_platform
+    form_path = config_copy / "schemas" / PACK / MATTER / "form.schema.json"
+    form = json.loads(form_path.read_text(encoding="utf-8"))
+    form["title"] = "并发固定版本"
+    form_path.write_text(json.dumps(form, ensure_ascii=False), encoding="utf-8")
+    packs = load_packs(config_copy)
+    barrier, results, errors = threading.Barrier(4), [], []
+
+    def pin_at_once() -> None:
+        try:
+            with p.sessions.begin() as session:
+                barrier.wait(10)
+                results.append(pin(session, packs, PACK, MATTER)["form"])
+        except Exception as exc:  # noqa: BLE001 - every failure is reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=pin_at_once) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == [] and len(set(results)) == 1 and len(results) == 4

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from formflow.forms.schema import BASE_URI, cached_validator, common_uri
-from formflow.models import PackVersion
+from formflow.models import PackVersion, utcnow
 from formflow.packs.loader import Matter, PackSet
 from formflow.rules import RuleSet
 
@@ -90,11 +90,20 @@ def pin(session: Session, packset: PackSet, pack_id: str, matter_id: str) -> dic
 
 
 def _store(session: Session, pack: str, matter: str, kind: str, content: Any) -> str:
+    """Insert the version once; several processes pinning the same content at once is not an error."""
     digest = content_hash(content)
     if session.get(PackVersion, digest) is None:
-        session.add(PackVersion(hash=digest, pack=pack, matter=matter, kind=kind.split(":")[0],
-                                name=kind, content=content))
-        session.flush()
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        session.execute(
+            insert(PackVersion.__table__)
+            .values(hash=digest, pack=pack, matter=matter, kind=kind.split(":")[0], name=kind, content=content,
+                    loaded_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["hash"])
+        )
     return digest
 
 
