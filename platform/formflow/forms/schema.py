@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
+
+from formflow.forms.formats import FORMAT_CHECKER
 
 BASE_URI = "https://formflow.local/schemas/"
 
@@ -41,17 +43,9 @@ def registry_of(documents: Mapping[str, Any]) -> Registry:
     return Registry().with_resources(resources)
 
 
-def _format_checker() -> FormatChecker:
-    try:
-        from formflow.forms.formats import FORMAT_CHECKER
-    except ImportError:  # pragma: no cover - during bootstrap only
-        return FormatChecker()
-    return FORMAT_CHECKER
-
-
 def validator_for(schema: Any, registry: Registry, *, formats: bool = True) -> Draft202012Validator:
     """A validator of `schema` resolving `$ref`s through `registry`."""
-    checker = _format_checker() if formats else None
+    checker = FORMAT_CHECKER if formats else None
     return Draft202012Validator(schema, registry=registry, format_checker=checker)
 
 
