@@ -16,14 +16,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from formflow.api.errors import ApiError
-from formflow.models import Account, ApiRefreshToken
+from formflow.models import Account, ApiRefreshToken, as_utc, utcnow
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=14)
@@ -47,16 +47,6 @@ class AccessClaims:
     family: str
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
@@ -71,7 +61,7 @@ def issue(session: Session, secret: str, account: Account, *, family: str | None
     refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiRefreshToken(
         account_id=account.id, token_hash=digest(refresh), family=family, epoch=account.session_epoch or 0,
-        issued_at=_now(), expires_at=_now() + REFRESH_TTL,
+        issued_at=utcnow(), expires_at=utcnow() + REFRESH_TTL,
     ))
     session.flush()
     access = _serializer(secret).dumps({"a": account.id, "e": account.session_epoch or 0, "f": family})
@@ -82,7 +72,7 @@ def revoke_family(session: Session, family: str) -> None:
     session.execute(
         update(ApiRefreshToken)
         .where(ApiRefreshToken.family == family, ApiRefreshToken.revoked_at.is_(None))
-        .values(revoked_at=_now())
+        .values(revoked_at=utcnow())
     )
 
 
@@ -105,13 +95,13 @@ def rotate(session: Session, secret: str, token: str) -> TokenPair:
     refused = ApiError(401, "invalid_refresh_token")
     if row is None:
         raise refused
-    now = _now()
+    now = utcnow()
     if row.revoked_at is not None:
         raise refused
     if row.used_at is not None:  # replay of a rotated token: assume it leaked
         revoke_family(session, row.family)
         raise ApiError(401, "invalid_refresh_token", "刷新令牌已使用过，为安全起见已注销本次登录，请重新登录")
-    if (_aware(row.expires_at) or now) <= now:
+    if (as_utc(row.expires_at) or now) <= now:
         raise refused
     account = session.get(Account, row.account_id)
     if account is None or not account.is_active or (account.session_epoch or 0) != row.epoch:

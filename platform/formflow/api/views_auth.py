@@ -11,7 +11,6 @@ from formflow.api.common import current_account, ext, keys, masked_identity, rol
 from formflow.api.errors import ApiError, load_body
 from formflow.api.routing import route
 from formflow.auth import throttle
-from formflow.auth.passwords import verify_password
 from formflow.models import Account
 
 TAG = "令牌与账号"
@@ -33,15 +32,9 @@ def create_token():
     username, password = body["username"].strip(), body["password"]
     secret = current_app.config["SECRET_KEY"]
     with sessions().begin() as db:
-        account = db.scalar(select(Account).where(Account.username == username))
-        refusal = throttle.refusal(db, account, _address())
-        if refusal is None and account is not None and account.is_active and verify_password(
-            account.password_hash, password
-        ):
-            throttle.record_success(account)
+        account, refusal = throttle.password_sign_in(db, username, password, _address())
+        if account is not None:
             return _pair(tokens.issue(db, secret, account)), 201
-        if refusal is None:
-            throttle.record_failure(db, account, _address(), username)
     # the failure is committed above; now refuse
     if refusal is not None:
         raise ApiError(429, "throttled", refusal)

@@ -10,13 +10,13 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from formflow.models import SmsCode
+from formflow.models import SmsCode, as_utc, utcnow
 
 log = logging.getLogger("formflow.sms")
 CODE_TTL = timedelta(minutes=5)
@@ -42,11 +42,11 @@ def _digest(code: str, mobile_hash: str) -> str:
 
 def issue_code(session: Session, sender: SmsSender, mobile: str, mobile_hash: str) -> str | None:
     """Send a new code; returns a refusal message when asked again too soon."""
-    now = datetime.now(UTC)
+    now = utcnow()
     last = session.scalar(
         select(SmsCode).where(SmsCode.mobile_hash == mobile_hash).order_by(SmsCode.id.desc()).limit(1)
     )
-    if last is not None and _aware(last.created_at) > now - RESEND_AFTER:
+    if last is not None and as_utc(last.created_at) > now - RESEND_AFTER:
         return "验证码已发送，请 60 秒后再试"
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(SmsCode(mobile_hash=mobile_hash, code_hash=_digest(code, mobile_hash),
@@ -57,19 +57,15 @@ def issue_code(session: Session, sender: SmsSender, mobile: str, mobile_hash: st
 
 def check_code(session: Session, mobile_hash: str, code: str) -> bool:
     """True once for the latest unexpired code; wrong tries are counted and capped."""
-    now = datetime.now(UTC)
+    now = utcnow()
     row = session.scalar(
         select(SmsCode).where(SmsCode.mobile_hash == mobile_hash, SmsCode.used.is_(False))
         .order_by(SmsCode.id.desc()).limit(1).with_for_update()
     )  # fmt: skip
-    if row is None or _aware(row.expires_at) < now or row.tries >= MAX_TRIES:
+    if row is None or as_utc(row.expires_at) < now or row.tries >= MAX_TRIES:
         return False
     if not hmac.compare_digest(row.code_hash, _digest(code.strip(), mobile_hash)):
         row.tries += 1
         return False
     row.used = True
     return True
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

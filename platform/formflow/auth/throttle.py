@@ -7,12 +7,13 @@ several gunicorn processes and nodes.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from formflow.models import Account, LoginFailure
+from formflow.auth.passwords import verify_password
+from formflow.models import Account, LoginFailure, as_utc, utcnow
 
 log = logging.getLogger("formflow.auth")
 
@@ -22,21 +23,11 @@ WINDOW = timedelta(minutes=15)
 LOCK_FOR = timedelta(minutes=15)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def refusal(session: Session, account: Account | None, address: str) -> str | None:
+def refusal_for(session: Session, account: Account | None, address: str) -> str | None:
     """Why a sign-in attempt must be refused before checking the secret, or None."""
-    now = _now()
-    if account is not None and (_aware(account.locked_until) or now) > now:
-        minutes = int(((_aware(account.locked_until) or now) - now).total_seconds() // 60) + 1
+    now = utcnow()
+    if account is not None and (as_utc(account.locked_until) or now) > now:
+        minutes = int(((as_utc(account.locked_until) or now) - now).total_seconds() // 60) + 1
         return f"该账号因多次登录失败已被锁定，请 {minutes} 分钟后再试"
     recent = session.scalar(
         select(func.count()).select_from(LoginFailure)
@@ -49,11 +40,11 @@ def refusal(session: Session, account: Account | None, address: str) -> str | No
 
 def record_failure(session: Session, account: Account | None, address: str, key: str) -> None:
     """Count a failure; the fifth in a row locks the account for 15 minutes."""
-    session.add(LoginFailure(account_key=key[:100], address=address[:64], at=_now()))
+    session.add(LoginFailure(account_key=key[:100], address=address[:64], at=utcnow()))
     if account is not None:
         account.failed_logins = (account.failed_logins or 0) + 1
         if account.failed_logins >= ACCOUNT_LIMIT:
-            account.locked_until = _now() + LOCK_FOR
+            account.locked_until = utcnow() + LOCK_FOR
             account.failed_logins = 0
             log.warning("account %s locked for %s after %d failed sign-ins from %s",
                         account.id, LOCK_FOR, ACCOUNT_LIMIT, address)
@@ -63,3 +54,21 @@ def record_failure(session: Session, account: Account | None, address: str, key:
 def record_success(account: Account) -> None:
     account.failed_logins = 0
     account.locked_until = None
+
+
+def password_sign_in(session: Session, username: str, password: str, address: str) -> tuple[Account | None, str | None]:
+    """The one password check of the web and the API: (account, None) on success, else (None, refusal).
+
+    A refusal of None after a failure means wrong credentials (now counted);
+    a refusal text means the account is locked or the address throttled.
+    """
+    account = session.scalar(select(Account).where(Account.username == username))
+    refusal = refusal_for(session, account, address)
+    if refusal is None and account is not None and account.is_active and verify_password(
+        account.password_hash, password
+    ):
+        record_success(account)
+        return account, None
+    if refusal is None:
+        record_failure(session, account, address, username)
+    return None, refusal

@@ -90,19 +90,10 @@ def login():
         username = request.form.get("username", "").strip()[:64]
         password = request.form.get("password", "")[:256]
         with sessions().begin() as db:
-            account = db.scalar(select(Account).where(Account.username == username))
-            refusal = throttle.refusal(db, account, _address())
-            if refusal is None and account is not None and account.is_active and verify_password(
-                account.password_hash, password
-            ):
-                throttle.record_success(account)
-                _ = [r.role for r in account.roles]
-                signed = account
-            else:
-                signed = None
-                if refusal is None:
-                    throttle.record_failure(db, account, _address(), username)
-                    refusal = "账号或密码错误"
+            signed, refusal = throttle.password_sign_in(db, username, password, _address())
+            if signed is not None:
+                _ = [r.role for r in signed.roles]
+        refusal = refusal or "账号或密码错误"
         if signed is not None:
             _sign_in(signed)
             return redirect(_safe_next(_home_for(signed)))
@@ -132,7 +123,7 @@ def sms_login():
     mobile_hash = keys.lookup(mobile) if is_cn_mobile(mobile) else ""
     with sessions().begin() as db:
         account = db.scalar(select(Account).where(Account.mobile_hash == mobile_hash)) if mobile_hash else None
-        refusal = throttle.refusal(db, account, _address())
+        refusal = throttle.refusal_for(db, account, _address())
         if refusal is None and mobile_hash and sms.check_code(db, mobile_hash, code):
             if account is None:
                 account = Account(username=f"m{mobile_hash[:12]}", display_name=mask_mobile(mobile),
