@@ -25,7 +25,8 @@ from sqlalchemy import ColumnElement, Date, and_, false, func, literal, or_, sel
 from sqlalchemy.orm import Session
 
 from formflow.auth.jurisdiction import under
-from formflow.models import Account, Application, ApplicationStage, Office, PackVersion, RoleAssignment
+from formflow.models import Account, Application, ApplicationStage, PackVersion
+from formflow.workflow.access import assignments
 from formflow.workflow.spec import WorkflowSpec, spec_for
 
 ACTIVE = "active"
@@ -114,12 +115,7 @@ def owned_stages(specs: Iterable[WorkflowSpec], role: str, level: str) -> frozen
 def reach_of(session: Session, account: Account | int, packset: Any = None) -> list[Reach]:
     """The account's (role, office) pairs that own at least one stage of their pack."""
     account_id = account if isinstance(account, int) else account.id
-    rows = session.execute(
-        select(RoleAssignment.role, Office)
-        .join(Office, Office.id == RoleAssignment.office_id)
-        .where(RoleAssignment.account_id == account_id)
-        .order_by(RoleAssignment.id)
-    ).all()
+    rows = [(role, office) for role, office in assignments(session, account_id) if office is not None]
     cache: dict[str, list[WorkflowSpec]] = {}
     out: list[Reach] = []
     for role, office in rows:
