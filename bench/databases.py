@@ -76,10 +76,10 @@ def postgres_reachable(admin_url: str) -> str | None:
 
 def open_database(kind: str, packs: Any, workdir: Path | None = None) -> BenchDatabase:
     """A fresh database of `kind` (sqlite | postgresql), migrated and loaded with demo accounts."""
-    from formflow.crypto import DataKeys, install
-    from formflow.migrate import upgrade
-    from formflow.seeding import load_all
-    from formflow.storage import LocalStorage
+    from formflow.db.migrate import upgrade
+    from formflow.files.storage import LocalStorage
+    from formflow.packs.seeding import load_all
+    from formflow.personal.crypto import DataKeys, install
 
     instance = Path(tempfile.mkdtemp(prefix=f"formflow-bench-{kind}-", dir=workdir))
     drop = None

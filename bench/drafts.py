@@ -14,7 +14,7 @@ import copy
 from datetime import date, timedelta
 from typing import Any
 
-from formflow import applications as apps
+from formflow.applications import drafts as apps
 from formflow.forms.formats import id_card_check_digit
 
 PACK, MATTER = "meizhou-meijiang", "public-rental-housing"

@@ -80,7 +80,7 @@ def _weighted(choices: list[tuple], rnd: random.Random) -> tuple:
 
 def add_offices(session, per_street: int) -> list[tuple[str, str]]:
     """Synthetic demo communities under each street of the pack; returns every community (id, path)."""
-    from formflow.models import Office
+    from formflow.db.models import Office
 
     streets = session.scalars(select(Office).where(Office.pack == PACK, Office.kind == "street")).all()
     for street in streets:
@@ -161,10 +161,10 @@ class Filler:
         self.rnd = random.Random(seed)
 
     def prepare(self) -> None:
-        from formflow import applications as apps
-        from formflow.crypto import active_keys
-        from formflow.models import Account
+        from formflow.applications import drafts as apps
+        from formflow.db.models import Account
         from formflow.packs.versions import load_pinned, pin
+        from formflow.personal.crypto import active_keys
 
         with self.db.sessions.begin() as session:
             self.offices = add_offices(session, self.per_street)

@@ -97,10 +97,10 @@ def run_flow(db, *, today: date, calendar, renderers, tag: str, index: int) -> l
 def _run_flow(db, slow: SlowestStatement, *, today: date, calendar, renderers, tag: str, index: int) -> list[Step]:
     from measures import citizens
 
-    from formflow import applications as apps
-    from formflow.models import Account, Application
+    from formflow.applications import drafts as apps
+    from formflow.db.models import Account, Application
     from formflow.packs.versions import load_pinned
-    from formflow.reviews import record_marking
+    from formflow.reviews.tables import record_marking
     from formflow.workflow import engine
     from formflow.workflow.moves import lock
     from formflow.workflow.timers import TickReport, _tick_one

@@ -116,7 +116,7 @@ def bare_insert(db, count: int, sealed: bytes, today: date) -> Rate:
 
 def citizens(db, count: int, tag: str) -> list[int]:
     """`count` fresh citizen accounts (each may hold one open draft)."""
-    from formflow.models import Account
+    from formflow.db.models import Account
 
     with db.sessions.begin() as session:
         rows = [Account(username=f"bench-{tag}-{k:06d}", display_name=f"基准申请人{k}", is_demo=False)
@@ -128,8 +128,8 @@ def citizens(db, count: int, tag: str) -> list[int]:
 
 def prepare_drafts(db, count: int, *, today: date, first_index: int, tag: str) -> list[tuple[int, int]]:
     """(account id, application id) of `count` valid, complete, saved drafts (start_draft + save_draft)."""
-    from formflow import applications as apps
-    from formflow.models import Account
+    from formflow.applications import drafts as apps
+    from formflow.db.models import Account
 
     out = []
     for k, account_id in enumerate(citizens(db, count, tag)):
@@ -146,8 +146,8 @@ def prepare_drafts(db, count: int, *, today: date, first_index: int, tag: str) -
 
 
 def submissions(db, drafts: list[tuple[int, int]], *, today: date, calendar) -> Rate:
-    from formflow import applications as apps
-    from formflow.models import Account
+    from formflow.applications import drafts as apps
+    from formflow.db.models import Account
 
     def run() -> None:
         for account_id, app_id in drafts[1:]:
@@ -174,7 +174,7 @@ def bare_select_sql() -> str:
 
 def street_range(db) -> tuple[str, str]:
     from formflow.auth.jurisdiction import path_upper_bound
-    from formflow.models import Office
+    from formflow.db.models import Office
 
     with db.sessions() as session:
         path = session.scalar(select(Office.path).where(Office.id == STREET_OFFICE))
@@ -204,14 +204,14 @@ def bare_select(db, count: int) -> Rate:
 # --------------------------------------------------------------------------- (d) queue pages
 
 def reviewer_id(db, username: str = STREET_REVIEWER) -> int:
-    from formflow.models import Account
+    from formflow.db.models import Account
 
     with db.sessions() as session:
         return session.scalar(select(Account.id).where(Account.username == username))
 
 
 def queue_pages(db, count: int) -> tuple[Rate, int, int]:
-    from formflow.queue import queue_page
+    from formflow.reviews.queue import queue_page
 
     account = reviewer_id(db)
     seen = wrapped = 0
@@ -238,7 +238,7 @@ def queue_pages(db, count: int) -> tuple[Rate, int, int]:
 
 def _capture_queue_sql(db, after: str | None) -> tuple[str, Any, str | None]:
     """The statement (and driver parameters) queue_page sends for one page, and that page's next cursor."""
-    from formflow.queue import queue_page
+    from formflow.reviews.queue import queue_page
 
     seen: list[tuple[str, Any]] = []
 
@@ -310,7 +310,7 @@ def plans(db) -> list[Plan]:
 
 def measure(db, *, today: date, calendar, submissions_n: int, pages_n: int, inserts_n: int, selects_n: int,
             tag: str, first_index: int, log: Callable[[str], None]) -> Measured:
-    from formflow.crypto import active_keys
+    from formflow.personal.crypto import active_keys
 
     phases: dict[str, float] = {}
     started = time.perf_counter()
@@ -348,7 +348,7 @@ def _sample_json(db, today: date) -> str:
     """A complete form as the submit path stores it (to size the bare insert's data column alike)."""
     import json
 
-    from formflow import applications as apps
+    from formflow.applications import drafts as apps
     from formflow.packs.versions import load_pinned, pin
 
     with db.sessions() as session:

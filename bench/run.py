@@ -108,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     from flow import run_flow
     from measures import measure
 
+    from formflow.calendars.workdays import pack_calendars
     from formflow.packs import load_packs
-    from formflow.workdays import pack_calendars
 
     def alarm(_signum, _frame):
         raise OutOfTime(f"stopped after --max-minutes {args.max_minutes:g}")

@@ -20,12 +20,12 @@ class Platform:
     """
 
     def __init__(self, url: str, root: Path, instance: Path, *, packs=None, prepared: bool = False) -> None:
-        from formflow.crypto import DataKeys, install
         from formflow.db import session_factory
-        from formflow.migrate import upgrade
+        from formflow.db.migrate import upgrade
+        from formflow.files.storage import LocalStorage
         from formflow.packs import load_packs
-        from formflow.seeding import demo_accounts, load_all
-        from formflow.storage import LocalStorage
+        from formflow.packs.seeding import demo_accounts, load_all
+        from formflow.personal.crypto import DataKeys, install
 
         self.url = url
         self.root = root
@@ -51,7 +51,7 @@ class Platform:
     def account(self, username: str):
         from sqlalchemy import select
 
-        from formflow.models import Account
+        from formflow.db.models import Account
 
         with self.sessions() as session:
             return session.scalar(select(Account).where(Account.username == username))

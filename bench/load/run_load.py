@@ -119,7 +119,7 @@ def add_citizens(url: str, citizens: list[dict]) -> None:
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from formflow.models import Account, RoleAssignment
+    from formflow.db.models import Account, RoleAssignment
 
     digest = PasswordHasher().hash(PASSWORD)
     engine = create_engine(url)

@@ -6,10 +6,10 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from formflow.config import Settings
-from formflow.crypto import DataKeys
-from formflow.crypto import install as install_keys
 from formflow.db import make_engine, session_factory
 from formflow.packs import PackSet, load_packs
+from formflow.personal.crypto import DataKeys
+from formflow.personal.crypto import install as install_keys
 
 
 class PackProblems(RuntimeError):

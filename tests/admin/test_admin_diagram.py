@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from formflow.diagram import period_text, workflow_svg, wrap
 from formflow.packs.problems import load_yaml
+from formflow.workflow.diagram import period_text, workflow_svg, wrap
 
 ROOT = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"

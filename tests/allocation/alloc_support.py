@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from formflow.allocation.config import allocation_of
 from formflow.allocation.register import sync
-from formflow.models import Account, Application, Event, Household, Office
+from formflow.calendars.workdays import load_calendar
+from formflow.db.models import Account, Application, Event, Household, Office
 from formflow.packs.versions import load_pinned, pin
-from formflow.reviews import record_marking
-from formflow.workdays import load_calendar
+from formflow.reviews.tables import record_marking
 from formflow.workflow import engine
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,9 +6,9 @@ from datetime import date
 
 from alloc_support import CALENDAR, HOME, MZ, account, act
 
-from formflow import applications as apps
-from formflow import dashboards
-from formflow.models import Application
+from formflow.allocation import dashboards
+from formflow.applications import drafts as apps
+from formflow.db.models import Application
 
 FILED = date(2026, 4, 1)  # a Wednesday
 

@@ -8,7 +8,7 @@ from alloc_support import CALENDAR, FLAT, SUBSIDY, account, act, alloc, approved
 from sqlalchemy import select
 
 from formflow.allocation import followup, register, subsidy
-from formflow.models import Application, HouseholdCheck, HouseholdEvent, Notice
+from formflow.db.models import Application, HouseholdCheck, HouseholdEvent, Notice
 
 DAY = date(2026, 4, 15)
 

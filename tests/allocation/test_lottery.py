@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from formflow.allocation import draws, lottery, register
-from formflow.models import Household, HouseholdEvent
+from formflow.db.models import Household, HouseholdEvent
 
 DAY = date(2026, 4, 15)
 FLATS = ("F-101, 江南路1号101, 一室一厅, 40.5, 1, 2\n"
@@ -72,10 +72,10 @@ def test_a_drawn_batch_recomputes_from_its_published_file(platform_db, tmp_path)
     # and through `formflow lottery verify`
     import click
 
-    from formflow import cli_allocation
+    from formflow.cli import allocation
 
     group = click.Group()
-    cli_allocation.register(group)
+    allocation.register(group)
     assert CliRunner().invoke(group, ["lottery", "verify", str(path)]).exit_code == 0
     # a forged result is caught
     forged = dict(doc, result=list(reversed(doc["result"])))

@@ -10,7 +10,7 @@ from alloc_support import SUBSIDY, account, alloc, approved, filed, household
 from openpyxl import load_workbook
 
 from formflow.allocation import subsidy
-from formflow.exports import neutralise
+from formflow.documents.exports import neutralise
 
 
 def expected_quarter(size: int, area: float, months: int = 3) -> Decimal:

@@ -9,7 +9,7 @@ from alloc_support import FLAT, SUBSIDY, alloc, approved, filed, household
 from openpyxl import load_workbook
 
 from formflow.allocation import register
-from formflow.exports import csv_bytes, neutralise
+from formflow.documents.exports import csv_bytes, neutralise
 
 DAY = date(2026, 4, 15)
 

@@ -8,8 +8,8 @@ from typing import Any
 from api_support import PNG, Api, Client
 from sqlalchemy import func, select
 
-from formflow.models import Application, Event
-from formflow.workdays import pack_calendars as calendars
+from formflow.calendars.workdays import pack_calendars as calendars
+from formflow.db.models import Application, Event
 from formflow.workflow.timers import tick
 
 PACK, MATTER = "meizhou-meijiang", "public-rental-housing"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from api_support import Client
 from sqlalchemy import select
 
-from formflow.models import Account, ApiRefreshToken
+from formflow.db.models import Account, ApiRefreshToken
 from support import demo_password
 
 USER = "mj-citizen-huang"

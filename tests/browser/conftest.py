@@ -87,7 +87,7 @@ def _platform_template(tmp_path_factory):
 
 def _copy_platform(template: Platform, folder: Path) -> Platform:
     from formflow.db import make_engine, session_factory
-    from formflow.storage import LocalStorage
+    from formflow.files.storage import LocalStorage
 
     shutil.copyfile(template.engine.url.database, folder / "p.sqlite3")
     platform = Platform.__new__(Platform)

@@ -40,8 +40,8 @@ from citizen import (
 from sqlalchemy import func
 from sqlalchemy import select as sql_select
 
-from formflow.applications import SUBMIT_EVENT
-from formflow.models import Application, Event
+from formflow.applications.drafts import SUBMIT_EVENT
+from formflow.db.models import Application, Event
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from datetime import date
 
-from formflow.calendar_overrides import calendars_with_overrides, set_override
+from formflow.calendars.overrides import calendars_with_overrides, set_override
 
 MEIZHOU, JIANGXI = "meizhou-meijiang", "jiangxi"
 

@@ -9,7 +9,7 @@ import chinese_calendar
 import pytest
 import yaml
 
-from formflow.workdays import generate_year, load_calendar, main, package_years
+from formflow.calendars.workdays import generate_year, load_calendar, main, package_years
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds" / "calendar"
 

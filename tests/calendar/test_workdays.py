@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from formflow import workdays
-from formflow.workdays import WorkCalendar, load_calendar, now, today
+from formflow.calendars import workdays
+from formflow.calendars.workdays import WorkCalendar, load_calendar, now, today
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds" / "calendar"
 
@@ -74,7 +74,7 @@ def test_year_without_data_uses_weekends_and_warns_once(
     cal: WorkCalendar, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert 2027 not in cal.years
-    with caplog.at_level(logging.WARNING, logger="formflow.workdays"):
+    with caplog.at_level(logging.WARNING, logger="formflow.calendars.workdays"):
         # Thu Dec 31 2026, then 2027 weekdays only: Fri Jan 1, Mon 4, Tue 5, Wed 6.
         assert cal.add_days(date(2026, 12, 30), 5, "working") == date(2027, 1, 6)
         assert cal.working_days_between(date(2026, 12, 30), date(2027, 1, 10)) == 7
@@ -85,7 +85,7 @@ def test_year_without_data_uses_weekends_and_warns_once(
 
 
 def test_warning_is_per_calendar(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="formflow.workdays"):
+    with caplog.at_level(logging.WARNING, logger="formflow.calendars.workdays"):
         load_calendar(SEEDS).is_working_day(date(2030, 6, 3))
         load_calendar(SEEDS).is_working_day(date(2030, 6, 3))
     assert len([r for r in caplog.records if "2030" in r.getMessage()]) == 2

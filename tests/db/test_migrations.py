@@ -7,8 +7,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from formflow.db import make_engine
-from formflow.migrate import current_revision, head_revision, upgrade
-from formflow.models import Base
+from formflow.db.migrate import current_revision, head_revision, upgrade
+from formflow.db.models import Base
 
 pytestmark = pytest.mark.xdist_group("db")
 
@@ -37,7 +37,7 @@ def test_models_match_migrations(empty_database_url):
 
 
 def test_history_events_cannot_be_updated_or_deleted(platform_db):
-    from formflow.models import Account, Application
+    from formflow.db.models import Account, Application
 
     with platform_db.sessions.begin() as session:
         applicant = session.query(Account).first()
@@ -57,7 +57,7 @@ def test_history_events_cannot_be_updated_or_deleted(platform_db):
 
 def test_application_data_is_encrypted_at_rest(platform_db):
     """What a citizen typed (ID numbers, income) is not readable in the database file."""
-    from formflow.models import Account, Application
+    from formflow.db.models import Account, Application
 
     secret = {"members": {"applicant": {"id_number": "441402198803150314", "monthly_income": 1234.5}}}
     with platform_db.sessions.begin() as session:

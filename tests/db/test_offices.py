@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from formflow.auth.jurisdiction import under
-from formflow.models import Account, Application, Office
+from formflow.db.models import Account, Application, Office
 
 pytestmark = pytest.mark.xdist_group("db")
 
@@ -43,7 +43,7 @@ def test_applications_under_an_office(platform_db):
 
 
 def test_loading_twice_changes_nothing(platform_db):
-    from formflow.seeding import load_all
+    from formflow.packs.seeding import load_all
 
     with platform_db.sessions() as s:
         before = sorted((o.id, o.path) for o in s.scalars(select(Office)))

@@ -22,8 +22,8 @@ def test_less_than_six_months_is_refused(monkeypatch):
 
 
 def test_access_records_cannot_be_deleted(platform_db):
-    from formflow.access_log import record_access
-    from formflow.models import Account, Application
+    from formflow.db.models import Account, Application
+    from formflow.personal.access_log import record_access
 
     with platform_db.sessions.begin() as s:
         reviewer = s.query(Account).first()

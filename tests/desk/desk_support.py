@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from formflow.models import Account, Application, ApplicationFile, Event, Office
+from formflow.calendars.workdays import load_calendar
+from formflow.db.models import Account, Application, ApplicationFile, Event, Office
+from formflow.files.storage import store
 from formflow.packs.versions import load_pinned, pin
-from formflow.storage import store
-from formflow.workdays import load_calendar
 from formflow.workflow import engine
 
 ROOT = Path(__file__).resolve().parents[2]

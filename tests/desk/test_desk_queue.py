@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from desk_support import JX, create
 from sqlalchemy import update
 
-from formflow.models import Application
-from formflow.queue import Filters, decode_cursor, queue_page
+from formflow.db.models import Application
+from formflow.reviews.queue import Filters, decode_cursor, queue_page
 
 OTHER_STREET_COMMUNITY = "441402002001"
 

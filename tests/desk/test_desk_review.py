@@ -8,8 +8,8 @@ from datetime import date
 from desk_support import MZ, app_row, create, events, marking_form, table_of, version_on
 from sqlalchemy import select
 
-from formflow.documents import pdf_text
-from formflow.models import Notice
+from formflow.db.models import Notice
+from formflow.documents.pdf import pdf_text
 from formflow.workflow.timers import tick
 
 START = date(2026, 3, 2)

@@ -13,7 +13,7 @@ from fpdf import FPDF
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
-from formflow import documents as d
+from formflow.documents import pdf as d
 
 DIRS = [d.DOCUMENTS_DIR]
 ISSUED = date(2025, 3, 1)

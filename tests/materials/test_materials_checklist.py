@@ -14,9 +14,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from formflow.forms.schema import registry_of, validator_for
-from formflow.integrations.elicence import DemoElicenceProvider
-from formflow.materials import (
+from formflow.applications.materials import (
     ChecklistItem,
     checklist,
     checklist_schema,
@@ -25,8 +23,10 @@ from formflow.materials import (
     provided,
     value_at,
 )
+from formflow.forms.rules import RuleSet
+from formflow.forms.schema import registry_of, validator_for
+from formflow.integrations.elicence import DemoElicenceProvider
 from formflow.packs import load_packs
-from formflow.rules import RuleSet
 
 TODAY = date(2025, 3, 1)
 MATTER = "public-rental-housing"

@@ -11,9 +11,15 @@ import pytest
 from PIL import Image, ImageDraw, PngImagePlugin
 from pypdf import PdfReader
 
-from formflow.documents import pdf_text
+from formflow.applications.signing import (
+    LETTER_DOCUMENT,
+    SignatureRejected,
+    authorization_letter_pdf,
+    letter_title,
+    signature_png,
+)
+from formflow.documents.pdf import pdf_text
 from formflow.packs import load_packs
-from formflow.signing import LETTER_DOCUMENT, SignatureRejected, authorization_letter_pdf, letter_title, signature_png
 
 TODAY = date(2025, 3, 1)
 APPLICANT = {"name": "李强", "id_number": "360102198803150018"}
@@ -124,7 +130,7 @@ def test_a_matter_without_the_letter_document_is_a_clear_error() -> None:
 
 def test_the_downloaded_letter_can_be_uploaded_back(manifest: dict) -> None:
     """A citizen may upload the unsigned letter PDF itself (or its scan): it passes the upload checks."""
-    from formflow.uploads import inspect_upload
+    from formflow.files.uploads import inspect_upload
 
     pdf = authorization_letter_pdf(manifest, APPLICANT, CO_APPLICANTS, None, TODAY)
     assert inspect_upload(pdf, "授权书.pdf", limit=10 * 1024 * 1024).media_type == "application/pdf"

@@ -13,7 +13,7 @@ from PIL import Image
 from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 
-from formflow.uploads import (
+from formflow.files.uploads import (
     DISPLAY_NAME_LIMIT,
     InspectedFile,
     UploadRejected,

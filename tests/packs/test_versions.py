@@ -57,7 +57,7 @@ def test_pinned_application_keeps_its_form_and_workflow(sqlite_platform, config_
 def test_pinning_twice_stores_once(sqlite_platform):
     from sqlalchemy import func, select
 
-    from formflow.models import PackVersion
+    from formflow.db.models import PackVersion
 
     p = sqlite_platform
     with p.sessions.begin() as session:

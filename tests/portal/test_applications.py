@@ -1,4 +1,4 @@
-"""Service-level tests of formflow.applications on SQLite and PostgreSQL."""
+"""Service-level tests of formflow.applications.drafts on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from formflow import applications as apps
-from formflow.models import Account, Application, Event, HouseholdMember, Office
+from formflow.applications import drafts as apps
+from formflow.db.models import Account, Application, Event, HouseholdMember, Office
 
 PACK, MATTER = "jiangxi", "public-rental-housing"
 TODAY = date(2026, 3, 2)

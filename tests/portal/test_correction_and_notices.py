@@ -9,10 +9,10 @@ from datetime import date
 from sqlalchemy import select
 from test_pages import JX, _journey_to_wizard, _post, _sign_in_verified
 
-from formflow import applications as apps
-from formflow.documents import pdf_text
-from formflow.models import Account, Application, ApplicationFile, Notice
-from formflow.workdays import pack_calendars
+from formflow.applications import drafts as apps
+from formflow.calendars.workdays import pack_calendars
+from formflow.db.models import Account, Application, ApplicationFile, Notice
+from formflow.documents.pdf import pdf_text
 from formflow.workflow import engine
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from formflow import applications as apps
-from formflow.models import Office
+from formflow.applications import drafts as apps
+from formflow.db.models import Office
 
 
 def test_someone_else_cannot_save_or_discard_a_draft(sqlite_platform):

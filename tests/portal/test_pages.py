@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from formflow.models import Application, Consent, Event
+from formflow.db.models import Application, Consent, Event
 
 JX = "/portal/jiangxi/public-rental-housing"
 MZ = "/portal/meizhou-meijiang/public-rental-housing"
@@ -205,8 +205,8 @@ def test_my_applications_and_withdraw_page(web, sqlite_platform):
 
 
 def test_confirm_and_submit_twice_makes_one_application(web, sqlite_platform, jiangxi_ok):
-    from formflow import applications as apps
-    from formflow.models import Account
+    from formflow.applications import drafts as apps
+    from formflow.db.models import Account
 
     _sign_in_verified(web, "jx-citizen-wangfang", "王芳", "36010219950410004X")
     location = _journey_to_wizard(web, JX)
@@ -236,7 +236,7 @@ def test_confirm_and_submit_twice_makes_one_application(web, sqlite_platform, ji
 
 
 def test_window_clerk_applies_for_a_citizen(web, sqlite_platform):
-    from formflow.models import Account
+    from formflow.db.models import Account
 
     web.login("jx-window-clerk")
     page = web.get("/portal/window")
@@ -270,7 +270,7 @@ def test_upload_in_materials_step_and_letter_pdf(web, sqlite_platform):
 
     from PIL import Image
 
-    from formflow.models import ApplicationFile
+    from formflow.db.models import ApplicationFile
 
     _sign_in_verified(web, "jx-citizen-wangfang", "王芳", "36010219950410004X")
     location = _journey_to_wizard(web, JX)

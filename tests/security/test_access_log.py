@@ -7,8 +7,8 @@ from sec_support import JX, MZ, TODAY, create
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from formflow.access_log import FULL_ID_NUMBER, record_access, records_of
-from formflow.models import Account, Application
+from formflow.db.models import Account, Application
+from formflow.personal.access_log import FULL_ID_NUMBER, record_access, records_of
 
 
 def _account_id(p, username):

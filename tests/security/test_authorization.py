@@ -11,9 +11,9 @@ import pytest
 from sec_support import JX, MZ, TODAY, create
 from sqlalchemy import select
 
-from formflow.models import Account, Application, Notice
+from formflow.db.models import Account, Application, Notice
+from formflow.files.storage import store
 from formflow.packs.versions import load_pinned
-from formflow.storage import store
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -23,9 +23,9 @@ from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 from sec_support import MZ, TODAY, create
 from sqlalchemy import select
 
-from formflow import applications as apps
-from formflow.exports import Sheet, csv_bytes, xlsx_bytes
-from formflow.models import Account, Application, ApplicationFile, StoredFile
+from formflow.applications import drafts as apps
+from formflow.db.models import Account, Application, ApplicationFile, StoredFile
+from formflow.documents.exports import Sheet, csv_bytes, xlsx_bytes
 
 JX_PACK, MATTER = "jiangxi", "public-rental-housing"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -264,7 +264,7 @@ def test_oversized_request_body_is_413_with_a_chinese_page(sec):
 @pytest.mark.parametrize("name", ["../../etc/pass\x00wd.png", "..\\..\\boot.png", "x" * 600 + ".png"],
                          ids=["dotdot-nul", "backslashes", "very-long"])
 def test_dangerous_file_names_are_made_harmless(sec, name):
-    from formflow.uploads import DISPLAY_NAME_LIMIT
+    from formflow.files.uploads import DISPLAY_NAME_LIMIT
 
     app_id = _draft(sec)
     r = _upload(sec, app_id, _png(), name)
@@ -408,8 +408,8 @@ def test_script_in_a_name_and_note_is_plain_text_in_the_notice_pdf(sec):
     """The rejection notice carries the name and the reason: as literal text, never as markup."""
     from desk_support import sample_data, version_on
 
-    from formflow.documents import pdf_text
-    from formflow.models import Notice
+    from formflow.db.models import Notice
+    from formflow.documents.pdf import pdf_text
 
     data = sample_data()
     data["members"]["applicant"]["name"] = SCRIPT

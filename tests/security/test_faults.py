@@ -24,8 +24,8 @@ from sec_support import CALENDAR, MZ, TODAY, create, events
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
-from formflow import applications as apps
-from formflow.models import Account, Application, ApplicationFile, Event
+from formflow.applications import drafts as apps
+from formflow.db.models import Account, Application, ApplicationFile, Event
 
 JX_PACK, MATTER = "jiangxi", "public-rental-housing"
 
@@ -214,7 +214,7 @@ def test_full_disk_gives_a_clear_chinese_error_and_stores_nothing(sec, monkeypat
     def full(*_a, **_k):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    import formflow.storage as storage_module
+    import formflow.files.storage as storage_module
 
     if where == "os.replace":
         monkeypatch.setattr(storage_module.os, "replace", full)
@@ -295,7 +295,7 @@ def test_deadline_dates_use_shanghai_whatever_the_server_zone():
     code = (
         "import os, time; os.environ['TZ'] = 'America/Los_Angeles'; time.tzset();\n"
         "from datetime import datetime, UTC\n"
-        "from formflow import workdays\n"
+        "from formflow.calendars import workdays\n"
         "at = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)\n"
         "assert datetime.now().astimezone().utcoffset().total_seconds() < 0\n"
         "print(workdays.today(now=at).isoformat())\n"
@@ -309,7 +309,7 @@ def test_deadline_dates_use_shanghai_whatever_the_server_zone():
 
 
 def test_app_today_follows_shanghai(monkeypatch):
-    from formflow import workdays
+    from formflow.calendars import workdays
 
     monkeypatch.setattr(workdays, "_utcnow", lambda: datetime(2026, 3, 2, 23, 30, tzinfo=UTC))
     assert workdays.today() == date(2026, 3, 3)

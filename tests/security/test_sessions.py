@@ -66,7 +66,7 @@ def test_session_cookie_is_secure_when_configured(sqlite_platform, monkeypatch):
 
 def _pages(sec):
     app_id = create(sec.p, MZ, today=TODAY, with_file=True)
-    from formflow.models import Application
+    from formflow.db.models import Application
 
     with sec.p.sessions() as s:
         sha = s.get(Application, app_id).data["materials"]["id_card"][0]["sha256"]

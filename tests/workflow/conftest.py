@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from wf_support import ROOT, Flow
 
-from formflow.workdays import WorkCalendar, load_calendar
+from formflow.calendars.workdays import WorkCalendar, load_calendar
 
 DATA_KEYS = "1:" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="
 
@@ -22,9 +22,9 @@ class CopiedPlatform:
     """Like conftest's Platform, but on a private copy of a database loaded once per session."""
 
     def __init__(self, template: Path, packs, root: Path, instance: Path) -> None:
-        from formflow.crypto import DataKeys
         from formflow.db import make_engine, session_factory
-        from formflow.storage import LocalStorage
+        from formflow.files.storage import LocalStorage
+        from formflow.personal.crypto import DataKeys
 
         instance.mkdir(parents=True, exist_ok=True)
         db = instance / "wf.sqlite3"
@@ -45,7 +45,7 @@ class CopiedPlatform:
     def account(self, username: str):
         from sqlalchemy import select
 
-        from formflow.models import Account
+        from formflow.db.models import Account
 
         with self.sessions() as session:
             return session.scalar(select(Account).where(Account.username == username))
@@ -54,11 +54,11 @@ class CopiedPlatform:
 @pytest.fixture(scope="session")
 def loaded_sqlite(tmp_path_factory):
     """A migrated SQLite file with both packs' offices and demo accounts (built once)."""
-    from formflow.crypto import DataKeys
     from formflow.db import make_engine, session_factory
-    from formflow.migrate import upgrade
+    from formflow.db.migrate import upgrade
     from formflow.packs import load_packs
-    from formflow.seeding import load_all
+    from formflow.packs.seeding import load_all
+    from formflow.personal.crypto import DataKeys
 
     path = tmp_path_factory.mktemp("wf-template") / "template.sqlite3"
     engine = make_engine(f"sqlite:///{path}")

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from wf_support import JX, MZ, drive
 
-from formflow.models import Application
+from formflow.db.models import Application
 from formflow.workflow.engine import available_actions
 from formflow.workflow.errors import ActionNotAvailable, GuardNotMet, ReasonRequired
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from wf_support import MZ, drive
 
-from formflow.models import Application, Event
+from formflow.db.models import Application, Event
 from formflow.workflow import engine
 from formflow.workflow.errors import StaleApplication
 from formflow.workflow.timers import tick

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from wf_support import CITIZEN, MZ
 
-from formflow.documents import pdf_text
-from formflow.models import Correction, Notice, StageClock
+from formflow.db.models import Correction, Notice, StageClock
+from formflow.documents.pdf import pdf_text
 from formflow.workflow import engine
 from formflow.workflow.errors import ActionNotAvailable, GuardNotMet
 

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 from wf_support import MZ
 
-from formflow.models import StageClock
+from formflow.db.models import StageClock
 
 
 def test_national_day_2026(flow):

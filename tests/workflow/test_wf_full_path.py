@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from wf_support import MZ
 
-from formflow.documents import pdf_text
-from formflow.models import Notice, StageClock
+from formflow.db.models import Notice, StageClock
+from formflow.documents.pdf import pdf_text
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

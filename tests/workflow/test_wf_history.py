@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from wf_support import MZ
 
-from formflow.models import Event
+from formflow.db.models import Event
 
 
 def test_events_cannot_be_updated_or_deleted(flow):

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from wf_support import MZ
 
-from formflow.documents import pdf_text
-from formflow.models import Notice, StageClock
+from formflow.db.models import Notice, StageClock
+from formflow.documents.pdf import pdf_text
 from formflow.workflow.errors import ReasonRequired
 
 
@@ -47,7 +47,7 @@ def test_numbers_run_on_without_gaps(flow):
         numbers.append(t.notices[0].number)
     app_id = flow.create(MZ, today=date(2026, 3, 2))
     with pytest.raises(RuntimeError), flow.p.sessions.begin() as s:  # a failed action gives its number back
-        from formflow.notices import next_seq
+        from formflow.documents.notices import next_seq
 
         assert next_seq(s, MZ, "non-acceptance", 2026) == 4
         raise RuntimeError("rolled back")

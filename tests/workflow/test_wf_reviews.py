@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 from wf_support import ROOT
 
-from formflow.reviews import outcome, validate_marking
+from formflow.reviews.tables import outcome, validate_marking
 
 TABLE = yaml.safe_load((ROOT / "schemas/meizhou-meijiang/public-rental-housing/tables/acceptance.yaml")
                        .read_text(encoding="utf-8"))

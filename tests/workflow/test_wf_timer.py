@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from wf_support import MZ, drive
 
-from formflow.models import Objection
+from formflow.db.models import Objection
 from formflow.workflow import engine
 from formflow.workflow.errors import ActionNotAvailable, GuardNotMet
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from wf_support import CITIZEN, JX, MZ, drive
 
-from formflow.models import StageClock
+from formflow.db.models import StageClock
 from formflow.workflow import engine
 from formflow.workflow.errors import ActionNotAvailable, StaleApplication
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from formflow.models import Account, Application, Event, Office
+from formflow.calendars.workdays import WorkCalendar
+from formflow.db.models import Account, Application, Event, Office
 from formflow.packs.versions import load_pinned, pin
-from formflow.reviews import record_marking
-from formflow.workdays import WorkCalendar
+from formflow.reviews.tables import record_marking
 from formflow.workflow import engine
 from formflow.workflow.engine import Transition
 from formflow.workflow.timers import TickReport, tick

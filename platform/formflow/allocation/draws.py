@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from formflow.allocation import lottery
 from formflow.allocation.config import OFFERED, WAITING, Allocation
 from formflow.allocation.register import AllocationError, lock_household, mask_name, record, waiting_list
-from formflow.models import Account, Household, LotteryBatch, utcnow
+from formflow.db.models import Account, Household, LotteryBatch, utcnow
 
 FLAT_FIELDS = ("code", "address", "layout", "area", "min_size", "max_size")
 STATUS_TITLES = {"draft": "登记中", "committed": "已公布输入，待抽签", "drawn": "已抽签"}

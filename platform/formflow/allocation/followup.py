@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from formflow.allocation.config import BENEFITING, Allocation
 from formflow.allocation.register import AllocationError, record
-from formflow.models import Account, Application, CheckCampaign, Household, HouseholdCheck
+from formflow.db.models import Account, Application, CheckCampaign, Household, HouseholdCheck
 from formflow.packs.versions import pin
 
 CAMPAIGN_KINDS = {"periodic": "定期核查", "ad_hoc": "不定期核查"}
@@ -74,7 +74,7 @@ def start_campaign(session: Session, packset: Any, alloc: Allocation, *, title: 
 def start_report(session: Session, packset: Any, alloc: Allocation, household: Household,
                  actor: Account) -> Application:
     """The household's change report: a draft of its mode's follow-up matter, linked to the household."""
-    from formflow import applications as apps
+    from formflow.applications import drafts as apps
 
     matter = (alloc.modes.get(household.mode) or {}).get("follow_up")
     if not matter:

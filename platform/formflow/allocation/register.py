@@ -35,10 +35,10 @@ from formflow.allocation.config import (
     Allocation,
     allocations,
 )
+from formflow.db.models import Account, Application, Event, Household, HouseholdCheck, HouseholdEvent, utcnow
 from formflow.forms.formats import mask_id_number
-from formflow.models import Account, Application, Event, Household, HouseholdCheck, HouseholdEvent, utcnow
+from formflow.forms.rules import evaluate
 from formflow.packs.versions import load_pinned
-from formflow.rules import evaluate
 
 
 class AllocationError(Exception):

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from formflow.allocation.config import SUBSIDISED, SUBSIDY, Allocation
 from formflow.allocation.register import AllocationError, household_scope, record
-from formflow.models import Account, Household, SubsidyRoster, utcnow
-from formflow.rules import evaluate
+from formflow.db.models import Account, Household, SubsidyRoster, utcnow
+from formflow.forms.rules import evaluate
 
 CENT = Decimal("0.01")
 

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from formflow.api import views_auth, views_citizen, views_meta, views_review  # noqa: F401 (register routes)
 from formflow.api.errors import ApiError, error_response, from_api_error, from_http_exception
 from formflow.api.routing import PREFIX, bp
-from formflow.storage import StorageError
+from formflow.files.storage import StorageError
 
 __all__ = ["bp", "init_app"]
 

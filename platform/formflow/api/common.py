@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from formflow.api import tokens
 from formflow.api.errors import ApiError
 from formflow.auth.roles import BUILTIN_ROLES, CITIZEN
+from formflow.db.models import Account, Application, ApplicationFile, Event, Notice, Office
 from formflow.forms.formats import mask_id_number
-from formflow.history import EVENT_TITLES, HIDDEN_FROM_CITIZENS, HIDDEN_FROM_REVIEWERS
-from formflow.models import Account, Application, ApplicationFile, Event, Notice, Office
 from formflow.packs.versions import Pinned, load_pinned
 from formflow.web.context import formflow, packs, sessions
+from formflow.workflow.history import EVENT_TITLES, HIDDEN_FROM_CITIZENS, HIDDEN_FROM_REVIEWERS
 from formflow.workflow.spec import WorkflowSpec, spec_for
 
 STATUS_TITLES = {"draft": "草稿（未提交）", "active": "办理中", "closed": "已办结"}
@@ -37,7 +37,7 @@ def today() -> date:
     fixed = ext().get("today")
     if fixed is not None:
         return fixed() if callable(fixed) else fixed
-    from formflow.workdays import today as local_today
+    from formflow.calendars.workdays import today as local_today
 
     return local_today(ext()["settings"].timezone)
 
@@ -52,7 +52,7 @@ def storage():
     found = ext().get("storage")
     if found is not None:
         return found
-    from formflow.storage import LocalStorage
+    from formflow.files.storage import LocalStorage
 
     return LocalStorage(ext()["settings"].instance_dir / "files")
 

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from formflow.api.errors import ApiError
-from formflow.models import ApiIdempotencyKey
+from formflow.db.models import ApiIdempotencyKey
 
 HEADER = "Idempotency-Key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")

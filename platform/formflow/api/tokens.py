@@ -23,7 +23,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from formflow.api.errors import ApiError
-from formflow.models import Account, ApiRefreshToken, as_utc, utcnow
+from formflow.db.models import Account, ApiRefreshToken, as_utc, utcnow
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=14)

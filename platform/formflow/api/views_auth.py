@@ -11,7 +11,7 @@ from formflow.api.common import current_account, ext, keys, masked_identity, rol
 from formflow.api.errors import ApiError, load_body
 from formflow.api.routing import route
 from formflow.auth import throttle
-from formflow.models import Account
+from formflow.db.models import Account
 
 TAG = "令牌与账号"
 

@@ -1,7 +1,7 @@
 """Citizen resources: matters and localities, form/materials/workflow, consent, drafts, files, submit,
 my applications with their timelines, correction answers, withdrawal, notices.
 
-Every change goes through the same services as the portal (`formflow.applications`,
+Every change goes through the same services as the portal (`formflow.applications.drafts`,
 `formflow.workflow.engine`), so validation, field errors and history are the portal's.
 """
 
@@ -17,17 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from formflow import applications as apps
-from formflow import materials as materials_mod
-from formflow import queue as queue_mod
 from formflow.api import common as c
 from formflow.api import idempotency
 from formflow.api import schemas as s
 from formflow.api.errors import ApiError, load_body, load_with, read_json
 from formflow.api.routing import ID, route
-from formflow.forms.errors import FieldError, translate_all
-from formflow.forms.render import get_path, split_path
-from formflow.models import (
+from formflow.applications import drafts as apps
+from formflow.applications import materials as materials_mod
+from formflow.db.models import (
     Account,
     Application,
     ApplicationFile,
@@ -36,7 +33,10 @@ from formflow.models import (
     Office,
     StoredFile,
 )
+from formflow.forms.errors import FieldError, translate_all
+from formflow.forms.render import get_path, split_path
 from formflow.packs.versions import content_hash, form_bundle, load_pinned
+from formflow.reviews import queue as queue_mod
 from formflow.workflow import engine
 from formflow.workflow.errors import ActionNotAvailable, ReasonRequired, StaleApplication, WorkflowError
 from formflow.workflow.moves import current_state, workflow_of
@@ -167,7 +167,7 @@ def _privacy_version(pack) -> str:
 
 
 def _latest_consent(db: Session, account_id: int, pack_id: str, matter_id: str, version: str):
-    from formflow.models import Consent
+    from formflow.db.models import Consent
 
     return db.scalar(select(Consent).where(
         Consent.account_id == account_id, Consent.pack == pack_id, Consent.matter == matter_id,

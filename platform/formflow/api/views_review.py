@@ -11,16 +11,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from formflow import queue as queue_mod
 from formflow.api import common as c
 from formflow.api import schemas as s
 from formflow.api.errors import ApiError, load_body, load_query
 from formflow.api.routing import ID, route
 from formflow.api.views_citizen import _idempotent, send_file, stale, valid_sha
-from formflow.materials import file_shas
-from formflow.models import Account, Application, ApplicationFile, Office
+from formflow.applications.materials import file_shas
+from formflow.db.models import Account, Application, ApplicationFile, Office
 from formflow.packs.versions import Pinned, load_pinned
-from formflow.reviews import MarkingInvalid, latest_marking, marking_schema, record_marking, summarize
+from formflow.reviews import queue as queue_mod
+from formflow.reviews.tables import MarkingInvalid, latest_marking, marking_schema, record_marking, summarize
 from formflow.workflow import engine
 from formflow.workflow.access import authority
 from formflow.workflow.errors import ActionNotAvailable, GuardNotMet, ReasonRequired, StaleApplication

@@ -13,7 +13,7 @@ from typing import Any
 from flask import abort, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user
 
-from formflow.models import Account
+from formflow.db.models import Account
 
 IDENTITY_KEY = "identity_verified"
 

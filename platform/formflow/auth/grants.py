@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from formflow.models import Account, Office, RoleAssignment
+from formflow.db.models import Account, Office, RoleAssignment
 
 
 class GrantError(ValueError):

@@ -16,7 +16,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from formflow.models import SmsCode, as_utc, utcnow
+from formflow.db.models import SmsCode, as_utc, utcnow
 
 log = logging.getLogger("formflow.sms")
 CODE_TTL = timedelta(minutes=5)

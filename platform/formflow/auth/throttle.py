@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from formflow.auth.passwords import verify_password
-from formflow.models import Account, LoginFailure, as_utc, utcnow
+from formflow.db.models import Account, LoginFailure, as_utc, utcnow
 
 log = logging.getLogger("formflow.auth")
 

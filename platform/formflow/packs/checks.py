@@ -17,10 +17,10 @@ from referencing.exceptions import Unresolvable
 
 from formflow.auth.roles import BUILTIN_ROLES
 from formflow.forms.errors import pointer
+from formflow.forms.rules import ITERATING_OPS, META_VARIABLES
 from formflow.forms.schema import registry_of
 from formflow.packs.loader import Matter, Pack, PackSet
 from formflow.packs.problems import Reader
-from formflow.rules import ITERATING_OPS, META_VARIABLES
 from formflow.workflow.spec import END_KIND, TIMER_KIND, stage_targets
 
 REGION_KINDS = ("province", "city", "district", "street", "community")

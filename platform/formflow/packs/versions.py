@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from formflow.db.models import PackVersion, utcnow
+from formflow.forms.rules import RuleSet
 from formflow.forms.schema import BASE_URI, cached_validator, common_uri
-from formflow.models import PackVersion, utcnow
 from formflow.packs.loader import Matter, PackSet
-from formflow.rules import RuleSet
 
 
 def canonical(content: Any) -> bytes:

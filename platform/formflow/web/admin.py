@@ -15,10 +15,10 @@ from flask import Blueprint, Response, abort, render_template
 
 from formflow.auth.current import role_required
 from formflow.auth.roles import BUILTIN_ROLES, CONFIGURATOR
-from formflow.diagram import level_title, period_text, workflow_svg
 from formflow.packs.loader import Matter, Pack
 from formflow.packs.summary import summarize
 from formflow.web.context import packs
+from formflow.workflow.diagram import level_title, period_text, workflow_svg
 from formflow.workflow.spec import END_KIND, TIMER_KIND, action_targets
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -16,8 +16,8 @@ from formflow.auth.current import IDENTITY_KEY, SignedIn, current_account, init_
 from formflow.auth.passwords import hash_password, policy_problems, verify_password
 from formflow.auth.providers import DemoIdentityProvider, IdentityError, OidcIdentityProvider, OidcSettings
 from formflow.auth.roles import CITIZEN
+from formflow.db.models import Account, RoleAssignment
 from formflow.forms.formats import is_cn_mobile, mask_mobile
-from formflow.models import Account, RoleAssignment
 from formflow.web.context import formflow, sessions
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")

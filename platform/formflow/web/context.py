@@ -23,7 +23,7 @@ def calendar_for(pack: str):
     """The working-day calendar of `pack`: national data, the pack's file, the database's overrides."""
     ext = formflow()
     if "calendars" not in ext:
-        from formflow.calendar_overrides import calendars_with_overrides
+        from formflow.calendars.overrides import calendars_with_overrides
 
         ext["calendars"] = calendars_with_overrides(ext["settings"].config_root, ext["sessions"])
     return ext["calendars"](pack)

@@ -23,16 +23,11 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from formflow import access_log
-from formflow import applications as apps
-from formflow import queue as queue_mod
+from formflow.applications import drafts as apps
+from formflow.applications.materials import file_shas
 from formflow.auth.current import current_account
 from formflow.auth.roles import BUILTIN_ROLES
-from formflow.forms.formats import mask_id_number
-from formflow.forms.render import Node
-from formflow.history import EVENT_TITLES, HIDDEN_FROM_REVIEWERS
-from formflow.materials import file_shas
-from formflow.models import (
+from formflow.db.models import (
     Account,
     Application,
     ApplicationFile,
@@ -42,8 +37,12 @@ from formflow.models import (
     Office,
     StoredFile,
 )
+from formflow.forms.formats import mask_id_number
+from formflow.forms.render import Node
 from formflow.packs.versions import Pinned, load_pinned
-from formflow.reviews import FAIL, NA, PASS, VERDICT_TITLES, latest_marking, record_marking, validate_marking
+from formflow.personal import access_log
+from formflow.reviews import queue as queue_mod
+from formflow.reviews.tables import FAIL, NA, PASS, VERDICT_TITLES, latest_marking, record_marking, validate_marking
 from formflow.web.context import calendar_for, formflow, packs, sessions
 from formflow.workflow import engine
 from formflow.workflow.access import authority
@@ -54,6 +53,7 @@ from formflow.workflow.errors import (
     StaleApplication,
     WorkflowError,
 )
+from formflow.workflow.history import EVENT_TITLES, HIDDEN_FROM_REVIEWERS
 from formflow.workflow.moves import workflow_of
 from formflow.workflow.spec import WorkflowSpec
 
@@ -92,7 +92,7 @@ def _today() -> date:
     fixed = _ext().get("today")
     if fixed is not None:
         return fixed() if callable(fixed) else fixed
-    from formflow.workdays import today
+    from formflow.calendars.workdays import today
 
     return today(_ext()["settings"].timezone)
 
@@ -105,7 +105,7 @@ def _storage():
     found = _ext().get("storage")
     if found is not None:
         return found
-    from formflow.storage import LocalStorage
+    from formflow.files.storage import LocalStorage
 
     return LocalStorage(_ext()["settings"].instance_dir / "files")
 

@@ -98,7 +98,7 @@ def os_error(exc: OSError):
 
 
 def storage_error(exc: Exception):
-    from formflow.storage import StorageFull
+    from formflow.files.storage import StorageFull
 
     status = 507 if isinstance(exc, StorageFull) else 503
     LOG.error("storage error in %s %s: %s", request.method, request.path, exc)
@@ -109,7 +109,7 @@ def storage_error(exc: Exception):
 
 
 def install(app: Flask) -> None:
-    from formflow.storage import StorageError
+    from formflow.files.storage import StorageError
 
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(DBAPIError, database_error)

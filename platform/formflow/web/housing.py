@@ -16,14 +16,12 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from formflow import dashboards
-from formflow.allocation import draws, followup, register
+from formflow.allocation import dashboards, draws, followup, register
 from formflow.allocation import subsidy as subsidy_mod
 from formflow.allocation.config import EFFECT_TITLES, STATUS_TITLES, Allocation, allocation_of, allocations
 from formflow.allocation.register import AllocationError, mask_name
 from formflow.auth.current import current_account, login_required
-from formflow.exports import CSV, XLSX, Sheet, csv_bytes, xlsx_bytes
-from formflow.models import (
+from formflow.db.models import (
     Account,
     Application,
     CheckCampaign,
@@ -35,6 +33,7 @@ from formflow.models import (
     RoleAssignment,
     SubsidyRoster,
 )
+from formflow.documents.exports import CSV, XLSX, Sheet, csv_bytes, xlsx_bytes
 from formflow.packs.versions import load_pinned
 from formflow.web.context import formflow, packs, sessions
 
@@ -56,7 +55,7 @@ def _today() -> date:
     fixed = formflow().get("today")
     if fixed is not None:
         return fixed() if callable(fixed) else fixed
-    from formflow.workdays import today
+    from formflow.calendars.workdays import today
 
     return today(formflow()["settings"].timezone)
 
@@ -374,7 +373,7 @@ def roster_workbook(alloc: Allocation, roster: SubsidyRoster, base_url: str, id_
 
 def _id_numbers(db, alloc: Allocation, roster: SubsidyRoster) -> dict[int, str]:
     """Full ID numbers for the finance bureau (read from each approved application)."""
-    from formflow.rules import evaluate
+    from formflow.forms.rules import evaluate
 
     out = {}
     for row in roster.rows:
@@ -443,7 +442,7 @@ def follow_up(pack: str, matter: str):
     paths = _reach(alloc, "follow_up")
     _sync()
     if request.method == "POST":
-        from formflow.workdays import pack_calendars as calendars
+        from formflow.calendars.workdays import pack_calendars as calendars
 
         try:
             with sessions().begin() as db:

@@ -24,7 +24,7 @@ from flask import (
 )
 from sqlalchemy import select
 
-from formflow import applications as apps
+from formflow.applications import drafts as apps
 from formflow.auth.current import (
     current_account,
     identity_verified_required,
@@ -32,11 +32,8 @@ from formflow.auth.current import (
     role_required,
     verified_identity,
 )
-from formflow.forms.formats import explain_cn_id_card, mask_id_number
-from formflow.forms.render import FormSchema, StepView, attach_errors, get_path, split_path
-from formflow.history import EVENT_TITLES
-from formflow.models import REGION_KINDS as REGION_LEVELS
-from formflow.models import (
+from formflow.db.models import REGION_KINDS as REGION_LEVELS
+from formflow.db.models import (
     Account,
     Application,
     Event,
@@ -45,7 +42,10 @@ from formflow.models import (
     RoleAssignment,
     StageClock,
 )
+from formflow.forms.formats import explain_cn_id_card, mask_id_number
+from formflow.forms.render import FormSchema, StepView, attach_errors, get_path, split_path
 from formflow.web.context import calendar_for, formflow, packs, sessions
+from formflow.workflow.history import EVENT_TITLES
 from formflow.workflow.process import process
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -64,7 +64,7 @@ QUIET_ACTIONS = frozenset({"draft_saved"})
 
 
 def _today() -> date:
-    from formflow.workdays import today
+    from formflow.calendars.workdays import today
 
     return today(formflow()["settings"].timezone)
 
@@ -77,7 +77,7 @@ def _storage():
     found = formflow().get("storage")
     if found is not None:
         return found
-    from formflow.storage import LocalStorage
+    from formflow.files.storage import LocalStorage
 
     return LocalStorage(formflow()["settings"].instance_dir / "files")
 
@@ -166,7 +166,7 @@ def _render_step(app: Application, step_id: str, data: dict[str, Any], errors, *
 
 
 def _provided(item, data) -> bool:
-    from formflow.materials import provided
+    from formflow.applications.materials import provided
 
     return provided(item, data)
 
@@ -489,7 +489,7 @@ def step_post(app_id: int, step_id: str):
 @login_required
 def signature(app_id: int):
     """The signature canvas posts a PNG data URL: checked and re-encoded, then stored in the draft."""
-    from formflow.signing import SignatureRejected, signature_png
+    from formflow.applications.signing import SignatureRejected, signature_png
 
     dotted = request.form.get("field", "")
     version = request.form.get("_version", type=int)
@@ -518,8 +518,8 @@ def signature(app_id: int):
 @login_required
 def authorization_letter(app_id: int):
     """The letter filled with the applicant's data (signed if a signature is drawn), to print or keep."""
-    from formflow.materials import value_at
-    from formflow.signing import SignatureRejected, authorization_letter_pdf, signature_png
+    from formflow.applications.materials import value_at
+    from formflow.applications.signing import SignatureRejected, authorization_letter_pdf, signature_png
 
     with sessions()() as db:
         app = _load_app(db, app_id)
@@ -549,7 +549,7 @@ def authorization_letter(app_id: int):
 @bp.get("/applications/<int:app_id>/files/<sha256>")
 @login_required
 def file(app_id: int, sha256: str):
-    from formflow.models import ApplicationFile, StoredFile
+    from formflow.db.models import ApplicationFile, StoredFile
 
     with sessions()() as db:
         _load_app(db, app_id)
@@ -641,7 +641,7 @@ def my():
 @bp.get("/applications/<int:app_id>")
 @login_required
 def detail(app_id: int):
-    from formflow.models import Correction
+    from formflow.db.models import Correction
 
     with sessions()() as db:
         app = _load_app(db, app_id)
@@ -671,7 +671,7 @@ def detail(app_id: int):
         for c in corrections:
             for kind in c.missing or []:
                 if kind in kinds:
-                    from formflow.materials import field_of
+                    from formflow.applications.materials import field_of
 
                     correction_items.append({"kind": kind, "title": kinds[kind].get("title", kind),
                                              "requirement": kinds[kind].get("requirement", ""),

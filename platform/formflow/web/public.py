@@ -43,8 +43,8 @@ def waiting_list(pack: str, matter: str):
     from sqlalchemy import select
 
     from formflow.allocation import register
-    from formflow.exports import CSV, XLSX, Sheet, csv_bytes, xlsx_bytes
-    from formflow.models import LotteryBatch
+    from formflow.db.models import LotteryBatch
+    from formflow.documents.exports import CSV, XLSX, Sheet, csv_bytes, xlsx_bytes
     from formflow.web.housing import _download, _today, waiting_rows
 
     alloc = _published_allocation(pack, matter)
@@ -67,7 +67,7 @@ def waiting_list(pack: str, matter: str):
 def _public_batch(batch_id: int):
     from flask import abort
 
-    from formflow.models import LotteryBatch
+    from formflow.db.models import LotteryBatch
 
     with sessions()() as session:
         batch = session.get(LotteryBatch, batch_id)

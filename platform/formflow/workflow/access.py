@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formflow.auth.roles import CITIZEN
-from formflow.models import Account, Application, Office, RoleAssignment
+from formflow.db.models import Account, Application, Office, RoleAssignment
 
 
 @dataclass(frozen=True)

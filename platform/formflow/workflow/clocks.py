@@ -15,8 +15,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from formflow.models import Application, StageClock
-from formflow.workdays import WorkCalendar
+from formflow.calendars.workdays import WorkCalendar
+from formflow.db.models import Application, StageClock
 from formflow.workflow.spec import Period, WorkflowSpec
 
 #: Name of the overall commitment clock (stage ids cannot start with '*').

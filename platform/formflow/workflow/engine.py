@@ -21,14 +21,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from formflow.models import Account, Application, Correction, Event, Objection, utcnow
-from formflow.notices import issue_notice, missing_items
+from formflow.calendars.workdays import WorkCalendar
+from formflow.calendars.workdays import today as local_today
+from formflow.db.models import Account, Application, Correction, Event, Objection, utcnow
+from formflow.documents.notices import issue_notice, missing_items
+from formflow.files.storage import LocalStorage
+from formflow.forms.rules import evaluate
 from formflow.packs.versions import load_pinned
-from formflow.reviews import latest_marking
-from formflow.rules import evaluate
-from formflow.storage import LocalStorage
-from formflow.workdays import WorkCalendar
-from formflow.workdays import today as local_today
+from formflow.reviews.tables import latest_marking
 from formflow.workflow import clocks
 from formflow.workflow.access import Authority, authority, office_name, role_names
 from formflow.workflow.errors import (

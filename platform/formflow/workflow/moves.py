@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from formflow.models import Application, ApplicationStage, Event, StageClock, utcnow
+from formflow.calendars.workdays import WorkCalendar, load_calendar
+from formflow.db.models import Application, ApplicationStage, Event, StageClock, utcnow
 from formflow.packs.versions import load_pinned
-from formflow.workdays import WorkCalendar, load_calendar
 from formflow.workflow import clocks
 from formflow.workflow.errors import CurrentState, StaleApplication, UnknownApplication
 from formflow.workflow.spec import Period, WorkflowSpec, spec_for

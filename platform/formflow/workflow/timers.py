@@ -15,8 +15,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from formflow.models import Application, Event, StageClock
-from formflow.workdays import WorkCalendar
+from formflow.calendars.workdays import WorkCalendar
+from formflow.db.models import Application, Event, StageClock
 from formflow.workflow import clocks
 from formflow.workflow.engine import open_objections
 from formflow.workflow.moves import ACTIVE, CLOSED, Move, lock

@@ -17,8 +17,8 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from formflow.exports import Sheet, xlsx_bytes
-from formflow.models import Application, Household, Office, StageClock
+from formflow.db.models import Application, Household, Office, StageClock
+from formflow.documents.exports import Sheet, xlsx_bytes
 
 COMMITMENT = "*commitment"
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from formflow.crypto import SealedJSON
+from formflow.personal.crypto import SealedJSON
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 #: Materialized office paths compare byte-wise so that prefix ranges use the index.

@@ -20,7 +20,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from formflow.documents import DOCUMENTS_DIR, render_pdf
+from formflow.documents.pdf import DOCUMENTS_DIR, render_pdf
 from formflow.forms.formats import mask_id_number
 
 PNG_DATA_URL = "data:image/png;base64,"

@@ -62,7 +62,7 @@ def db() -> None:
 def db_upgrade() -> None:
     """Create or upgrade the database to the latest schema."""
     from formflow.db import make_engine
-    from formflow.migrate import current_revision, upgrade
+    from formflow.db.migrate import current_revision, upgrade
 
     settings = Settings()
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
@@ -73,11 +73,11 @@ def db_upgrade() -> None:
 
 def _prepare(settings: Settings, demo: bool):
     """Migrate, check packs (fail fast), load offices and demo accounts."""
-    from formflow.crypto import DataKeys, install
     from formflow.db import make_engine, session_factory, transaction
-    from formflow.migrate import upgrade
+    from formflow.db.migrate import upgrade
     from formflow.packs import load_packs
-    from formflow.seeding import load_all
+    from formflow.packs.seeding import load_all
+    from formflow.personal.crypto import DataKeys, install
 
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     packset = load_packs(settings.config_root)
@@ -136,7 +136,7 @@ def serve(host: str, port: int, workers: int) -> None:
     packset, accounts = _prepare(settings, settings.load_demo)
     click.echo(f"formflow 已启动：http://{host}:{port}/")
     _print_accounts(accounts, packset)
-    from formflow.server import run
+    from formflow.cli.serve import run
 
     run(host, port, workers)
 
@@ -145,7 +145,7 @@ def serve(host: str, port: int, workers: int) -> None:
 def accounts() -> None:
     """Print the demo accounts of every pack."""
     from formflow.packs import load_packs
-    from formflow.seeding import demo_accounts
+    from formflow.packs.seeding import demo_accounts
 
     packset = load_packs(Settings().config_root)
     _print_accounts([a for p in packset.packs.values() for a in demo_accounts(p)], packset)
@@ -194,7 +194,7 @@ def retention() -> None:
     from sqlalchemy import func, select
 
     from formflow.db import make_engine, session_factory
-    from formflow.models import AccessRecord, Event
+    from formflow.db.models import AccessRecord, Event
 
     settings = Settings()
     engine = make_engine(settings.database_url)
@@ -207,11 +207,11 @@ def retention() -> None:
 
 
 def _register_more() -> None:
-    from formflow import cli_allocation, cli_tick
+    from formflow.cli import allocation, tick
 
-    cli_tick.register(main)
-    cli_tick.register_calendar(main)
-    cli_allocation.register(main)
+    tick.register(main)
+    tick.register_calendar(main)
+    allocation.register(main)
 
 
 _register_more()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from formflow.models import StoredFile
+from formflow.db.models import StoredFile
 
 
 class StorageError(Exception):

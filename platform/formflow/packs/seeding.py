@@ -9,9 +9,9 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from formflow.crypto import DataKeys
-from formflow.models import AGENCY_KINDS, Account, Office, RoleAssignment
+from formflow.db.models import AGENCY_KINDS, Account, Office, RoleAssignment
 from formflow.packs.loader import Pack, PackSet
+from formflow.personal.crypto import DataKeys
 
 PASSWORDS = PasswordHasher()
 

@@ -20,7 +20,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from formflow.forms.errors import FieldError, pointer
-from formflow.rules import evaluate
+from formflow.forms.rules import evaluate
 
 #: Prefix of a drawn signature stored in the form data.
 SIGNATURE_PREFIX = "data:image/"

@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Date, and_, false, func, literal, or_, sel
 from sqlalchemy.orm import Session
 
 from formflow.auth.jurisdiction import under
-from formflow.models import Account, Application, ApplicationStage, PackVersion
+from formflow.db.models import Account, Application, ApplicationStage, PackVersion
 from formflow.workflow.access import assignments
 from formflow.workflow.spec import WorkflowSpec, spec_for
 

@@ -18,8 +18,8 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from formflow.db.models import Account, Application, Event, ReviewMarking
 from formflow.forms.errors import FieldError, translate_all
-from formflow.models import Account, Application, Event, ReviewMarking
 
 PASS, FAIL, NA = "pass", "fail", "na"
 VERDICTS = (PASS, FAIL, NA)

@@ -36,8 +36,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pypdf import PdfReader
 
 FONT_ENV = "FORMFLOW_PDF_FONT"
-DEFAULT_FONT = Path(__file__).resolve().parents[2] / "renderers" / "fonts" / "wqy-microhei.ttf"
-DOCUMENTS_DIR = Path(__file__).resolve().parents[2] / "renderers" / "documents"
+DEFAULT_FONT = Path(__file__).resolve().parents[3] / "renderers" / "fonts" / "wqy-microhei.ttf"
+DOCUMENTS_DIR = Path(__file__).resolve().parents[3] / "renderers" / "documents"
 
 _FAMILY = "formflow-cjk"
 _BODY_PT = 14.0

@@ -22,11 +22,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from formflow.documents import format_number, render_pdf
+from formflow.db.models import Account, Application, Notice, NoticeCounter
+from formflow.documents.pdf import format_number, render_pdf
+from formflow.files.storage import LocalStorage, store
 from formflow.forms.formats import mask_id_number
-from formflow.models import Account, Application, Notice, NoticeCounter
 from formflow.packs.versions import load_pinned
-from formflow.storage import LocalStorage, store
 from formflow.workflow.spec import spec_for
 
 PDF = "application/pdf"

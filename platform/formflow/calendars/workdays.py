@@ -4,7 +4,7 @@ The calendar is read from ``seeds/calendar/<year>.yaml`` (plus a pack's
 ``calendar.yaml`` overrides) rather than asked of the ``chinesecalendar``
 package at run time: the package stops at its last published year and cannot
 take local overrides. The package is only used by :func:`generate_year` to
-write the national seed files (``python -m formflow.workdays generate``).
+write the national seed files (``python -m formflow.calendars.workdays generate``).
 """
 
 from __future__ import annotations
@@ -290,7 +290,7 @@ def _join(ranges: list[tuple[date, date, str]]) -> list[tuple[date, date, str]]:
 
 def dump_year(doc: Mapping[str, Any]) -> str:
     """YAML text of a generated document (one entry per line)."""
-    header = "# 由 python -m formflow.workdays generate 生成，请勿手工修改\n"
+    header = "# 由 python -m formflow.calendars.workdays generate 生成，请勿手工修改\n"
     body = yaml.safe_dump(
         dict(doc), allow_unicode=True, sort_keys=False, default_flow_style=None, width=200
     )
@@ -299,7 +299,7 @@ def dump_year(doc: Mapping[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``generate YEAR… --out DIR``: write seeds; exit 2 naming years without data."""
-    parser = argparse.ArgumentParser(prog="python -m formflow.workdays")
+    parser = argparse.ArgumentParser(prog="python -m formflow.calendars.workdays")
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="从 chinesecalendar 生成全国节假日文件")
     gen.add_argument("years", nargs="+", type=int)

@@ -20,9 +20,9 @@ def register(main: click.Group) -> None:
     def sync(on) -> None:
         """File newly approved households and apply closed follow-up outcomes (safe on every node)."""
         from formflow.allocation.register import sync as run_sync
+        from formflow.calendars.workdays import today as local_today
         from formflow.db import make_engine, session_factory
         from formflow.packs import load_packs
-        from formflow.workdays import today as local_today
 
         settings = Settings()
         day = on.date() if on else local_today(settings.timezone)

@@ -23,13 +23,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from formflow import materials as materials_mod
-from formflow.crypto import DataKeys
-from formflow.forms.errors import FieldError, translate_all
-from formflow.forms.formats import FORMAT_MESSAGES, explain_format, mask_id_number
-from formflow.forms.render import FormSchema, Node, delete_path, get_path, set_path, split_path
-from formflow.forms.schema import iter_errors
-from formflow.models import (
+from formflow.applications import materials as materials_mod
+from formflow.db.models import (
     Account,
     Application,
     ApplicationFile,
@@ -39,8 +34,13 @@ from formflow.models import (
     Office,
     StoredFile,
 )
+from formflow.forms.errors import FieldError, translate_all
+from formflow.forms.formats import FORMAT_MESSAGES, explain_format, mask_id_number
+from formflow.forms.render import FormSchema, Node, delete_path, get_path, set_path, split_path
+from formflow.forms.schema import iter_errors
 from formflow.packs.loader import PackSet
 from formflow.packs.versions import Pinned, load_pinned, pin
+from formflow.personal.crypto import DataKeys
 
 CITIZEN = "citizen"
 
@@ -496,8 +496,8 @@ def attach_file(
     typed on the page is not lost. `replace`: the earlier files of this place are
     marked replaced (kept in history with `replaced_at`).
     """
-    from formflow.storage import store
-    from formflow.uploads import UploadRejected, inspect_upload, safe_display_name
+    from formflow.files.storage import store
+    from formflow.files.uploads import UploadRejected, inspect_upload, safe_display_name
 
     if allow_active:
         app = load(session, app_id)

@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from formflow.models import CalendarOverride
-from formflow.workdays import WorkCalendar, pack_calendars
+from formflow.calendars.workdays import WorkCalendar, pack_calendars
+from formflow.db.models import CalendarOverride
 
 KINDS = {"holiday": "休息日", "workday": "工作日"}
 

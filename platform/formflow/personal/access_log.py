@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from formflow.models import AccessRecord, Account
+from formflow.db.models import AccessRecord, Account
 
 #: the full ID number of the applicant
 FULL_ID_NUMBER = "full_id_number"

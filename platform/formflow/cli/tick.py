@@ -18,9 +18,9 @@ def register(main: click.Group) -> None:
     @click.option("--limit", type=int, default=None, help="本次最多处理的申请数。")
     def tick(on, limit: int | None) -> None:
         """Expire due timer stages and mark overdue applications."""
-        from formflow.calendar_overrides import calendars_with_overrides
+        from formflow.calendars.overrides import calendars_with_overrides
+        from formflow.calendars.workdays import today as local_today
         from formflow.db import make_engine, session_factory
-        from formflow.workdays import today as local_today
         from formflow.workflow.timers import tick as run_tick
 
         settings = Settings()
@@ -55,7 +55,7 @@ def register_calendar(main: click.Group) -> None:
     @click.option("--note", default=None)
     def set_day(day, kind: str, name: str, pack: str | None, note: str | None) -> None:
         """Make DAY a holiday or a working day, named NAME."""
-        from formflow.calendar_overrides import KINDS, set_override
+        from formflow.calendars.overrides import KINDS, set_override
         from formflow.db import make_engine, session_factory, transaction
 
         engine = make_engine(Settings().database_url)
@@ -68,9 +68,9 @@ def register_calendar(main: click.Group) -> None:
         """Print the corrections in force."""
         from sqlalchemy import select
 
-        from formflow.calendar_overrides import KINDS
+        from formflow.calendars.overrides import KINDS
         from formflow.db import make_engine, session_factory
-        from formflow.models import CalendarOverride
+        from formflow.db.models import CalendarOverride
 
         engine = make_engine(Settings().database_url)
         with session_factory(engine)() as session:

@@ -1,0 +1,5 @@
+"""`python -m formflow.cli`."""
+
+from formflow.cli import main
+
+main()
