@@ -35,6 +35,16 @@ def create_app(
         "keys": keys or DataKeys.from_environment(settings.instance_dir),
     }
     install_keys(app.extensions["formflow"]["keys"])
+    from formflow.services import Clock, Services
+
+    app.extensions["formflow.services"] = Services(
+        settings=settings, packs=packset, sessions=app.extensions["formflow"]["sessions"],
+        keys=app.extensions["formflow"]["keys"], clock=Clock(timezone=settings.timezone))
+    app.config["BABEL_DEFAULT_TIMEZONE"] = settings.timezone
+    from formflow.text import catalogue, formatting
+
+    catalogue.init_app(app)
+    formatting.init_app(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.upload_limit_bytes + 1024 * 1024
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(settings.renderers_dir / "html"))])
     _register_blueprints(app)

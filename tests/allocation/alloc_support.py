@@ -101,5 +101,5 @@ def web_app(platform, today: date):
         from formflow.web import housing
 
         app.register_blueprint(housing.bp)
-    app.extensions["formflow"]["today"] = today
+    app.extensions["formflow.services"].clock.fixed_today = today
     return app

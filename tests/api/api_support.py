@@ -42,7 +42,7 @@ class Api:
         self.p = platform
         self.app = api_app(platform)
         self.today = today
-        self.app.extensions["formflow"]["today"] = lambda: self.today
+        self.app.extensions["formflow.services"].clock.fixed_today = lambda: self.today
 
     def client(self, username: str | None = None) -> Client:
         c = Client(self.app)

@@ -55,7 +55,7 @@ def _web_app(platform: Platform):
     settings = Settings(config_root=platform.root, instance_dir=platform.instance, database_url=platform.url)
     app = create_app(settings, keys=platform.keys, packset=platform.packs)
     app.config["TESTING"] = True
-    app.extensions["formflow"]["storage"] = platform.storage
+    app.extensions["formflow.services"].storage = platform.storage
     return app
 
 

@@ -17,7 +17,7 @@ class Desk:
         self.app = web.app
         self._client_class = type(web)
         self.today = TODAY
-        self.app.extensions["formflow"]["today"] = lambda: self.today
+        self.app.extensions["formflow.services"].clock.fixed_today = lambda: self.today
 
     def client(self, username: str | None = None):
         c = self._client_class(self.app)

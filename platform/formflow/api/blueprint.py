@@ -10,9 +10,10 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from formflow.api import views_auth, views_citizen, views_meta, views_review  # noqa: F401 (register routes)
-from formflow.api.errors import ApiError, error_response, from_api_error, from_http_exception
+from formflow.api.errors import ApiError, error_response, from_api_error, from_http_exception, from_refusal
 from formflow.api.routing import PREFIX, bp
 from formflow.files.storage import StorageError
+from formflow.text.errors import Refusal
 
 __all__ = ["bp", "init_app"]
 
@@ -42,6 +43,11 @@ class _NoApiCookies(SecureCookieSessionInterface):
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError):
     return from_api_error(exc)
+
+
+@bp.errorhandler(Refusal)
+def _refusal(exc: Refusal):
+    return from_refusal(exc)
 
 
 @bp.errorhandler(HTTPException)

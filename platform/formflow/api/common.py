@@ -33,13 +33,10 @@ def ext() -> dict[str, Any]:
 
 
 def today() -> date:
-    """Today in the deployment's zone; `extensions['formflow']['today']` fixes it (tests, demos)."""
-    fixed = ext().get("today")
-    if fixed is not None:
-        return fixed() if callable(fixed) else fixed
-    from formflow.calendars.workdays import today as local_today
+    """Today in the deployment's zone (the services' clock: tests may fix it)."""
+    from formflow.web.context import today as services_today
 
-    return local_today(ext()["settings"].timezone)
+    return services_today()
 
 
 def calendar(pack: str):
@@ -49,12 +46,9 @@ def calendar(pack: str):
 
 
 def storage():
-    found = ext().get("storage")
-    if found is not None:
-        return found
-    from formflow.files.storage import LocalStorage
+    from formflow.web.context import services
 
-    return LocalStorage(ext()["settings"].instance_dir / "files")
+    return services().storage
 
 
 def renderers():
@@ -70,12 +64,9 @@ def upload_limit() -> int:
 
 
 def elicence_provider():
-    found = ext()
-    if "elicence_provider" not in found:
-        from formflow.integrations.elicence import provider_from_settings
+    from formflow.web.context import services
 
-        found["elicence_provider"] = provider_from_settings(packs(), found["settings"])
-    return found["elicence_provider"]
+    return services().elicence
 
 
 # --------------------------------------------------------------------------- the bearer

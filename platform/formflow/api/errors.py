@@ -17,6 +17,8 @@ from flask import Response, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from formflow.text.errors import Refusal
+
 #: Largest JSON body accepted (a whole draft's data fits easily).
 JSON_LIMIT = 512 * 1024
 #: Deepest nesting of arrays/objects accepted in a JSON body.
@@ -98,6 +100,12 @@ def error_response(status: int, code: str, message: str, fields: list[dict[str, 
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
+
+
+def from_refusal(exc: Refusal) -> Response:
+    """A use case's refusal: its status, code, message, fields and details, as every channel sees them."""
+    body = exc.as_dict()
+    return error_response(exc.status, body.pop("code"), body.pop("message"), body.pop("fields"), body)
 
 
 def from_api_error(exc: ApiError) -> Response:

@@ -47,44 +47,16 @@ CITIZEN = "citizen"
 
 # --------------------------------------------------------------------------- errors
 
+from formflow.applications.errors import (  # noqa: E402  (re-exported: the drafts' refusals)
+    AlreadySubmitted,
+    ApplicationError,
+    DuplicateHousehold,
+    Incomplete,
+    NotEditable,
+    StaleDraft,
+)
 
-class ApplicationError(Exception):
-    """A refusal the citizen can read (Chinese `message`)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class StaleDraft(ApplicationError):
-    """The draft changed since the page was loaded (another tab, another device)."""
-
-    def __init__(self, current_version: int) -> None:
-        super().__init__("该申请已在其他页面或设备上修改，本页内容未保存。请核对下方内容后再次保存（您填写的内容仍保留在本页）。")
-        self.current_version = current_version
-
-
-class NotEditable(ApplicationError):
-    pass
-
-
-class Incomplete(ApplicationError):
-    """Full validation or the material checklist failed: `errors` say where."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__(f"申请还有 {len(errors)} 处需要补充或修改，请检查后再提交")
-        self.errors = errors
-
-
-class DuplicateHousehold(ApplicationError):
-    def __init__(self, name: str, masked: str) -> None:
-        super().__init__(f"家庭成员 {name}（{masked}）已在另一件办理中的同类申请中，不能重复申请")
-        self.name = name
-        self.masked = masked
-
-
-class AlreadySubmitted(ApplicationError):
-    pass
+__all__ = ["AlreadySubmitted", "ApplicationError", "DuplicateHousehold", "Incomplete", "NotEditable", "StaleDraft"]
 
 
 # --------------------------------------------------------------------------- pinned form

@@ -19,11 +19,18 @@ def sessions():
     return formflow()["sessions"]
 
 
+def services():
+    """The typed services object built by create_app."""
+    from formflow.services import current
+
+    return current()
+
+
 def calendar_for(pack: str):
     """The working-day calendar of `pack`: national data, the pack's file, the database's overrides."""
-    ext = formflow()
-    if "calendars" not in ext:
-        from formflow.calendars.overrides import calendars_with_overrides
+    return services().calendar(pack)
 
-        ext["calendars"] = calendars_with_overrides(ext["settings"].config_root, ext["sessions"])
-    return ext["calendars"](pack)
+
+def today():
+    """Today in the deployment's zone (the services' clock: tests may fix it)."""
+    return services().today()

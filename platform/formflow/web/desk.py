@@ -88,13 +88,9 @@ def _ext() -> dict[str, Any]:
 
 
 def _today() -> date:
-    """Today in the deployment's zone; `extensions['formflow']['today']` fixes it (tests, demos)."""
-    fixed = _ext().get("today")
-    if fixed is not None:
-        return fixed() if callable(fixed) else fixed
-    from formflow.calendars.workdays import today
+    from formflow.web.context import today
 
-    return today(_ext()["settings"].timezone)
+    return today()
 
 
 def _calendar(pack: str):
@@ -102,12 +98,9 @@ def _calendar(pack: str):
 
 
 def _storage():
-    found = _ext().get("storage")
-    if found is not None:
-        return found
-    from formflow.files.storage import LocalStorage
+    from formflow.web.context import services
 
-    return LocalStorage(_ext()["settings"].instance_dir / "files")
+    return services().storage
 
 
 def _renderers():

@@ -16,6 +16,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from formflow.text.errors import Refusal
+
 LOG = logging.getLogger("formflow.web")
 
 MESSAGES = {
@@ -108,8 +110,19 @@ def storage_error(exc: Exception):
     return _page(status, message)
 
 
+def refusal(exc: Refusal):
+    """A refusal nobody caught: the same code and message on both channels (JSON for the API)."""
+    if _is_api():
+        from formflow.api.errors import from_refusal
+
+        return from_refusal(exc)
+    return _page(exc.status, exc.message)
+
+
 def install(app: Flask) -> None:
     from formflow.files.storage import StorageError
+
+    app.register_error_handler(Refusal, refusal)
 
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(DBAPIError, database_error)

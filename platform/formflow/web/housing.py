@@ -52,12 +52,9 @@ EVENT_TITLES = {
 
 
 def _today() -> date:
-    fixed = formflow().get("today")
-    if fixed is not None:
-        return fixed() if callable(fixed) else fixed
-    from formflow.calendars.workdays import today
+    from formflow.web.context import today
 
-    return today(formflow()["settings"].timezone)
+    return today()
 
 
 def _sync() -> None:

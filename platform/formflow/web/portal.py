@@ -64,9 +64,9 @@ QUIET_ACTIONS = frozenset({"draft_saved"})
 
 
 def _today() -> date:
-    from formflow.calendars.workdays import today
+    from formflow.web.context import today
 
-    return today(formflow()["settings"].timezone)
+    return today()
 
 
 def _keys():
@@ -74,21 +74,15 @@ def _keys():
 
 
 def _storage():
-    found = formflow().get("storage")
-    if found is not None:
-        return found
-    from formflow.files.storage import LocalStorage
+    from formflow.web.context import services
 
-    return LocalStorage(formflow()["settings"].instance_dir / "files")
+    return services().storage
 
 
 def _elicence_provider():
-    ext = formflow()
-    if "elicence_provider" not in ext:
-        from formflow.integrations.elicence import provider_from_settings
+    from formflow.web.context import services
 
-        ext["elicence_provider"] = provider_from_settings(packs(), ext["settings"])
-    return ext["elicence_provider"]
+    return services().elicence
 
 
 def _calendar(pack: str):

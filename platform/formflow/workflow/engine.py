@@ -29,6 +29,7 @@ from formflow.files.storage import LocalStorage
 from formflow.forms.rules import evaluate
 from formflow.packs.versions import load_pinned
 from formflow.reviews.tables import latest_marking
+from formflow.text.catalogue import _
 from formflow.workflow import clocks
 from formflow.workflow.access import Authority, authority, office_name, role_names
 from formflow.workflow.errors import (
@@ -534,9 +535,8 @@ def resolve_objection(
         check_version(app, expected_version, spec)
         objection = session.get(Objection, objection_id)
         if objection is None or objection.application_id != app.id or objection.resolved_on:
-            raise ObjectionError(
-                f"objection {objection_id!r} is not open on application {app.id}：异议不存在或已处理"
-            )
+            raise ObjectionError(_("The objection does not exist or has already been handled."),
+                                 objection=objection_id)
         st = _objection_stage(session, app, spec, objection.stage, actor, DISMISS_OBJECTION)
         if upheld:
             action_id = action or _only_action(st)
@@ -584,6 +584,6 @@ def _owner(session: Session, app: Application, spec: WorkflowSpec, stage: Stage,
 def _only_action(stage: Stage) -> str:
     if len(stage.actions) != 1:
         listed = ", ".join(stage.actions) or "none"
-        raise ObjectionError(f"stage {stage.id!r} has actions {listed}; name the one to perform："
-                             "请指定异议成立时执行的操作")
+        raise ObjectionError(_("Please name the action to take when the objection is upheld."),
+                             stage=stage.id, actions=listed)
     return next(iter(stage.actions))

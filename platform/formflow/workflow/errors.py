@@ -1,13 +1,20 @@
-"""What the engine refuses, and why, in words a caller can show."""
+"""What the engine refuses, and why: refusals with a code, the message and the current state."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from formflow.text.catalogue import _
+from formflow.text.errors import FieldProblem, NotFound, Refusal
 
 
-class WorkflowError(Exception):
+class WorkflowError(Refusal):
     """Base of every refusal of the workflow engine."""
+
+    code = "workflow"
+    status = 409
 
 
 @dataclass(frozen=True)
@@ -21,50 +28,68 @@ class CurrentState:
     stage_titles: tuple[str, ...]
     result: str | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        found = asdict(self)
+        found["stages"] = list(self.stages)
+        found["stage_titles"] = list(self.stage_titles)
+        return found
+
 
 class StaleApplication(WorkflowError):
     """Someone else changed the application since the caller loaded it."""
 
+    code = "stale"
+
     def __init__(self, current: CurrentState, expected: int | None = None) -> None:
         self.current = current
         self.expected = expected
-        where = "、".join(current.stage_titles) or current.status
-        super().__init__(
-            f"application {current.application_id} is at version {current.version}, "
-            f"not {expected}：该申请已被他人处理，当前环节：{where}，请刷新后重试"
-        )
+        where = _(", ").join(current.stage_titles) or current.status
+        super().__init__(_("This application has already been handled by someone else; it is now at: %(where)s. "
+                           "Please refresh and try again.", where=where), current=current)
 
 
 class ActionNotAvailable(WorkflowError):
     """The action cannot be taken here, now, by this role."""
+
+    code = "not_available"
 
     def __init__(self, action: str, stage: str | None, role: str, why: str = "") -> None:
         self.action = action
         self.stage = stage
         self.role = role
         self.why = why
-        message = f"action {action!r} is not available at stage {stage!r} for role {role!r}"
-        super().__init__(f"{message}：{why}" if why else message)
+        super().__init__(why or _("This action cannot be taken now."), action=action, stage=stage)
 
 
 class GuardNotMet(ActionNotAvailable):
     """The actor may take the action, but its precondition does not hold now."""
 
+    code = "guard_not_met"
+
 
 class ReasonRequired(WorkflowError):
+    code = "reason_required"
+    status = 422
+
     def __init__(self, action: str, stage: str | None) -> None:
         self.action = action
         self.stage = stage
-        super().__init__(f"action {action!r} at stage {stage!r} requires a reason：请填写理由")
+        message = _("Please give a reason.")
+        super().__init__(message, fields=[FieldProblem("/reason", message)], action=action, stage=stage)
 
 
-class UnknownApplication(WorkflowError, LookupError):
+class UnknownApplication(WorkflowError, NotFound, LookupError):
+    code = "not_found"
+    status = 404
+
     def __init__(self, app_id: int) -> None:
-        super().__init__(f"application {app_id!r} does not exist：申请不存在")
+        super().__init__(_("The application does not exist."), application_id=app_id)
 
 
 class ObjectionError(WorkflowError):
     """An objection cannot be recorded or resolved as asked."""
+
+    code = "objection"
 
 
 def roles_text(roles: Sequence[str]) -> str:
