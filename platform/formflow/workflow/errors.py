@@ -60,6 +60,10 @@ class ActionNotAvailable(WorkflowError):
         self.why = why
         super().__init__(why or _("This action cannot be taken now."), action=action, stage=stage)
 
+    def __str__(self) -> str:
+        """For logs and developers (people read `message`)."""
+        return f"action {self.action!r} is not available at stage {self.stage!r} for role {self.role!r}: {self.message}"
+
 
 class GuardNotMet(ActionNotAvailable):
     """The actor may take the action, but its precondition does not hold now."""
@@ -76,6 +80,9 @@ class ReasonRequired(WorkflowError):
         self.stage = stage
         message = _("Please give a reason.")
         super().__init__(message, fields=[FieldProblem("/reason", message)], action=action, stage=stage)
+
+    def __str__(self) -> str:
+        return f"action {self.action!r} at stage {self.stage!r} requires a reason: {self.message}"
 
 
 class UnknownApplication(WorkflowError, NotFound, LookupError):
