@@ -25,6 +25,9 @@ def create_app(
     if packset.problems:
         listing = "\n".join(f"  {p}" for p in packset.problems)
         raise PackProblems(f"配置包有 {len(packset.problems)} 个问题：\n{listing}")
+    from formflow.services import check_plugins
+
+    check_plugins(settings)  # a misconfigured identity, e-licence, SMS or storage plugin refuses the start
     app = Flask(__name__, static_folder=str(settings.renderers_dir / "static"))
     app.config["SECRET_KEY"] = settings.secret_key or _instance_secret(settings)
     app.extensions["formflow"] = {

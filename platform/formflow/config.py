@@ -18,6 +18,13 @@ def _default_root() -> Path:
 MIN_RETENTION_MONTHS = 6
 
 
+def _names(value: str | None) -> tuple[str, ...] | None:
+    """A list setting ("demo,oidc" or "demo oidc"); None when the variable is unset."""
+    if value is None:
+        return None
+    return tuple(part for part in value.replace(",", " ").split() if part)
+
+
 @dataclass
 class Settings:
     """Everything a deployment can set; read from FORMFLOW_* environment variables."""
@@ -41,7 +48,24 @@ class Settings:
     #: than the legal minimum.
     retention_months: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_RETENTION_MONTHS", "6")))
 
+    # ---- plugins (formflow.plugins): which implementation of each pluggable part; checked at start
+    #: Identity providers offered for verification, in order (FORMFLOW_IDENTITY_PROVIDERS="demo,oidc").
+    #: Unset: "demo" when the demo is loaded, plus "oidc" when FORMFLOW_OIDC_ISSUER is set.
+    identity_providers: tuple[str, ...] | None = field(
+        default_factory=lambda: _names(os.environ.get("FORMFLOW_IDENTITY_PROVIDERS")))
+    elicence_provider: str = field(default_factory=lambda: os.environ.get("FORMFLOW_ELICENCE_PROVIDER") or "demo")
+    sms_sender: str = field(default_factory=lambda: os.environ.get("FORMFLOW_SMS_SENDER") or "log")
+    storage: str = field(default_factory=lambda: os.environ.get("FORMFLOW_STORAGE") or "local")
+    #: OpenID Connect (the "oidc" identity provider).
+    oidc_issuer: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_ISSUER", "").rstrip("/"))
+    oidc_client_id: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_CLIENT_ID", ""))
+    oidc_client_secret: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_CLIENT_SECRET", ""))
+    oidc_id_claim: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_ID_CLAIM") or "id_number")
+    oidc_name_claim: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_NAME_CLAIM") or "name")
+
     def __post_init__(self) -> None:
+        if self.identity_providers is None:
+            self.identity_providers = (("demo",) if self.load_demo else ()) + (("oidc",) if self.oidc_issuer else ())
         if self.retention_months < MIN_RETENTION_MONTHS:
             raise ValueError(f"FORMFLOW_RETENTION_MONTHS={self.retention_months}：办理记录和查阅记录"
                              f"至少保存 {MIN_RETENTION_MONTHS} 个月")

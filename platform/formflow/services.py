@@ -60,11 +60,11 @@ class Services:
 
     @property
     def storage(self) -> Any:
-        """Uploaded files (content-addressed)."""
+        """Uploaded files (content-addressed), in the storage `settings.storage` chooses."""
         if "storage" not in self._cache:
-            from formflow.files.storage import LocalStorage
+            from formflow.files.storage import storages
 
-            self._cache["storage"] = LocalStorage(self.settings.instance_dir / "files")
+            self._cache["storage"] = storages.create(self.settings.storage, self.settings)
         return self._cache["storage"]
 
     @storage.setter
@@ -85,16 +85,44 @@ class Services:
 
     @property
     def elicence(self) -> Any:
-        """The e-licence provider the settings choose."""
+        """The e-licence provider `settings.elicence_provider` chooses."""
         if "elicence" not in self._cache:
-            from formflow.integrations.elicence import provider_from_settings
+            from formflow.integrations.elicence import elicence_providers
 
-            self._cache["elicence"] = provider_from_settings(self.packs, self.settings)
+            self._cache["elicence"] = elicence_providers.create(self.settings.elicence_provider, self.settings,
+                                                                packs=self.packs)
         return self._cache["elicence"]
 
     @elicence.setter
     def elicence(self, value: Any) -> None:
         self._cache["elicence"] = value
+
+    @property
+    def sms(self) -> Any:
+        """The SMS sender `settings.sms_sender` chooses (`send(mobile, text)`)."""
+        if "sms" not in self._cache:
+            from formflow.auth.sms import sms_senders
+
+            self._cache["sms"] = sms_senders.create(self.settings.sms_sender, self.settings)
+        return self._cache["sms"]
+
+    @sms.setter
+    def sms(self, value: Any) -> None:
+        self._cache["sms"] = value
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        """The identity providers `settings.identity_providers` offers, by name, in that order."""
+        if "identity" not in self._cache:
+            from formflow.auth.providers import identity_providers
+
+            self._cache["identity"] = {name: identity_providers.create(name, self.settings, packs=self.packs)
+                                       for name in self.settings.identity_providers or ()}
+        return self._cache["identity"]
+
+    @identity.setter
+    def identity(self, value: dict[str, Any]) -> None:
+        self._cache["identity"] = value
 
     @property
     def renderers(self) -> Path:
@@ -106,6 +134,35 @@ class Services:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+
+def plugin_problems(settings: Settings) -> list[str]:
+    """Every problem of the plugins `settings` choose (unknown names, their own checks); empty: it can start."""
+    from formflow.auth.providers import identity_providers
+    from formflow.auth.sms import sms_senders
+    from formflow.files.storage import storages
+    from formflow.integrations.elicence import elicence_providers
+    from formflow.plugins import load_entry_points
+
+    problems = load_entry_points()
+    chosen: list[tuple[Any, str]] = [(identity_providers, name) for name in settings.identity_providers or ()]
+    chosen += [(elicence_providers, settings.elicence_provider), (sms_senders, settings.sms_sender),
+               (storages, settings.storage)]
+    for registry, name in chosen:
+        problems += registry.problems(name, settings)
+    return problems
+
+
+def check_plugins(settings: Settings) -> None:
+    """Refuse to start (`PluginProblem`) with every plugin problem of `settings`, each naming its setting."""
+    problems = plugin_problems(settings)
+    if problems:
+        from formflow.plugins import PluginProblem
+        from formflow.text.catalogue import _
+
+        listing = "".join(f"\n  {problem}" for problem in problems)
+        raise PluginProblem(_("formflow does not start: the settings have %(count)s problem(s):%(listing)s",
+                              count=len(problems), listing=listing), problems=problems)
 
 
 def current() -> Services:

@@ -7,11 +7,12 @@ from sqlalchemy import select
 
 from formflow.api import schemas as s
 from formflow.api import tokens
-from formflow.api.common import current_account, ext, keys, masked_identity, role_title, sessions
+from formflow.api.common import current_account, keys, masked_identity, role_title, sessions
 from formflow.api.errors import ApiError, load_body
 from formflow.api.routing import route
 from formflow.auth import throttle
 from formflow.db.models import Account
+from formflow.web.context import services
 
 TAG = "令牌与账号"
 
@@ -96,7 +97,7 @@ def verify_identity():
     body = load_body(s.IdentityRequestSchema())
     if not body["consent"]:
         raise ApiError(403, "consent_required", "您已取消授权，无法进行身份核验")
-    demo = (ext().get("identity_providers") or {}).get("demo")
+    demo = services().identity.get("demo")
     if demo is None:
         raise ApiError(403, "identity_unavailable", "未配置可通过接口使用的身份核验服务，请在网页使用统一身份认证")
     try:

@@ -1,18 +1,32 @@
 """Identity providers: who a person is, verified outside the platform.
 
-Two providers: `demo` for the embedded default (a simulated face check against
-the demo e-licence records) and OpenID Connect (Authlib) for deployments,
-configured by FORMFLOW_OIDC_ISSUER / _CLIENT_ID / _CLIENT_SECRET. Both end in
-the same `VerifiedIdentity`; the web layer binds it to the signed-in account.
+Two providers ship, registered in `identity_providers` (see `formflow.plugins`):
+`demo` for the embedded default (a simulated face check against the demo
+e-licence records; only when the demo is loaded) and `oidc`, OpenID Connect
+through Authlib, configured by FORMFLOW_OIDC_ISSUER / _CLIENT_ID /
+_CLIENT_SECRET (and _ID_CLAIM / _NAME_CLAIM). `FORMFLOW_IDENTITY_PROVIDERS`
+chooses which are offered. Both end in the same `VerifiedIdentity`; the web
+layer binds it to the signed-in account.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 from formflow.forms.formats import explain_cn_id_card, is_cn_id_card
+from formflow.plugins import Registry
+from formflow.text.catalogue import _, lazy
+from formflow.text.errors import Refusal
+
+if TYPE_CHECKING:
+    from formflow.packs.loader import PackSet
+
+SETTING = "FORMFLOW_IDENTITY_PROVIDERS"
+identity_providers: Registry[Any] = Registry(lazy("identity provider"), SETTING)
 
 
 @dataclass(frozen=True)
@@ -22,8 +36,11 @@ class VerifiedIdentity:
     mobile: str | None = None
 
 
-class IdentityError(Exception):
-    """Verification failed; the message says why, in Chinese."""
+class IdentityError(Refusal):
+    """Verification failed; the message says why."""
+
+    code = "identity_failed"
+    status = 422
 
 
 class IdentityProvider(Protocol):
@@ -31,24 +48,41 @@ class IdentityProvider(Protocol):
     title: str
 
 
+@identity_providers.register("demo")
 class DemoIdentityProvider:
     """Checks a name and ID number against the demo e-licence records."""
 
     name = "demo"
-    title = "扫脸认证（演示）"
+    title = lazy("Face check (demo)")
 
     def __init__(self, records: dict[str, dict[str, Any]]) -> None:
         self.records = records
+
+    @classmethod
+    def check(cls, settings: Any) -> list[str]:
+        if getattr(settings, "load_demo", True):
+            return []
+        return [_("%(setting)s offers the demo identity check, which only a demo deployment has "
+                  "(FORMFLOW_DEMO=1)", setting=SETTING)]
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, packs: PackSet, **_context: Any) -> DemoIdentityProvider:
+        """The records of every pack's demo e-licences (`seeds/<pack>/elicences.yaml`), by ID number."""
+        records: dict[str, dict[str, Any]] = {}
+        for pack in packs.packs.values():
+            for record in (pack.elicences.content if pack.elicences else {}).get("records") or []:
+                records[str(record["id_number"]).upper()] = record
+        return cls(records)
 
     def verify(self, name: str, id_number: str) -> VerifiedIdentity:
         id_number = id_number.strip().upper()
         problem = explain_cn_id_card(id_number)
         if problem:
-            raise IdentityError(f"公民身份号码{problem}")
+            raise IdentityError(_("Citizen ID number %(problem)s", problem=problem))
         record = self.records.get(id_number)
         card = (record or {}).get("idcard") or {}
         if not record or card.get("name") != name.strip():
-            raise IdentityError("身份核验未通过：姓名与公民身份号码不匹配")
+            raise IdentityError(_("Identity not verified: the name does not match the citizen ID number"))
         return VerifiedIdentity(card["name"], id_number, None)
 
 
@@ -60,6 +94,12 @@ class OidcSettings:
     id_claim: str = "id_number"
     name_claim: str = "name"
     scope: str = "openid profile"
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> OidcSettings:
+        return cls(issuer=settings.oidc_issuer.rstrip("/"), client_id=settings.oidc_client_id,
+                   client_secret=settings.oidc_client_secret, id_claim=settings.oidc_id_claim,
+                   name_claim=settings.oidc_name_claim)
 
     @classmethod
     def from_environment(cls) -> OidcSettings | None:
@@ -75,30 +115,76 @@ class OidcSettings:
         )
 
 
+@identity_providers.register("oidc")
 class OidcIdentityProvider:
-    """OpenID Connect through Authlib's Flask client."""
+    """OpenID Connect through Authlib's Flask client.
+
+    Given no app, the client is bound to the running app at its first use (the
+    services build providers before any request)."""
 
     name = "oidc"
-    title = "统一身份认证"
+    title = lazy("Unified identity authentication")
 
     def __init__(self, app: Any, settings: OidcSettings, metadata: dict[str, Any] | None = None) -> None:
+        self.settings = settings
+        self.metadata = metadata
+        self._client: Any = None
+        self._lock = threading.Lock()
+        if app is not None:
+            self._bind(app)
+
+    @classmethod
+    def check(cls, settings: Any) -> list[str]:
+        problems = []
+        issuer = getattr(settings, "oidc_issuer", "")
+        if not issuer:
+            problems.append(_("FORMFLOW_OIDC_ISSUER is not set: unified identity authentication (OIDC) needs "
+                              "the address of the identity service"))
+        else:
+            parts = urlsplit(issuer)
+            if parts.scheme not in ("https", "http") or not parts.netloc:
+                problems.append(_("FORMFLOW_OIDC_ISSUER \"%(value)s\" is not an https:// address",
+                                  value=issuer))
+        for setting, value in (("FORMFLOW_OIDC_CLIENT_ID", getattr(settings, "oidc_client_id", "")),
+                               ("FORMFLOW_OIDC_CLIENT_SECRET", getattr(settings, "oidc_client_secret", ""))):
+            if not value:
+                problems.append(_("%(setting)s is not set: the identity service issued it when formflow was "
+                                  "registered", setting=setting))
+        return problems
+
+    @classmethod
+    def from_settings(cls, settings: Any, **_context: Any) -> OidcIdentityProvider:
+        return cls(None, OidcSettings.from_settings(settings))
+
+    def _bind(self, app: Any) -> Any:
         from authlib.integrations.flask_client import OAuth
 
-        self.settings = settings
+        settings = self.settings
         self.oauth = OAuth(app)
         extra: dict[str, Any] = {"client_kwargs": {"scope": settings.scope}}
-        if metadata is None:
+        if self.metadata is None:
             extra["server_metadata_url"] = f"{settings.issuer}/.well-known/openid-configuration"
         else:
             extra.update(
-                authorize_url=metadata["authorization_endpoint"],
-                access_token_url=metadata["token_endpoint"],
-                jwks_uri=metadata.get("jwks_uri"),
+                authorize_url=self.metadata["authorization_endpoint"],
+                access_token_url=self.metadata["token_endpoint"],
+                jwks_uri=self.metadata.get("jwks_uri"),
                 server_metadata_url=None,
             )
-        self.client = self.oauth.register(
+        self._client = self.oauth.register(
             "formflow_oidc", client_id=settings.client_id, client_secret=settings.client_secret, **extra
         )
+        return self._client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from flask import current_app
+
+            with self._lock:
+                if self._client is None:
+                    self._bind(current_app._get_current_object())  # type: ignore[attr-defined]
+        return self._client
 
     def start(self, redirect_uri: str) -> Any:
         return self.client.authorize_redirect(redirect_uri)
@@ -110,6 +196,7 @@ class OidcIdentityProvider:
     def identity_from_claims(self, claims: dict[str, Any]) -> VerifiedIdentity:
         id_number = str(claims.get(self.settings.id_claim) or "").upper()
         if not is_cn_id_card(id_number):
-            raise IdentityError(f"身份认证返回的声明 {self.settings.id_claim!r} 不是有效的公民身份号码")
+            raise IdentityError(_("The claim %(claim)s returned by the identity service is not a valid citizen "
+                                  "ID number", claim=repr(self.settings.id_claim)))
         return VerifiedIdentity(str(claims.get(self.settings.name_claim) or ""), id_number,
                                 claims.get("phone_number"))

@@ -1,7 +1,9 @@
 """Sign-in by SMS code: a small sender interface and one-time codes.
 
-The embedded default's sender writes the code to the server log; a real
-deployment plugs its SMS gateway in by implementing `SmsSender`.
+The embedded default's sender (`log`) writes the code to the server log; a
+real deployment plugs its SMS gateway in by implementing `SmsSender` as a class
+registered in `sms_senders` (see `formflow.plugins`) and choosing it with
+FORMFLOW_SMS_SENDER. The services build the chosen one (`services.sms`).
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import hmac
 import logging
 import secrets
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formflow.db.models import SmsCode, as_utc, utcnow
+from formflow.plugins import Registry
+from formflow.text.catalogue import _, lazy
 
 log = logging.getLogger("formflow.sms")
 CODE_TTL = timedelta(minutes=5)
@@ -28,12 +32,21 @@ class SmsSender(Protocol):
     def send(self, mobile: str, text: str) -> None: ...
 
 
+sms_senders: Registry[SmsSender] = Registry(lazy("SMS sender"), "FORMFLOW_SMS_SENDER")
+
+
+@sms_senders.register("log")
 class LogSmsSender:
     """Embedded default: 'sends' by logging (the code shows in the server's output)."""
 
+    @classmethod
+    def from_settings(cls, settings: Any, **_context: Any) -> LogSmsSender:
+        return cls()
+
     def send(self, mobile: str, text: str) -> None:
-        log.warning("SMS to %s: %s", mobile[:3] + "****" + mobile[-4:], text)
-        print(f"[formflow 短信] {mobile[:3]}****{mobile[-4:]}: {text}", flush=True)
+        masked = mobile[:3] + "****" + mobile[-4:]
+        log.warning("SMS to %s: %s", masked, text)
+        print(_("[formflow SMS] %(mobile)s: %(text)s", mobile=masked, text=text), flush=True)
 
 
 def _digest(code: str, mobile_hash: str) -> str:
@@ -47,11 +60,12 @@ def issue_code(session: Session, sender: SmsSender, mobile: str, mobile_hash: st
         select(SmsCode).where(SmsCode.mobile_hash == mobile_hash).order_by(SmsCode.id.desc()).limit(1)
     )
     if last is not None and as_utc(last.created_at) > now - RESEND_AFTER:
-        return "验证码已发送，请 60 秒后再试"
+        return _("A code was sent already; try again in 60 seconds")
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(SmsCode(mobile_hash=mobile_hash, code_hash=_digest(code, mobile_hash),
                         created_at=now, expires_at=now + CODE_TTL))
-    sender.send(mobile, f"您的登录验证码为 {code}，5 分钟内有效。如非本人操作请忽略。")
+    sender.send(mobile, _("Your sign-in code is %(code)s, valid for 5 minutes. If you did not ask for it, "
+                          "ignore this message.", code=code))
     return None
 
 

@@ -133,6 +133,13 @@ def load(demo: bool | None) -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Migrate, load packs and demo data, print the demo accounts, and serve."""
     settings = Settings()
+    from formflow.plugins import PluginProblem
+    from formflow.services import check_plugins
+
+    try:
+        check_plugins(settings)
+    except PluginProblem as exc:
+        raise click.ClickException(exc.message) from None
     packset, accounts = _prepare(settings, settings.load_demo)
     click.echo(f"formflow 已启动：http://{host}:{port}/")
     _print_accounts(accounts, packset)

@@ -4,6 +4,11 @@ A file is written to a temporary name in the same folder, flushed and
 fsync'd, then renamed to its SHA-256: a process killed mid-upload leaves at
 most a stray temporary file, never a partial file under a real name, and the
 database row is added only after the rename. A full disk gives `StorageFull`.
+
+Storage is a plugin kind (`storages`, see `formflow.plugins`): `local` keeps
+the files under `<FORMFLOW_INSTANCE>/files`; a cluster registers an
+object-store class with the same `write`/`read` and chooses it with
+FORMFLOW_STORAGE. At start the chosen storage checks that it can write.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from formflow.db.models import StoredFile
+from formflow.plugins import Registry
+from formflow.text.catalogue import _, lazy
 
 
 class StorageError(Exception):
@@ -28,15 +36,49 @@ class StorageFull(StorageError):
     """No space left on the storage device."""
 
 
+class Storage(Protocol):
+    """Where uploaded files go: bytes in, their SHA-256 out, and back."""
+
+    def write(self, data: bytes) -> str: ...
+
+    def read(self, sha256: str) -> bytes: ...
+
+
+#: File storage implementations, by name (`settings.storage` chooses one).
+storages: Registry[Storage] = Registry(lazy("file storage"), "FORMFLOW_STORAGE")
+
+
+@storages.register("local")
 @dataclass(frozen=True)
 class LocalStorage:
     """Files under `root/ab/cd/<sha256>`."""
 
     root: Path
 
+    @staticmethod
+    def folder_of(settings: Any) -> Path:
+        return Path(settings.instance_dir) / "files"
+
+    @classmethod
+    def check(cls, settings: Any) -> list[str]:
+        """The folder must exist or be creatable, and take a file (tried for real: permissions, read-only disks)."""
+        folder = cls.folder_of(settings)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder, prefix=".probe-"):
+                pass
+        except OSError as exc:
+            return [_("FORMFLOW_INSTANCE: the file storage folder %(path)s cannot be written (%(reason)s)",
+                      path=str(folder), reason=exc.strerror or exc)]
+        return []
+
+    @classmethod
+    def from_settings(cls, settings: Any, **_context: Any) -> LocalStorage:
+        return cls(cls.folder_of(settings))
+
     def path_of(self, sha256: str) -> Path:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise StorageError(f"文件标识无效：{sha256!r}")
+            raise StorageError(_("Invalid file identifier: %(value)s", value=repr(sha256)))
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def write(self, data: bytes) -> str:
@@ -55,18 +97,19 @@ class LocalStorage:
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
             if exc.errno == errno.ENOSPC:
-                raise StorageFull("存储空间已满，文件未保存，请联系管理员") from exc
-            raise StorageError(f"文件保存失败：{exc.strerror}") from exc
+                raise StorageFull(_("The storage is full; the file was not saved. Please tell the "
+                                    "administrator")) from exc
+            raise StorageError(_("The file could not be saved: %(reason)s", reason=exc.strerror)) from exc
         return digest
 
     def read(self, sha256: str) -> bytes:
         try:
             return self.path_of(sha256).read_bytes()
         except FileNotFoundError as exc:
-            raise StorageError(f"文件 {sha256[:12]}… 不存在") from exc
+            raise StorageError(_("The file %(id)s… does not exist", id=sha256[:12])) from exc
 
 
-def store(session: Session, storage: LocalStorage, data: bytes, media_type: str) -> StoredFile:
+def store(session: Session, storage: Storage, data: bytes, media_type: str) -> StoredFile:
     """Write `data` and record it (idempotent: the same bytes give the same row)."""
     digest = storage.write(data)
     row = session.get(StoredFile, digest)

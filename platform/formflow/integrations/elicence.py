@@ -6,12 +6,13 @@ from a provider, and fetches again on 重新获取. A provider answers
 person has no such licence, and raises `ElicenceUnavailable` when the service
 cannot be reached, so the page can say "稍后重试" instead of "没有证照".
 
-The embedded default is `DemoElicenceProvider`, built from the packs' demo
-records (`seeds/<pack>/elicences.yaml`). A deployment connected to a real
-e-licence service registers its own provider under a name
-(`register_provider("gov-http", factory)`, e.g. from a small plug-in module
-imported at start-up) and selects it with `FORMFLOW_ELICENCE_PROVIDER`;
-`provider_from_settings` then builds it. No real provider ships here: each
+The embedded default is `DemoElicenceProvider` (`demo`), built from the packs'
+demo records (`seeds/<pack>/elicences.yaml`). A deployment connected to a real
+e-licence service registers its own provider class in `elicence_providers`
+(`@elicence_providers.register("gov-http")`, in a plug-in module found through
+the `formflow.plugins` entry points; see `formflow.plugins`) and selects it with
+`FORMFLOW_ELICENCE_PROVIDER`; the services build it (`services.elicence`), after
+its `check(settings)` passed at start. No real provider ships here: each
 province's service has its own protocol, signatures and credentials.
 """
 
@@ -23,6 +24,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from formflow.packs.loader import PackSet
+from formflow.plugins import Registry
+from formflow.text.catalogue import _, lazy
 
 DEMO = "demo"
 ENV_PROVIDER = "FORMFLOW_ELICENCE_PROVIDER"
@@ -31,7 +34,8 @@ ENV_PROVIDER = "FORMFLOW_ELICENCE_PROVIDER"
 class ElicenceUnavailable(Exception):
     """The e-licence service cannot answer now (outage, timeout); try again later."""
 
-    def __init__(self, message: str = "电子证照服务暂时不可用，请稍后点击“重新获取”重试") -> None:
+    def __init__(self, message: str | None = None) -> None:
+        message = message or _("The e-licence service is unavailable for now; please click “Fetch again” later")
         super().__init__(message)
         self.message = message
 
@@ -53,11 +57,20 @@ def normalise_id_number(id_number: str) -> str:
     return "".join(str(id_number).split()).upper()
 
 
+#: The e-licence providers, by name (`settings.elicence_provider` chooses one).
+elicence_providers: Registry[ElicenceProvider] = Registry(lazy("e-licence provider"), ENV_PROVIDER)
+
+
+@elicence_providers.register(DEMO)
 class DemoElicenceProvider:
     """Demo records held in memory: {id_number: {source: data}}."""
 
     def __init__(self, records: Mapping[str, Mapping[str, Any]]) -> None:
         self._records = {normalise_id_number(k): dict(v) for k, v in records.items()}
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, packs: PackSet, **_context: Any) -> DemoElicenceProvider:
+        return cls.from_packset(packs)
 
     @classmethod
     def from_packset(cls, packset: PackSet) -> DemoElicenceProvider:
@@ -89,30 +102,36 @@ class DemoElicenceProvider:
         return copy.deepcopy(data) if isinstance(data, dict) else None
 
 
-#: name → factory(packset, settings) of a provider; `demo` is built in.
+#: The old extension point's factory: (packset, settings) → provider.
 ProviderFactory = Callable[[PackSet, Any], ElicenceProvider]
-_FACTORIES: dict[str, ProviderFactory] = {DEMO: lambda packset, _settings: DemoElicenceProvider.from_packset(packset)}
+#: Read-only view kept for old callers; register through `elicence_providers`.
+_FACTORIES = elicence_providers._makers
 
 
 def register_provider(name: str, factory: ProviderFactory) -> None:
-    """Make a provider selectable by `FORMFLOW_ELICENCE_PROVIDER=<name>` (the extension point)."""
-    _FACTORIES[name] = factory
+    """Make `factory(packset, settings)` selectable by `FORMFLOW_ELICENCE_PROVIDER=<name>`.
+
+    Kept for plug-ins written before the registry; new ones register a class in `elicence_providers`."""
+
+    def maker(settings: Any, *, packs: PackSet, **_context: Any) -> ElicenceProvider:
+        return factory(packs, settings)
+
+    elicence_providers.register(name)(maker)
 
 
 def provider_from_settings(packset: PackSet, settings: Any = None) -> ElicenceProvider:
-    """The configured provider: `settings.elicence_provider`, else $FORMFLOW_ELICENCE_PROVIDER, else demo."""
+    """The configured provider: `settings.elicence_provider`, else $FORMFLOW_ELICENCE_PROVIDER, else demo.
+
+    Refuses (`PluginProblem`, a ValueError) with the known names when the name is unknown."""
     name = getattr(settings, "elicence_provider", None) or os.environ.get(ENV_PROVIDER) or DEMO
-    factory = _FACTORIES.get(name)
-    if factory is None:
-        known = "、".join(sorted(_FACTORIES))
-        raise ValueError(f"未知的电子证照服务 {name!r}（{ENV_PROVIDER}）；可用：{known}")
-    return factory(packset, settings)
+    return elicence_providers.create(name, settings, packs=packset)
 
 
 __all__ = [
     "DemoElicenceProvider",
     "ElicenceProvider",
     "ElicenceUnavailable",
+    "elicence_providers",
     "normalise_id_number",
     "provider_from_settings",
     "register_provider",

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from formflow.auth import sms, throttle
 from formflow.auth.current import IDENTITY_KEY, SignedIn, current_account, init_login, login_required
 from formflow.auth.passwords import hash_password, policy_problems, verify_password
-from formflow.auth.providers import DemoIdentityProvider, IdentityError, OidcIdentityProvider, OidcSettings
+from formflow.auth.providers import IdentityError
 from formflow.auth.roles import CITIZEN
 from formflow.db.models import Account, RoleAssignment
 from formflow.forms.formats import is_cn_mobile, mask_mobile
-from formflow.web.context import formflow, sessions
+from formflow.web.context import formflow, services, sessions
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 csrf = CSRFProtect()
@@ -36,20 +36,13 @@ def init_app(app: Flask) -> None:
     )
     csrf.init_app(app)
     init_login(app)
-    records: dict[str, Any] = {}
-    for pack in app.extensions["formflow"]["packs"].packs.values():
-        for record in (pack.elicences.content if pack.elicences else {}).get("records") or []:
-            records[str(record["id_number"]).upper()] = record
-    providers: dict[str, Any] = {"demo": DemoIdentityProvider(records)} if settings.load_demo else {}
-    oidc = OidcSettings.from_environment()
-    if oidc is not None:
-        providers["oidc"] = OidcIdentityProvider(app, oidc)
-    app.extensions["formflow"]["identity_providers"] = providers
-    app.extensions["formflow"].setdefault("sms_sender", sms.LogSmsSender())
+    chosen = app.extensions["formflow.services"]  # the providers the settings choose (formflow.plugins)
+    app.extensions["formflow"]["identity_providers"] = chosen.identity
+    app.extensions["formflow"].setdefault("sms_sender", chosen.sms)
 
 
 def _providers() -> dict[str, Any]:
-    return formflow()["identity_providers"]
+    return services().identity
 
 
 def _safe_next(default: str) -> str:
