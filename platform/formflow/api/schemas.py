@@ -7,7 +7,7 @@ free-form `object` fields, never re-described here.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -17,11 +17,13 @@ NOTE_MAX = 2000
 
 
 class Instant(fields.DateTime):
-    """A moment, always with its UTC offset (SQLite gives stored instants back naive)."""
+    """A moment in the deployment zone, ISO 8601 with its offset (`formatting.iso`: `…T15:28:00+08:00`)."""
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
+        if isinstance(value, datetime):
+            from formflow.text.formatting import iso
+
+            return iso(value)
         return super()._serialize(value, attr, obj, **kwargs)
 
 

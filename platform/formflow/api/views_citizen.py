@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from flask import Response, request
 from sqlalchemy import select
@@ -27,20 +26,16 @@ from formflow.applications import materials as materials_mod
 from formflow.db.models import (
     Account,
     Application,
-    ApplicationFile,
-    Correction,
-    Notice,
     Office,
-    StoredFile,
 )
 from formflow.forms.errors import FieldError, translate_all
 from formflow.forms.render import get_path, split_path
 from formflow.packs.versions import content_hash, form_bundle, load_pinned
-from formflow.reviews import queue as queue_mod
+from formflow.usecases import serving, viewing
+from formflow.web.context import services
 from formflow.workflow import engine
 from formflow.workflow.errors import ActionNotAvailable, ReasonRequired, StaleApplication, WorkflowError
 from formflow.workflow.moves import current_state, workflow_of
-from formflow.workflow.process import process
 
 PUBLIC = "办理事项（公开）"
 CITIZEN = "申请人"
@@ -64,15 +59,7 @@ def _matter_row(pack, matter) -> dict[str, Any]:
 
 
 def workflow_summary(workflow: dict[str, Any], version: str) -> dict[str, Any]:
-    commitment = workflow.get("commitment")
-    return {
-        "version": version, "title": str(workflow.get("title") or workflow.get("id") or ""),
-        "commitment": {"title": str(commitment.get("title") or "承诺办理时限"), "days": int(commitment["days"]),
-                       "unit": str(commitment.get("unit") or "working")} if commitment else None,
-        "stages": process(workflow),
-        "citizen_actions": [{"id": k, "title": str((v or {}).get("title") or k)}
-                            for k, v in (workflow.get("citizen") or {}).items()],
-    }
+    return viewing.process_summary(workflow, version)
 
 
 def _steps(bundle: dict[str, Any]) -> list[dict[str, str]]:
@@ -245,33 +232,50 @@ def _stale_draft(db_factory, app_id: int, exc: apps.StaleDraft) -> ApiError:
     return ApiError(409, "stale", exc.message, extra=extra)
 
 
+def summary_json(v: viewing.Summary) -> dict[str, Any]:
+    """A `viewing.Summary` in the API's summary shape."""
+    return {
+        "id": v.id, "number": v.number, "pack": v.pack, "matter": v.matter, "matter_title": v.matter_title,
+        "status": v.status, "result": v.result, "version": v.version,
+        "stages": [{"id": st.id, "title": st.title} for st in v.stages], "current_step": v.current_step,
+        "category": v.category, "channel": v.channel, "awaiting": v.awaiting, "submitted_at": v.submitted_at,
+        "deadline": v.deadline, "created_at": v.created_at, "updated_at": v.updated_at,
+    }
+
+
+def entries_json(entries: Any) -> list[dict[str, Any]]:
+    return [{"id": e.id, "at": e.at, "action": e.action, "title": e.title, "actor": e.actor, "stage": e.stage,
+             "to_stage": e.to_stage, "note": e.note or None} for e in entries]
+
+
+def notices_json(rows: Any) -> list[dict[str, Any]]:
+    return [{"id": n.id, "kind": n.kind, "title": n.title, "number": n.number, "issued_at": n.issued_at,
+             "url": c.notice_url(n.id)} for n in rows]
+
+
+def files_json(rows: Any) -> list[dict[str, Any]]:
+    return [{"id": f.id, "material": f.material, "sha256": f.sha256, "name": f.name, "uploaded_at": f.uploaded_at,
+             "replaced": f.replaced} for f in rows]
+
+
+def office_json(office: viewing.OfficeRef | None) -> dict[str, str] | None:
+    return {"id": office.id, "name": office.name} if office is not None else None
+
+
 def application_view(db: Session, app: Application) -> dict[str, Any]:
-    """The citizen's view of one application (what 我的申请 shows), dumped to JSON types."""
-    pinned = load_pinned(db, app.versions)
-    spec = c.spec_of(pinned)
-    corrections = []
-    kinds = (pinned.materials or {}).get("kinds") or {}
-    for corr in db.scalars(select(Correction).where(Correction.application_id == app.id,
-                                                    Correction.answered_on.is_(None)).order_by(Correction.id)):
-        missing = []
-        for kind in corr.missing or []:
-            spec_kind = kinds.get(kind) or {}
-            try:
-                where = materials_mod.field_of(pinned.materials, kind)
-            except (ValueError, KeyError):
-                where = None
-            missing.append({"kind": kind, "title": str(spec_kind.get("title") or kind),
-                            "requirement": str(spec_kind.get("requirement") or ""), "field": where})
-        corrections.append({"id": corr.id, "stage": corr.stage, "note": corr.note, "missing": missing,
-                            "requested_on": corr.requested_on, "answered_on": corr.answered_on})
-    withdraw = spec.citizen.get("withdraw")
-    withdrawable = app.status == "draft" or (
-        app.status == "active" and withdraw is not None and any(withdraw.allowed_from(x) for x in app.stages or []))
+    """The citizen's view of one application (what 我的申请 shows: `usecases.viewing.citizen_view`), as JSON."""
+    return citizen_json(viewing.citizen_view(services(), db, c.current_account(), app.id))
+
+
+def citizen_json(view: viewing.CitizenView) -> dict[str, Any]:
     return s.ApplicationSchema().dump({
-        **c.summary(db, app), "office": c.office_ref(db, app.office_id), "data": app.data or {},
-        "versions": app.versions or {}, "timeline": c.timeline(db, app, spec, for_citizen=True),
-        "notices": c.notices(db, app), "corrections": corrections, "files": c.files(db, app),
-        "withdrawable": withdrawable,
+        **summary_json(view.app), "office": office_json(view.app.office), "data": view.data,
+        "versions": view.versions, "timeline": entries_json(view.timeline), "notices": notices_json(view.notices),
+        "corrections": [{"id": x.id, "stage": x.stage, "note": x.note or None, "requested_on": x.requested_on,
+                         "answered_on": x.answered_on,
+                         "missing": [{"kind": m.kind, "title": m.title, "requirement": m.requirement,
+                                      "field": m.field} for m in x.missing]} for x in view.corrections],
+        "files": files_json(view.files), "withdrawable": view.withdrawable,
     })
 
 
@@ -326,49 +330,40 @@ def create_draft():
 @route("/applications", "GET", summary="我的申请（含草稿），新的在前", tags=[CITIZEN],
        responses={200: s.ApplicationListSchema})
 def my_applications():
-    account = c.current_account()
     with c.sessions()() as db:
-        rows = db.scalars(select(Application).where(
-            (Application.applicant_id == account.id) | (Application.assisted_by_id == account.id)
-        ).order_by(Application.id.desc()).limit(200))
-        return s.ApplicationListSchema().dump({"items": [c.summary(db, a) for a in rows]})
+        rows = viewing.my_applications(services(), db, c.current_account())
+        return s.ApplicationListSchema().dump({"items": [summary_json(v) for v in rows]})
 
 
 @route(f"/applications/<{ID}:app_id>", "GET", summary="我的一件申请：数据、进度时间线、文书、待补正事项",
        tags=[CITIZEN], responses={200: s.ApplicationSchema})
 def application(app_id: int):
-    account = c.current_account()
     with c.sessions()() as db:
-        return application_view(db, _own(db, app_id, account))
+        return citizen_json(viewing.citizen_view(services(), db, c.current_account(), app_id))
 
 
 @route(f"/applications/<{ID}:app_id>/form", "GET", summary="申请固定的表单版本（JSON Schema 原文）", tags=[CITIZEN],
        responses={200: s.FormBundleSchema})
 def application_form(app_id: int):
-    account = c.current_account()
     with c.sessions()() as db:
-        app = _own(db, app_id, account)
-        pinned = load_pinned(db, app.versions)
-        return _bundle_view(pinned.documents["form"], app.versions["form"])
+        pinned = viewing.pinned_documents(services(), db, c.current_account(), app_id)
+        return _bundle_view(pinned.form, pinned.form_version)
 
 
 @route(f"/applications/<{ID}:app_id>/materials", "GET", summary="申请固定的材料目录", tags=[CITIZEN],
        responses={200: s.MaterialsCatalogueSchema})
 def application_materials(app_id: int):
-    account = c.current_account()
     with c.sessions()() as db:
-        app = _own(db, app_id, account)
-        return _materials_view(load_pinned(db, app.versions).materials)
+        pinned = viewing.pinned_documents(services(), db, c.current_account(), app_id)
+        return s.MaterialsCatalogueSchema().dump({"version": pinned.materials_version, **pinned.materials})
 
 
 @route(f"/applications/<{ID}:app_id>/workflow", "GET", summary="申请固定的审批流程概要", tags=[CITIZEN],
        responses={200: s.WorkflowSummarySchema})
 def application_workflow(app_id: int):
-    account = c.current_account()
     with c.sessions()() as db:
-        app = _own(db, app_id, account)
-        workflow = load_pinned(db, app.versions).workflow
-        return s.WorkflowSummarySchema().dump(workflow_summary(workflow, app.versions["workflow"]))
+        pinned = viewing.pinned_documents(services(), db, c.current_account(), app_id)
+        return s.WorkflowSummarySchema().dump(pinned.workflow)
 
 
 @route(f"/applications/<{ID}:app_id>/checklist", "GET", summary="本申请的材料清单（按已填类别与条件）及是否已提供",
@@ -548,39 +543,21 @@ def upload(app_id: int):
         raise _stale_draft(factory, app_id, exc) from None
 
 
-def send_file(db: Session, sha256: str) -> Response:
-    stored = db.get(StoredFile, sha256)
-    if stored is None:
-        raise ApiError(404)
-    try:
-        body = c.storage().read(sha256)
-    except Exception:  # noqa: BLE001 - a missing blob is a missing file
-        raise ApiError(404) from None
-    media = stored.media_type if stored.media_type in FILE_TYPES else "application/octet-stream"
-    response = Response(body, mimetype=media)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(sha256[:16])}"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+def served(result: serving.Served) -> Response:
+    """A file or notice with the one serving policy's headers."""
+    return Response(result.body, mimetype=result.media_type, headers=result.headers)
 
 
 def valid_sha(sha256: str) -> None:
-    if len(sha256) != 64 or any(ch not in "0123456789abcdef" for ch in sha256):
-        raise ApiError(404)
+    if not serving.valid_sha(sha256):
+        raise serving.file_missing()
 
 
 @route(f"/applications/<{ID}:app_id>/files/<sha256>", "GET", summary="下载本人申请中的一个材料文件", tags=[CITIZEN],
        responses={200: "file"})
 def download(app_id: int, sha256: str):
-    account = c.current_account()
-    valid_sha(sha256)
     with c.sessions()() as db:
-        _own(db, app_id, account)
-        attached = db.scalar(select(ApplicationFile.id).where(
-            ApplicationFile.application_id == app_id, ApplicationFile.sha256 == sha256).limit(1))
-        if attached is None:
-            raise ApiError(404)
-        return send_file(db, sha256)
+        return served(serving.open_file(services(), db, c.current_account(), app_id, sha256))
 
 
 # --------------------------------------------------------------------------- submit, correction, withdraw
@@ -697,24 +674,5 @@ def withdraw(app_id: int):
 @route(f"/notices/<{ID}:notice_id>", "GET", summary="下载文书（PDF）：申请人本人或有权办理的工作人员",
        tags=[CITIZEN], responses={200: "pdf"})
 def notice(notice_id: int):
-    account = c.current_account()
     with c.sessions()() as db:
-        row = db.get(Notice, notice_id)
-        if row is None:
-            raise ApiError(404)
-        app = db.get(Application, row.application_id)
-        allowed = app is not None and apps.may_view(app, account)
-        if not allowed and app is not None and c.is_reviewer(account):
-            allowed = queue_mod.in_reach(db, app.id, queue_mod.reach_of(db, account.id, c.packs()))
-        if not allowed:
-            raise ApiError(404)
-        sha, number = row.sha256, row.number
-    try:
-        body = c.storage().read(sha)
-    except Exception:  # noqa: BLE001 - a missing blob is a missing notice
-        raise ApiError(404) from None
-    response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"attachment; filename=notice-{notice_id}.pdf"
-    response.headers["X-Notice-Number"] = quote(number)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+        return served(serving.open_notice(services(), db, c.current_account(), notice_id))

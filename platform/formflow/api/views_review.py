@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,14 +16,23 @@ from formflow.api import common as c
 from formflow.api import schemas as s
 from formflow.api.errors import ApiError, load_body, load_query
 from formflow.api.routing import ID, route
-from formflow.api.views_citizen import _idempotent, send_file, stale, valid_sha
-from formflow.applications.materials import file_shas
-from formflow.db.models import Account, Application, ApplicationFile, Office
+from formflow.api.views_citizen import (
+    _idempotent,
+    entries_json,
+    files_json,
+    notices_json,
+    office_json,
+    served,
+    stale,
+    summary_json,
+)
+from formflow.db.models import Account, Application, Office
 from formflow.packs.versions import Pinned, load_pinned
 from formflow.reviews import queue as queue_mod
 from formflow.reviews.tables import MarkingInvalid, latest_marking, marking_schema, record_marking, summarize
+from formflow.usecases import serving, viewing
+from formflow.web.context import services
 from formflow.workflow import engine
-from formflow.workflow.access import authority
 from formflow.workflow.errors import ActionNotAvailable, GuardNotMet, ReasonRequired, StaleApplication
 from formflow.workflow.moves import workflow_of
 
@@ -86,35 +96,51 @@ def queue():
 
 
 def _my_stages(db: Session, app: Application, account: Account) -> list[str]:
-    spec = workflow_of(db, app)
-    out = []
-    for stage_id in app.stages or []:
-        stage = spec.stages.get(stage_id)
-        if (app.status == "active" and stage is not None and stage.owner is not None
-                and authority(db, app, account, stage.owner.role, stage.owner.level) is not None):
-            out.append(stage_id)
-    return out
+    return viewing.owned_stages(db, app, account, workflow_of(db, app))
+
+
+class ReviewViewSchema(s.ReviewApplicationSchema):
+    """The staff view (`usecases.viewing.staff_view`): the desk's values, formatted and masked."""
+
+    steps = fields.List(fields.Dict(), required=True, metadata={
+        "description": "表单各步及其值（已格式化、证件号与手机号脱敏），与工作台相同"})
+    checklist = fields.List(fields.Dict(), required=True, metadata={"description": "本申请的材料清单及状态"})
+    precheck = fields.Dict(allow_none=True, required=True, metadata={"description": "资格预审（值已格式化）"})
+
+
+def _value_json(v: viewing.Value) -> dict[str, Any]:
+    return {"path": v.path, "title": v.title, "kind": v.kind, "text": v.text, "empty": v.empty,
+            "source": v.source, "image": v.image,
+            "files": [{"sha256": f.sha256, "name": f.name, "media_type": f.media_type} for f in v.files],
+            "children": [_value_json(child) for child in v.children]}
+
+
+def staff_json(view: viewing.StaffView) -> dict[str, Any]:
+    pre = view.precheck
+    return ReviewViewSchema().dump({
+        **summary_json(view.app),
+        "applicant": {"name": view.applicant, "id_number_masked": view.id_masked},
+        "office": office_json(view.app.office), "overdue": view.app.overdue, "data": view.data,
+        "versions": view.versions, "history": entries_json(view.history), "notices": notices_json(view.notices),
+        "files": files_json(view.files), "my_stages": [{"id": st.id, "title": st.title} for st in view.my_stages],
+        "steps": [{"id": st.id, "title": st.title, "values": [_value_json(v) for v in st.values]}
+                  for st in view.steps],
+        "checklist": [{"kind": m.kind, "title": m.title, "required": m.required, "provided": m.provided,
+                       "state": m.state, "state_title": m.state_title} for m in view.checklist],
+        "precheck": None if pre is None else {
+            "title": pre.title, "eligible": pre.eligible,
+            "computed": [{"title": t, "text": x} for t, x in pre.computed],
+            "conditions": [{"id": cond.id, "title": cond.title, "holds": cond.holds, "verdict": cond.verdict,
+                            "shown": [{"title": t, "text": x} for t, x in cond.shown]} for cond in pre.conditions]},
+    })
 
 
 @route(f"/review/applications/<{ID}:app_id>", "GET",
-       summary="一件申请：数据、申请人（证件号脱敏）、办理记录、文书、材料",
-       tags=[TAG], responses={200: s.ReviewApplicationSchema})
+       summary="一件申请：数据（证件号、手机号脱敏）、申请人、办理记录、文书、材料清单、预审；查看电子证照留痕",
+       tags=[TAG], responses={200: ReviewViewSchema})
 def application(app_id: int):
-    account = c.require_reviewer()
     with c.sessions()() as db:
-        app = _load(db, app_id, account)
-        pinned = load_pinned(db, app.versions)
-        spec = c.spec_of(pinned)
-        applicant = db.get(Account, app.applicant_id)
-        return s.ReviewApplicationSchema().dump({
-            **c.summary(db, app),
-            "applicant": {"name": applicant.display_name if applicant else "",
-                          "id_number_masked": c.masked_identity(applicant)},
-            "office": c.office_ref(db, app.office_id), "overdue": bool(app.overdue), "data": app.data or {},
-            "versions": app.versions or {}, "history": c.timeline(db, app, spec, for_citizen=False),
-            "notices": c.notices(db, app), "files": c.files(db, app),
-            "my_stages": c.stage_refs(spec, _my_stages(db, app, account)),
-        })
+        return staff_json(viewing.staff_view(services(), db, c.current_account(), app_id))
 
 
 def _owned_stage(db: Session, app: Application, account: Account, stage_id: str):
@@ -220,12 +246,5 @@ def perform(app_id: int):
 @route(f"/review/applications/<{ID}:app_id>/files/<sha256>", "GET", summary="下载申请中的一个材料文件", tags=[TAG],
        responses={200: "file"})
 def download(app_id: int, sha256: str):
-    account = c.require_reviewer()
-    valid_sha(sha256)
     with c.sessions()() as db:
-        app = _load(db, app_id, account)
-        attached = db.scalar(select(ApplicationFile.id).where(
-            ApplicationFile.application_id == app.id, ApplicationFile.sha256 == sha256).limit(1))
-        if attached is None and sha256 not in file_shas(app.data):
-            raise ApiError(404)
-        return send_file(db, sha256)
+        return served(serving.open_file(services(), db, c.current_account(), app_id, sha256))

@@ -21,10 +21,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from formflow.text.catalogue import _
+from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale
 
 DEFAULT_TZ = "Asia/Shanghai"
 EMPTY = "—"
+#: Drawn signatures stored in form data that a page may show as an image.
+SIGNATURE_IMAGES = ("data:image/png;base64,", "data:image/jpeg;base64,")
 
 
 def zone() -> ZoneInfo:
@@ -73,6 +75,13 @@ def iso(value: datetime | None) -> str | None:
     return local(value).isoformat(timespec="seconds")
 
 
+def when(value: date | datetime | None) -> str:
+    """An instant as `local_time`, a date as `day` (what a page prints for either)."""
+    if isinstance(value, datetime):
+        return local_time(value)
+    return day(value)
+
+
 def yesno(value: Any) -> str:
     return _("Yes") if value else _("No")
 
@@ -97,6 +106,32 @@ def money(value: Any, unit: str | None = None) -> str:
     except (InvalidOperation, ValueError):
         return str(value)
     return f"{amount:,.2f} {unit or _('yuan')}"
+
+
+def is_money_unit(unit: str | None) -> bool:
+    """Units of money (`元`, `元/月`, `元/年`: the currency word of the authority's language)."""
+    if not unit:
+        return False
+    return str(unit).startswith(in_locale(DEFAULT_LOCALE, "yuan")) or str(unit).startswith(_("yuan"))
+
+
+def with_unit(value: Any, unit: str | None) -> str:
+    """A number with its unit: money as `1,200.00 元/月`, anything else as `12.5 m²`."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, bool):
+        return yesno(value)
+    if isinstance(value, (int, float, Decimal)) and is_money_unit(unit):
+        return money(value, unit)
+    text = number(value)
+    return f"{text} {unit}" if unit else text
+
+
+def signature_image(value: Any) -> str | None:
+    """A drawn signature's data URL when it is one a page may show as an image, else None."""
+    if isinstance(value, str) and value.startswith(SIGNATURE_IMAGES) and len(value) < 2_000_000:
+        return value
+    return None
 
 
 def mask_id(value: Any) -> str:
@@ -127,6 +162,8 @@ def shown(value: Any, schema: dict[str, Any] | None = None) -> str:
         return EMPTY
     if isinstance(value, bool):
         return yesno(value)
+    if isinstance(value, str) and value.startswith("data:"):
+        return _("(signed by hand)") if value.startswith("data:image/") else _("(file)")
     if "enum" in schema and "x-enum-titles" in schema:
         return enum_title(value, schema.get("enum"), schema.get("x-enum-titles"))
     if schema.get("format") == "money" or schema.get("x-widget") == "money":
@@ -140,8 +177,7 @@ def shown(value: Any, schema: dict[str, Any] | None = None) -> str:
     if isinstance(value, date):
         return day(value)
     if isinstance(value, (int, float, Decimal)):
-        text = number(value)
-        return f"{text} {schema['x-unit']}" if schema.get("x-unit") else text
+        return with_unit(value, schema.get("x-unit"))
     if isinstance(value, list):
         return _(", ").join(shown(v, schema.get("items") if isinstance(schema.get("items"), dict) else None)
                         for v in value)
@@ -151,6 +187,6 @@ def shown(value: Any, schema: dict[str, Any] | None = None) -> str:
 def init_app(app: Any) -> None:
     """The same functions as Jinja filters on every page."""
     app.jinja_env.filters.update(
-        when=local_time, day=day, money=money, yesno=yesno, masked_id=mask_id, masked_mobile=mask_mobile,
+        when=when, day=day, money=money, yesno=yesno, masked_id=mask_id, masked_mobile=mask_mobile,
         shown=shown, number=number,
     )

@@ -14,36 +14,29 @@ for a marking), in one transaction with its history event.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import wraps
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formflow.applications import drafts as apps
-from formflow.applications.materials import file_shas
 from formflow.auth.current import current_account
-from formflow.auth.roles import BUILTIN_ROLES
 from formflow.db.models import (
     Account,
     Application,
-    ApplicationFile,
-    Event,
-    Notice,
     Objection,
     Office,
-    StoredFile,
 )
-from formflow.forms.formats import mask_id_number
-from formflow.forms.render import Node
 from formflow.packs.versions import Pinned, load_pinned
-from formflow.personal import access_log
 from formflow.reviews import queue as queue_mod
 from formflow.reviews.tables import FAIL, NA, PASS, VERDICT_TITLES, latest_marking, record_marking, validate_marking
-from formflow.web.context import calendar_for, formflow, packs, sessions
+from formflow.text import formatting as fmt
+from formflow.text.catalogue import _
+from formflow.usecases import serving, viewing
+from formflow.web.context import calendar_for, formflow, packs, services, sessions
 from formflow.workflow import engine
 from formflow.workflow.access import authority
 from formflow.workflow.errors import (
@@ -53,7 +46,7 @@ from formflow.workflow.errors import (
     StaleApplication,
     WorkflowError,
 )
-from formflow.workflow.history import EVENT_TITLES, HIDDEN_FROM_REVIEWERS
+from formflow.workflow.history import HIDDEN_FROM_REVIEWERS
 from formflow.workflow.moves import workflow_of
 from formflow.workflow.spec import WorkflowSpec
 
@@ -154,7 +147,7 @@ def _channel_title(pinned: Pinned, channel: str | None) -> str:
 
 
 def _stage_titles(spec: WorkflowSpec, stages: list[str] | None) -> str:
-    return "、".join(spec.stages[s].title if s in spec.stages else s for s in stages or [])
+    return _(", ").join(spec.stages[s].title if s in spec.stages else s for s in stages or [])
 
 
 def _masked_applicant(db: Session, account_ids: set[int]) -> dict[int, tuple[str, str]]:
@@ -166,7 +159,7 @@ def _masked_applicant(db: Session, account_ids: set[int]) -> dict[int, tuple[str
         masked = ""
         if acc.id_number_enc:
             try:
-                masked = mask_id_number(keys.open(acc.id_number_enc))
+                masked = fmt.mask_id(keys.open(acc.id_number_enc))
             except Exception:  # noqa: BLE001 - an unreadable number is shown as absent
                 masked = ""
         out[acc.id] = (acc.display_name, masked)
@@ -251,42 +244,6 @@ class StageDesk:
     not_required: set[str] = field(default_factory=set)
 
 
-def _file_refs(value: Any) -> list[dict[str, Any]]:
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, dict) and isinstance(v.get("sha256"), str)]
-    return []
-
-
-def _history(db: Session, app: Application, spec: WorkflowSpec) -> list[dict[str, Any]]:
-    events = list(db.scalars(select(Event).where(Event.application_id == app.id).order_by(Event.id)))
-    actors = {a.id: a.display_name for a in db.scalars(
-        select(Account).where(Account.id.in_({e.actor_id for e in events if e.actor_id})))}
-    out = []
-    for e in events:
-        if e.action in HIDDEN_EVENTS:
-            continue
-        title = None
-        stage = spec.stages.get(e.from_stage or "")
-        if stage is not None and e.action in stage.actions:
-            title = stage.actions[e.action].title
-        elif e.action in spec.citizen:
-            title = spec.citizen[e.action].title
-        title = title or EVENT_TITLES.get(e.action, e.action)
-        if e.action == "mark":
-            outcome = (e.details or {}).get("outcome")
-            title = f"{title}（结论：{OUTCOME_TITLES.get(outcome, outcome)}）"
-        role = e.actor_role
-        out.append({
-            "id": e.id, "title": title, "at": e.at,
-            "actor": actors.get(e.actor_id, "系统") if e.actor_id else "系统",
-            "role": spec.role_title(role) if role in spec.roles else BUILTIN_ROLES.get(role or "", role or ""),
-            "stage": spec.stages[e.from_stage].title if e.from_stage in spec.stages else "",
-            "to": spec.stages[e.to_stage].title if e.to_stage in spec.stages and e.to_stage != e.from_stage else "",
-            "note": e.note or "",
-        })
-    return out
-
-
 def _stage_desks(db: Session, app: Application, account: Account, spec: WorkflowSpec, pinned: Pinned,
                  today: date) -> list[StageDesk]:
     actions = engine.available_actions(db, app, account, today=today)
@@ -317,49 +274,19 @@ def _stage_desks(db: Session, app: Application, account: Account, spec: Workflow
     return out
 
 
-def _data_steps(pinned: Pinned, data: dict[str, Any]) -> list[tuple[Any, Node]]:
-    form = apps.form_of(pinned)
-    out = []
-    for step in form.steps():
-        try:
-            node, _hidden = form.step_node(step.id, data)
-        except KeyError:
-            continue
-        out.append((step, node))
-    return out
-
-
-def _elicences(steps: list[tuple[Any, Node]]) -> list[Node]:
-    return [n for _step, root in steps for n in root.walk() if n.source]
-
-
-def _detail_context(db: Session, app: Application, account: Account, **extra: Any) -> dict[str, Any]:
+def _detail_context(db: Session, app: Application, account: Account, *, view: viewing.StaffView | None = None,
+                    **extra: Any) -> dict[str, Any]:
+    """The detail page: the staff view (formatted, masked, recorded) and what this reviewer may do now."""
+    if view is None:
+        view = viewing.staff_view(services(), db, account, app.id)
     pinned = load_pinned(db, app.versions)
     spec = workflow_of(db, app)
-    today = _today()
-    data = app.data or {}
-    steps = _data_steps(pinned, data)
-    try:
-        pre = apps.precheck(pinned, data, today)
-    except Exception:  # noqa: BLE001 - rules of a broken draft must not hide the file
-        pre = None
-    name, masked = _masked_applicant(db, {app.applicant_id}).get(app.applicant_id, ("", ""))
-    office = db.get(Office, app.office_id) if app.office_id else None
-    notices = list(db.scalars(select(Notice).where(Notice.application_id == app.id).order_by(Notice.id)))
-    params = (pinned.documents.get("parameters") or {}).get("parameters") or {}
     return {
-        "app": app, "spec": spec, "pinned": pinned, "steps": steps, "elicences": _elicences(steps),
-        "precheck": pre, "params": params,
-        "applicant": name, "id_masked": masked, "office": office,
-        "category": _category_title(pinned, app.category), "channel": _channel_title(pinned, app.channel),
-        "stage_titles": _stage_titles(spec, app.stages), "status_title": STATUS_TITLES.get(app.status, app.status),
-        "result_title": spec.stages[app.stages[0]].title if app.status == "closed" and app.stages
-        and app.stages[0] in spec.stages else "",
-        "history": _history(db, app, spec), "notices": notices,
-        "desks": _stage_desks(db, app, account, spec, pinned, today),
+        "app": app, "view": view, "spec": spec,
+        "desks": _stage_desks(db, app, account, spec, pinned, _today()),
         "verdicts": VERDICTS, "outcome_titles": OUTCOME_TITLES,
         "materials_kinds": (pinned.materials.get("kinds") or {}),
-        "marking_errors": {}, "marking_input": {}, "action_errors": {}, "stale": None, "form": {}, "full_id_number": "",
+        "marking_errors": {}, "marking_input": {}, "action_errors": {}, "stale": None, "form": {},
         **extra,
     }
 
@@ -369,13 +296,8 @@ def _detail_context(db: Session, app: Application, account: Account, **extra: An
 def detail(app_id: int):
     account = current_account()
     with sessions()() as db:
-        app, _reach = _load(db, app_id, account)
-        context = _detail_context(db, app, account)
-        shown = sorted({n.source for n in context["elicences"] if n.source and n.value not in (None, "", [], {})})
-    if shown:  # e-licence data (the household register among them) shown in full: recorded first
-        with sessions().begin() as db:
-            for source in shown:
-                access_log.record_access(db, account.id, app_id, access_log.ELICENCE.format(source=source))
+        view = viewing.staff_view(services(), db, account, app_id)  # reach; e-licence views recorded first
+        context = _detail_context(db, db.get(Application, app_id), account, view=view)
     return render_template("desk/detail.html", **context)
 
 
@@ -384,17 +306,10 @@ def detail(app_id: int):
 def full_id_number(app_id: int):
     """The applicant's full ID number: shown once, on this response only, and recorded in the access log."""
     account = current_account()
-    with sessions().begin() as db:
-        app, _reach = _load(db, app_id, account)
-        applicant = db.get(Account, app.applicant_id)
-        number = ""
-        if applicant is not None and applicant.id_number_enc:
-            number = _ext()["keys"].open(applicant.id_number_enc)
-        access_log.record_access(db, account.id, app_id, access_log.FULL_ID_NUMBER)
     with sessions()() as db:
-        app, _reach = _load(db, app_id, account)
-        response = Response(render_template("desk/detail.html",
-                                            **_detail_context(db, app, account, full_id_number=number)))
+        view = viewing.staff_view(services(), db, account, app_id, full_id=True)
+        response = Response(render_template("desk/detail.html", **_detail_context(
+            db, db.get(Application, app_id), account, view=view)))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -419,53 +334,19 @@ def _stale_text(exc: StaleApplication) -> str:
 @bp.get("/applications/<int:app_id>/files/<sha256>")
 @reviewer_required
 def file(app_id: int, sha256: str):
-    account = current_account()
+    """Framed or shown by the desk page (inline), or downloaded (`?download=1`): the one serving policy."""
     with sessions()() as db:
-        app, _reach = _load(db, app_id, account)
-        attached = db.scalar(select(ApplicationFile.id).where(
-            ApplicationFile.application_id == app.id, ApplicationFile.sha256 == sha256).limit(1))
-        if attached is None and sha256 not in file_shas(app.data):
-            abort(404)
-        stored = db.get(StoredFile, sha256)
-        if stored is None:
-            abort(404)
-        media = stored.media_type
-    try:
-        body = _storage().read(sha256)
-    except Exception:  # noqa: BLE001 - a missing blob is a missing file
-        abort(404)
-    inline = media in INLINE_TYPES
-    response = Response(body, mimetype=media if inline else "application/octet-stream")
-    disposition = "inline" if inline and request.args.get("download") != "1" else "attachment"
-    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(sha256[:16])}"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    # Framed by the desk page only; the file itself may run nothing.
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
-    )
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
+        served = serving.open_file(services(), db, current_account(), app_id, sha256,
+                                   inline=request.args.get("download") != "1")
+    return Response(served.body, mimetype=served.media_type, headers=served.headers)
 
 
 @bp.get("/applications/<int:app_id>/notices/<int:notice_id>")
 @reviewer_required
 def notice(app_id: int, notice_id: int):
-    account = current_account()
     with sessions()() as db:
-        app, _reach = _load(db, app_id, account)
-        row = db.get(Notice, notice_id)
-        if row is None or row.application_id != app.id:
-            abort(404)
-        sha, number = row.sha256, row.id
-    try:
-        body = _storage().read(sha)
-    except Exception:  # noqa: BLE001
-        abort(404)
-    return Response(body, mimetype="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename=notice-{app_id}-{number}.pdf",
-        "X-Content-Type-Options": "nosniff",
-    })
+        served = serving.open_notice(services(), db, current_account(), notice_id, app_id=app_id)
+    return Response(served.body, mimetype=served.media_type, headers=served.headers)
 
 
 # --------------------------------------------------------------------------- marking
@@ -672,29 +553,18 @@ def dismiss_objection(app_id: int, objection_id: int):
 
 # --------------------------------------------------------------------------- template helpers
 
+# The desk's old filter names (desk/queue.html still uses `desk_date`): the shared formatter's functions.
+
 @bp.app_template_filter("desk_mask")
 def _mask_filter(value: Any) -> str:
-    return mask_id_number(str(value)) if value else ""
+    return fmt.mask_id(value)
 
 
 @bp.app_template_filter("desk_number")
 def _number_filter(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
-    return str(value)
+    return fmt.number(value)
 
 
 @bp.app_template_filter("desk_date")
 def _date_filter(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        from zoneinfo import ZoneInfo
-
-        if value.tzinfo is None:  # SQLite gives stored UTC instants back naive
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(ZoneInfo(_ext()["settings"].timezone))
-        return value.strftime("%Y-%m-%d %H:%M")
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return fmt.when(value)

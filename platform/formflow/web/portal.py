@@ -36,15 +36,13 @@ from formflow.db.models import REGION_KINDS as REGION_LEVELS
 from formflow.db.models import (
     Account,
     Application,
-    Event,
-    Notice,
     Office,
     RoleAssignment,
-    StageClock,
 )
 from formflow.forms.formats import explain_cn_id_card, mask_id_number
 from formflow.forms.render import FormSchema, StepView, attach_errors, get_path, split_path
-from formflow.web.context import calendar_for, formflow, packs, sessions
+from formflow.usecases import serving, viewing
+from formflow.web.context import calendar_for, formflow, packs, services, sessions
 from formflow.workflow.history import EVENT_TITLES
 from formflow.workflow.process import process
 
@@ -543,18 +541,10 @@ def authorization_letter(app_id: int):
 @bp.get("/applications/<int:app_id>/files/<sha256>")
 @login_required
 def file(app_id: int, sha256: str):
-    from formflow.db.models import ApplicationFile, StoredFile
-
     with sessions()() as db:
-        _load_app(db, app_id)
-        row = db.scalar(select(ApplicationFile).where(ApplicationFile.application_id == app_id,
-                                                      ApplicationFile.sha256 == sha256).limit(1))
-        stored = db.get(StoredFile, sha256) if row else None
-        if stored is None:
-            abort(404)
-        media = stored.media_type
-    return Response(_storage().read(sha256), mimetype=media,
-                    headers={"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff"})
+        served = serving.open_file(services(), db, current_account(), app_id, sha256,
+                                   inline=request.args.get("download") != "1")
+    return Response(served.body, mimetype=served.media_type, headers=served.headers)
 
 
 # --------------------------------------------------------------------------- confirm and submit
@@ -616,88 +606,17 @@ def submit(app_id: int):
 @bp.get("/my")
 @login_required
 def my():
-    account = current_account()
     with sessions()() as db:
-        rows = list(db.scalars(select(Application).where(
-            (Application.applicant_id == account.id) | (Application.assisted_by_id == account.id)
-        ).order_by(Application.id.desc())))
-        titles = {}
-        for app in rows:
-            pinned = apps.pinned_of(db, app)
-            titles[app.id] = ((pinned.manifest.get("matter") or {}).get("title", app.matter),
-                              ", ".join(_stage_titles(pinned.workflow).get(s, s) for s in app.stages or []))
-        for app in rows:
-            db.expunge(app)
-    return render_template("portal/my.html", rows=rows, titles=titles, status_titles=STATUS_TITLES,
-                           result_titles=RESULT_TITLES)
+        rows = viewing.my_applications(services(), db, current_account())
+    return render_template("portal/my.html", rows=rows)
 
 
 @bp.get("/applications/<int:app_id>")
 @login_required
 def detail(app_id: int):
-    from formflow.db.models import Correction
-
     with sessions()() as db:
-        app = _load_app(db, app_id)
-        pinned = apps.pinned_of(db, app)
-        workflow = pinned.workflow
-        titles = _stage_titles(workflow)
-        events = list(db.scalars(select(Event).where(Event.application_id == app_id).order_by(Event.id)))
-        actors = {a.id: a for a in db.scalars(select(Account).where(Account.id.in_({e.actor_id for e in events})))}
-        timeline = []
-        for e in events:
-            if e.action in QUIET_ACTIONS:
-                continue
-            who = actors.get(e.actor_id)
-            timeline.append({
-                "at": e.at, "action": ACTION_TITLES.get(e.action, _action_title(workflow, e.action)),
-                "who": _who(who, e.actor_role, workflow, app), "stage": titles.get(e.to_stage or "", ""),
-                "note": e.note or "",
-            })
-        clocks = list(db.scalars(select(StageClock).where(StageClock.application_id == app_id)
-                                 .order_by(StageClock.id)))
-        notices = list(db.scalars(select(Notice).where(Notice.application_id == app_id).order_by(Notice.id)))
-        corrections = list(db.scalars(select(Correction).where(Correction.application_id == app_id,
-                                                               Correction.answered_on.is_(None))))
-        kinds = (pinned.materials or {}).get("kinds") or {}
-        items = {i.kind: i for i in apps.checklist(pinned, app.data, _today())}
-        correction_items = []
-        for c in corrections:
-            for kind in c.missing or []:
-                if kind in kinds:
-                    from formflow.applications.materials import field_of
-
-                    correction_items.append({"kind": kind, "title": kinds[kind].get("title", kind),
-                                             "requirement": kinds[kind].get("requirement", ""),
-                                             "field": field_of(pinned.materials, kind),
-                                             "upload": kind in items or True})
-        withdraw_spec = (workflow.get("citizen") or {}).get("withdraw")
-        process = _process(workflow)
-        ctx = dict(app=app, timeline=timeline, clocks=clocks, titles=titles, notices=notices,
-                   corrections=corrections, correction_items=correction_items, process=process,
-                   withdraw_spec=withdraw_spec, status_titles=STATUS_TITLES, result_titles=RESULT_TITLES,
-                   matter_title=(pinned.manifest.get("matter") or {}).get("title", app.matter),
-                   office=db.get(Office, app.office_id) if app.office_id else None,
-                   awaiting=getattr(app, "awaiting", None))
-        db.expunge_all()
-    return render_template("portal/detail.html", **ctx)
-
-
-def _action_title(workflow: dict[str, Any], action: str) -> str:
-    for st in (workflow.get("stages") or {}).values():
-        if action in (st.get("actions") or {}):
-            return st["actions"][action].get("title", action)
-    cit = (workflow.get("citizen") or {}).get(action)
-    return cit.get("title", action) if cit else action
-
-
-def _who(account: Account | None, role: str | None, workflow: dict[str, Any], app: Application) -> str:
-    if account is None:
-        return "系统"
-    if account.id == app.applicant_id:
-        return "申请人"
-    title = ((workflow.get("roles") or {}).get(role or "") or {}).get("title")
-    return title or "工作人员"
+        view = viewing.citizen_view(services(), db, current_account(), app_id)
+    return render_template("portal/detail.html", view=view, app=view.app)
 
 
 @bp.post("/applications/<int:app_id>/correction")
@@ -739,14 +658,8 @@ def correction(app_id: int):
 @login_required
 def notice(notice_id: int):
     with sessions()() as db:
-        row = db.get(Notice, notice_id)
-        if row is None:
-            abort(404)
-        _load_app(db, row.application_id)
-        sha, number = row.sha256, row.number
-    return Response(_storage().read(sha), mimetype="application/pdf",
-                    headers={"Content-Disposition": f"attachment; filename=notice-{notice_id}.pdf",
-                             "X-Notice-Number": number.encode("utf-8").decode("latin-1", "ignore")})
+        served = serving.open_notice(services(), db, current_account(), notice_id)
+    return Response(served.body, mimetype=served.media_type, headers=served.headers)
 
 
 # --------------------------------------------------------------------------- 放弃申请

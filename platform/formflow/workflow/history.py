@@ -1,29 +1,39 @@
 """Titles of the history events the platform itself writes (one place for all views).
 
-Workflow actions take their titles from the pinned workflow; these are the
-platform's own events: drafts, files, submission, timers, objections.
+Workflow actions take their titles from the pinned workflow (the action AT the
+stage it was taken, `usecases.timeline`); these are the platform's own events:
+drafts, files, submission, timers, objections. The msgids are English, the
+Chinese is in `text/translations/zh_CN/viewing.po`.
 """
 
 from __future__ import annotations
 
-EVENT_TITLES: dict[str, str] = {
-    "draft_created": "创建申请",
-    "draft_saved": "暂存",
-    "file_uploaded": "上传材料",
-    "file_removed": "删除材料",
-    "elicence_fetched": "获取电子证照",
-    "signature_saved": "手写签名",
-    "submit": "提交申请",
-    "mark": "填写审查表",
-    "expire": "期满自动流转",
-    "overdue": "超过办理时限",
-    "record_objection": "登记异议",
-    "dismiss_objection": "异议不成立",
-    "answer_correction": "提交补正材料",
-    "withdraw": "放弃申请",
-    "withdrawn": "放弃申请",
+from formflow.text.catalogue import lazy
+
+EVENT_TITLES = {
+    "draft_created": lazy("Application started"),
+    "draft_saved": lazy("Draft saved"),
+    "file_uploaded": lazy("Material uploaded"),
+    "file_removed": lazy("Material removed"),
+    "elicence_fetched": lazy("E-licences fetched"),
+    "signature_saved": lazy("Signed by hand"),
+    "submit": lazy("Application submitted"),
+    "mark": lazy("Review table filled in"),
+    "expire": lazy("Moved on when the period ended"),
+    "overdue": lazy("Time limit exceeded"),
+    "record_objection": lazy("Objection recorded"),
+    "dismiss_objection": lazy("Objection not upheld"),
+    "answer_correction": lazy("Corrected materials submitted"),
+    "withdraw": lazy("Application withdrawn"),
+    "withdrawn": lazy("Application withdrawn"),
 }
 #: Events a reviewer need not see (the citizen's draft saves).
 HIDDEN_FROM_REVIEWERS = frozenset({"draft_created", "draft_saved"})
-#: Events a citizen need not see (reviewers' working markings).
-HIDDEN_FROM_CITIZENS = frozenset({"mark"})
+#: Events a citizen need not see: reviewers' working markings (`mark`), and the many draft saves.
+HIDDEN_FROM_CITIZENS = frozenset({"mark", "draft_saved"})
+
+
+def event_title(action: str) -> str:
+    """The platform's own title of `action` (the id itself when it has none)."""
+    title = EVENT_TITLES.get(action)
+    return str(title) if title is not None else action
