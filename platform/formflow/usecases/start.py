@@ -356,7 +356,8 @@ def start_at_window(services: Any, db: Session, clerk: Account, *, pack_id: str,
         problems.append(FieldProblem("/consent", _("Please confirm that the applicant has read and agreed to the "
                                                    "service authorisation privacy agreement")))
     if problems:
-        raise StartRefused(_("; ").join(p.message for p in problems), code="window_form", fields=problems)
+        raise StartRefused(_("; ").join(p.message for p in problems), code="window_form", status=400,
+                           fields=problems)
     actor = db.get(Account, clerk.id)
     if pack_id not in assisting_packs(db, actor):
         raise Forbidden(_("This matter is not handled by your office"), code="not_your_pack")

@@ -40,6 +40,7 @@ from formflow.db.models import (
     Office,
     StageClock,
 )
+from formflow.forms.errors import FieldError
 from formflow.forms.formats import mask_id_number
 from formflow.forms.render import FormSchema, StepView, attach_errors, get_path, split_path
 from formflow.text.catalogue import _
@@ -47,6 +48,7 @@ from formflow.text.errors import Refusal
 from formflow.usecases import drafts as drafts_uc
 from formflow.usecases import elicences as elicences_uc
 from formflow.usecases import start as start_uc
+from formflow.usecases.identity import IdentityBound
 from formflow.web.context import calendar_for, formflow, packs, services, sessions
 from formflow.workflow.history import EVENT_TITLES
 from formflow.workflow.process import process
@@ -54,6 +56,8 @@ from formflow.workflow.process import process
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 REGION_KEY = "portal_region"
+#: The refusal's code on a page that shows it (for programs and tests; the page shows the message).
+REFUSAL_HEADER = "X-Refusal-Code"
 WINDOW_ROLE = "window_clerk"
 STATUS_TITLES = {"draft": "草稿（未提交）", "active": "办理中", "closed": "已办结"}
 RESULT_TITLES = {"approved": "审批通过", "rejected": "不予通过", "withdrawn": "已放弃", "not_accepted": "不予受理"}
@@ -280,9 +284,14 @@ def begin(pack_id: str, matter_id: str):
                                              chosen["office"], channel=None, identity=verified_identity())
             app_id, step_id = app.id, app.current_step
     except Refusal as exc:
-        flash(exc.message, "error")
         session.pop(REGION_KEY, None)
-        return redirect(url_for(".region", pack_id=pack_id, matter_id=matter_id))
+        if exc.code == "consent_required":
+            return redirect(url_for(".consent", pack_id=pack_id, matter_id=matter_id))
+        with sessions()() as db:
+            choice = start_uc.region_choice(services(), db, pack_id, matter_id, None)
+            db.expunge_all()
+        return render_template("portal/region.html", pack=pack, matter=matter, offices=choice.offices,
+                               parents=choice.parents, chosen="", refusal=exc), exc.status, {REFUSAL_HEADER: exc.code}
     session.pop(REGION_KEY, None)
     return redirect(url_for(".step", app_id=app_id, step_id=step_id))
 
@@ -408,6 +417,14 @@ def step_post(app_id: int, step_id: str):
             db.expunge(fresh)
         app.version = fresh.version  # the page keeps the posted values; saving again overwrites knowingly
         return _render_step(app, step_id, data, [], status=409)
+    except IdentityBound as exc:  # shown at the fields; nothing stored
+        flash(exc.message, "error")
+        with sessions()() as db:
+            fresh = db.get(Application, app_id)
+            db.expunge(fresh)
+        page, status = _render_step(fresh, step_id, data, [FieldError(f.pointer, f.message) for f in exc.fields],
+                                    status=exc.status)
+        return page, status, {REFUSAL_HEADER: exc.code}
     except apps.ApplicationError as exc:
         flash(exc.message, "error")
         with sessions()() as db:
@@ -758,6 +775,7 @@ def window():
     """A window clerk starts an application for a citizen who is present."""
     clerk = current_account()
     form = request.form if request.method == "POST" else {}
+    refusal = None
     if request.method == "POST":
         pack_id, _sep, matter_id = (form.get("matter") or "").partition("/")
         try:
@@ -770,8 +788,7 @@ def window():
                 app_id = app.id
             return redirect(url_for(".window", started=app_id))
         except Refusal as exc:
-            for problem in exc.fields or [exc]:
-                flash(problem.message, "error")
+            refusal = exc
     started, licences = None, []
     with sessions()() as db:
         choices = start_uc.window_choices(services(), db, clerk)
@@ -786,7 +803,8 @@ def window():
     return render_template("portal/window.html", choices=choices, regions=regions, parents=parents, form=form,
                            recent=recent, started=started, licences=licences, status_titles=STATUS_TITLES,
                            assisted={p.id: _assisted_channels(p) for p, _m in choices},
-                           mask=mask_id_number), (400 if request.method == "POST" else 200)
+                           refusal=refusal, mask=mask_id_number), *((refusal.status, {REFUSAL_HEADER: refusal.code})
+                                                                     if refusal is not None else (200,))
 
 
 def _citizen_account(db, name: str, id_number: str, mobile: str, pack_id: str) -> Account:
