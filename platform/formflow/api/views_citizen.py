@@ -36,6 +36,7 @@ from formflow.forms.errors import FieldError, translate_all
 from formflow.forms.render import get_path, split_path
 from formflow.packs.versions import content_hash, form_bundle, load_pinned
 from formflow.reviews import queue as queue_mod
+from formflow.text.catalogue import _
 from formflow.usecases import drafts as drafts_uc
 from formflow.usecases import start as start_uc
 from formflow.web.context import services
@@ -415,10 +416,10 @@ def replace_data(app_id: int):
 
     def build(app: Application, steps: set[str]):
         if step is not None and step not in steps:
-            raise ApiError(422, fields=[("/current_step", "表单中没有这一步")])
+            raise ApiError(422, fields=[("/current_step", _("The form has no such step"))])
         unknown = [k for k in body["data"] if k not in steps]
         if unknown:
-            raise ApiError(422, fields=[(f"/data/{k}", "表单中没有这一步") for k in unknown])
+            raise ApiError(422, fields=[(f"/data/{k}", _("The form has no such step")) for k in unknown])
         return copy.deepcopy(body["data"]), None
 
     return _save(app_id, account, body["version"], build, step)
