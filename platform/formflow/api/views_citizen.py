@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -26,12 +25,14 @@ from formflow.applications import materials as materials_mod
 from formflow.db.models import (
     Account,
     Application,
-    Office,
 )
 from formflow.forms.errors import FieldError, translate_all
 from formflow.forms.render import get_path, split_path
 from formflow.packs.versions import content_hash, form_bundle, load_pinned
+from formflow.text.catalogue import _
+from formflow.usecases import drafts as drafts_uc
 from formflow.usecases import serving, viewing
+from formflow.usecases import start as start_uc
 from formflow.web.context import services
 from formflow.workflow import engine
 from formflow.workflow.errors import ActionNotAvailable, ReasonRequired, StaleApplication, WorkflowError
@@ -104,12 +105,12 @@ def matter_detail(pack_id: str, matter_id: str):
 @route("/matters/<pack_id>/<matter_id>/localities", "GET", summary="可选择的申请区域", tags=[PUBLIC], auth=False,
        responses={200: s.LocalityListSchema})
 def localities(pack_id: str, matter_id: str):
+    """申请可落到的区域：受理环节所在层级（或其下）的区域。"""
     _matter(pack_id, matter_id)
     with c.sessions()() as db:
-        offices = apps.selectable_offices(db, pack_id)
-        parents = {o.id: o.name for o in db.scalars(
-            select(Office).where(Office.id.in_({o.parent_id for o in offices if o.parent_id})))}
-        rows = [{"id": o.id, "name": o.name, "kind": o.kind, "parent_name": parents.get(o.parent_id),
+        offices = start_uc.owning_regions(services(), db, pack_id, matter_id)
+        parents = start_uc.parent_names(db, offices)
+        rows = [{"id": o.id, "name": o.name, "kind": o.kind, "parent_name": parents.get(o.id) or None,
                  "region_code": o.region_code} for o in offices]
     return s.LocalityListSchema().dump({"items": rows})
 
@@ -150,15 +151,11 @@ def matter_workflow(pack_id: str, matter_id: str):
 
 
 def _privacy_version(pack) -> str:
-    return str((pack.manifest.content.get("privacy") or {}).get("version", ""))
+    return start_uc.privacy_version(pack)
 
 
 def _latest_consent(db: Session, account_id: int, pack_id: str, matter_id: str, version: str):
-    from formflow.db.models import Consent
-
-    return db.scalar(select(Consent).where(
-        Consent.account_id == account_id, Consent.pack == pack_id, Consent.matter == matter_id,
-        Consent.agreement_version == version).order_by(Consent.id.desc()).limit(1))
+    return start_uc.latest_consent(db, account_id, pack_id, matter_id, version)
 
 
 @route("/matters/<pack_id>/<matter_id>/consent", "GET", summary="本人对当前隐私协议的授权状态", tags=[CITIZEN],
@@ -166,10 +163,10 @@ def _latest_consent(db: Session, account_id: int, pack_id: str, matter_id: str, 
 def consent_state(pack_id: str, matter_id: str):
     account = c.current_account()
     pack, _matter_doc = _matter(pack_id, matter_id)
-    version = _privacy_version(pack)
     with c.sessions()() as db:
-        row = _latest_consent(db, account.id, pack_id, matter_id, version)
-        return s.ConsentSchema().dump({"pack": pack_id, "matter": matter_id, "agreement_version": version,
+        row = start_uc.consent_state(services(), db, account.id, pack_id, matter_id)
+        return s.ConsentSchema().dump({"pack": pack_id, "matter": matter_id,
+                                       "agreement_version": _privacy_version(pack),
                                        "accepted": bool(row and row.accepted), "at": row.at if row else None})
 
 
@@ -178,15 +175,13 @@ def consent_state(pack_id: str, matter_id: str):
 def consent(pack_id: str, matter_id: str):
     """与门户相同地记录授权（协议版本与时间）；创建草稿前须已同意当前版本。"""
     account = c.current_account()
-    pack, _matter_doc = _matter(pack_id, matter_id)
+    _matter(pack_id, matter_id)
     body = load_body(s.ConsentRequestSchema())
-    version = _privacy_version(pack)
-    if body.get("agreement_version") not in (None, version):
-        raise ApiError(409, "agreement_outdated", f"隐私协议已更新为 {version} 版，请阅读后重新授权")
     with c.sessions().begin() as db:
-        row = apps.record_consent(db, db.get(Account, account.id), pack_id, matter_id, version, body["accepted"])
-        out = {"pack": pack_id, "matter": matter_id, "agreement_version": version, "accepted": row.accepted,
-               "at": row.at}
+        row = start_uc.record_consent(services(), db, account, pack_id, matter_id, body["accepted"],
+                                      agreement_version=body.get("agreement_version"))
+        out = {"pack": pack_id, "matter": matter_id, "agreement_version": row.agreement_version,
+               "accepted": row.accepted, "at": row.at}
     return s.ConsentSchema().dump(out), 201
 
 
@@ -283,47 +278,25 @@ def citizen_json(view: viewing.CitizenView) -> dict[str, Any]:
 
 
 def _channel(pack, wanted: str | None) -> str | None:
-    channels = pack.manifest.content.get("channels") or []
-    online = [ch for ch in channels if not ch.get("assisted")]
-    if wanted is not None:
-        if wanted not in {str(ch.get("id")) for ch in online}:
-            raise ApiError(422, fields=[("/channel", "不是可在线选择的办理渠道")])
-        return wanted
-    return (online or channels or [{}])[-1].get("id")
+    return start_uc.channel_for(pack, wanted, assisted=False)
 
 
 @route("/drafts", "POST", summary="开始申请：创建草稿（或返回已有的草稿）", tags=[CITIZEN], body=s.DraftCreateSchema,
        responses={201: s.ApplicationSchema, 200: s.ApplicationSchema}, errors=(403,))
 def create_draft():
-    """须已实名核验、已同意当前隐私协议。草稿固定当前的表单、材料、规则和流程版本，
-    并按实名身份从电子证照预填。同一事项已有未提交的草稿时返回该草稿（200）。"""
+    """须已实名核验、已同意当前隐私协议。申请区域高于受理环节的层级时向下确定（有多个下级时 422，
+    code=region_too_broad，choices 列出下级区域）。草稿固定当前的表单、材料、规则和流程版本，
+    并按实名身份绑定申请人、从电子证照预填。同一事项已有未提交的草稿时返回该草稿（200）。"""
     account = c.current_account()
     body = load_body(s.DraftCreateSchema())
-    pack = c.packs().packs.get(body["pack"])
-    if pack is None:
-        raise ApiError(422, fields=[("/pack", "办理事项不存在")])
-    if body["matter"] not in pack.matters:
-        raise ApiError(422, fields=[("/matter", "办理事项不存在")])
-    if not account.id_number_enc:
-        raise ApiError(403, "identity_required", "请先完成实名核验（POST /api/v1/me/identity）")
-    channel = _channel(pack, body.get("channel"))
     with c.sessions().begin() as db:
-        if not apps.has_consent(db, account.id, pack.id, body["matter"], _privacy_version(pack)):
-            raise ApiError(403, "consent_required", "请先阅读并同意《服务授权隐私协议》")
-        existing = apps.find_draft(db, account.id, pack.id, body["matter"])
+        applicant = db.get(Account, account.id)
+        existing = start_uc.open_draft(db, applicant.id, body["pack"], body["matter"])
         if existing is not None:
             return application_view(db, existing), 200
-        applicant = db.get(Account, account.id)
-        try:
-            app = apps.start_draft(db, c.packs(), applicant=applicant, pack=pack.id, matter=body["matter"],
-                                   office_id=body["office_id"], channel=channel)
-        except apps.ApplicationError as exc:
-            raise ApiError(422, fields=[("/office_id", exc.message)]) from None
-        id_number = c.keys().open(applicant.id_number_enc)
-        data = copy.deepcopy(app.data)
-        apps.fetch_elicences(apps.pinned_of(db, app), data, c.elicence_provider(), id_number)
-        app.data = data
-        db.flush()
+        app = start_uc.start_application(services(), db, applicant, body["pack"], body["matter"],
+                                         body["office_id"], channel=body.get("channel"),
+                                         identity=start_uc.account_identity(services(), applicant))
         return application_view(db, app), 201
 
 
@@ -419,9 +392,9 @@ def _save(app_id: int, account: Account, version: int, build: Callable[..., tupl
             problems = type_errors(pinned, data, scope, "/data")
             if problems:
                 raise ApiError(422, fields=problems)
-            saved = _guarded(lambda: apps.save_draft(db, app_id, data, actor=db.get(Account, account.id),
-                                                     expected_version=version, step=step, today=c.today()))
-            return application_view(db, saved)
+            done = _guarded(lambda: drafts_uc.save_step(services(), db, db.get(Account, account.id), app_id, data,
+                                                        expected_version=version, step=step))
+            return application_view(db, done.app)
     except apps.StaleDraft as exc:
         raise _stale_draft(factory, app_id, exc) from None
 
@@ -436,10 +409,10 @@ def replace_data(app_id: int):
 
     def build(app: Application, steps: set[str]):
         if step is not None and step not in steps:
-            raise ApiError(422, fields=[("/current_step", "表单中没有这一步")])
+            raise ApiError(422, fields=[("/current_step", _("The form has no such step"))])
         unknown = [k for k in body["data"] if k not in steps]
         if unknown:
-            raise ApiError(422, fields=[(f"/data/{k}", "表单中没有这一步") for k in unknown])
+            raise ApiError(422, fields=[(f"/data/{k}", _("The form has no such step")) for k in unknown])
         return copy.deepcopy(body["data"]), None
 
     return _save(app_id, account, body["version"], build, step)

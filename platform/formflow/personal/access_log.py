@@ -16,6 +16,8 @@ from formflow.db.models import AccessRecord, Account
 FULL_ID_NUMBER = "full_id_number"
 #: e-licence data shown on the desk: `elicence:<x-source>` (e.g. the household register's source)
 ELICENCE = "elicence:{source}"
+#: an e-licence fetched from the provider into an application: `elicence_fetch:<x-source>:<purpose>`
+ELICENCE_FETCH = "elicence_fetch:{source}:{purpose}"
 
 
 def record_access(session: Session, account: Account | int, application_id: int, what: str) -> AccessRecord:
@@ -25,6 +27,12 @@ def record_access(session: Session, account: Account | int, application_id: int,
     session.add(row)
     session.flush()
     return row
+
+
+def record_elicence_fetch(session: Session, account: Account | int, application_id: int, source: str,
+                          purpose: str) -> AccessRecord:
+    """`account` fetched the e-licence `source` into application `application_id`, for `purpose`."""
+    return record_access(session, account, application_id, ELICENCE_FETCH.format(source=source, purpose=purpose))
 
 
 def records_of(session: Session, application_id: int) -> list[AccessRecord]:

@@ -32,16 +32,20 @@ from formflow.auth.current import (
     role_required,
     verified_identity,
 )
-from formflow.db.models import REGION_KINDS as REGION_LEVELS
 from formflow.db.models import (
     Account,
     Application,
-    Office,
-    RoleAssignment,
 )
-from formflow.forms.formats import explain_cn_id_card, mask_id_number
+from formflow.forms.errors import FieldError
+from formflow.forms.formats import mask_id_number
 from formflow.forms.render import FormSchema, StepView, attach_errors, get_path, split_path
+from formflow.text.catalogue import _
+from formflow.text.errors import Refusal
+from formflow.usecases import drafts as drafts_uc
+from formflow.usecases import elicences as elicences_uc
 from formflow.usecases import serving, viewing
+from formflow.usecases import start as start_uc
+from formflow.usecases.identity import IdentityBound
 from formflow.web.context import calendar_for, formflow, packs, services, sessions
 from formflow.workflow.history import EVENT_TITLES
 from formflow.workflow.process import process
@@ -49,6 +53,8 @@ from formflow.workflow.process import process
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 REGION_KEY = "portal_region"
+#: The refusal's code on a page that shows it (for programs and tests; the page shows the message).
+REFUSAL_HEADER = "X-Refusal-Code"
 WINDOW_ROLE = "window_clerk"
 STATUS_TITLES = {"draft": "草稿（未提交）", "active": "办理中", "closed": "已办结"}
 RESULT_TITLES = {"approved": "审批通过", "rejected": "不予通过", "withdrawn": "已放弃", "not_accepted": "不予受理"}
@@ -210,7 +216,7 @@ def consent(pack_id: str, matter_id: str):
     if request.method == "POST":
         accepted = request.form.get("decision") == "accept"
         with sessions().begin() as db:
-            apps.record_consent(db, current_account(), pack_id, matter_id, str(privacy.get("version", "")), accepted)
+            start_uc.record_consent(services(), db, current_account(), pack_id, matter_id, accepted)
         if not accepted:
             return render_template("portal/declined.html", pack=pack, matter=matter, privacy=privacy)
         return redirect(url_for(".region", pack_id=pack_id, matter_id=matter_id))
@@ -218,9 +224,8 @@ def consent(pack_id: str, matter_id: str):
 
 
 def _consented(pack, matter_id: str) -> bool:
-    privacy = pack.manifest.content.get("privacy") or {}
     with sessions()() as db:
-        return apps.has_consent(db, current_account().id, pack.id, matter_id, str(privacy.get("version", "")))
+        return start_uc.has_consented(services(), db, current_account().id, pack.id, matter_id)
 
 
 @bp.route("/<pack_id>/<matter_id>/region", methods=["GET", "POST"])
@@ -230,58 +235,29 @@ def region(pack_id: str, matter_id: str):
     pack, matter = _matter_or_404(pack_id, matter_id)
     if not _consented(pack, matter_id):
         return redirect(url_for(".consent", pack_id=pack_id, matter_id=matter_id))
-    needed = _start_level(matter.workflow.content if matter.workflow else {})
     chosen = request.values.get("office", "")
     with sessions()() as db:
-        offices = apps.selectable_offices(db, pack_id)
-        office = db.get(Office, chosen) if chosen else None
-        if office is not None and not _within(office, offices):
-            office = None
-        narrower = _region_children(db, office) if office is not None and _above(office.level, needed) else []
-        listed = narrower or offices
-        parents = {o.id: (db.get(Office, o.parent_id).name if o.parent_id else "") for o in [*listed, *offices]}
+        choice = start_uc.region_choice(services(), db, pack_id, matter_id, chosen)
+        db.expunge_all()
+    office, offices, parents = choice.office, choice.offices, choice.parents
+    page = dict(pack=pack, matter=matter, offices=offices, parents=parents)
     if request.method == "POST":
         if office is None:
-            flash("请选择申请区域", "error")
-            return render_template("portal/region.html", pack=pack, matter=matter, offices=offices,
-                                   parents=parents, chosen=chosen), 400
-        if _above(office.level, needed):
-            if not narrower:
-                flash(f"{office.name}暂未开通网上受理，请选择其他区域，或到当地政务服务大厅办理", "error")
-                return render_template("portal/region.html", pack=pack, matter=matter, offices=offices,
-                                       parents=parents, chosen=""), 400
-            return render_template("portal/region.html", pack=pack, matter=matter, offices=narrower,
-                                   parents=parents, chosen="", within=office)
+            flash(_("Please choose the application region"), "error")
+            return render_template("portal/region.html", **page, chosen=chosen), 400
+        if choice.narrower is not None:
+            if not choice.narrower:
+                flash(_("%(region)s does not accept applications online yet; please choose another region, or "
+                        "apply at the local government service hall", region=office.name), "error")
+                return render_template("portal/region.html", **page, chosen=""), 400
+            return render_template("portal/region.html", **{**page, "offices": choice.narrower}, chosen="",
+                                   within=office)
         if request.form.get("confirm") == "yes":
             session[REGION_KEY] = {"pack": pack_id, "matter": matter_id, "office": office.id}
             return redirect(url_for(".begin", pack_id=pack_id, matter_id=matter_id))
         return render_template("portal/region_confirm.html", pack=pack, matter=matter, office=office,
                                parent=parents.get(office.id, ""))
-    return render_template("portal/region.html", pack=pack, matter=matter, offices=offices, parents=parents,
-                           chosen=chosen)
-
-
-def _start_level(workflow: dict[str, Any]) -> str | None:
-    """The office level that acts first on an application (its region must be chosen that far down)."""
-    stage = (workflow.get("stages") or {}).get(workflow.get("start")) or {}
-    return (stage.get("owner") or {}).get("level")
-
-
-def _above(level: str, needed: str | None) -> bool:
-    """Is `level` higher up the region tree than `needed`?"""
-    if needed not in REGION_LEVELS or level not in REGION_LEVELS:
-        return False
-    return REGION_LEVELS.index(level) < REGION_LEVELS.index(needed)
-
-
-def _within(office: Office, selectable: list[Office]) -> bool:
-    """A selectable region, or a region under one (reached by narrowing down)."""
-    return office.kind in REGION_LEVELS and any(office.path.startswith(o.path) for o in selectable)
-
-
-def _region_children(db, office: Office) -> list[Office]:
-    return list(db.scalars(select(Office).where(Office.parent_id == office.id, Office.kind.in_(REGION_LEVELS))
-                           .order_by(Office.id)))
+    return render_template("portal/region.html", **page, chosen=chosen)
 
 
 @bp.route("/<pack_id>/<matter_id>/begin", methods=["GET", "POST"])
@@ -291,7 +267,7 @@ def begin(pack_id: str, matter_id: str):
     pack, matter = _matter_or_404(pack_id, matter_id)
     account = current_account()
     with sessions()() as db:
-        existing = apps.find_draft(db, account.id, pack_id, matter_id)
+        existing = start_uc.open_draft(db, account.id, pack_id, matter_id)
     if existing is not None:
         return redirect(url_for(".step", app_id=existing.id, step_id=existing.current_step or "_"))
     if not _consented(pack, matter_id):
@@ -299,48 +275,33 @@ def begin(pack_id: str, matter_id: str):
     chosen = session.get(REGION_KEY) or {}
     if chosen.get("pack") != pack_id or chosen.get("matter") != matter_id:
         return redirect(url_for(".region", pack_id=pack_id, matter_id=matter_id))
-    channel = _online_channel(pack)
-    identity = verified_identity() or {}
-    with sessions().begin() as db:
-        applicant = db.get(Account, account.id)
-        app = apps.start_draft(db, packs(), applicant=applicant, pack=pack_id, matter=matter_id,
-                               office_id=chosen["office"], channel=channel)
-        _prefill(db, app, identity.get("id_number"))
-        app_id, step_id = app.id, app.current_step
+    try:
+        with sessions().begin() as db:
+            app = start_uc.start_application(services(), db, db.get(Account, account.id), pack_id, matter_id,
+                                             chosen["office"], channel=None, identity=verified_identity())
+            app_id, step_id = app.id, app.current_step
+    except Refusal as exc:
+        session.pop(REGION_KEY, None)
+        if exc.code == "consent_required":
+            return redirect(url_for(".consent", pack_id=pack_id, matter_id=matter_id))
+        with sessions()() as db:
+            choice = start_uc.region_choice(services(), db, pack_id, matter_id, None)
+            db.expunge_all()
+        return render_template("portal/region.html", pack=pack, matter=matter, offices=choice.offices,
+                               parents=choice.parents, chosen="", refusal=exc), exc.status, {REFUSAL_HEADER: exc.code}
     session.pop(REGION_KEY, None)
     return redirect(url_for(".step", app_id=app_id, step_id=step_id))
 
 
-def _online_channel(pack) -> str | None:
-    channels = pack.manifest.content.get("channels") or []
-    online = [c for c in channels if not c.get("assisted")]
-    return (online or channels or [{}])[-1].get("id")
-
-
 def _assisted_channels(pack) -> list[dict[str, Any]]:
-    return [c for c in pack.manifest.content.get("channels") or [] if c.get("assisted")]
-
-
-def _prefill(db, app: Application, id_number: str | None) -> list[str]:
-    """Fill `x-source` fields from the e-licence provider (no event of its own: part of the draft's start)."""
-    if not id_number:
-        return []
-    pinned = apps.pinned_of(db, app)
-    data = copy.deepcopy(app.data)
-    problems = apps.fetch_elicences(pinned, data, _elicence_provider(), id_number)
-    app.data = data
-    db.flush()
-    return problems
+    return start_uc.channels(pack, assisted=True)
 
 
 # --------------------------------------------------------------------------- the wizard
 
 
 def _applicant_id_number(db, app: Application) -> str | None:
-    applicant = db.get(Account, app.applicant_id)
-    if applicant is None or not applicant.id_number_enc:
-        return None
-    return _keys().open(applicant.id_number_enc)
+    return elicences_uc.applicant_id_number(services(), db, app)
 
 
 def _may_edit_or_404(app: Application) -> None:
@@ -426,14 +387,11 @@ def step_post(app_id: int, step_id: str):
     # files, e-licences, signature: all change the draft in the same transaction as the save
     try:
         with sessions().begin() as db:
-            if kind == "fetch":
-                id_number = _applicant_id_number(db, app)
-                problems = apps.fetch_elicences(pinned, data, _elicence_provider(), id_number or "", only=arg or None)
-                note = "重新获取电子证照"
             uploads = [(k, f) for k, f in request.files.items(multi=True) if f and f.filename and k.startswith("file:")]
-            saved = apps.save_draft(db, app_id, data, actor=db.get(Account, account.id), expected_version=version,
-                                    step=target if not errors else step_id, today=_today(), note=note,
-                                    action="elicence_fetched" if kind == "fetch" else "draft_saved")
+            done = drafts_uc.save_step(services(), db, db.get(Account, account.id), app_id, data,
+                                       expected_version=version, step=target if not errors else step_id,
+                                       refresh=kind == "fetch", only=arg or None, note=note)
+            saved, problems = done.app, done.problems
             ver = saved.version
             for key, storage_file in uploads:
                 dotted = key[5:]
@@ -456,6 +414,14 @@ def step_post(app_id: int, step_id: str):
             db.expunge(fresh)
         app.version = fresh.version  # the page keeps the posted values; saving again overwrites knowingly
         return _render_step(app, step_id, data, [], status=409)
+    except IdentityBound as exc:  # shown at the fields; nothing stored
+        flash(exc.message, "error")
+        with sessions()() as db:
+            fresh = db.get(Application, app_id)
+            db.expunge(fresh)
+        page, status = _render_step(fresh, step_id, data, [FieldError(f.pointer, f.message) for f in exc.fields],
+                                    status=exc.status)
+        return page, status, {REFUSAL_HEADER: exc.code}
     except apps.ApplicationError as exc:
         flash(exc.message, "error")
         with sessions()() as db:
@@ -720,73 +686,39 @@ def _guide_paragraph(guide: str, word: str) -> str:
 def window():
     """A window clerk starts an application for a citizen who is present."""
     clerk = current_account()
-    clerk_packs = {r.pack for r in clerk.roles if r.role == WINDOW_ROLE and r.pack}
-    choices = [(p, m) for p in packs().packs.values() if not clerk_packs or p.id in clerk_packs
-               for m in p.matters.values()]
     form = request.form if request.method == "POST" else {}
+    refusal = None
     if request.method == "POST":
-        problems = []
-        name = (form.get("name") or "").strip()[:50]
-        id_number = (form.get("id_number") or "").strip().upper()[:18]
-        mobile = (form.get("mobile") or "").strip()[:11]
-        pack_id, _, matter_id = (form.get("matter") or "").partition("/")
-        office_id = form.get("office", "")
-        if not name:
-            problems.append("请填写申请人姓名")
-        why = explain_cn_id_card(id_number)
-        if why:
-            problems.append(f"公民身份号码{why}")
-        if pack_id not in packs().packs or matter_id not in packs().packs[pack_id].matters:
-            problems.append("请选择办理事项")
-        if form.get("consent") != "yes":
-            problems.append("请确认申请人已阅读并同意《服务授权隐私协议》")
-        if not problems:
-            pack = packs().packs[pack_id]
-            privacy = pack.manifest.content.get("privacy") or {}
-            channels = _assisted_channels(pack)
-            channel = form.get("channel") if form.get("channel") in {c["id"] for c in channels} else (
-                channels[-1]["id"] if channels else None)
-            try:
-                with sessions().begin() as db:
-                    citizen = _citizen_account(db, name, id_number, mobile, pack_id)
-                    apps.record_consent(db, citizen, pack_id, matter_id, str(privacy.get("version", "")), True)
-                    app = apps.start_draft(db, packs(), applicant=citizen, pack=pack_id, matter=matter_id,
-                                           office_id=office_id, channel=channel, actor=db.get(Account, clerk.id),
-                                           assisted_by=db.get(Account, clerk.id))
-                    if app.assisted_by_id != clerk.id:
-                        problems.append("该申请人已有未提交的申请草稿，请申请人本人继续填写或放弃后再办理")
-                        raise apps.ApplicationError(problems[-1])
-                    _prefill(db, app, id_number)
-                    app_id, step_id = app.id, app.current_step
-                return redirect(url_for(".step", app_id=app_id, step_id=step_id))
-            except apps.ApplicationError as exc:
-                if exc.message not in problems:
-                    problems.append(exc.message)
-        for p in problems:
-            flash(p, "error")
+        pack_id, _sep, matter_id = (form.get("matter") or "").partition("/")
+        try:
+            with sessions().begin() as db:
+                app = start_uc.start_at_window(
+                    services(), db, clerk, pack_id=pack_id, matter_id=matter_id,
+                    region_office_id=form.get("office", ""), name=form.get("name", ""),
+                    id_number=form.get("id_number", ""), mobile=form.get("mobile", ""),
+                    consented=form.get("consent") == "yes", channel=form.get("channel") or None)
+                app_id = app.id
+            return redirect(url_for(".window", started=app_id))
+        except Refusal as exc:
+            refusal = exc
+    started, licences = None, []
     with sessions()() as db:
-        offices = {p.id: apps.selectable_offices(db, p.id) for p, _m in choices}
+        choices = start_uc.window_choices(services(), db, clerk)
+        regions = list({(p.id, o.id): (p, o) for p, m in choices
+                        for o in start_uc.owning_regions(services(), db, p.id, m.id)}.values())
+        parents = start_uc.parent_names(db, [o for _p, o in regions])
+        if request.method == "GET" and request.args.get("started", type=int):
+            started, licences = start_uc.window_started(services(), db, clerk, request.args.get("started", type=int))
         recent = list(db.scalars(select(Application).where(Application.assisted_by_id == clerk.id)
                                  .order_by(Application.id.desc()).limit(20)))
         db.expunge_all()
-    return render_template("portal/window.html", choices=choices, offices=offices, form=form, recent=recent,
-                           status_titles=STATUS_TITLES, assisted={p.id: _assisted_channels(p) for p, _ in choices},
-                           mask=mask_id_number), (400 if request.method == "POST" else 200)
+    return render_template("portal/window.html", choices=choices, regions=regions, parents=parents, form=form,
+                           recent=recent, started=started, licences=licences, status_titles=STATUS_TITLES,
+                           assisted={p.id: _assisted_channels(p) for p, _m in choices},
+                           refusal=refusal, mask=mask_id_number), *((refusal.status, {REFUSAL_HEADER: refusal.code})
+                                                                     if refusal is not None else (200,))
 
 
 def _citizen_account(db, name: str, id_number: str, mobile: str, pack_id: str) -> Account:
     """The citizen's account found by keyed ID hash, or created (no password: signs in by SMS or identity)."""
-    keys = _keys()
-    digest = keys.lookup(id_number)
-    account = db.scalar(select(Account).where(Account.id_number_hash == digest))
-    if account is not None:
-        return account
-    account = Account(username=f"c-{digest[:20]}", display_name=name, password_hash=None,
-                      id_number_enc=keys.seal(id_number), id_number_hash=digest)
-    if mobile:
-        account.mobile_enc = keys.seal(mobile)
-        account.mobile_hash = keys.lookup(mobile)
-    account.roles = [RoleAssignment(role="citizen", office_id=None, pack=pack_id)]
-    db.add(account)
-    db.flush()
-    return account
+    return start_uc.window_citizen(services(), db, name, id_number, mobile, pack_id)
