@@ -1,10 +1,12 @@
 """Households (一户一档): entering allocation, status changes with history, the waiting list.
 
-`sync` is idempotent and safe to run anywhere (web pages, `formflow allocation
-sync`, before a draw or a roster): it files every application closed with the
-configured entry result as a household, and applies every closed follow-up
-application's outcome to its household. Each household change is one
-transaction with its history event (`HouseholdEvent`).
+`sync` is idempotent and safe to run on every node at once: `formflow
+allocation sync` (cron), before a draw, a campaign or a roster (those POSTs),
+and the housing staff's explicit "sync now" (a POST). A page that only shows
+(any GET) never runs it: reading must not write. It files every application
+closed with the configured entry result as a household, and applies every
+closed follow-up application's outcome to its household. Each household change
+is one transaction with its history event (`HouseholdEvent`).
 """
 
 from __future__ import annotations
@@ -98,10 +100,16 @@ class SyncReport:
     skipped: dict[int, str] = field(default_factory=dict)
 
 
-def sync(sessions: sessionmaker[Session], packset: Any, *, today: date) -> SyncReport:
-    """File newly approved households and apply closed follow-up outcomes (one transaction each)."""
+def sync(sessions: sessionmaker[Session], packset: Any, *, today: date,
+         only: Allocation | None = None) -> SyncReport:
+    """File newly approved households and apply closed follow-up outcomes (one transaction each).
+
+    `only` limits the run to one matter's allocation (the staff's "sync now").
+    """
     report = SyncReport()
     for alloc in allocations(packset):
+        if only is not None and (alloc.pack, alloc.matter) != (only.pack, only.matter):
+            continue
         with sessions() as session:
             pending = list(session.scalars(
                 select(Application.id)

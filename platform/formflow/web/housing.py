@@ -35,6 +35,7 @@ from formflow.db.models import (
 )
 from formflow.documents.exports import CSV, XLSX, Sheet, csv_bytes, xlsx_bytes
 from formflow.packs.versions import load_pinned
+from formflow.text.catalogue import _
 from formflow.web.context import formflow, packs, sessions
 
 bp = Blueprint("housing", __name__, url_prefix="/housing")
@@ -57,8 +58,9 @@ def _today() -> date:
     return today()
 
 
-def _sync() -> None:
-    register.sync(sessions(), packs(), today=_today())
+def _sync(alloc: Allocation) -> register.SyncReport:
+    """Only from a POST: a GET never writes (cron runs `formflow allocation sync`)."""
+    return register.sync(sessions(), packs(), today=_today(), only=alloc)
 
 
 def _alloc_or_404(pack: str, matter: str) -> Allocation:
@@ -167,7 +169,6 @@ def waiting(pack: str, matter: str):
         return back
     alloc = _alloc_or_404(pack, matter)
     paths = _reach(alloc, "waiting_list")
-    _sync()
     with sessions()() as db:
         households = register.waiting_list(db, alloc, today=_today(), paths=paths)
     header, rows = waiting_rows(alloc, households, public=False)
@@ -182,6 +183,24 @@ def waiting(pack: str, matter: str):
                            households=households, rule=alloc.waiting_list.get("order") or [])
 
 
+@bp.route("/<pack>/<matter>/sync", methods=["GET", "POST"])
+def sync_now(pack: str, matter: str):
+    """Housing staff's "sync now": GET asks for confirmation (writes nothing), the confirmed POST runs the sync."""
+    if (back := _login_or_redirect()) is not None:
+        return back
+    alloc = _alloc_or_404(pack, matter)
+    _reach(alloc, "waiting_list")
+    if request.method == "POST" and request.form.get("confirmed") == "1":
+        report = _sync(alloc)
+        flash(_("Synchronised: %(created)s new household archives, %(applied)s check outcomes applied, "
+                "%(skipped)s not processed", created=len(report.created), applied=len(report.applied),
+                skipped=len(report.skipped)), "ok")
+        for why in report.skipped.values():
+            flash(why, "error")
+        return redirect(url_for(".waiting", pack=pack, matter=matter))
+    return render_template("housing/sync.html", alloc=alloc)
+
+
 # --------------------------------------------------------------------------- lottery
 
 
@@ -193,8 +212,8 @@ def lottery_list(pack: str, matter: str):
     paths = _reach(alloc, "lottery")
     if alloc.lottery is None:
         abort(404)
-    _sync()
     if request.method == "POST":
+        _sync(alloc)
         try:
             flats = draws.parse_flats(request.form.get("flats", ""))
             with sessions().begin() as db:
@@ -326,7 +345,7 @@ def subsidy(pack: str, matter: str):
     kind = alloc.subsidy.get("period", "quarter")
     period = request.values.get("period") or subsidy_mod.current_period(_today(), kind)
     if request.method == "POST":
-        _sync()
+        _sync(alloc)
         try:
             with sessions().begin() as db:
                 roster = subsidy_mod.build_roster(db, alloc, period, current_account(), today=_today())
@@ -437,8 +456,8 @@ def follow_up(pack: str, matter: str):
         return back
     alloc = _alloc_or_404(pack, matter)
     paths = _reach(alloc, "follow_up")
-    _sync()
     if request.method == "POST":
+        _sync(alloc)
         from formflow.calendars.workdays import pack_calendars as calendars
 
         try:
@@ -490,7 +509,6 @@ def dashboard(pack: str):
     allocs = [a for a in allocations(packs()) if a.pack == pack]
     if found is None or not any(_may(a, "dashboards") for a in allocs):
         abort(404)
-    _sync()
     matter = request.args.get("matter") or None
     if matter is not None and matter not in found.matters:
         abort(404)
@@ -509,7 +527,6 @@ def dashboard(pack: str):
 @bp.get("/mine")
 @login_required
 def mine():
-    _sync()
     with sessions()() as db:
         households = list(db.scalars(select(Household).where(Household.applicant_id == current_account().id)
                                      .order_by(Household.id)))

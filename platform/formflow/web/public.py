@@ -48,7 +48,6 @@ def waiting_list(pack: str, matter: str):
     from formflow.web.housing import _download, _today, waiting_rows
 
     alloc = _published_allocation(pack, matter)
-    register.sync(sessions(), packs(), today=_today())
     with sessions()() as session:
         households = register.waiting_list(session, alloc, today=_today())
         batches = list(session.scalars(select(LotteryBatch).where(
