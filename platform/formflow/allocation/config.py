@@ -5,19 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from formflow.text.catalogue import lazy
+
 FLAT, SUBSIDY = "flat", "subsidy"
-#: Household statuses, with their Chinese titles.
+#: Household statuses, with their titles.
 WAITING, OFFERED, HOUSED, SUBSIDISED = "waiting", "offered", "housed", "subsidised"
 STOPPED, RECOVERED, REMOVED = "stopped", "recovered", "removed"
 STATUS_TITLES = {
-    WAITING: "轮候中", OFFERED: "已配房待确认", HOUSED: "已配租入住", SUBSIDISED: "发放补贴中",
-    STOPPED: "已停发补贴", RECOVERED: "已清退", REMOVED: "已退出轮候",
+    WAITING: lazy("Waiting"), OFFERED: lazy("Flat offered, to be confirmed"), HOUSED: lazy("Housed in a flat"),
+    SUBSIDISED: lazy("Receiving the rental subsidy"), STOPPED: lazy("Subsidy stopped"),
+    RECOVERED: lazy("Flat recovered"), REMOVED: lazy("Removed from the waiting list"),
 }
 #: Statuses of households that receive a benefit now (follow-up checks cover them).
 BENEFITING = (HOUSED, SUBSIDISED)
 #: Effects a follow-up outcome may have on a household.
 CONTINUE, STOP_SUBSIDY, RECOVER_FLAT = "continue", "stop_subsidy", "recover_flat"
-EFFECT_TITLES = {CONTINUE: "继续保障", STOP_SUBSIDY: "停止发放租赁补贴", RECOVER_FLAT: "清退房屋"}
+EFFECT_TITLES = {CONTINUE: lazy("Support continues"), STOP_SUBSIDY: lazy("Stop the rental subsidy"),
+                 RECOVER_FLAT: lazy("Recover the flat")}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from formflow.db.models import Application, Household, Office, StageClock
 from formflow.documents.exports import Sheet, xlsx_bytes
+from formflow.text.catalogue import _
+from formflow.text.formatting import day
 
 COMMITMENT = "*commitment"
 
@@ -97,16 +99,18 @@ def build(session: Session, pack: Any, *, today: date, waiting: dict[str, int] |
         if app.status == "active":
             for stage in app.stages or []:
                 by_stage[(app.matter, stage)] += 1
-    board.charts.append(Chart("by-stage", "办理中的申请（按环节）", "件", [
+    board.charts.append(Chart("by-stage", _("Applications in progress (by stage)"), _("case(s)"), [
         Bar(label(m, stage_title(m, s)), n) for (m, s), n in sorted(by_stage.items())]))
 
     cats = _category_titles(pack)
-    by_cat = Counter(cats.get(a.category or "", a.category or "未分类") for a in apps if a.category)
-    board.charts.append(Chart("by-category", "申请（按类别）", "件", [Bar(k, v) for k, v in by_cat.most_common()]))
+    by_cat = Counter(cats.get(a.category or "", a.category or _("Uncategorised")) for a in apps if a.category)
+    board.charts.append(Chart("by-category", _("Applications (by category)"), _("case(s)"),
+                              [Bar(k, v) for k, v in by_cat.most_common()]))
 
     office_names = dict(session.execute(select(Office.id, Office.name).where(Office.pack == pack.id)).all())
-    by_office = Counter(office_names.get(a.office_id or "", "未指定") for a in apps)
-    board.charts.append(Chart("by-office", "申请（按受理机构）", "件", [Bar(k, v) for k, v in by_office.most_common()]))
+    by_office = Counter(office_names.get(a.office_id or "", _("Not specified")) for a in apps)
+    board.charts.append(Chart("by-office", _("Applications (by accepting office)"), _("case(s)"),
+                              [Bar(k, v) for k, v in by_office.most_common()]))
 
     timers = {(m, sid) for m, wf in workflows.items() for sid, st in (wf.get("stages") or {}).items()
               if (st or {}).get("kind") == "timer"}
@@ -123,7 +127,7 @@ def build(session: Session, pack: Any, *, today: date, waiting: dict[str, int] |
     for clock, matter, number, app_id in clocks:
         if (matter, clock.name) in timers:
             continue
-        name = "承诺时限" if clock.name == COMMITMENT else stage_title(matter, clock.name)
+        name = _("Commitment time limit") if clock.name == COMMITMENT else stage_title(matter, clock.name)
         if clock.stopped_on is not None and clock.name != COMMITMENT:
             durations[(matter, clock.name)].append((clock.stopped_on - clock.started_on).days)
         if clock.due_on is None:
@@ -143,14 +147,15 @@ def build(session: Session, pack: Any, *, today: date, waiting: dict[str, int] |
     bars = []
     for m in chosen:
         if overdue_now[m] or late_done[m]:
-            bars.append(Bar(f"{titles[m]} · 办理中超期", overdue_now[m]))
-            bars.append(Bar(f"{titles[m]} · 超期办结", late_done[m]))
-    board.charts.append(Chart("overdue", "超期件数", "件", bars))
-    board.charts.append(Chart("median-days", "各环节办理天数中位数（已办结环节，自然日）", "天", [
-        Bar(label(m, stage_title(m, s)), float(statistics.median(v)), f"{len(v)} 件")
+            bars.append(Bar(_("%(matter)s · overdue, in progress", matter=titles[m]), overdue_now[m]))
+            bars.append(Bar(_("%(matter)s · finished late", matter=titles[m]), late_done[m]))
+    board.charts.append(Chart("overdue", _("Number of overdue cases"), _("case(s)"), bars))
+    board.charts.append(Chart("median-days", _("Median days per stage (finished stages, calendar days)"), _("day(s)"), [
+        Bar(label(m, stage_title(m, s)), float(statistics.median(v)), _("%(n)s case(s)", n=len(v)))
         for (m, s), v in sorted(durations.items())]))
     if waiting:
-        board.charts.append(Chart("waiting", "轮候登记册在册家庭", "户", [Bar(k, v) for k, v in waiting.items()]))
+        board.charts.append(Chart("waiting", _("Households on the waiting list"), _("household(s)"),
+                                  [Bar(k, v) for k, v in waiting.items()]))
     return board
 
 
@@ -180,7 +185,7 @@ def _fmt(value: float) -> str:
 def svg(chart: Chart) -> Markup:
     """A horizontal bar chart; labels and values are text in the SVG (readable without colour)."""
     if not chart.bars:
-        return Markup(f'<p class="muted" id="chart-{escape(chart.id)}-empty">暂无数据</p>')
+        return Markup(f'<p class="muted" id="chart-{escape(chart.id)}-empty">{escape(_("No data yet"))}</p>')
     height = TOP * 2 + ROW_H * len(chart.bars)
     top = max(b.value for b in chart.bars) or 1
     span = WIDTH - LABEL_W - 90
@@ -194,26 +199,31 @@ def svg(chart: Chart) -> Markup:
         y = TOP + i * ROW_H
         w = 0 if bar.value <= 0 else max(2, round(span * bar.value / top))
         label = bar.label if len(bar.label) <= 22 else bar.label[:21] + "…"
+        value = _("%(value)s %(unit)s", value=_fmt(bar.value), unit=chart.unit)
+        tip = _("%(label)s: %(value)s", label=bar.label, value=value)
+        if bar.note:
+            tip += _(" (%(note)s)", note=bar.note)
         parts.append(
-            f'<g class="bar"><title>{escape(bar.label)}：{_fmt(bar.value)}{escape(chart.unit)}'
-            f'{("（" + escape(bar.note) + "）") if bar.note else ""}</title>'
+            f'<g class="bar"><title>{escape(tip)}</title>'
             f'<text x="{LABEL_W - 8}" y="{y + 17}" text-anchor="end" font-size="13" fill="{TEXT_COLOUR}">'
             f'{escape(label)}</text>'
             f'<rect x="{LABEL_W}" y="{y + 4}" width="{w}" height="{ROW_H - 8}" rx="3" fill="{BAR_COLOUR}"/>'
             f'<text x="{LABEL_W + w + 6}" y="{y + 17}" font-size="13" fill="{TEXT_COLOUR}">'
-            f'{_fmt(bar.value)}{escape(chart.unit)}</text></g>'
+            f'{escape(value)}</text></g>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 def workbook(board: Dashboard) -> bytes:
-    sheets = [Sheet(chart.title[:31], ["项目", f"数值（{chart.unit}）", "说明"],
+    sheets = [Sheet(chart.title[:31], [_("Item"), _("Value (%(unit)s)", unit=chart.unit), _("Note")],
                     [[b.label, b.value, b.note] for b in chart.bars], title=f"{board.pack_name} {chart.title}",
                     widths={0: 40})
               for chart in board.charts]
-    sheets.append(Sheet("超期件", ["申请编号", "事项", "环节/时限", "应办结日期", "实际办结日期"],
-                        [[x.number, x.matter, x.stage, x.due_on.isoformat(),
-                          x.done_on.isoformat() if x.done_on else "办理中"] for x in board.late],
-                        title=f"{board.pack_name} 超期件（统计日 {board.today.isoformat()}）"))
+    sheets.append(Sheet(_("Overdue cases"), [_("Application number"), _("Matter"), _("Stage / time limit"),
+                                             _("Due on"), _("Done on")],
+                        [[x.number, x.matter, x.stage, day(x.due_on),
+                          day(x.done_on) if x.done_on else _("In progress (not done)")] for x in board.late],
+                        title=_("%(pack)s overdue cases (as of %(day)s)", pack=board.pack_name,
+                                day=day(board.today))))
     return xlsx_bytes(sheets)

@@ -9,6 +9,7 @@ drawn (seed revealed, result stored; every household that got a flat is
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -18,11 +19,16 @@ from sqlalchemy.orm import Session
 
 from formflow.allocation import lottery
 from formflow.allocation.config import OFFERED, WAITING, Allocation
-from formflow.allocation.register import AllocationError, lock_household, mask_name, record, waiting_list
+from formflow.allocation.register import AllocationError, lock_household, mask_name, record, recorded, waiting_list
 from formflow.db.models import Account, Household, LotteryBatch, utcnow
+from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale, lazy
+from formflow.text.formatting import iso
 
+#: Typed input may separate with the full-width comma too (input normalisation, not text).
+FULLWIDTH_COMMA = unicodedata.lookup("FULLWIDTH COMMA")
 FLAT_FIELDS = ("code", "address", "layout", "area", "min_size", "max_size")
-STATUS_TITLES = {"draft": "登记中", "committed": "已公布输入，待抽签", "drawn": "已抽签"}
+STATUS_TITLES = {"draft": lazy("Being prepared"), "committed": lazy("Inputs published, to be drawn"),
+                 "drawn": lazy("Drawn")}
 
 
 def parse_flats(text: str) -> list[dict[str, Any]]:
@@ -31,22 +37,27 @@ def parse_flats(text: str) -> list[dict[str, Any]]:
     for number, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():
             continue
-        parts = [p.strip() for p in line.replace("\t", ",").replace("，", ",").split(",")]
+        parts = [p.strip() for p in line.replace("\t", ",").replace(FULLWIDTH_COMMA, ",").split(",")]
         if len(parts) != len(FLAT_FIELDS):
-            raise AllocationError(f"第 {number} 行应有 6 项：编号、地址、户型、面积、适配最少人口、适配最多人口")
+            raise AllocationError(_("Line %(line)s should have 6 items: code, address, layout, area, smallest and "
+                                    "largest household it suits", line=number), code="flat_line", line=number)
         code, address, layout, area, low, high = parts
         try:
             flat = {"code": code, "address": address, "layout": layout, "area": float(area),
                     "min_size": int(low), "max_size": int(high)}
         except ValueError:
-            raise AllocationError(f"第 {number} 行：面积和适配人口须为数字") from None
+            raise AllocationError(_("Line %(line)s: the area and the household sizes must be numbers", line=number),
+                                  code="flat_line", line=number) from None
         if not code or flat["min_size"] < 1 or flat["max_size"] < flat["min_size"]:
-            raise AllocationError(f"第 {number} 行：编号不能为空，适配人口须为 1 以上且最少不大于最多")
+            raise AllocationError(_("Line %(line)s: the code may not be empty, the household sizes must be 1 or more "
+                                    "and the smallest no larger than the largest", line=number),
+                                  code="flat_line", line=number)
         if any(f["code"] == code for f in flats):
-            raise AllocationError(f"第 {number} 行：房源编号 {code} 重复")
+            raise AllocationError(_("Line %(line)s: the flat code %(code)s is repeated", line=number, code=code),
+                                  code="flat_line", line=number)
         flats.append(flat)
     if not flats:
-        raise AllocationError("请至少登记一套房源")
+        raise AllocationError(_("Please enter at least one flat"), code="no_flats")
     return flats
 
 
@@ -73,7 +84,7 @@ def create_batch(session: Session, alloc: Allocation, *, title: str, flats: list
         wanted = set(codes)
         candidates = [h for h in candidates if h.code in wanted]
     if not candidates:
-        raise AllocationError("没有适配这些房源的轮候家庭")
+        raise AllocationError(_("No waiting household suits these flats"), code="no_entrants")
     batch = LotteryBatch(pack=alloc.pack, matter=alloc.matter, mode=alloc.lottery_mode or "",
                          title=title.strip() or str((alloc.lottery or {}).get("title", "")), status="draft",
                          flats=flats, entrants=[entrant(h, alloc) for h in candidates], created_by=actor.id)
@@ -89,9 +100,10 @@ def published(batch: LotteryBatch, *, reveal: bool | None = None) -> dict[str, A
         batch=batch.id, title=batch.title, entrants=batch.entrants, flats=batch.flats,
         seed_sha256=batch.seed_sha256, seed=batch.seed if show else None,
         witness=batch.witness if show else None, result=batch.result if show else None,
-        extra={"committed_at": batch.committed_at.isoformat() if batch.committed_at else None,
-               "drawn_at": batch.drawn_at.isoformat() if batch.drawn_at else None,
-               "verify": "formflow lottery verify <本文件>  或  python -m formflow.allocation.lottery verify <本文件>"},
+        extra={"committed_at": iso(batch.committed_at), "drawn_at": iso(batch.drawn_at),
+               # a published record: the authority's language, whoever downloads it
+               "verify": in_locale(DEFAULT_LOCALE, "formflow lottery verify <this file>  or  "
+                                   "python -m formflow.allocation.lottery verify <this file>")},
     )
 
 
@@ -99,12 +111,14 @@ def commit(session: Session, batch_id: int, actor: Account, *, expected_version:
     """Freeze the inputs: publish their hash and the hash of a fresh secret seed."""
     batch = _lock(session, batch_id, expected_version)
     if batch.status != "draft":
-        raise AllocationError("该批次已公布，不能再次公布")
+        raise AllocationError(_("This batch is already published and cannot be published again"),
+                              code="batch_committed")
     codes = [e["code"] for e in batch.entrants]
     waiting = set(session.scalars(select(Household.code).where(Household.code.in_(codes), Household.status == WAITING)))
     gone = [c for c in codes if c not in waiting]
     if gone:
-        raise AllocationError(f"以下家庭已不在轮候中，请重新建立批次：{'、'.join(gone)}")
+        raise AllocationError(_("These households are no longer waiting; please set up the batch again: %(codes)s",
+                                codes=_(", ").join(gone)), code="entrants_gone", codes=gone)
     batch.seed = secrets.token_hex(32)
     batch.seed_sha256 = lottery.seed_digest(batch.seed)
     batch.inputs_sha256 = lottery.inputs_digest(published(batch, reveal=False))
@@ -119,7 +133,8 @@ def draw(session: Session, batch_id: int, actor: Account, *, witness: str = "", 
     """Reveal the seed, compute the result, offer each allocated flat (one event per household)."""
     batch = _lock(session, batch_id, expected_version)
     if batch.status != "committed":
-        raise AllocationError("只有已公布输入的批次可以抽签" if batch.status == "draft" else "该批次已抽签")
+        raise AllocationError(_("Only a batch whose inputs are published can be drawn") if batch.status == "draft"
+                              else _("This batch has already been drawn"), code="batch_not_committed")
     batch.witness = (witness or "").strip()[:200]
     batch.result = lottery.draw(batch.entrants, batch.flats, seed=batch.seed or "", witness=batch.witness,
                                 inputs_sha256=batch.inputs_sha256 or "")
@@ -134,10 +149,12 @@ def draw(session: Session, batch_id: int, actor: Account, *, witness: str = "", 
             continue
         h = lock_household(session, h.id)
         if h.status != WAITING:
-            raise AllocationError(f"家庭 {h.code} 已不在轮候中，抽签未生效，请重新建立批次")
+            raise AllocationError(_("Household %(code)s is no longer waiting; the draw did not take effect, please "
+                                    "set up the batch again", code=h.code), code="entrants_gone", codes=[h.code])
         h.flat = dict(flats[row["flat"]], batch=batch.id)
         record(session, h, "flat_offered", actor, to=OFFERED,
-               note=f"{batch.title}：抽中 {row['flat']}（第 {row['order']} 顺位）",
+               note=recorded("%(batch)s: drew %(flat)s (place %(order)s)", batch=batch.title, flat=row["flat"],
+                             order=row["order"]),
                details={"batch": batch.id, "flat": row["flat"], "ticket": row["ticket"]})
     session.flush()
     return batch
@@ -147,7 +164,8 @@ def _lock(session: Session, batch_id: int, expected_version: int | None) -> Lott
     query = select(LotteryBatch).where(LotteryBatch.id == batch_id).with_for_update()
     batch = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
     if batch is None:
-        raise AllocationError("抽签批次不存在")
+        raise AllocationError(_("The lottery batch does not exist"), code="batch_not_found", status=404)
     if expected_version is not None and batch.version != expected_version:
-        raise AllocationError("该批次已被他人更新，请刷新后重试")
+        raise AllocationError(_("This batch was updated by someone else; please refresh and try again"),
+                              code="batch_stale")
     return batch

@@ -18,11 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formflow.allocation.config import BENEFITING, Allocation
-from formflow.allocation.register import AllocationError, record
+from formflow.allocation.register import AllocationError, record, recorded
 from formflow.db.models import Account, Application, CheckCampaign, Household, HouseholdCheck
 from formflow.packs.versions import pin
+from formflow.text.catalogue import _, lazy
+from formflow.text.errors import FieldProblem
 
-CAMPAIGN_KINDS = {"periodic": "定期核查", "ad_hoc": "不定期核查"}
+#: Campaign kinds and their titles (msgids: stored titles use the authority's language).
+KIND_MSGIDS = {"periodic": "Periodic check", "ad_hoc": "Ad hoc check"}
+CAMPAIGN_KINDS = {"periodic": lazy("Periodic check"), "ad_hoc": lazy("Ad hoc check")}
 #: Where a follow-up form holds the household's archive number and what started the check.
 ARCHIVE_FIELD = "household.archive_no"
 TRIGGER_FIELD = "household.trigger"
@@ -34,18 +38,21 @@ def start_campaign(session: Session, packset: Any, alloc: Allocation, *, title: 
     from formflow.workflow.engine import enter_workflow
 
     if kind not in CAMPAIGN_KINDS:
-        raise AllocationError("请选择定期核查或不定期核查")
+        raise AllocationError(_("Please choose a periodic or an ad hoc check"), code="campaign_kind",
+                              fields=[FieldProblem("/kind", _("Please choose a periodic or an ad hoc check"))])
     chosen = [m for m in modes if (alloc.modes.get(m) or {}).get("follow_up")]
     if not chosen:
-        raise AllocationError("请选择要核查的保障方式")
+        raise AllocationError(_("Please choose the support modes to check"), code="campaign_modes",
+                              fields=[FieldProblem("/modes", _("Please choose the support modes to check"))])
     households = [h for h in session.scalars(
         select(Household).where(Household.pack == alloc.pack, Household.matter == alloc.matter,
                                 Household.mode.in_(chosen), Household.status.in_(BENEFITING))
         .order_by(Household.code)
     ) if paths is None or any((h.office_path or "").startswith(p) for p in paths)]
     if not households:
-        raise AllocationError("所选保障方式下没有正在享受保障的家庭")
-    campaign = CheckCampaign(pack=alloc.pack, matter=alloc.matter, title=title.strip() or CAMPAIGN_KINDS[kind],
+        raise AllocationError(_("No household of the chosen support modes is receiving support"),
+                              code="campaign_empty")
+    campaign = CheckCampaign(pack=alloc.pack, matter=alloc.matter, title=title.strip() or recorded(KIND_MSGIDS[kind]),
                              kind=kind, note=note, modes=chosen, created_by=actor.id)
     session.add(campaign)
     session.flush()
@@ -66,7 +73,8 @@ def start_campaign(session: Session, packset: Any, alloc: Allocation, *, title: 
         app.number = f"{today:%Y%m%d}{app.id:06d}"
         session.add(HouseholdCheck(household_id=h.id, application_id=app.id, campaign_id=campaign.id,
                                    trigger="campaign"))
-        record(session, h, "check_started", actor, note=f"{campaign.title}（{CAMPAIGN_KINDS[kind]}）",
+        record(session, h, "check_started", actor, note=recorded("%(title)s (%(kind)s)", title=campaign.title,
+                                                                   kind=recorded(KIND_MSGIDS[kind])),
                details={"campaign": campaign.id, "application": app.id})
     return campaign
 
@@ -78,11 +86,13 @@ def start_report(session: Session, packset: Any, alloc: Allocation, household: H
 
     matter = (alloc.modes.get(household.mode) or {}).get("follow_up")
     if not matter:
-        raise AllocationError("本保障方式未配置变动申报事项")
+        raise AllocationError(_("No change-report matter is configured for this support mode"),
+                              code="no_report_matter")
     if actor.id != household.applicant_id:
-        raise AllocationError("只有保障家庭的申请人可以申报变动")
+        raise AllocationError(_("Only the household's applicant may report a change"), code="not_applicant",
+                              status=403)
     if household.status not in BENEFITING and household.status != "waiting":
-        raise AllocationError("该家庭已不在保障中")
+        raise AllocationError(_("This household no longer receives support"), code="not_supported")
     app = apps.start_draft(session, packset, applicant=actor, pack=household.pack, matter=matter,
                            office_id=household.office_id or "", channel="web",
                            prefill={ARCHIVE_FIELD: household.code, TRIGGER_FIELD: "report"})

@@ -16,7 +16,8 @@ The draw:
 `python -m formflow.allocation.lottery verify <file.json>` (or
 `formflow lottery verify <file.json>`) checks both hashes and recomputes the
 result from the file alone. This module has no dependency beyond the
-standard library.
+standard library: its words come from the catalogue when formflow is
+installed, and are the English msgids when the file is used on its own.
 """
 
 from __future__ import annotations
@@ -27,10 +28,22 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+try:
+    from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale
+except ImportError:  # pragma: no cover - the verifier copied on its own
+    DEFAULT_LOCALE = "en"
+
+    def _(msgid: str, **params: Any) -> str:
+        return msgid % params if params else msgid
+
+    def in_locale(locale: str, msgid: str, **params: Any) -> str:
+        return _(msgid, **params)
+
 FORMAT = "formflow-lottery/1"
-ALGORITHM = (
-    "ticket = sha256(seed + ':' + witness + ':' + inputs_sha256 + ':' + entrant.code)（十六进制）；"
-    "按 ticket 从小到大依次为每户选取房源列表中第一套尚未配出、且 min_size ≤ 家庭人口 ≤ max_size 的房源。"
+ALGORITHM_MSGID = (
+    "ticket = sha256(seed + ':' + witness + ':' + inputs_sha256 + ':' + entrant.code) (hexadecimal); "
+    "in ascending ticket order, each household takes the first flat of the flat list not yet taken with "
+    "min_size ≤ household size ≤ max_size."
 )
 INPUT_KEYS = ("format", "batch", "title", "entrants", "flats")
 
@@ -96,7 +109,7 @@ def document(*, batch: int, title: str, entrants: Sequence[Mapping[str, Any]],
     }
     doc["inputs_sha256"] = inputs_digest(doc)
     doc["seed_sha256"] = seed_sha256
-    doc["algorithm"] = ALGORITHM
+    doc["algorithm"] = in_locale(DEFAULT_LOCALE, ALGORITHM_MSGID)  # a published record: the authority's language
     doc["seed"] = seed
     doc["witness"] = witness
     doc["result"] = [dict(r) for r in result] if result is not None else None
@@ -109,39 +122,43 @@ def verify(doc: Mapping[str, Any]) -> list[str]:
     """Every way the document disagrees with itself; empty when the draw checks out."""
     problems: list[str] = []
     if doc.get("format") != FORMAT:
-        return [f"不支持的格式 {doc.get('format')!r}（应为 {FORMAT}）"]
+        return [_("Unsupported format %(found)s (should be %(format)s)", found=repr(doc.get("format")),
+                  format=FORMAT)]
     digest = inputs_digest(doc)
     if doc.get("inputs_sha256") != digest:
-        problems.append(f"参加户和房源与公布的 inputs_sha256 不符（重新计算得 {digest}）")
+        problems.append(_("The entrants and flats do not match the published inputs_sha256 (recomputed: %(digest)s)",
+                          digest=digest))
     seed = doc.get("seed")
     if not isinstance(seed, str) or not seed:
-        return [*problems, "种子尚未公布，抽签尚未进行"]
+        return [*problems, _("The seed is not published yet: the draw has not taken place")]
     if seed_digest(seed) != doc.get("seed_sha256"):
-        problems.append("公布的种子与抽签前公布的 seed_sha256 不符")
+        problems.append(_("The published seed does not match the seed_sha256 published before the draw"))
     again = draw(doc.get("entrants") or [], doc.get("flats") or [], seed=seed,
                  witness=str(doc.get("witness") or ""), inputs_sha256=str(doc.get("inputs_sha256")))
     if again != list(doc.get("result") or []):
-        problems.append("按公布的输入重新计算的结果与公布的结果不一致")
+        problems.append(_("The result recomputed from the published inputs differs from the published result"))
     return problems
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 2 or args[0] != "verify":
-        print("用法：python -m formflow.allocation.lottery verify <抽签结果.json>", file=sys.stderr)
+        print(_("Usage: python -m formflow.allocation.lottery verify <lottery result.json>"), file=sys.stderr)
         return 2
     with open(args[1], encoding="utf-8") as fh:
         doc = json.load(fh)
     problems = verify(doc)
     if problems:
         for problem in problems:
-            print(f"不一致：{problem}")
+            print(_("Mismatch: %(problem)s", problem=problem))
         return 1
     allocated = sum(1 for row in doc["result"] if row.get("flat"))
-    print(f"验证通过：{doc.get('title')}（批次 {doc.get('batch')}），{len(doc['result'])} 户参加，"
-          f"配出 {allocated} 套；种子与输入均与抽签前公布的哈希一致，结果可复算。")
+    print(_("Verified: %(title)s (batch %(batch)s), %(entrants)s households took part, %(allocated)s flats "
+            "allocated; the seed and the inputs match the hashes published before the draw, the result "
+            "recomputes.", title=doc.get("title"), batch=doc.get("batch"), entrants=len(doc["result"]),
+            allocated=allocated))
     for row in doc["result"]:
-        print(f"  {row['order']:>4}  {row['entrant']}  →  {row['flat'] or '未配到'}")
+        print(f"  {row['order']:>4}  {row['entrant']}  →  {row['flat'] or _('no flat')}")
     return 0
 
 

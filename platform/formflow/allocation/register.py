@@ -1,17 +1,19 @@
 """Households (一户一档): entering allocation, status changes with history, the waiting list.
 
-`sync` is idempotent and safe to run anywhere (web pages, `formflow allocation
-sync`, before a draw or a roster): it files every application closed with the
-configured entry result as a household, and applies every closed follow-up
-application's outcome to its household. Each household change is one
-transaction with its history event (`HouseholdEvent`).
+`sync` is idempotent and safe to run on every node at once: `formflow
+allocation sync` (cron), before a draw, a campaign or a roster (those POSTs),
+and the housing staff's explicit "sync now" (a POST). A page that only shows
+(any GET) never runs it: reading must not write. It files every application
+closed with the configured entry result as a household, and applies every
+closed follow-up application's outcome to its household. Each household change
+is one transaction with its history event (`HouseholdEvent`).
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -39,10 +41,21 @@ from formflow.db.models import Account, Application, Event, Household, Household
 from formflow.forms.formats import mask_id_number
 from formflow.forms.rules import evaluate
 from formflow.packs.versions import load_pinned
+from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale
+from formflow.text.errors import Refusal
+from formflow.text.formatting import local
 
 
-class AllocationError(Exception):
-    """A refused allocation operation; the message is Chinese and shown to the user."""
+class AllocationError(Refusal):
+    """A refused allocation operation; `message` (from the catalogue) is shown to the user."""
+
+    code = "allocation_refused"
+    status = 409
+
+
+def recorded(msgid: str, **params: Any) -> str:
+    """Text stored in a household's history: the authority's language, whoever's request wrote it."""
+    return in_locale(DEFAULT_LOCALE, msgid, **params)
 
 
 def mask_name(name: str) -> str:
@@ -82,9 +95,10 @@ def lock_household(session: Session, household_id: int, expected_version: int | 
     query = select(Household).where(Household.id == household_id).with_for_update()
     h = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
     if h is None:
-        raise AllocationError("保障家庭档案不存在")
+        raise AllocationError(_("The household archive does not exist"), code="household_not_found", status=404)
     if expected_version is not None and h.version != expected_version:
-        raise AllocationError("该家庭档案已被他人更新，请刷新后重试")
+        raise AllocationError(_("This household archive was updated by someone else; please refresh and try again"),
+                              code="household_stale")
     return h
 
 
@@ -98,10 +112,16 @@ class SyncReport:
     skipped: dict[int, str] = field(default_factory=dict)
 
 
-def sync(sessions: sessionmaker[Session], packset: Any, *, today: date) -> SyncReport:
-    """File newly approved households and apply closed follow-up outcomes (one transaction each)."""
+def sync(sessions: sessionmaker[Session], packset: Any, *, today: date,
+         only: Allocation | None = None) -> SyncReport:
+    """File newly approved households and apply closed follow-up outcomes (one transaction each).
+
+    `only` limits the run to one matter's allocation (the staff's "sync now").
+    """
     report = SyncReport()
     for alloc in allocations(packset):
+        if only is not None and (alloc.pack, alloc.matter) != (only.pack, only.matter):
+            continue
         with sessions() as session:
             pending = list(session.scalars(
                 select(Application.id)
@@ -137,12 +157,12 @@ def _in_transaction(sessions: sessionmaker[Session], report: SyncReport, app_id:
     except IntegrityError:
         pass  # another node filed it at the same time
     except AllocationError as exc:
-        report.skipped[app_id] = str(exc)
+        report.skipped[app_id] = exc.message
 
 
 def _approved_on(session: Session, app: Application) -> date:
     at = session.scalar(select(Event.at).where(Event.application_id == app.id).order_by(Event.id.desc()).limit(1))
-    return (at or app.updated_at or datetime.now()).date()
+    return local(at or app.updated_at or utcnow()).date()  # the day in the deployment zone, not UTC's
 
 
 def _enter(session: Session, alloc: Allocation, app_id: int, today: date, report: SyncReport) -> None:
@@ -153,7 +173,8 @@ def _enter(session: Session, alloc: Allocation, app_id: int, today: date, report
     scope = pinned.ruleset.variables(app.data or {}, today)
     mode = evaluate(alloc.spec["entry"]["mode"], scope)
     if mode not in alloc.modes:
-        raise AllocationError(f"申请 {app.number or app.id} 的保障方式 {mode!r} 未在 allocation.yaml 的 modes 中配置")
+        raise AllocationError(_("The support mode %(mode)s of application %(number)s is not configured in "
+                                       "the modes of allocation.yaml", mode=repr(mode), number=app.number or app.id))
     kind = alloc.modes[mode]["kind"]
     household = alloc.spec["household"]
     facts = {name: evaluate(spec.get("logic"), scope) for name, spec in alloc.facts.items()}
@@ -169,7 +190,7 @@ def _enter(session: Session, alloc: Allocation, app_id: int, today: date, report
     )
     session.add(h)
     session.flush()
-    record(session, h, "entered", None, note=f"审批通过，进入{alloc.mode_title(mode)}",
+    record(session, h, "entered", None, note=recorded("Approved; entered %(mode)s", mode=alloc.mode_title(mode)),
            details={"application": app.id, "mode": mode})
     report.created.append(h.code)
 
@@ -191,11 +212,13 @@ def _follow_up(session: Session, alloc: Allocation, matter: str, app_id: int, re
     if check is None:
         h = _household_for(session, alloc, alloc.follow_up_matters()[matter], app)
         if h is None:
-            raise AllocationError(f"变动申报 {app.number or app.id} 找不到对应的保障家庭档案")
+            raise AllocationError(_("No household archive found for the change report %(number)s",
+                                           number=app.number or app.id))
         check = HouseholdCheck(household_id=h.id, application_id=app.id, trigger="report")
         session.add(check)
         session.flush()
-        record(session, h, "report_filed", None, note=f"家庭申报变动（{app.number or app.id}）",
+        record(session, h, "report_filed", None,
+               note=recorded("The household reported a change (%(number)s)", number=app.number or app.id),
                details={"application": app.id})
     if app.status != "closed" or check.applied_at is not None:
         return
@@ -212,14 +235,19 @@ def apply_outcome(session: Session, alloc: Allocation, check: HouseholdCheck, ap
     details = {"application": app.id, "result": app.result, "effect": effect}
     number = app.number or app.id
     if effect == STOP_SUBSIDY and h.kind == SUBSIDY and h.status == SUBSIDISED:
-        record(session, h, "subsidy_stopped", None, to=STOPPED, note=f"核查 {number}：停止发放租赁补贴",
+        record(session, h, "subsidy_stopped", None, to=STOPPED,
+               note=recorded("Check %(number)s: rental subsidy stopped", number=number),
                details=details)
     elif effect == RECOVER_FLAT and h.kind == FLAT and h.status in (HOUSED, OFFERED):
-        record(session, h, "flat_recovered", None, to=RECOVERED, note=f"核查 {number}：清退房屋", details=details)
+        record(session, h, "flat_recovered", None, to=RECOVERED,
+               note=recorded("Check %(number)s: flat recovered", number=number),
+               details=details)
     elif effect == CONTINUE:
-        record(session, h, "check_continued", None, note=f"核查 {number}：继续保障", details=details)
+        record(session, h, "check_continued", None, note=recorded("Check %(number)s: support continues", number=number),
+               details=details)
     else:
-        record(session, h, "check_closed", None, note=f"核查 {number} 办结（{app.result}）", details=details)
+        record(session, h, "check_closed", None, note=recorded("Check %(number)s closed (%(result)s)", number=number,
+                                                       result=app.result), details=details)
 
 
 # --------------------------------------------------------------------------- waiting list
@@ -269,9 +297,10 @@ def accept_offer(session: Session, household_id: int, actor: Account, *, today: 
                  expected_version: int | None = None) -> Household:
     h = lock_household(session, household_id, expected_version)
     if h.status != OFFERED:
-        raise AllocationError("该家庭没有待确认的配租房源")
+        raise AllocationError(_("This household has no offered flat to confirm"), code="no_offer")
     h.since = today
-    record(session, h, "offer_accepted", actor, to=HOUSED, note=f"确认承租 {(h.flat or {}).get('code', '')}",
+    record(session, h, "offer_accepted", actor, to=HOUSED,
+           note=recorded("Tenancy confirmed %(flat)s", flat=(h.flat or {}).get("code", "")),
            details={"flat": h.flat})
     return h
 
@@ -281,19 +310,20 @@ def decline_offer(session: Session, alloc: Allocation, household_id: int, actor:
     """The household declines its flat: back on the list by the pack's rule (or off it)."""
     h = lock_household(session, household_id, expected_version)
     if h.status != OFFERED:
-        raise AllocationError("该家庭没有待确认的配租房源")
+        raise AllocationError(_("This household has no offered flat to confirm"), code="no_offer")
     rule = alloc.waiting_list.get("on_decline") or {"requeue": "end"}
     declined = h.flat
     h.flat = None
     h.declines = (h.declines or 0) + 1
     limit = rule.get("max_declines")
     if limit and h.declines >= int(limit):
-        record(session, h, "offer_declined", actor, to=REMOVED, note=note or f"放弃配租达 {limit} 次，退出轮候",
+        record(session, h, "offer_declined", actor, to=REMOVED,
+               note=note or recorded("Declined %(limit)s offers; removed from the waiting list", limit=limit),
                details={"flat": declined, "declines": h.declines})
         return h
     if rule.get("requeue") == "end":
         h.queued_on = today
-    record(session, h, "offer_declined", actor, to=WAITING, note=note or "放弃配租，重新轮候",
+    record(session, h, "offer_declined", actor, to=WAITING, note=note or recorded("Declined the offer; waiting again"),
            details={"flat": declined, "declines": h.declines, "requeue": rule.get("requeue")})
     return h
 

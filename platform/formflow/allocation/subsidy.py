@@ -19,9 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formflow.allocation.config import SUBSIDISED, SUBSIDY, Allocation
-from formflow.allocation.register import AllocationError, household_scope, record
+from formflow.allocation.register import AllocationError, household_scope, record, recorded
 from formflow.db.models import Account, Household, SubsidyRoster, utcnow
 from formflow.forms.rules import evaluate
+from formflow.text import formatting
+from formflow.text.catalogue import _
+from formflow.text.errors import FieldProblem
 
 CENT = Decimal("0.01")
 
@@ -48,12 +51,14 @@ def parse_period(label: str, kind: str) -> Period:
     if kind == "quarter":
         m = re.fullmatch(r"(\d{4})-Q([1-4])", label)
         if not m:
-            raise AllocationError("季度格式应为 2026-Q1")
+            raise AllocationError(_("A quarter is written like 2026-Q1"), code="period_format",
+                                  fields=[FieldProblem("/period", _("A quarter is written like 2026-Q1"))])
         year, q = int(m.group(1)), int(m.group(2))
         return Period(label, tuple(date(year, 3 * (q - 1) + i, 1) for i in (1, 2, 3)))
     m = re.fullmatch(r"(\d{4})-(\d{2})", label)
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise AllocationError("月份格式应为 2026-03")
+        raise AllocationError(_("A month is written like 2026-03"), code="period_format",
+                              fields=[FieldProblem("/period", _("A month is written like 2026-03"))])
     return Period(label, (date(int(m.group(1)), int(m.group(2)), 1),))
 
 
@@ -71,7 +76,8 @@ def money(value: Any) -> Decimal:
 def rows_for(session: Session, alloc: Allocation, period: Period, *, today: date) -> list[dict[str, Any]]:
     spec = alloc.subsidy
     if spec is None:
-        raise AllocationError("本事项未配置租赁补贴（allocation.yaml 的 subsidy）")
+        raise AllocationError(_("This matter has no rental subsidy configured (subsidy in allocation.yaml)"),
+                              code="no_subsidy")
     households = session.scalars(
         select(Household).where(Household.pack == alloc.pack, Household.matter == alloc.matter,
                                 Household.kind == SUBSIDY, Household.status == SUBSIDISED)
@@ -108,6 +114,8 @@ def build_roster(session: Session, alloc: Allocation, label: str, actor: Account
     session.flush()
     for row in rows:
         h = session.get(Household, row["household"])
-        record(session, h, "rostered", actor, note=f"{period.label} 补贴 {row['amount']} 元（{row['months']} 个月）",
+        record(session, h, "rostered", actor,
+               note=recorded("%(period)s subsidy %(amount)s (%(months)s months)", period=period.label,
+                             amount=formatting.money(row["amount"], recorded("yuan")), months=row["months"]),
                details={"roster": roster.id, "period": period.label, "amount": row["amount"]})
     return roster

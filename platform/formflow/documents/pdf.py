@@ -35,6 +35,8 @@ from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pypdf import PdfReader
 
+from formflow.text.catalogue import DEFAULT_LOCALE, in_locale
+
 FONT_ENV = "FORMFLOW_PDF_FONT"
 DEFAULT_FONT = Path(__file__).resolve().parents[3] / "renderers" / "fonts" / "wqy-microhei.ttf"
 DOCUMENTS_DIR = Path(__file__).resolve().parents[3] / "renderers" / "documents"
@@ -59,7 +61,7 @@ def format_number(pattern: str, *, year: int, seq: int, **extra: Any) -> str:
         parsed = list(string.Formatter().parse(pattern))
     except ValueError as exc:
         raise ValueError(f"numbering pattern {pattern!r} is malformed: {exc}") from None
-    for _, name, spec, _ in parsed:
+    for _text, name, spec, _conv in parsed:
         if name is None:
             continue
         if name not in fields:
@@ -91,7 +93,7 @@ def as_date(value: Any) -> date:
 def cn_date(value: Any) -> str:
     """2025-03-01 → 2025年3月1日."""
     d = as_date(value)
-    return f"{d.year}年{d.month}月{d.day}日"
+    return in_locale(DEFAULT_LOCALE, "%(month)s %(day)s, %(year)s", year=d.year, month=d.month, day=d.day)
 
 
 # --- HTML subset → blocks -----------------------------------------------------------------
@@ -288,8 +290,13 @@ def _size_mm(value: str, what: str) -> float:
 
 
 # Chinese line-breaking rules (禁则): no line starts with a closing mark, none ends with an opening one.
-_NO_START = set("，。、；：？！）》」』〕】〉’”…—·%,.;:?!)]}°")
-_NO_END = set("（《「『〔【〈‘“([{")
+# Code points (typography, not words): full-width and CJK closing marks, then their ASCII kin; opening marks.
+_NO_START = {chr(c) for c in (
+    0xFF0C, 0x3002, 0x3001, 0xFF1B, 0xFF1A, 0xFF1F, 0xFF01, 0xFF09, 0x300B, 0x300D, 0x300F, 0x3015, 0x3011,
+    0x3009, 0x2019, 0x201D, 0x2026, 0x2014, 0x00B7, 0x0025, 0x002C, 0x002E, 0x003B, 0x003A, 0x003F, 0x0021,
+    0x0029, 0x005D, 0x007D, 0x00B0)}
+_NO_END = {chr(c) for c in (
+    0xFF08, 0x300A, 0x300C, 0x300E, 0x3014, 0x3010, 0x3008, 0x2018, 0x201C, 0x0028, 0x005B, 0x007B)}
 _WORD = re.compile(r"[A-Za-z0-9._\-/@*#%+]")
 
 

@@ -17,6 +17,7 @@ from formflow.auth.current import role_required
 from formflow.auth.roles import BUILTIN_ROLES, CONFIGURATOR
 from formflow.packs.loader import Matter, Pack
 from formflow.packs.summary import summarize
+from formflow.text.catalogue import _, lazy
 from formflow.web.context import packs
 from formflow.workflow.diagram import level_title, period_text, workflow_svg
 from formflow.workflow.spec import END_KIND, TIMER_KIND, action_targets
@@ -24,10 +25,11 @@ from formflow.workflow.spec import END_KIND, TIMER_KIND, action_targets
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 #: How a guard reads in the stage table.
-GUARD_OUTCOME = {"pass": "审查表结论为通过", "fail": "审查表结论为不通过"}
-REASON_TITLES = {"required": "须填写理由", "optional": "可填写理由"}
-KIND_TITLES = {"review": "审查", TIMER_KIND: "计时", END_KIND: "办结"}
-MATTER_KINDS = {"application": "申请", "consultation": "咨询", "complaint": "投诉"}
+GUARD_OUTCOME = {"pass": lazy("The review table concludes: pass"), "fail": lazy("The review table concludes: fail")}
+REASON_TITLES = {"required": lazy("A reason is required"), "optional": lazy("A reason may be given")}
+KIND_TITLES = {"review": lazy("Review"), TIMER_KIND: lazy("Timed"), END_KIND: lazy("Closing")}
+MATTER_KINDS = {"application": lazy("Application"), "consultation": lazy("Consultation"),
+                "complaint": lazy("Complaint")}
 
 
 def _content(doc: Any) -> dict[str, Any]:
@@ -112,9 +114,9 @@ def stage_rows(workflow: dict[str, Any], tables: Mapping[str, Any]) -> list[Stag
             if guard.get("outcome"):
                 guard_text.append(GUARD_OUTCOME.get(guard["outcome"], str(guard["outcome"])))
             if guard.get("role"):
-                guard_text.append(f"角色：{roles.get(guard['role'], guard['role'])}")
+                guard_text.append(_("Role: %(role)s", role=roles.get(guard["role"], guard["role"])))
             if guard.get("rule") is not None:
-                guard_text.append("满足规则条件")
+                guard_text.append(_("The rule's condition holds"))
             notice = action.get("notice")
             actions.append(
                 ActionRow(
@@ -129,7 +131,7 @@ def stage_rows(workflow: dict[str, Any], tables: Mapping[str, Any]) -> list[Stag
             )
         if kind == TIMER_KIND and stage.get("on_expiry"):
             actions.append(
-                ActionRow(id="on_expiry", title="期满自动流转", targets=[stage_titles.get(
+                ActionRow(id="on_expiry", title=_("Moves on when the period ends"), targets=[stage_titles.get(
                     stage["on_expiry"], stage["on_expiry"])], expiry=True)
             )  # fmt: skip
         table_id = stage.get("table")
@@ -142,7 +144,7 @@ def stage_rows(workflow: dict[str, Any], tables: Mapping[str, Any]) -> list[Stag
                 role=roles.get(owner.get("role"), owner.get("role") or ""),
                 level=level_title(owner.get("level")) if owner.get("level") else "",
                 limit=period_text(stage.get("duration") if kind == TIMER_KIND else stage.get("time_limit")),
-                table=f"{table.get('title', table_id)}（{table_id}）" if table_id else "",
+                table=_("%(title)s (%(id)s)", title=table.get("title", table_id), id=table_id) if table_id else "",
                 join=[stage_titles.get(j, j) for j in stage.get("join") or []],
                 actions=actions,
                 notices=list(dict.fromkeys(a.notice for a in actions if a.notice)),
@@ -154,7 +156,7 @@ def stage_rows(workflow: dict[str, Any], tables: Mapping[str, Any]) -> list[Stag
 
 
 def citizen_rows(workflow: dict[str, Any]) -> list[dict[str, Any]]:
-    stage_titles, _, notices = _titles(workflow)
+    stage_titles, _roles, notices = _titles(workflow)
     rows = []
     for cid, action in (workflow.get("citizen") or {}).items():
         action = action or {}
@@ -163,7 +165,8 @@ def citizen_rows(workflow: dict[str, Any]) -> list[dict[str, Any]]:
             "id": cid,
             "title": str(action.get("title", cid)),
             "targets": [stage_titles.get(t, t) for t in action_targets(action)],
-            "from": "任一未办结环节" if source == "any" else "、".join(stage_titles.get(s, s) for s in source),
+            "from": _("Any stage not yet closed") if source == "any"
+            else _(", ").join(stage_titles.get(s, s) for s in source),
             "notice": notices.get(action.get("notice"), "") if action.get("notice") else "",
             "reason": REASON_TITLES.get(action.get("reason"), ""),
         })  # fmt: skip

@@ -35,16 +35,23 @@ from formflow.db.models import (
 )
 from formflow.documents.exports import CSV, XLSX, Sheet, csv_bytes, xlsx_bytes
 from formflow.packs.versions import load_pinned
+from formflow.text.catalogue import _, lazy
+from formflow.text.errors import Refusal
+from formflow.text.formatting import day, money
 from formflow.web.context import formflow, packs, sessions
 
 bp = Blueprint("housing", __name__, url_prefix="/housing")
 
-PARTS = {"waiting_list": "轮候登记册", "lottery": "抽签配租", "subsidy": "租赁补贴造册",
-         "follow_up": "后续管理核查", "dashboards": "统计图表"}
+PARTS = {"waiting_list": lazy("Waiting list"), "lottery": lazy("Lottery allocation"),
+         "subsidy": lazy("Rental subsidy roster"), "follow_up": lazy("Follow-up checks"),
+         "dashboards": lazy("Dashboards")}
 EVENT_TITLES = {
-    "entered": "进入保障", "flat_offered": "抽签配房", "offer_accepted": "确认承租", "offer_declined": "放弃配租",
-    "subsidy_stopped": "停止发放租赁补贴", "flat_recovered": "清退房屋", "check_continued": "核查：继续保障",
-    "check_closed": "核查办结", "check_started": "发起核查", "report_filed": "申报变动", "rostered": "补贴造册",
+    "entered": lazy("Entered support"), "flat_offered": lazy("Flat drawn"),
+    "offer_accepted": lazy("Tenancy confirmed"), "offer_declined": lazy("Offer declined"),
+    "subsidy_stopped": lazy("Stop the rental subsidy"), "flat_recovered": lazy("Recover the flat"),
+    "check_continued": lazy("Check: support continues"), "check_closed": lazy("Check closed"),
+    "check_started": lazy("Check started"), "report_filed": lazy("Change reported"),
+    "rostered": lazy("Put on the subsidy roster"),
 }
 
 
@@ -57,8 +64,9 @@ def _today() -> date:
     return today()
 
 
-def _sync() -> None:
-    register.sync(sessions(), packs(), today=_today())
+def _sync(alloc: Allocation) -> register.SyncReport:
+    """Only from a POST: a GET never writes (cron runs `formflow allocation sync`)."""
+    return register.sync(sessions(), packs(), today=_today(), only=alloc)
 
 
 def _alloc_or_404(pack: str, matter: str) -> Allocation:
@@ -114,8 +122,8 @@ def _version() -> int | None:
     return int(raw) if raw and raw.isdigit() else None
 
 
-def _fail(exc: Exception, target: str):
-    flash(str(exc), "error")
+def _fail(exc: Refusal, target: str):
+    flash(exc.message, "error")
     return redirect(target)
 
 
@@ -151,13 +159,13 @@ def index():
 def waiting_rows(alloc: Allocation, households: list[Household], *, public: bool) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of a waiting list; names and ID numbers masked (as published)."""
     columns = alloc.waiting_list.get("public_columns") or []
-    header = ["轮候序号", "档案编号", "户主姓名", "公民身份号码", *[alloc.fact_title(c) for c in columns],
-              "轮候起始日期"]
+    header = [_("Place on the list"), _("Archive number"), _("Head of household"), _("Citizen ID number"),
+              *[alloc.fact_title(c) for c in columns], _("Waiting since")]
     rows = []
     for i, h in enumerate(households, start=1):
         rows.append([i, h.code, mask_name(h.name), h.id_masked,
                      *[alloc.fact_text(c, (h.facts or {}).get(c)) for c in columns],
-                     h.queued_on.isoformat() if h.queued_on else ""])
+                     day(h.queued_on)])
     return header, rows
 
 
@@ -167,19 +175,36 @@ def waiting(pack: str, matter: str):
         return back
     alloc = _alloc_or_404(pack, matter)
     paths = _reach(alloc, "waiting_list")
-    _sync()
     with sessions()() as db:
         households = register.waiting_list(db, alloc, today=_today(), paths=paths)
     header, rows = waiting_rows(alloc, households, public=False)
-    title = str(alloc.waiting_list.get("title") or "轮候登记册")
+    title = str(alloc.waiting_list.get("title") or _("Waiting list"))
     fmt = request.args.get("format")
     if fmt == "csv":
         return _download(csv_bytes(header, rows), CSV, f"{title}.csv")
     if fmt == "xlsx":
-        sheet = Sheet("轮候登记册", header, rows, title=f"{title}（{_today().isoformat()}）")
+        sheet = Sheet(_("Waiting list"), header, rows, title=_("%(title)s (%(day)s)", title=title, day=day(_today())))
         return _download(xlsx_bytes([sheet]), XLSX, f"{title}.xlsx")
     return render_template("housing/waiting.html", alloc=alloc, title=title, header=header, rows=rows,
                            households=households, rule=alloc.waiting_list.get("order") or [])
+
+
+@bp.route("/<pack>/<matter>/sync", methods=["GET", "POST"])
+def sync_now(pack: str, matter: str):
+    """Housing staff's "sync now": GET asks for confirmation (writes nothing), the confirmed POST runs the sync."""
+    if (back := _login_or_redirect()) is not None:
+        return back
+    alloc = _alloc_or_404(pack, matter)
+    _reach(alloc, "waiting_list")
+    if request.method == "POST" and request.form.get("confirmed") == "1":
+        report = _sync(alloc)
+        flash(_("Synchronised: %(created)s new household archives, %(applied)s check outcomes applied, "
+                "%(skipped)s not processed", created=len(report.created), applied=len(report.applied),
+                skipped=len(report.skipped)), "ok")
+        for why in report.skipped.values():
+            flash(why, "error")
+        return redirect(url_for(".waiting", pack=pack, matter=matter))
+    return render_template("housing/sync.html", alloc=alloc)
 
 
 # --------------------------------------------------------------------------- lottery
@@ -193,8 +218,8 @@ def lottery_list(pack: str, matter: str):
     paths = _reach(alloc, "lottery")
     if alloc.lottery is None:
         abort(404)
-    _sync()
     if request.method == "POST":
+        _sync(alloc)
         try:
             flats = draws.parse_flats(request.form.get("flats", ""))
             with sessions().begin() as db:
@@ -202,7 +227,7 @@ def lottery_list(pack: str, matter: str):
                                            codes=None, actor=current_account(), today=_today(), paths=paths)
             return redirect(url_for(".lottery_batch", batch_id=batch.id))
         except AllocationError as exc:
-            flash(str(exc), "error")
+            flash(exc.message, "error")
     with sessions()() as db:
         batches = list(db.scalars(select(LotteryBatch).where(LotteryBatch.pack == pack, LotteryBatch.matter == matter)
                                   .order_by(LotteryBatch.id.desc())))
@@ -243,9 +268,9 @@ def lottery_commit(batch_id: int):
     try:
         with sessions().begin() as db:
             draws.commit(db, batch_id, current_account(), expected_version=_version())
-        flash("已公布参加户、房源和种子哈希，可以抽签", "ok")
+        flash(_("The entrants, the flats and the seed hash are published; the draw may take place"), "ok")
     except AllocationError as exc:
-        flash(str(exc), "error")
+        flash(exc.message, "error")
     return redirect(url_for(".lottery_batch", batch_id=batch_id))
 
 
@@ -258,9 +283,9 @@ def lottery_draw(batch_id: int):
         with sessions().begin() as db:
             draws.draw(db, batch_id, current_account(), witness=request.form.get("witness", ""), today=_today(),
                        expected_version=_version())
-        flash("抽签完成，已公布种子和结果", "ok")
+        flash(_("Drawn; the seed and the result are published"), "ok")
     except AllocationError as exc:
-        flash(str(exc), "error")
+        flash(exc.message, "error")
     return redirect(url_for(".lottery_batch", batch_id=batch_id))
 
 
@@ -306,9 +331,9 @@ def offer(household_id: int):
             else:
                 register.decline_offer(db, alloc, h.id, current_account(), today=_today(),
                                        note=request.form.get("note") or None, expected_version=_version())
-        flash("已登记", "ok")
+        flash(_("Recorded"), "ok")
     except AllocationError as exc:
-        flash(str(exc), "error")
+        flash(exc.message, "error")
     return redirect(back_to)
 
 
@@ -326,14 +351,15 @@ def subsidy(pack: str, matter: str):
     kind = alloc.subsidy.get("period", "quarter")
     period = request.values.get("period") or subsidy_mod.current_period(_today(), kind)
     if request.method == "POST":
-        _sync()
+        _sync(alloc)
         try:
             with sessions().begin() as db:
                 roster = subsidy_mod.build_roster(db, alloc, period, current_account(), today=_today())
-            flash(f"已生成 {roster.period} 花名册：{len(roster.rows)} 户，合计 {roster.total} 元", "ok")
+            flash(_("Roster %(period)s built: %(n)s households, total %(total)s", period=roster.period,
+                    n=len(roster.rows), total=money(roster.total)), "ok")
             return redirect(url_for(".subsidy", pack=pack, matter=matter, period=roster.period))
         except AllocationError as exc:
-            flash(str(exc), "error")
+            flash(exc.message, "error")
     with sessions()() as db:
         rosters = list(db.scalars(select(SubsidyRoster)
                                   .where(SubsidyRoster.pack == pack, SubsidyRoster.matter == matter)
@@ -347,8 +373,10 @@ def roster_workbook(alloc: Allocation, roster: SubsidyRoster, base_url: str, id_
     """The finance bureau's workbook: one row per household, its archive linked from the row."""
     spec = alloc.subsidy or {}
     columns = spec.get("columns") or []
-    header = ["序号", "档案编号", "户主姓名", "公民身份号码", "保障方式", *[alloc.fact_title(c) for c in columns],
-              "月补贴额（元）", "月数", "本期补贴额（元）", "一户一档"]
+    amount_title = _("Amount this period (yuan)")
+    header = [_("No."), _("Archive number"), _("Head of household"), _("Citizen ID number"), _("Support mode"),
+              *[alloc.fact_title(c) for c in columns], _("Monthly subsidy (yuan)"), _("Months"), amount_title,
+              _("Household archive")]
     rows, links = [], {}
     link_col = len(header) - 1
     for i, row in enumerate(roster.rows):
@@ -356,13 +384,14 @@ def roster_workbook(alloc: Allocation, roster: SubsidyRoster, base_url: str, id_
         rows.append([i + 1, row["code"], row["name"], id_numbers.get(row["application"], row["id_masked"]),
                      alloc.mode_title(row["mode"]),
                      *[alloc.fact_text(c, (row.get("facts") or {}).get(c)) for c in columns],
-                     float(row["monthly"]), row["months"], float(row["amount"]), "查看档案"])
+                     float(row["monthly"]), row["months"], float(row["amount"]), _("View the archive")])
         links[(i, 1)] = url
         links[(i, link_col)] = url
-    total: list[Any] = ["合计", f"{len(rows)} 户", *[""] * (len(header) - 2)]
-    total[header.index("本期补贴额（元）")] = float(roster.total)
+    total: list[Any] = [_("Total"), _("%(n)s households", n=len(rows)), *[""] * (len(header) - 2)]
+    total[header.index(amount_title)] = float(roster.total)
     recipient = spec.get("recipient")
-    title = f"{spec.get('title', '')}（{roster.period}）" + (f" 报送：{recipient}" if recipient else "")
+    title = _("%(title)s (%(day)s)", title=spec.get("title", ""), day=roster.period) + (
+        _(" to: %(recipient)s", recipient=recipient) if recipient else "")
     sheet = Sheet(roster.period, header, rows, title=title, links=links, footer=[total],
                   widths={1: 22, 3: 22, link_col: 12})
     return xlsx_bytes([sheet])
@@ -395,7 +424,7 @@ def subsidy_xlsx(roster_id: int):
         alloc = _alloc_or_404(roster.pack, roster.matter)
         _reach(alloc, "subsidy")
         data = roster_workbook(alloc, roster, request.url_root, _id_numbers(db, alloc, roster))
-    return _download(data, XLSX, f"{(alloc.subsidy or {}).get('title', '花名册')}-{roster.period}.xlsx")
+    return _download(data, XLSX, f"{(alloc.subsidy or {}).get('title') or _('Roster')}-{roster.period}.xlsx")
 
 
 # --------------------------------------------------------------------------- archive (一户一档)
@@ -437,8 +466,8 @@ def follow_up(pack: str, matter: str):
         return back
     alloc = _alloc_or_404(pack, matter)
     paths = _reach(alloc, "follow_up")
-    _sync()
     if request.method == "POST":
+        _sync(alloc)
         from formflow.calendars.workdays import pack_calendars as calendars
 
         try:
@@ -450,7 +479,7 @@ def follow_up(pack: str, matter: str):
                     note=request.form.get("note") or None, paths=paths)
             return redirect(url_for(".campaign", campaign_id=campaign.id))
         except AllocationError as exc:
-            flash(str(exc), "error")
+            flash(exc.message, "error")
     with sessions()() as db:
         campaigns = list(db.scalars(select(CheckCampaign).where(CheckCampaign.pack == pack,
                                                                 CheckCampaign.matter == matter)
@@ -490,7 +519,6 @@ def dashboard(pack: str):
     allocs = [a for a in allocations(packs()) if a.pack == pack]
     if found is None or not any(_may(a, "dashboards") for a in allocs):
         abort(404)
-    _sync()
     matter = request.args.get("matter") or None
     if matter is not None and matter not in found.matters:
         abort(404)
@@ -498,7 +526,8 @@ def dashboard(pack: str):
         board = dashboards.build(db, found, today=_today(), matters=[matter] if matter else None,
                                  waiting=dashboards.waiting_counts(db, allocs) if matter is None else None)
     if request.args.get("format") == "xlsx":
-        return _download(dashboards.workbook(board), XLSX, f"{found.name}统计-{_today().isoformat()}.xlsx")
+        name = _("%(pack)s statistics-%(day)s.xlsx", pack=found.name, day=day(_today()))
+        return _download(dashboards.workbook(board), XLSX, name)
     return render_template("housing/dashboard.html", board=board, pack=found, matter=matter,
                            charts=[(c, dashboards.svg(c)) for c in board.charts])
 
@@ -509,7 +538,6 @@ def dashboard(pack: str):
 @bp.get("/mine")
 @login_required
 def mine():
-    _sync()
     with sessions()() as db:
         households = list(db.scalars(select(Household).where(Household.applicant_id == current_account().id)
                                      .order_by(Household.id)))
@@ -534,6 +562,6 @@ def report(household_id: int):
             app = followup.start_report(db, packs(), alloc, db.get(Household, household_id), current_account())
             step = app.current_step
             app_id = app.id
-    except Exception as exc:  # noqa: BLE001 - ApplicationError or AllocationError, both carry a Chinese message
+    except Refusal as exc:  # ApplicationError or AllocationError: both are refusals with a message
         return _fail(exc, url_for(".mine"))
     return redirect(url_for("portal.step", app_id=app_id, step_id=step))

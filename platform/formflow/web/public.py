@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template
 from sqlalchemy import text
 
+from formflow.text.catalogue import _
 from formflow.web.context import packs, sessions
 
 bp = Blueprint("public", __name__)
@@ -48,7 +49,6 @@ def waiting_list(pack: str, matter: str):
     from formflow.web.housing import _download, _today, waiting_rows
 
     alloc = _published_allocation(pack, matter)
-    register.sync(sessions(), packs(), today=_today())
     with sessions()() as session:
         households = register.waiting_list(session, alloc, today=_today())
         batches = list(session.scalars(select(LotteryBatch).where(
@@ -59,7 +59,7 @@ def waiting_list(pack: str, matter: str):
     if request.args.get("format") == "csv":
         return _download(csv_bytes(header, rows), CSV, f"{title}.csv")
     if request.args.get("format") == "xlsx":
-        return _download(xlsx_bytes([Sheet("轮候登记册", header, rows, title=title)]), XLSX, f"{title}.xlsx")
+        return _download(xlsx_bytes([Sheet(_("Waiting list"), header, rows, title=title)]), XLSX, f"{title}.xlsx")
     return render_template("public/waiting_list.html", alloc=alloc, title=title, header=header, rows=rows,
                            batches=batches, today=_today(), rule=alloc.waiting_list.get("order") or [])
 

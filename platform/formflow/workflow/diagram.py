@@ -28,47 +28,48 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from formflow.text.catalogue import _, lazy
 from formflow.workflow.spec import END_KIND, TIMER_KIND, action_targets
 
 # -- texts for people (one place) ------------------------------------------------
-LEVEL_TITLES: dict[str, str] = {
-    "province": "省级",
-    "city": "市级",
-    "district": "区县级",
-    "street": "街道级",
-    "community": "社区级",
+LEVEL_TITLES: dict[str, Any] = {
+    "province": lazy("Province level"),
+    "city": lazy("City level"),
+    "district": lazy("District level"),
+    "street": lazy("Street level"),
+    "community": lazy("Community level"),
 }
-RESULT_TITLES: dict[str, str] = {
-    "approved": "办结：通过",
-    "rejected": "办结：不通过",
-    "not_accepted": "办结：不予受理",
-    "withdrawn": "办结：申请人撤回",
+RESULT_TITLES: dict[str, Any] = {
+    "approved": lazy("Closed: approved"),
+    "rejected": lazy("Closed: rejected"),
+    "not_accepted": lazy("Closed: not accepted"),
+    "withdrawn": lazy("Closed: withdrawn by the applicant"),
 }
-TXT_SUBMIT = "申请人提交"
-TXT_NO_LIMIT = "无单独时限（受总时限约束）"
-TXT_LIMIT = "时限 {}"
-TXT_DURATION = "期限 {}，期满自动流转"
-TXT_OBJECTIONS = "期内可登记异议"
-TXT_JOIN = "并行分支全部完成后进入"
-TXT_EXPIRY = "期满"
-TXT_EXPIRY_OBJECTIONS = "期满且无成立的异议"
-TXT_COMMITMENT = "{title}：{period}（自“{start}”起计算）"
-TXT_COMMITMENT_SUBMIT = "{title}：{period}（自提交申请起计算）"
-TXT_COMMITMENT_DEFAULT = "承诺办理时限"
-TXT_CITIZEN = "申请人操作：{title} → {targets}（{where}）"
-TXT_CITIZEN_ANY = "任一未办结环节均可"
-TXT_CITIZEN_FROM = "可在：{}"
-TXT_NOTICE_TIP = "出具《{}》"
-TXT_REASON_TIP = "须填写理由"
-TXT_EMPTY = "流程中没有环节"
-LEGEND_ACTION = "办理操作"
-LEGEND_EXPIRY = "期满自动流转"
-LEGEND_BAR = "并行分支 / 汇合"
-LEGEND_NOTICE = "出具文书"
-LEGEND_REASON = "须填写理由"
-LEGEND_LOOP = "补正等本环节内操作（环节不变，时限暂停）"
-LEGEND_REVIEW = "审查环节"
-LEGEND_TIMER = "计时环节"
+TXT_SUBMIT = lazy("The applicant submits")
+TXT_NO_LIMIT = lazy("No time limit of its own (bound by the overall limit)")
+TXT_LIMIT = lazy("Time limit %(limit)s")  # % {"limit": …}
+TXT_DURATION = lazy("Period %(period)s, moves on when it ends")
+TXT_OBJECTIONS = lazy("Objections may be recorded during the period")
+TXT_JOIN = lazy("Entered when every parallel branch is done")
+TXT_EXPIRY = lazy("When the period ends")
+TXT_EXPIRY_OBJECTIONS = lazy("When the period ends with no objection upheld")
+TXT_COMMITMENT = lazy("%(title)s: %(period)s (counted from “%(start)s”)")
+TXT_COMMITMENT_SUBMIT = lazy("%(title)s: %(period)s (counted from the submission)")
+TXT_COMMITMENT_DEFAULT = lazy("Committed time limit")
+TXT_CITIZEN = lazy("Applicant's action: %(title)s → %(targets)s (%(where)s)")
+TXT_CITIZEN_ANY = lazy("At any stage not yet closed")
+TXT_CITIZEN_FROM = lazy("Possible at: %(stages)s")
+TXT_NOTICE_TIP = lazy("Issues “%(notice)s”")
+TXT_REASON_TIP = lazy("A reason is required")
+TXT_EMPTY = lazy("The workflow has no stages")
+LEGEND_ACTION = lazy("Action")
+LEGEND_EXPIRY = lazy("Moves on when the period ends")
+LEGEND_BAR = lazy("Parallel branches / join")
+LEGEND_NOTICE = lazy("Issues a document")
+LEGEND_REASON = lazy("A reason is required")
+LEGEND_LOOP = lazy("In-stage actions such as corrections (same stage, time limit paused)")
+LEGEND_REVIEW = lazy("Review stage")
+LEGEND_TIMER = lazy("Timed stage")
 NOTICE_MARK = "✉"
 REASON_MARK = "✎"
 LOOP_MARK = "↻"
@@ -79,7 +80,9 @@ def period_text(period: Any) -> str:
     if not isinstance(period, Mapping) or period.get("days") is None:
         return ""
     days = period.get("days")
-    return f"{days}个工作日" if period.get("unit", "working") == "working" else f"{days}日"
+    if period.get("unit", "working") == "working":
+        return _("%(days)s working days", days=days)
+    return _("%(days)s days", days=days)
 
 
 def level_title(level: Any) -> str:
@@ -120,7 +123,10 @@ FILLS = {
 FONT = "'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei','WenQuanYi Micro Hei',sans-serif"
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_NO_LINE_START = set("，。、；：！？）》」』”’,.;:!?)]")
+# Code points (typography, not words): closing marks, full-width then ASCII.
+_NO_LINE_START = {chr(c) for c in (
+    0xFF0C, 0x3002, 0x3001, 0xFF1B, 0xFF1A, 0xFF01, 0xFF1F, 0xFF09, 0x300B, 0x300D, 0x300F, 0x201D, 0x2019,
+    0x002C, 0x002E, 0x003B, 0x003A, 0x0021, 0x003F, 0x0029, 0x005D)}
 
 
 def _clean(value: Any) -> str:
@@ -293,14 +299,14 @@ class _Diagram:
                 targets = [t for t in targets if t != node.id]
                 if not targets:
                     continue
-                tip = [f"{node.title} —{title}→ " + "、".join(self.nodes[t].title for t in targets)]
+                tip = [f"{node.title} —{title}→ " + _(", ").join(self.nodes[t].title for t in targets)]
                 if action.get("notice"):
-                    tip.append(TXT_NOTICE_TIP.format(_notice_title(self.wf, action["notice"])))
+                    tip.append(TXT_NOTICE_TIP % {"notice": _notice_title(self.wf, action["notice"])})
                 if action.get("reason") == "required":
-                    tip.append(TXT_REASON_TIP)
+                    tip.append(str(TXT_REASON_TIP))
                 self.edges.append(
                     _Edge(node.id, str(aid), title, targets, notice=action.get("notice"),
-                          reason=action.get("reason") == "required", tip="；".join(tip))
+                          reason=action.get("reason") == "required", tip=_("; ").join(tip))
                 )  # fmt: skip
             expiry = node.raw.get("on_expiry")
             if node.kind == TIMER_KIND and expiry is not None and str(expiry) in self.nodes:
@@ -375,13 +381,13 @@ class _Diagram:
                 level = f" · {level_title(owner.get('level'))}"
                 lines += [_Line(t, INFO_SIZE, MUTED) for t in wrap(self.roles.get(role, role), INFO_SIZE, room, level)]
             if node.kind == TIMER_KIND:
-                text = TXT_DURATION.format(period_text(raw.get("duration")) or "—")
+                text = TXT_DURATION % {"period": period_text(raw.get("duration")) or "—"}
                 lines += [_Line(t, INFO_SIZE, LOOP) for t in wrap(text, INFO_SIZE, room - 18)]
                 if raw.get("objections"):
                     lines.append(_Line(TXT_OBJECTIONS, INFO_SIZE, MUTED))
             else:
                 limit = period_text(raw.get("time_limit"))
-                text = TXT_LIMIT.format(limit) if limit else TXT_NO_LIMIT
+                text = TXT_LIMIT % {"limit": limit} if limit else str(TXT_NO_LIMIT)
                 lines += [_Line(t, INFO_SIZE, INK if limit else MUTED) for t in wrap(text, INFO_SIZE, room)]
             if raw.get("join"):
                 lines.append(_Line(TXT_JOIN, INFO_SIZE, MUTED))
@@ -561,9 +567,9 @@ class _Diagram:
                 actions = node.raw.get("actions")
                 if isinstance(actions, Mapping) and isinstance(actions.get(starts), Mapping):
                     start = actions[starts].get("title") or starts
-                    return TXT_COMMITMENT.format(title=title, period=period, start=start)
-            return TXT_COMMITMENT.format(title=title, period=period, start=starts)
-        return TXT_COMMITMENT_SUBMIT.format(title=title, period=period)
+                    return TXT_COMMITMENT % {"title": title, "period": period, "start": start}
+            return TXT_COMMITMENT % {"title": title, "period": period, "start": starts}
+        return TXT_COMMITMENT_SUBMIT % {"title": title, "period": period}
 
     @staticmethod
     def _defs() -> str:
@@ -661,7 +667,7 @@ class _Diagram:
     def _draw_direct(self) -> list[str]:
         out: list[str] = []
         by_src: dict[str, list[_Edge]] = {}
-        for edge, _ in self.direct:
+        for edge, _target in self.direct:
             by_src.setdefault(edge.src, [])
             if edge not in by_src[edge.src]:
                 by_src[edge.src].append(edge)
@@ -835,15 +841,15 @@ class _Diagram:
         for cid, action in citizen.items() if isinstance(citizen, Mapping) else []:
             if not isinstance(action, Mapping):
                 continue
-            targets = "、".join(self.nodes[t].title if t in self.nodes else t for t in action_targets(dict(action)))
+            targets = _(", ").join(self.nodes[t].title if t in self.nodes else t for t in action_targets(dict(action)))
             source = action.get("from", "any")
             if source == "any" or not isinstance(source, list):
-                where = TXT_CITIZEN_ANY
+                where = str(TXT_CITIZEN_ANY)
             else:
-                where = TXT_CITIZEN_FROM.format(
-                    "、".join(self.nodes[s].title if s in self.nodes else str(s) for s in source)
-                )
-            text = TXT_CITIZEN.format(title=action.get("title") or cid, targets=targets or "—", where=where)
+                where = TXT_CITIZEN_FROM % {
+                    "stages": _(", ").join(self.nodes[s].title if s in self.nodes else str(s) for s in source)
+                }
+            text = TXT_CITIZEN % {"title": action.get("title") or cid, "targets": targets or "—", "where": where}
             for line in wrap(text, 13, width - 2 * MARGIN):
                 y += 26
                 out.append(

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.support import LazyProxy
+
+from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale
 from formflow.workflow.spec import END_KIND, stage_targets
 
-UNIT_TITLES = {"working": "个工作日", "calendar": "日"}
+#: Unit words as documents print them after the number (the engine's notices: the authority's language).
+UNIT_TITLES = {
+    "working": LazyProxy(in_locale, DEFAULT_LOCALE, " working days (after a number)", enable_cache=False),
+    "calendar": LazyProxy(in_locale, DEFAULT_LOCALE, " days (after a number)", enable_cache=False),
+}
 
 
 def period_title(period: dict[str, Any] | None) -> str | None:
     """'3个工作日' / '20日' for a time limit or duration, None when there is none."""
     if not period:
         return None
-    return f"{period['days']}{UNIT_TITLES.get(period.get('unit'), '日')}"
+    if period.get("unit") == "working":
+        return _("%(days)s working days", days=period["days"])
+    return _("%(days)s days", days=period["days"])
 
 
 def ordered_stage_ids(workflow: dict[str, Any]) -> list[str]:
