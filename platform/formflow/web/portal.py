@@ -44,6 +44,7 @@ from formflow.db.models import (
 )
 from formflow.forms.formats import explain_cn_id_card, mask_id_number
 from formflow.forms.render import FormSchema, StepView, attach_errors, get_path, split_path
+from formflow.text.catalogue import lazy
 from formflow.web.context import calendar_for, formflow, packs, sessions
 from formflow.workflow.history import EVENT_TITLES
 from formflow.workflow.process import process
@@ -52,8 +53,9 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 REGION_KEY = "portal_region"
 WINDOW_ROLE = "window_clerk"
-STATUS_TITLES = {"draft": "草稿（未提交）", "active": "办理中", "closed": "已办结"}
-RESULT_TITLES = {"approved": "审批通过", "rejected": "不予通过", "withdrawn": "已放弃", "not_accepted": "不予受理"}
+STATUS_TITLES = {"draft": lazy("Draft (not submitted)"), "active": lazy("In progress"), "closed": lazy("Closed")}
+RESULT_TITLES = {"approved": lazy("Approved"), "rejected": lazy("Not approved"), "withdrawn": lazy("Withdrawn"),
+                 "not_accepted": lazy("Not accepted")}
 ACTION_TITLES = EVENT_TITLES
 
 #: Draft saves are many (every 暂存, 下一步, 添加…): kept in the record, left out of the citizen's 办理记录.
