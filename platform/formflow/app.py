@@ -10,6 +10,7 @@ from formflow.db import make_engine, session_factory
 from formflow.packs import PackSet, load_packs
 from formflow.personal.crypto import DataKeys
 from formflow.personal.crypto import install as install_keys
+from formflow.text.catalogue import _
 
 
 class PackProblems(RuntimeError):
@@ -24,7 +25,8 @@ def create_app(
     packset = packset if packset is not None else load_packs(settings.config_root)
     if packset.problems:
         listing = "\n".join(f"  {p}" for p in packset.problems)
-        raise PackProblems(f"配置包有 {len(packset.problems)} 个问题：\n{listing}")
+        raise PackProblems(_("The configuration packs have %(n)s problems:\n%(listing)s", n=len(packset.problems),
+                             listing=listing))
     from formflow.services import check_plugins
 
     check_plugins(settings)  # a misconfigured identity, e-licence, SMS or storage plugin refuses the start

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from formflow.text.catalogue import _
+
 
 def _default_root() -> Path:
     """The configuration root: the folder holding schemas/, workflows/, renderers/, seeds/."""
@@ -67,8 +69,9 @@ class Settings:
         if self.identity_providers is None:
             self.identity_providers = (("demo",) if self.load_demo else ()) + (("oidc",) if self.oidc_issuer else ())
         if self.retention_months < MIN_RETENTION_MONTHS:
-            raise ValueError(f"FORMFLOW_RETENTION_MONTHS={self.retention_months}：办理记录和查阅记录"
-                             f"至少保存 {MIN_RETENTION_MONTHS} 个月")
+            raise ValueError(_("FORMFLOW_RETENTION_MONTHS=%(months)s: history and access records must be kept "
+                               "for at least %(minimum)s months", months=self.retention_months,
+                               minimum=MIN_RETENTION_MONTHS))
         if not self.database_url:
             self.database_url = os.environ.get("FORMFLOW_DATABASE_URL") or (
                 f"sqlite:///{self.instance_dir / 'formflow.sqlite3'}"

@@ -10,7 +10,14 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from formflow.api import views_auth, views_citizen, views_meta, views_review  # noqa: F401 (register routes)
-from formflow.api.errors import ApiError, error_response, from_api_error, from_http_exception, from_refusal
+from formflow.api.errors import (
+    MESSAGES,
+    ApiError,
+    error_response,
+    from_api_error,
+    from_http_exception,
+    from_refusal,
+)
 from formflow.api.routing import PREFIX, bp
 from formflow.files.storage import StorageError
 from formflow.text.errors import Refusal
@@ -74,7 +81,7 @@ def _unexpected(exc: Exception):
     import logging
 
     logging.getLogger("formflow.api").exception("unhandled error in %s %s", request.method, request.path)
-    return error_response(500, "internal", "服务器内部错误，请稍后再试")
+    return error_response(500, "internal", str(MESSAGES["internal"]))
 
 
 @bp.after_request

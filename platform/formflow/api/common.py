@@ -15,11 +15,12 @@ from formflow.auth.roles import BUILTIN_ROLES, CITIZEN
 from formflow.db.models import Account, Application, ApplicationFile, Event, Notice, Office
 from formflow.forms.formats import mask_id_number
 from formflow.packs.versions import Pinned, load_pinned
+from formflow.text.catalogue import _, lazy
 from formflow.web.context import formflow, packs, sessions
 from formflow.workflow.history import EVENT_TITLES, HIDDEN_FROM_CITIZENS, HIDDEN_FROM_REVIEWERS
 from formflow.workflow.spec import WorkflowSpec, spec_for
 
-STATUS_TITLES = {"draft": "草稿（未提交）", "active": "办理中", "closed": "已办结"}
+STATUS_TITLES = {"draft": lazy("Draft (not submitted)"), "active": lazy("In progress"), "closed": lazy("Closed")}
 #: History entries the platform itself writes (workflow actions take their titles from the workflow).
 CITIZEN_HIDDEN = HIDDEN_FROM_CITIZENS
 REVIEW_HIDDEN = HIDDEN_FROM_REVIEWERS
@@ -74,7 +75,7 @@ def elicence_provider():
 
 def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
@@ -91,7 +92,7 @@ def current_account() -> Account:
         claims = tokens.read_access(current_app.config["SECRET_KEY"], token)
         with sessions()() as db:
             account = tokens.account_for(db, claims)
-            _ = [(r.role, r.office_id, r.office, r.pack) for r in account.roles]
+            _loaded = [(r.role, r.office_id, r.office, r.pack) for r in account.roles]
             db.expunge_all()
     except ApiError as exc:
         exc.headers.setdefault("WWW-Authenticate", 'Bearer realm="formflow", error="invalid_token"')
@@ -167,12 +168,12 @@ def timeline(db: Session, app: Application, spec: WorkflowSpec, *, for_citizen: 
         if e.action in hidden:
             continue
         if e.actor_id is None:
-            actor = "系统"
+            actor = _("System")
         elif e.actor_id == app.applicant_id:
-            actor = "申请人" if for_citizen else f"申请人 {names.get(e.actor_id, '')}".strip()
+            actor = _("Applicant") if for_citizen else _("Applicant %(name)s", name=names.get(e.actor_id, "")).strip()
         else:
             role = e.actor_role or ""
-            title = spec.role_title(role) if role in spec.roles else BUILTIN_ROLES.get(role, "工作人员")
+            title = spec.role_title(role) if role in spec.roles else str(BUILTIN_ROLES.get(role) or _("Staff"))
             actor = title if for_citizen else f"{title} {names.get(e.actor_id, '')}".strip()
         out.append({
             "id": e.id, "at": e.at, "action": e.action, "title": event_title(spec, e), "actor": actor,
@@ -211,7 +212,7 @@ def masked_identity(account: Account | None) -> str:
 
 def role_title(role: str, pack: str | None = None) -> str:
     if role in BUILTIN_ROLES:
-        return BUILTIN_ROLES[role]
+        return str(BUILTIN_ROLES[role])
     for found in packs().packs.values():
         if pack and found.id != pack:
             continue

@@ -1,9 +1,10 @@
 """One error shape everywhere, and request bodies read without ever failing with a 500.
 
-    {"error": {"code": "invalid", "message": "请求内容有误", "fields": [{"pointer": "/x", "message": "必填"}]}}
+    {"error": {"code": "invalid", "message": "…", "fields": [{"pointer": "/x", "message": "…"}]}}
 
-Messages are Chinese (from `MESSAGES`, the API's message catalogue); `code`
-is a stable English word a client can branch on.
+Messages are in the reader's language (`MESSAGES` holds the API's msgids, looked
+up in the catalogue when shown); `code` is a stable English word a client can
+branch on, the same in every language.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 from flask import Response, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from formflow.text.catalogue import _, lazy
 from formflow.text.errors import Refusal
 
 #: Largest JSON body accepted (a whole draft's data fits easily).
@@ -25,25 +28,25 @@ JSON_LIMIT = 512 * 1024
 DEPTH_LIMIT = 32
 
 MESSAGES = {
-    "bad_request": "请求格式不正确",
-    "malformed_json": "请求内容不是有效的 JSON",
-    "too_deep": f"请求内容嵌套层级过深（最多 {DEPTH_LIMIT} 层）",
-    "not_object": "请求内容应为 JSON 对象",
-    "unauthorized": "请先登录（缺少或无效的访问令牌）",
-    "token_expired": "访问令牌已过期，请使用刷新令牌换取新的访问令牌",
-    "invalid_credentials": "账号或密码错误",
-    "invalid_refresh_token": "刷新令牌无效、已使用或已撤销，请重新登录",
-    "forbidden": "无权执行此操作",
-    "not_found": "资源不存在或不在您的办理范围内",
-    "method_not_allowed": "不支持此请求方法",
-    "conflict": "请求与资源当前状态冲突",
-    "too_large": "请求内容过大",
-    "unsupported_media_type": "请求内容类型不受支持（应为 application/json）",
-    "invalid": "请求内容有误，请检查标出的字段",
-    "throttled": "请求过于频繁，请稍后再试",
-    "internal": "服务器内部错误，请稍后再试",
-    "idempotency_mismatch": "同一幂等键已用于内容不同的请求",
-    "idempotency_key": "Idempotency-Key 应为 1–200 个可见字符",
+    "bad_request": lazy("The request is not well-formed"),
+    "malformed_json": lazy("The request body is not valid JSON"),
+    "too_deep": lazy("The request body is nested too deeply (at most %(n)s levels)", n=DEPTH_LIMIT),
+    "not_object": lazy("The request body should be a JSON object"),
+    "unauthorized": lazy("Please sign in first (the access token is missing or invalid)"),
+    "token_expired": lazy("The access token has expired; use the refresh token to get a new one"),
+    "invalid_credentials": lazy("Wrong account or password"),
+    "invalid_refresh_token": lazy("The refresh token is invalid, used or revoked; please sign in again"),
+    "forbidden": lazy("You may not do this"),
+    "not_found": lazy("The resource does not exist or is outside your reach"),
+    "method_not_allowed": lazy("This request method is not supported"),
+    "conflict": lazy("The request conflicts with the resource's current state"),
+    "too_large": lazy("The request body is too large"),
+    "unsupported_media_type": lazy("The request's content type is not supported (use application/json)"),
+    "invalid": lazy("The request has problems; please check the fields marked"),
+    "throttled": lazy("Too many requests; please try again later"),
+    "internal": lazy("Internal server error; please try again later"),
+    "idempotency_mismatch": lazy("The same idempotency key was used for a different request"),
+    "idempotency_key": lazy("Idempotency-Key should be 1–200 visible characters"),
 }
 
 STATUS_CODES = {
@@ -52,29 +55,69 @@ STATUS_CODES = {
     500: "internal",
 }
 
-#: marshmallow's English messages → Chinese (anything else: "格式不正确").
+#: marshmallow's English messages → the reader's words (any other marshmallow message: "Invalid format").
 _MARSHMALLOW = [
-    (re.compile(r"^Missing data for required field\.$"), lambda m: "必填"),
-    (re.compile(r"^Unknown field\.$"), lambda m: "不允许的字段"),
-    (re.compile(r"^Field may not be null\.$"), lambda m: "不能为空"),
-    (re.compile(r"^Not a valid integer\.$"), lambda m: "应为整数"),
-    (re.compile(r"^Not a valid number\.$"), lambda m: "应为数字"),
-    (re.compile(r"^Not a valid string\.$"), lambda m: "应为文本"),
-    (re.compile(r"^Not a valid boolean\.$"), lambda m: "应为 true 或 false"),
-    (re.compile(r"^Not a valid list\.$"), lambda m: "应为列表"),
-    (re.compile(r"^Not a valid mapping type\.$"), lambda m: "应为对象"),
-    (re.compile(r"^Invalid input type\.$"), lambda m: "类型不正确"),
-    (re.compile(r"^Invalid value\.$"), lambda m: "取值不正确"),
-    (re.compile(r"^Must be one of: (.*)\.$"), lambda m: f"应为以下之一：{m.group(1)}"),
-    (re.compile(r"^Shorter than minimum length (\d+)\.$"), lambda m: f"至少 {m.group(1)} 个字符"),
-    (re.compile(r"^Longer than maximum length (\d+)\.$"), lambda m: f"最多 {m.group(1)} 个字符"),
-    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), lambda m: f"长度应在 {m.group(1)}–{m.group(2)} 之间"),
+    (re.compile(r"^Missing data for required field\.$"), lambda m: _("Required")),
+    (re.compile(r"^Unknown field\.$"), lambda m: _("Field not allowed")),
+    (re.compile(r"^Field may not be null\.$"), lambda m: _("May not be empty")),
+    (re.compile(r"^Not a valid integer\.$"), lambda m: _("Should be a whole number")),
+    (re.compile(r"^Not a valid number\.$"), lambda m: _("Should be a number")),
+    (re.compile(r"^Not a valid string\.$"), lambda m: _("Should be text")),
+    (re.compile(r"^Not a valid boolean\.$"), lambda m: _("Should be true or false")),
+    (re.compile(r"^Not a valid list\.$"), lambda m: _("Should be a list")),
+    (re.compile(r"^Not a valid mapping type\.$"), lambda m: _("Should be an object")),
+    (re.compile(r"^Invalid input type\.$"), lambda m: _("Wrong type")),
+    (re.compile(r"^Invalid value\.$"), lambda m: _("Wrong value")),
+    (re.compile(r"^Must be one of: (.*)\.$"), lambda m: _("Should be one of: %(choices)s", choices=m.group(1))),
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"), lambda m: _("At least %(n)s characters", n=m.group(1))),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), lambda m: _("At most %(n)s characters", n=m.group(1))),
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
+     lambda m: _("Length should be between %(min)s and %(max)s", min=m.group(1), max=m.group(2))),
     (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
-     lambda m: f"应在 {m.group(1)}–{m.group(2)} 之间"),
-    (re.compile(r"^Must be greater than or equal to (\S+)\.$"), lambda m: f"应不小于 {m.group(1)}"),
-    (re.compile(r"^Must be less than or equal to (\S+)\.$"), lambda m: f"应不大于 {m.group(1)}"),
-    (re.compile(r"^String does not match expected pattern\.$"), lambda m: "格式不正确"),
+     lambda m: _("Should be between %(min)s and %(max)s", min=m.group(1), max=m.group(2))),
+    (re.compile(r"^Must be greater than or equal to (\S+)\.$"),
+     lambda m: _("Should be at least %(min)s", min=m.group(1))),
+    (re.compile(r"^Must be less than or equal to (\S+)\.$"),
+     lambda m: _("Should be at most %(max)s", max=m.group(1))),
+    (re.compile(r"^String does not match expected pattern\.$"), lambda m: _("Invalid format")),
 ]
+
+
+@cache
+def _marshmallow_says() -> re.Pattern:
+    """Every message marshmallow itself can give (its fields', validators' and schemas' defaults).
+
+    A message that is none of these was written by our own validators, through the catalogue,
+    and is shown as it is.
+    """
+    import inspect
+
+    from marshmallow import fields, validate
+
+    texts: set[str] = set(getattr(Schema, "_default_error_messages", {}).values())
+    pending = [fields.Field]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        texts.update(v for v in getattr(cls, "default_error_messages", {}).values() if isinstance(v, str))
+    for cls in vars(validate).values():
+        if inspect.isclass(cls) and issubclass(cls, validate.Validator):
+            texts.update(getattr(cls, name) for name in dir(cls)
+                         if name.startswith(("message", "default_message", "error"))
+                         and isinstance(getattr(cls, name), str))
+    placeholder = re.compile(r"\{+[^{}]*\}+")
+    shapes = ["".join(re.escape(part) if i % 2 == 0 else ".+"
+                      for i, part in enumerate(_split_keep(placeholder, text))) for text in texts]
+    return re.compile("^(?:" + "|".join(sorted(shapes)) + ")$", re.DOTALL)
+
+
+def _split_keep(pattern: re.Pattern, text: str) -> list[str]:
+    """`text` cut at each match of `pattern`: literal, placeholder, literal, …"""
+    out, last = [], 0
+    for found in pattern.finditer(text):
+        out += [text[last:found.start()], found.group()]
+        last = found.end()
+    return [*out, text[last:]]
 
 
 class ApiError(Exception):
@@ -85,7 +128,7 @@ class ApiError(Exception):
                  headers: Mapping[str, str] | None = None) -> None:
         self.status = status
         self.code = code or STATUS_CODES.get(status, "error")
-        self.message = message or MESSAGES.get(self.code) or MESSAGES[STATUS_CODES.get(status, "bad_request")]
+        self.message = str(message or MESSAGES.get(self.code) or MESSAGES[STATUS_CODES.get(status, "bad_request")])
         self.fields = [{"pointer": p, "message": m} for p, m in fields]
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
@@ -120,7 +163,7 @@ def from_http_exception(exc: HTTPException) -> Response:
         allow = [h for k, h in exc.get_headers() if k.lower() == "allow"]
         if allow:
             headers["Allow"] = allow[0]
-    return error_response(status, code, MESSAGES.get(code, MESSAGES["bad_request"]), headers=headers)
+    return error_response(status, code, str(MESSAGES.get(code, MESSAGES["bad_request"])), headers=headers)
 
 
 def translate(message: str) -> str:
@@ -128,9 +171,9 @@ def translate(message: str) -> str:
         found = pattern.match(message)
         if found:
             return make(found)
-    if re.search(r"[\u4e00-\u9fff]", message):
-        return message
-    return "格式不正确"
+    if _marshmallow_says().match(message):
+        return _("Invalid format")
+    return message
 
 
 def pointer_of(parts: Iterable[Any]) -> str:
@@ -138,7 +181,7 @@ def pointer_of(parts: Iterable[Any]) -> str:
 
 
 def validation_fields(messages: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[str, str]]:
-    """marshmallow's nested message dict → (JSON pointer, Chinese message) pairs."""
+    """marshmallow's nested message dict → (JSON pointer, message in the reader's words) pairs."""
     out: list[tuple[str, str]] = []
     if isinstance(messages, Mapping):
         for key, value in messages.items():
@@ -208,7 +251,7 @@ def read_json(*, required: bool = True) -> Any:
         raise ApiError(413)
     if not raw.strip():
         if required:
-            raise ApiError(400, "malformed_json", "请求内容为空，应为 JSON 对象")
+            raise ApiError(400, "malformed_json", _("The request body is empty; it should be a JSON object"))
         return {}
     mimetype = (request.mimetype or "").lower()
     if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):

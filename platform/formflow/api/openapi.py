@@ -8,24 +8,26 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from babel.support import LazyProxy
 
 from formflow.api import schemas as s
 from formflow.api.errors import MESSAGES
 from formflow.api.idempotency import HEADER
 from formflow.api.routing import OPERATIONS, PREFIX, Operation
+from formflow.text.catalogue import _, current_locale, lazy
 
 ERROR_TITLES = {
-    400: "请求格式不正确（无效的 JSON、嵌套过深、参数不正确）",
-    401: "缺少、无效或过期的访问令牌；或账号密码错误",
-    403: "需要先完成某项前置步骤（实名核验、隐私授权）",
-    404: "资源不存在或不在您的办理范围内",
-    409: "与资源当前状态冲突（版本过期、已提交、不可执行）",
-    413: "请求内容过大",
-    415: "请求内容类型不受支持",
-    422: "请求内容有误（fields 指出位置）",
-    429: "请求过于频繁（登录限流）",
+    400: lazy("The request is not well-formed (invalid JSON, nested too deeply, wrong parameters)"),
+    401: lazy("Missing, invalid or expired access token; or wrong account or password"),
+    403: lazy("A step must come first (identity verification, privacy consent)"),
+    404: lazy("The resource does not exist or is outside your reach"),
+    409: lazy("Conflicts with the resource's current state (stale version, already submitted, not possible)"),
+    413: lazy("The request body is too large"),
+    415: lazy("The request's content type is not supported"),
+    422: lazy("The request has problems (fields points to them)"),
+    429: lazy("Too many requests (sign-in throttling)"),
 }
-SUCCESS_TITLES = {200: "成功", 201: "已创建", 204: "已完成（无内容）"}
+SUCCESS_TITLES = {200: lazy("Success"), 201: lazy("Created"), 204: lazy("Done (no content)")}
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
 STRING_PARAM = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_.-]+$"}
 PARAMS: dict[str, dict[str, Any]] = {
@@ -59,34 +61,36 @@ def _error_statuses(op: Operation) -> list[int]:
 
 
 def _response(kind: Any, status: int) -> dict[str, Any]:
-    description = SUCCESS_TITLES.get(status, "成功")
+    description = SUCCESS_TITLES.get(status) or _("Success")
     if kind is None:
         return {"description": description}
     if kind == "pdf":
-        return {"description": "PDF 文书", "content": {"application/pdf": {"schema": {"type": "string",
+        return {"description": _("PDF document"), "content": {"application/pdf": {"schema": {"type": "string",
                                                                                      "format": "binary"}}}}
     if kind == "file":
         binary = {"schema": {"type": "string", "format": "binary"}}
-        return {"description": "文件内容（按内容判断的类型）",
+        return {"description": _("File content (type judged from the content)"),
                 "content": {t: binary for t in ("image/jpeg", "image/png", "application/pdf",
                                                 "application/octet-stream")}}
     return {"description": description, "content": {"application/json": {"schema": kind}}}
 
 
 def _operation(op: Operation) -> dict[str, Any]:
-    _, params = _path(op.rule)
+    _rule, params = _path(op.rule)
     out: dict[str, Any] = {
-        "operationId": op.endpoint, "summary": op.summary, "tags": op.tags, "parameters": params,
+        "operationId": op.endpoint, "summary": str(op.summary), "tags": [str(tag) for tag in op.tags],
+        "parameters": params,
         "responses": {},
     }
     if op.description:
-        out["description"] = op.description
+        out["description"] = str(op.description)
     if op.query is not None:
         out["parameters"].append({"in": "query", "schema": op.query})
     if op.idempotent:
         out["parameters"].append({
             "in": "header", "name": HEADER, "required": False,
-            "description": "幂等键：重试时使用同一个键，不会重复执行（同键不同内容 422）",
+            "description": _("Idempotency key: a retry with the same key is not done twice (the same key with a "
+                             "different body: 422)"),
             "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
         })
     if op.body is not None:
@@ -97,10 +101,11 @@ def _operation(op: Operation) -> dict[str, Any]:
             "type": "object", "required": ["field", "version", "file"],
             "properties": {
                 "field": {"type": "string", "minLength": 1, "maxLength": 200,
-                          "description": "文件列表在表单数据中的位置（点分路径，如 materials.id_card）"},
-                "version": {"type": "integer", "description": "草稿的当前版本"},
-                "replace": {"type": "boolean", "description": "替换该处原有文件"},
-                "file": {"type": "string", "format": "binary", "description": "JPEG、PNG 或 PDF"},
+                          "description": _("Where the file list is in the form data (dotted path, e.g. "
+                                           "materials.id_card)")},
+                "version": {"type": "integer", "description": _("The draft's current version")},
+                "replace": {"type": "boolean", "description": _("Replace the files there")},
+                "file": {"type": "string", "format": "binary", "description": _("JPEG, PNG or PDF")},
             },
             "additionalProperties": False,
         }}}}
@@ -115,22 +120,31 @@ def _operation(op: Operation) -> dict[str, Any]:
     return out
 
 
-@cache
 def document() -> dict[str, Any]:
-    """The whole OpenAPI document (built once: the API's shape is fixed by code)."""
+    """The whole OpenAPI document in the reader's language."""
+    return _document(current_locale())
+
+
+@cache
+def _document(locale: str) -> dict[str, Any]:
+    """Built once per locale: the API's shape is fixed by code, its words come from the catalogue."""
     spec = APISpec(
-        title="formflow 接口", version="1.0.0", openapi_version="3.1.0",
+        title=_("formflow API"), version="1.0.0", openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
-        info={"description": (
-            "政务表单与审批平台的 JSON 接口，供小程序与政务系统使用。\n\n"
-            "认证：`POST /api/v1/tokens` 以账号密码换取访问令牌（15 分钟）和刷新令牌（轮换使用、可撤销），"
-            "之后每个请求带 `Authorization: Bearer <访问令牌>`。接口不使用 Cookie。\n\n"
-            "错误：一律为 `{\"error\": {\"code\", \"message\", \"fields\": [{\"pointer\", \"message\"}]}}`。\n\n"
-            "表单：以配置包的 JSON Schema 原文提供（申请固定的版本），客户端据此渲染与门户相同的表单。"
-        )},
+        info={"description": "\n\n".join([
+            _("The JSON API of the government form and approval platform, for mini-programs and government "
+              "systems."),
+            _("Authentication: `POST /api/v1/tokens` exchanges account and password for an access token (15 "
+              "minutes) and a refresh token (rotated on use, revocable); every later request carries "
+              "`Authorization: Bearer <access token>`. The API uses no cookies."),
+            _("Errors: always `%(shape)s`.",
+              shape='{"error": {"code", "message", "fields": [{"pointer", "message"}]}}'),
+            _("Forms: given as the pack's own JSON Schema (the version the application pinned); a client renders "
+              "from it the same form as the portal."),
+        ])},
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
-                                               "description": "POST /api/v1/tokens 签发的访问令牌"})
+                                               "description": _("Access token issued by POST /api/v1/tokens")})
     spec.components.schema("Error", schema=s.ErrorSchema)
     for status, title in ERROR_TITLES.items():
         spec.components.response(f"Error{status}", {
@@ -140,11 +154,22 @@ def document() -> dict[str, Any]:
     for op in OPERATIONS:
         if not op.document:
             continue
-        path, _ = _path(op.rule)
+        path, _params = _path(op.rule)
         grouped.setdefault(path, {})[op.method] = _operation(op)
     for path, operations in grouped.items():
         spec.path(path=path, operations=operations)
     doc = spec.to_dict()
     doc.setdefault("components", {})
     doc["x-error-codes"] = dict(MESSAGES)
-    return doc
+    return _resolved(doc)
+
+
+def _resolved(value: Any) -> Any:
+    """The document with every lazy text looked up (JSON has no place for a proxy)."""
+    if isinstance(value, LazyProxy):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _resolved(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_resolved(item) for item in value]
+    return value

@@ -31,9 +31,10 @@ class Operation:
     rule: str
     method: str
     endpoint: str
-    summary: str
-    tags: list[str]
-    description: str = ""
+    #: Texts a person reads: msgids through `lazy()`, looked up when the document is built.
+    summary: Any
+    tags: list[Any]
+    description: Any = ""
     auth: bool = True
     body: type | None = None
     body_required: bool = True
@@ -48,8 +49,8 @@ class Operation:
 OPERATIONS: list[Operation] = []
 
 
-def route(rule: str, method: str, *, summary: str, tags: list[str], responses: dict[int, Any],
-          description: str = "", auth: bool = True, body: type | None = None, body_required: bool = True,
+def route(rule: str, method: str, *, summary: Any, tags: list[Any], responses: dict[int, Any],
+          description: Any = "", auth: bool = True, body: type | None = None, body_required: bool = True,
           multipart: type | None = None, query: type | None = None, errors: tuple[int, ...] = (),
           idempotent: bool = False, document: bool = True) -> Callable[[Callable], Callable]:
     """Register a view on the API blueprint and record how the OpenAPI document describes it.

@@ -12,6 +12,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from formflow.text.catalogue import lazy
+
 SLUG = validate.Length(min=1, max=64)
 NOTE_MAX = 2000
 
@@ -37,8 +39,10 @@ class Base(Schema):
 
 
 class FieldErrorSchema(Base):
-    pointer = fields.String(required=True, metadata={"description": "RFC 6901 JSON 指针（相对请求体或表单数据）"})
-    message = fields.String(required=True, metadata={"description": "中文说明"})
+    pointer = fields.String(required=True,
+                            metadata={"description": lazy(
+        "RFC 6901 JSON pointer (into the request body or the form data)")})
+    message = fields.String(required=True, metadata={"description": lazy("Explanation for a person")})
 
 
 class StageRefSchema(Base):
@@ -55,10 +59,11 @@ class CurrentStateSchema(Base):
 
 
 class ErrorBodySchema(Base):
-    code = fields.String(required=True, metadata={"description": "稳定的英文错误代码"})
-    message = fields.String(required=True, metadata={"description": "中文错误说明"})
+    code = fields.String(required=True, metadata={"description": lazy("Stable English error code")})
+    message = fields.String(required=True, metadata={"description": lazy("Error explanation for a person")})
     fields_ = fields.List(fields.Nested(FieldErrorSchema), required=True, data_key="fields")
-    current = fields.Nested(CurrentStateSchema, metadata={"description": "409 stale：申请的当前状态"})
+    current = fields.Nested(CurrentStateSchema,
+                            metadata={"description": lazy("409 stale: the application's current state")})
 
 
 class ErrorSchema(Base):
@@ -80,7 +85,8 @@ class RefreshRequestSchema(Base):
 class TokenPairSchema(Base):
     access_token = fields.String(required=True)
     token_type = fields.String(required=True, metadata={"enum": ["Bearer"]})
-    expires_in = fields.Integer(required=True, metadata={"description": "访问令牌有效秒数（900）"})
+    expires_in = fields.Integer(required=True,
+                                metadata={"description": lazy("Seconds the access token is valid (900)")})
     refresh_token = fields.String(required=True)
     refresh_expires_in = fields.Integer(required=True)
 
@@ -97,14 +103,15 @@ class AccountSchema(Base):
     username = fields.String(required=True)
     display_name = fields.String(required=True)
     roles = fields.List(fields.Nested(RoleSchema), required=True)
-    identity_bound = fields.Boolean(required=True, metadata={"description": "已完成实名核验（可办理申请）"})
+    identity_bound = fields.Boolean(required=True, metadata={"description": lazy("Identity verified (may apply)")})
     id_number_masked = fields.String(allow_none=True, required=True)
 
 
 class IdentityRequestSchema(Base):
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     id_number = fields.String(required=True, validate=validate.Length(min=1, max=18))
-    consent = fields.Boolean(required=True, metadata={"description": "同意使用身份信息进行核验"})
+    consent = fields.Boolean(required=True,
+                             metadata={"description": lazy("Consent to verifying the identity with these details")})
 
 
 # --------------------------------------------------------------------------- matters
@@ -143,8 +150,9 @@ class MatterListSchema(Base):
 class ProcessStageSchema(Base):
     id = fields.String(required=True)
     title = fields.String(required=True)
-    time_limit = fields.String(allow_none=True, required=True, metadata={"description": "如“3个工作日”"})
-    owner = fields.String(allow_none=True, required=True, metadata={"description": "办理角色"})
+    time_limit = fields.String(allow_none=True, required=True,
+                               metadata={"description": lazy("For example “3 working days”")})
+    owner = fields.String(allow_none=True, required=True, metadata={"description": lazy("Role that handles it")})
 
 
 class CommitmentSchema(Base):
@@ -159,7 +167,7 @@ class CitizenActionSchema(Base):
 
 
 class WorkflowSummarySchema(Base):
-    version = fields.String(required=True, metadata={"description": "流程配置的内容哈希"})
+    version = fields.String(required=True, metadata={"description": lazy("Content hash of the workflow configuration")})
     title = fields.String(required=True)
     commitment = fields.Nested(CommitmentSchema, allow_none=True, required=True)
     stages = fields.List(fields.Nested(ProcessStageSchema), required=True)
@@ -195,19 +203,27 @@ class StepSchema(Base):
 
 
 class FormBundleSchema(Base):
-    version = fields.String(required=True, metadata={"description": "表单（含引用的公共定义）的内容哈希"})
-    uri = fields.String(required=True, metadata={"description": "表单的基础 URI（$ref 据此解析）"})
-    form = fields.Dict(required=True, metadata={"description": "表单 JSON Schema（draft 2020-12），与门户渲染的相同"})
-    common = fields.Dict(required=True, metadata={"description": "表单引用的公共定义：URI → JSON Schema 文档"})
+    version = fields.String(required=True,
+                            metadata={"description": lazy(
+        "Content hash of the form (with the common definitions it refers to)")})
+    uri = fields.String(required=True, metadata={"description": lazy("The form's base URI ($ref resolves against it)")})
+    form = fields.Dict(required=True,
+                       metadata={"description": lazy(
+        "The form's JSON Schema (draft 2020-12), the same the portal renders")})
+    common = fields.Dict(required=True,
+                         metadata={"description": lazy(
+        "Common definitions the form refers to: URI → JSON Schema document")})
     steps = fields.List(fields.Nested(StepSchema), required=True)
 
 
 class MaterialsCatalogueSchema(Base):
     version = fields.String(required=True)
     upload_path = fields.String(allow_none=True, required=True)
-    kinds = fields.Dict(required=True, metadata={"description": "材料目录（materials.yaml 的 kinds）"})
+    kinds = fields.Dict(required=True,
+                        metadata={"description": lazy("Materials catalogue (the kinds of materials.yaml)")})
     categories = fields.Dict(required=True,
-                             metadata={"description": "各申请类别的材料清单（materials.yaml 的 categories）"})
+                             metadata={"description": lazy(
+        "Material list of each applicant category (the categories of materials.yaml)")})
 
 
 class ChecklistItemSchema(Base):
@@ -220,7 +236,8 @@ class ChecklistItemSchema(Base):
     source = fields.String(allow_none=True, required=True)
     signature = fields.Boolean(required=True)
     required = fields.Boolean(required=True)
-    field = fields.String(required=True, metadata={"description": "材料在表单数据中的位置（点分路径）"})
+    field = fields.String(required=True,
+                          metadata={"description": lazy("Where the material is in the form data (dotted path)")})
     pointer = fields.String(required=True)
     provided = fields.Boolean(required=True)
 
@@ -236,7 +253,8 @@ class ChecklistSchema(Base):
 class ConsentRequestSchema(Base):
     accepted = fields.Boolean(required=True)
     agreement_version = fields.String(validate=validate.Length(min=1, max=32),
-                                      metadata={"description": "所同意的协议版本（须为当前版本）"})
+                                      metadata={"description": lazy(
+        "Version of the agreement consented to (must be the current one)")})
 
 
 class ConsentSchema(Base):
@@ -253,23 +271,27 @@ class ConsentSchema(Base):
 class DraftCreateSchema(Base):
     pack = fields.String(required=True, validate=SLUG)
     matter = fields.String(required=True, validate=SLUG)
-    office_id = fields.String(required=True, validate=SLUG, metadata={"description": "申请区域（见 localities）"})
+    office_id = fields.String(required=True, validate=SLUG,
+                              metadata={"description": lazy("Region applied in (see localities)")})
     channel = fields.String(validate=SLUG)
 
 
 class DataReplaceSchema(Base):
-    version = fields.Integer(required=True, strict=True, metadata={"description": "草稿的当前版本（乐观并发）"})
-    data = fields.Dict(required=True, metadata={"description": "整份表单数据"})
+    version = fields.Integer(required=True, strict=True,
+                             metadata={"description": lazy("The draft's current version (optimistic concurrency)")})
+    data = fields.Dict(required=True, metadata={"description": lazy("The whole form data")})
     current_step = fields.String(validate=SLUG)
 
 
 class StepPatchSchema(Base):
     version = fields.Integer(required=True, strict=True)
-    data = fields.Dict(required=True, metadata={"description": "这一步的数据（替换该步原有数据）"})
+    data = fields.Dict(required=True,
+                       metadata={"description": lazy("This step's data (replaces the step's stored data)")})
 
 
 class StepValidateSchema(Base):
-    data = fields.Dict(metadata={"description": "这一步的数据（不保存）；省略时校验已保存的草稿"})
+    data = fields.Dict(metadata={"description": lazy(
+        "This step's data (not saved); when left out, the saved draft is checked")})
 
 
 class StepValidationSchema(Base):
@@ -310,7 +332,8 @@ class AttachedFileSchema(Base):
 
 class UploadFormSchema(Base):
     field = fields.String(required=True, validate=validate.Length(min=1, max=200),
-                          metadata={"description": "文件列表在表单数据中的位置（点分路径，如 materials.id_card）"})
+                          metadata={"description": lazy(
+        "Where the file list is in the form data (dotted path, e.g. materials.id_card)")})
     version = fields.Integer(required=True)
     replace = fields.Boolean(load_default=False)
 
@@ -326,7 +349,7 @@ class EventSchema(Base):
     at = Instant(allow_none=True, required=True)
     action = fields.String(required=True)
     title = fields.String(required=True)
-    actor = fields.String(required=True, metadata={"description": "申请人、办理角色或“系统”"})
+    actor = fields.String(required=True, metadata={"description": lazy("The applicant, a handling role or “System”")})
     stage = fields.String(allow_none=True, required=True)
     to_stage = fields.String(allow_none=True, required=True)
     note = fields.String(allow_none=True, required=True)
@@ -338,7 +361,7 @@ class NoticeSchema(Base):
     title = fields.String(required=True)
     number = fields.String(required=True)
     issued_at = Instant(allow_none=True, required=True)
-    url = fields.String(required=True, metadata={"description": "PDF 下载地址"})
+    url = fields.String(required=True, metadata={"description": lazy("PDF download address")})
 
 
 class CorrectionItemSchema(Base):
@@ -375,7 +398,8 @@ class ApplicationSummarySchema(Base):
     current_step = fields.String(allow_none=True, required=True)
     category = fields.String(allow_none=True, required=True)
     channel = fields.String(allow_none=True, required=True)
-    awaiting = fields.String(allow_none=True, required=True, metadata={"description": "“citizen”：等待申请人补正"})
+    awaiting = fields.String(allow_none=True, required=True,
+                             metadata={"description": lazy("“citizen”: waiting for the applicant's correction")})
     submitted_at = Instant(allow_none=True, required=True)
     deadline = fields.Date(allow_none=True, required=True)
     created_at = Instant(allow_none=True, required=True)
@@ -388,12 +412,14 @@ class ApplicationListSchema(Base):
 
 class ApplicationSchema(ApplicationSummarySchema):
     office = fields.Nested(OfficeRefSchema, allow_none=True, required=True)
-    data = fields.Dict(required=True, metadata={"description": "表单数据（按固定的表单版本）"})
-    versions = fields.Dict(required=True, metadata={"description": "申请固定的配置版本（内容哈希）"})
+    data = fields.Dict(required=True, metadata={"description": lazy("Form data (under the pinned form version)")})
+    versions = fields.Dict(required=True,
+                           metadata={"description": lazy(
+        "Configuration versions the application pinned (content hashes)")})
     timeline = fields.List(fields.Nested(EventSchema), required=True)
     notices = fields.List(fields.Nested(NoticeSchema), required=True)
     corrections = fields.List(fields.Nested(CorrectionSchema), required=True,
-                              metadata={"description": "待答复的补正要求"})
+                              metadata={"description": lazy("Correction request awaiting an answer")})
     files = fields.List(fields.Nested(AttachedFileSchema), required=True)
     withdrawable = fields.Boolean(required=True)
 
@@ -410,7 +436,8 @@ class QueueQuerySchema(Base):
     category = fields.String(validate=SLUG)
     channel = fields.String(validate=SLUG)
     overdue = fields.Boolean()
-    after = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "上一页的 next_cursor"})
+    after = fields.String(validate=validate.Length(min=1, max=200),
+                          metadata={"description": lazy("The next_cursor of the previous page")})
     limit = fields.Integer(validate=validate.Range(min=1, max=100))
 
 
@@ -453,15 +480,15 @@ class ReviewApplicationSchema(ApplicationSummarySchema):
     notices = fields.List(fields.Nested(NoticeSchema), required=True)
     files = fields.List(fields.Nested(AttachedFileSchema), required=True)
     my_stages = fields.List(fields.Nested(StageRefSchema), required=True,
-                            metadata={"description": "当前环节中由本账号办理的环节"})
+                            metadata={"description": lazy("Current stages this account handles")})
 
 
 class MarkingViewSchema(Base):
     stage = fields.String(required=True)
     table_id = fields.String(required=True)
     table_version = fields.String(required=True)
-    table = fields.Dict(required=True, metadata={"description": "量化审查表（配置原文）"})
-    schema = fields.Dict(required=True, metadata={"description": "审查结果的 JSON Schema"})
+    table = fields.Dict(required=True, metadata={"description": lazy("Review table (as configured)")})
+    schema = fields.Dict(required=True, metadata={"description": lazy("JSON Schema of the review marking")})
     marking = fields.Dict(allow_none=True, required=True)
     outcome = fields.String(allow_none=True, required=True, metadata={"enum": ["pass", "fail", None]})
 
@@ -498,10 +525,12 @@ class ActionListSchema(Base):
 class ActionRequestSchema(Base):
     stage = fields.String(required=True, validate=SLUG)
     action = fields.String(required=True, validate=SLUG)
-    version = fields.Integer(required=True, strict=True, metadata={"description": "申请的当前版本；过期则 409"})
-    note = fields.String(validate=validate.Length(max=NOTE_MAX), metadata={"description": "理由（部分操作必填）"})
+    version = fields.Integer(required=True, strict=True,
+                             metadata={"description": lazy("The application's current version; 409 when stale")})
+    note = fields.String(validate=validate.Length(max=NOTE_MAX),
+                         metadata={"description": lazy("Reason (required by some actions)")})
     materials = fields.List(fields.String(validate=SLUG), validate=validate.Length(max=50),
-                            metadata={"description": "补正要求列出的材料"})
+                            metadata={"description": lazy("Materials the correction request lists")})
 
 
 class IssuedNoticeSchema(Base):

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from formflow.api.errors import ApiError
 from formflow.db.models import Account, ApiRefreshToken, as_utc, utcnow
+from formflow.text.catalogue import _
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=14)
@@ -100,7 +101,8 @@ def rotate(session: Session, secret: str, token: str) -> TokenPair:
         raise refused
     if row.used_at is not None:  # replay of a rotated token: assume it leaked
         revoke_family(session, row.family)
-        raise ApiError(401, "invalid_refresh_token", "刷新令牌已使用过，为安全起见已注销本次登录，请重新登录")
+        raise ApiError(401, "invalid_refresh_token",
+                       _("The refresh token was used before; for safety this sign-in has ended, please sign in again"))
     if (as_utc(row.expires_at) or now) <= now:
         raise refused
     account = session.get(Account, row.account_id)

@@ -12,9 +12,10 @@ from formflow.api.errors import ApiError, load_body
 from formflow.api.routing import route
 from formflow.auth import throttle
 from formflow.db.models import Account
+from formflow.text.catalogue import _, lazy
 from formflow.web.context import services
 
-TAG = "令牌与账号"
+TAG = lazy("Tokens and account")
 
 
 def _address() -> str:
@@ -25,10 +26,12 @@ def _pair(pair: tokens.TokenPair) -> dict:
     return s.TokenPairSchema().dump(pair.__dict__)
 
 
-@route("/tokens", "POST", summary="登录：以账号密码换取访问令牌和刷新令牌", tags=[TAG], auth=False,
-       body=s.TokenRequestSchema, responses={201: s.TokenPairSchema}, errors=(401, 429))
+@route("/tokens", "POST", summary=lazy("Sign in: exchange account and password for an access and a refresh token"),
+       tags=[TAG], auth=False, body=s.TokenRequestSchema, responses={201: s.TokenPairSchema}, errors=(401, 429),
+       description=lazy("The same throttling as the web sign-in: five failures in a row lock the account for 15 "
+                        "minutes; 20 failures from one address within 15 minutes pause it."))
 def create_token():
-    """与网页登录相同的限流：同一账号连续失败 5 次锁定 15 分钟，同一地址 15 分钟内失败 20 次暂停。"""
+    """Password sign-in, throttled like the web's."""
     body = load_body(s.TokenRequestSchema())
     username, password = body["username"].strip(), body["password"]
     secret = current_app.config["SECRET_KEY"]
@@ -42,10 +45,13 @@ def create_token():
     raise ApiError(401, "invalid_credentials")
 
 
-@route("/tokens/refresh", "POST", summary="以刷新令牌换取新的一对令牌（刷新令牌随之轮换）", tags=[TAG], auth=False,
-       body=s.RefreshRequestSchema, responses={201: s.TokenPairSchema}, errors=(401,))
+@route("/tokens/refresh", "POST",
+       summary=lazy("Exchange a refresh token for a new pair of tokens (the refresh token rotates)"), tags=[TAG],
+       auth=False, body=s.RefreshRequestSchema, responses={201: s.TokenPairSchema}, errors=(401,),
+       description=lazy("Each refresh token can be used once; showing a used refresh token again ends the whole "
+                        "sign-in (it is taken as leaked)."))
 def refresh_token():
-    """每个刷新令牌只能使用一次；再次出示已使用的刷新令牌将注销整个登录（视为泄露）。"""
+    """Rotate a refresh token; a reused one revokes its family."""
     body = load_body(s.RefreshRequestSchema())
     secret = current_app.config["SECRET_KEY"]
     failure: ApiError | None = None
@@ -59,8 +65,8 @@ def refresh_token():
     return _pair(pair), 201
 
 
-@route("/tokens/revoke", "POST", summary="退出登录：撤销刷新令牌（及其签发的访问令牌）", tags=[TAG], auth=False,
-       body=s.RefreshRequestSchema, responses={204: None})
+@route("/tokens/revoke", "POST", summary=lazy("Sign out: revoke the refresh token (and the access tokens it issued)"),
+       tags=[TAG], auth=False, body=s.RefreshRequestSchema, responses={204: None})
 def revoke_token():
     body = load_body(s.RefreshRequestSchema())
     with sessions().begin() as db:
@@ -81,25 +87,29 @@ def account_view(account: Account) -> dict:
     })
 
 
-@route("/me", "GET", summary="当前账号：姓名、角色与机构、是否已实名核验", tags=[TAG],
+@route("/me", "GET", summary=lazy("The signed-in account: name, roles and offices, identity verified or not"),
+       tags=[TAG],
        responses={200: s.AccountSchema})
 def me():
     return account_view(current_account())
 
 
-@route("/me/identity", "POST", summary="实名核验（与网页相同的身份核验服务）", tags=[TAG],
-       body=s.IdentityRequestSchema, responses={200: s.AccountSchema}, errors=(403, 409))
+@route("/me/identity", "POST", summary=lazy("Identity verification (the same service as the web's)"), tags=[TAG],
+       body=s.IdentityRequestSchema, responses={200: s.AccountSchema}, errors=(403, 409),
+       description=lazy("Once verified, the identity is bound to the account (it cannot change afterwards); an "
+                        "application draft needs a verified identity."))
 def verify_identity():
-    """核验通过后身份与账号绑定（一经绑定不能更改）；申请草稿需要已核验的身份。"""
+    """Verify and bind the account's identity."""
     from formflow.auth.providers import IdentityError
 
     account = current_account()
     body = load_body(s.IdentityRequestSchema())
     if not body["consent"]:
-        raise ApiError(403, "consent_required", "您已取消授权，无法进行身份核验")
+        raise ApiError(403, "consent_required", _("You withdrew your consent, so your identity cannot be verified"))
     demo = services().identity.get("demo")
     if demo is None:
-        raise ApiError(403, "identity_unavailable", "未配置可通过接口使用的身份核验服务，请在网页使用统一身份认证")
+        raise ApiError(403, "identity_unavailable", _("No identity verification service is configured for the API; "
+                                                     "please use the unified identity service on the web"))
     try:
         identity = demo.verify(body["name"], body["id_number"])
     except IdentityError as exc:
@@ -108,14 +118,16 @@ def verify_identity():
     with sessions().begin() as db:
         row = db.get(Account, account.id)
         if row.id_number_hash and row.id_number_hash != digest:
-            raise ApiError(409, "identity_mismatch", "核验的身份与本账号已绑定的身份不一致")
+            raise ApiError(409, "identity_mismatch",
+                           _("The verified identity differs from the one bound to this account"))
         other = db.scalar(select(Account).where(Account.id_number_hash == digest, Account.id != account.id))
         if other is not None:
-            raise ApiError(409, "identity_taken", "该身份已绑定其他账号，请使用该账号登录")
+            raise ApiError(409, "identity_taken",
+                           _("This identity is bound to another account; please sign in with that account"))
         row.id_number_hash = digest
         row.id_number_enc = keys().seal(identity.id_number)
         row.display_name = identity.name or row.display_name
         db.flush()
-        _ = [(r.role, r.office) for r in row.roles]
+        _roles = [(r.role, r.office) for r in row.roles]
         db.expunge_all()
     return account_view(row)

@@ -6,12 +6,16 @@ import json
 from typing import Any
 
 from flask import Response, render_template_string, url_for
+from markupsafe import Markup
 
 from formflow.api.openapi import document
 from formflow.api.routing import route
+from formflow.text.catalogue import _, lazy
+
+DOCS_TAG = lazy("Documentation")
 
 DOCS = """<!doctype html>
-<html lang="zh-CN">
+<html lang="{{ 'en' if current_locale() == 'en' else 'zh-CN' }}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -21,11 +25,12 @@ DOCS = """<!doctype html>
 <body>
 <main class="container api-docs">
 <h1>{{ doc.info.title }} <small>v{{ doc.info.version }} · OpenAPI {{ doc.openapi }}</small></h1>
-<p>机器可读的描述：<a href="{{ spec_url }}">openapi.json</a> ·
-<a href="{{ explorer_url }}">在线调试（可直接发送请求）</a></p>
+<p>{{ _('Machine-readable description: ') }}<a href="{{ spec_url }}">openapi.json</a> ·
+<a href="{{ explorer_url }}">{{ _('Interactive explorer (sends real requests)') }}</a></p>
 {% for para in doc.info.description.split("\\n\\n") %}<p>{{ para }}</p>{% endfor %}
-<nav><h2>目录</h2><ul>
-{% for tag, ops in by_tag %}<li><a href="#tag-{{ loop.index }}">{{ tag }}</a>（{{ ops|length }}）</li>{% endfor %}
+<nav><h2>{{ _('Contents') }}</h2><ul>
+{% for tag, ops in by_tag %}<li><a href="#tag-{{ loop.index }}">{{ tag }}</a>{{
+  _('(%(n)s)', n=ops|length) }}</li>{% endfor %}
 </ul></nav>
 {% for tag, ops in by_tag %}
 <section id="tag-{{ loop.index }}">
@@ -33,16 +38,17 @@ DOCS = """<!doctype html>
 {% for op in ops %}
 <article id="{{ op.operationId }}">
 <h3><code>{{ op.method|upper }} {{ op.path }}</code></h3>
-<p>{{ op.summary }}{% if not op.security %}（无需登录）{% endif %}</p>
+<p>{{ op.summary }}{% if not op.security %}{{ _('(no sign-in needed)') }}{% endif %}</p>
 {% if op.description %}<p>{{ op.description }}</p>{% endif %}
-{% if op.parameters %}<h4>参数</h4><ul>
-{% for p in op.parameters %}<li><code>{{ p.name }}</code>（{{ p["in"] }}{% if p.required %}，必填{% endif %}）
+{% if op.parameters %}<h4>{{ _('Parameters') }}</h4><ul>
+{% for p in op.parameters %}<li><code>{{ p.name }}</code>{% if p.required %}{{
+  _('(%(where)s, required)', where=p["in"]) }}{% else %}{{ _('(%(where)s)', where=p["in"]) }}{% endif %}
 <code>{{ p.schema|tojson }}</code>{% if p.description %} — {{ p.description }}{% endif %}</li>{% endfor %}
 </ul>{% endif %}
-{% if op.requestBody %}<h4>请求体</h4>
+{% if op.requestBody %}<h4>{{ _('Request body') }}</h4>
 {% for media, body in op.requestBody.content.items() %}<p><code>{{ media }}</code></p>
 <pre>{{ body.schema|tojson(indent=2) }}</pre>{% endfor %}{% endif %}
-<h4>响应</h4><ul>
+<h4>{{ _('Responses') }}</h4><ul>
 {% for status, r in op.responses.items() %}<li><strong>{{ status }}</strong> {{ r.description or r["$ref"] }}
 {% for media, body in (r.content or {}).items() %}
 <code>{{ media }}</code> <code>{{ body.schema|tojson }}</code>{% endfor %}
@@ -52,7 +58,7 @@ DOCS = """<!doctype html>
 {% endfor %}
 </section>
 {% endfor %}
-<section><h2>数据结构</h2>
+<section><h2>{{ _('Data structures') }}</h2>
 {% for name, schema in doc.components.schemas.items() %}
 <h3 id="schema-{{ name }}">{{ name }}</h3><pre>{{ schema|tojson(indent=2) }}</pre>
 {% endfor %}
@@ -63,14 +69,15 @@ DOCS = """<!doctype html>
 """
 
 
-@route("/openapi.json", "GET", summary="OpenAPI 3.1 文档", tags=["文档"], auth=False, responses={200: None},
+@route("/openapi.json", "GET", summary=lazy("OpenAPI 3.1 document"), tags=[DOCS_TAG], auth=False, responses={200: None},
        document=False)
 def openapi_json():
     body = json.dumps(document(), ensure_ascii=False, indent=1)
     return Response(body, mimetype="application/json")
 
 
-@route("/docs", "GET", summary="接口说明页", tags=["文档"], auth=False, responses={200: None}, document=False)
+@route("/docs", "GET", summary=lazy("API description page"), tags=[DOCS_TAG], auth=False, responses={200: None},
+       document=False)
 def docs():
     doc = document()
     components = {k: v for k, v in doc.get("components", {}).items()}
@@ -81,7 +88,7 @@ def docs():
             responses = {st: resolved.get(r["$ref"].rsplit("/", 1)[-1], r) if "$ref" in r else r
                          for st, r in op["responses"].items()}
             entry = {**op, "method": method, "path": path, "responses": responses}
-            by_tag.setdefault(op["tags"][0] if op.get("tags") else "其他", []).append(entry)
+            by_tag.setdefault(op["tags"][0] if op.get("tags") else _("Other"), []).append(entry)
     html = render_template_string(DOCS, doc=doc, by_tag=list(by_tag.items()),
                                   spec_url=url_for("api.meta_openapi_json"),
                                   explorer_url=url_for("api.meta_explorer"),
@@ -99,16 +106,16 @@ EXPLORER_CSP = (
     "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 EXPLORER = """<!doctype html>
-<html lang="zh-CN">
+<html lang="{{ 'en' if current_locale() == 'en' else 'zh-CN' }}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }} · 在线调试</title>
+<title>{{ title }} · {{ _('Explorer') }}</title>
 <link rel="stylesheet" href="{{ css }}">
 </head>
 <body>
-<p class="explorer-note"><a href="{{ docs }}">接口说明（纯文本版）</a> ·
-先调用 <code>POST /tokens</code> 取得令牌，再点 Authorize 填入。</p>
+<p class="explorer-note"><a href="{{ docs }}">{{ _('API description (plain text)') }}</a> ·
+{{ _('First call %(call)s for a token, then press Authorize and enter it.', call=call) }}</p>
 <div id="explorer" data-spec="{{ spec }}"></div>
 <script src="{{ bundle }}"></script>
 <script src="{{ init }}"></script>
@@ -125,7 +132,8 @@ def _explorer_dist():
     return Path(flask_swagger_ui.__file__).with_name("dist")
 
 
-@route("/explorer", "GET", summary="在线调试页", tags=["文档"], auth=False, responses={200: None}, document=False)
+@route("/explorer", "GET", summary=lazy("Interactive explorer page"), tags=[DOCS_TAG], auth=False,
+       responses={200: None}, document=False)
 def explorer():
     html = render_template_string(
         EXPLORER, title=document()["info"]["title"],
@@ -133,13 +141,14 @@ def explorer():
         bundle=url_for("api.meta_explorer_asset", name="swagger-ui-bundle.js"),
         init=url_for("static", filename="api-explorer.js"),
         spec=url_for("api.meta_openapi_json"), docs=url_for("api.meta_docs"),
+        call=Markup("<code>POST /tokens</code>"),
     )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = EXPLORER_CSP
     return response
 
 
-@route("/explorer/assets/<name>", "GET", summary="在线调试页资源", tags=["文档"], auth=False,
+@route("/explorer/assets/<name>", "GET", summary=lazy("Interactive explorer assets"), tags=[DOCS_TAG], auth=False,
        responses={200: None}, document=False)
 def explorer_asset(name: str):
     from formflow.api.errors import ApiError

@@ -14,6 +14,7 @@ from flask import abort, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user
 
 from formflow.db.models import Account
+from formflow.text.catalogue import _
 
 IDENTITY_KEY = "identity_verified"
 
@@ -32,14 +33,15 @@ class SignedIn(UserMixin):
 def init_login(app: Any) -> LoginManager:
     manager = LoginManager()
     manager.login_view = "auth.login"
-    manager.login_message = "请先登录"
+    manager.login_message = "Please sign in first"
+    manager.localize_callback = _
     manager.session_protection = "basic"
 
     @manager.user_loader
     def load(user_id: str) -> SignedIn | None:
         from formflow.web.context import sessions
 
-        account_id, _, epoch = user_id.partition(":")
+        account_id, _sep, epoch = user_id.partition(":")
         with sessions()() as db:
             account = db.get(Account, int(account_id)) if account_id.isdigit() else None
             if account is None or not account.is_active or str(account.session_epoch) != epoch:
@@ -60,7 +62,7 @@ def current_account() -> Account | None:
         with sessions()() as db:
             account = db.get(Account, current_user.account_id)
             if account is not None:
-                _ = [(r.role, r.office_id, r.office) for r in account.roles]
+                _loaded = [(r.role, r.office_id, r.office) for r in account.roles]
             g.account = account
     return g.account
 
@@ -88,7 +90,7 @@ def role_required(*roles: str) -> Callable[[Callable], Callable]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if current_account() is None:
                 return redirect(url_for("auth.login", next=request.full_path))
-            if not any(role in roles for role, _ in current_roles()):
+            if not any(role in roles for role, _office in current_roles()):
                 abort(404)
             return view(*args, **kwargs)
 

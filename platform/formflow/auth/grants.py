@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formflow.db.models import Account, Office, RoleAssignment
+from formflow.text.catalogue import _
 
 
 class GrantError(ValueError):
@@ -15,7 +16,7 @@ class GrantError(ValueError):
 def _account(session: Session, username: str) -> Account:
     account = session.scalar(select(Account).where(Account.username == username))
     if account is None:
-        raise GrantError(f"账号 {username!r} 不存在")
+        raise GrantError(_("Account %(name)s does not exist", name=repr(username)))
     return account
 
 
@@ -24,7 +25,7 @@ def grant_role(session: Session, username: str, role: str, office_id: str | None
     account = _account(session, username)
     office = session.get(Office, office_id) if office_id else None
     if office_id and office is None:
-        raise GrantError(f"机构 {office_id!r} 不存在")
+        raise GrantError(_("Office %(office)s does not exist", office=repr(office_id)))
     existing = session.scalar(select(RoleAssignment).where(
         RoleAssignment.account_id == account.id, RoleAssignment.role == role,
         RoleAssignment.office_id.is_(None) if office_id is None else RoleAssignment.office_id == office_id))
@@ -45,7 +46,9 @@ def revoke_role(session: Session, username: str, role: str, office_id: str | Non
         RoleAssignment.account_id == account.id, RoleAssignment.role == role))
         if office_id is None or g.office_id == office_id]
     if not grants:
-        raise GrantError(f"账号 {username!r} 没有角色 {role!r}" + (f"（机构 {office_id}）" if office_id else ""))
+        raise GrantError(_("Account %(name)s has no role %(role)s at office %(office)s", name=repr(username),
+                             role=repr(role), office=office_id) if office_id else
+                           _("Account %(name)s has no role %(role)s", name=repr(username), role=repr(role)))
     for grant in grants:
         session.delete(grant)
     account.session_epoch += 1

@@ -7,6 +7,8 @@ import string
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from formflow.text.catalogue import _
+
 HASHER = PasswordHasher()
 MIN_LENGTH = 10
 CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
@@ -29,11 +31,11 @@ def policy_problems(password: str, username: str) -> list[str]:
     """Why a new password is refused (empty list: accepted)."""
     problems = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"密码至少 {MIN_LENGTH} 位")
+        problems.append(_("The password needs at least %(n)s characters", n=MIN_LENGTH))
     classes = sum(any(c in cls for c in password) for cls in CLASSES)
     classes += any(not c.isalnum() for c in password)
     if classes < 3:
-        problems.append("密码须包含大写字母、小写字母、数字、符号中的至少三类")
+        problems.append(_("The password needs at least three of: capital letters, small letters, digits, symbols"))
     if username and username.lower() in password.lower():
-        problems.append("密码不能包含账号名")
+        problems.append(_("The password may not contain the account name"))
     return problems

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from formflow.text.catalogue import lazy
+
 CITIZEN = "citizen"
 #: Service-hall window clerk: starts and submits applications for a citizen present.
 WINDOW_CLERK = "window_clerk"
 CONFIGURATOR = "configurator"
 ADMIN = "admin"
 
-BUILTIN_ROLES: dict[str, str] = {
-    CITIZEN: "申请人",
-    WINDOW_CLERK: "政务服务大厅窗口工作人员",
-    CONFIGURATOR: "配置管理员",
-    ADMIN: "系统管理员",
+#: Titles of the built-in roles (looked up in the reader's language when shown).
+BUILTIN_ROLES: dict[str, Any] = {
+    CITIZEN: lazy("Applicant"),
+    WINDOW_CLERK: lazy("Service-hall window clerk"),
+    CONFIGURATOR: lazy("Configurator"),
+    ADMIN: lazy("System administrator"),
 }

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from formflow.auth.passwords import verify_password
 from formflow.db.models import Account, LoginFailure, as_utc, utcnow
+from formflow.text.catalogue import _
 
 log = logging.getLogger("formflow.auth")
 
@@ -28,13 +29,14 @@ def refusal_for(session: Session, account: Account | None, address: str) -> str 
     now = utcnow()
     if account is not None and (as_utc(account.locked_until) or now) > now:
         minutes = int(((as_utc(account.locked_until) or now) - now).total_seconds() // 60) + 1
-        return f"该账号因多次登录失败已被锁定，请 {minutes} 分钟后再试"
+        return _("This account is locked after repeated failed sign-ins; try again in %(minutes)s minutes",
+                 minutes=minutes)
     recent = session.scalar(
         select(func.count()).select_from(LoginFailure)
         .where(LoginFailure.address == address, LoginFailure.at > now - WINDOW)
     )  # fmt: skip
     if recent is not None and recent >= ADDRESS_LIMIT:
-        return "登录失败次数过多，请稍后再试"
+        return _("Too many failed sign-ins; please try again later")
     return None
 
 

@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import LargeBinary
 from sqlalchemy.types import TypeDecorator
 
+from formflow.text.catalogue import _
+
 
 class DataKeyError(Exception):
     """A key is missing or malformed."""
@@ -43,18 +45,18 @@ class DataKeys:
         keys: dict[int, bytes] = {}
         order: list[int] = []
         for part in filter(None, (p.strip() for p in spec.split(","))):
-            kid, _, b64 = part.partition(":")
+            kid, _sep, b64 = part.partition(":")
             try:
                 key = base64.b64decode(b64, validate=True)
                 ident = int(kid)
             except ValueError as exc:
-                raise DataKeyError(f"数据密钥格式不正确：{kid!r}（应为 编号:base64）") from exc
+                raise DataKeyError(_("Malformed data key: %(key)s (should be number:base64)", key=repr(kid))) from exc
             if len(key) != 32 or not 0 < ident < 256:
-                raise DataKeyError(f"数据密钥 {kid!r} 应为 32 字节、编号 1–255")
+                raise DataKeyError(_("Data key %(key)s should be 32 bytes with a number 1–255", key=repr(kid)))
             keys[ident] = key
             order.append(ident)
         if not keys:
-            raise DataKeyError("没有配置数据密钥（FORMFLOW_DATA_KEYS）")
+            raise DataKeyError(_("No data keys are configured (FORMFLOW_DATA_KEYS)"))
         lookup = hashlib.sha256(b"formflow-lookup" + keys[order[-1]]).digest()
         return cls(keys, order[0], lookup)
 
@@ -80,7 +82,7 @@ class DataKeys:
     def open(self, sealed: bytes) -> str:
         key = self.keys.get(sealed[0])
         if key is None:
-            raise DataKeyError(f"没有编号为 {sealed[0]} 的数据密钥")
+            raise DataKeyError(_("There is no data key number %(n)s", n=sealed[0]))
         return AESGCM(key).decrypt(sealed[1:13], sealed[13:], None).decode()
 
     def lookup(self, value: str) -> str:

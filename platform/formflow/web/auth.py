@@ -1,4 +1,4 @@
-"""Sign-in (password, SMS code, identity provider), sign-out, identity verification."""
+"""Sign-in (password, SMS code, identity provider), sign-out, identity verification, the language switch."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from formflow.auth.providers import IdentityError
 from formflow.auth.roles import CITIZEN
 from formflow.db.models import Account, RoleAssignment
 from formflow.forms.formats import is_cn_mobile, mask_mobile
+from formflow.text.catalogue import LOCALES, SESSION_KEY, _
 from formflow.web.context import formflow, services, sessions
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -58,8 +59,16 @@ def _address() -> str:
     return request.remote_addr or "unknown"
 
 
-def _sign_in(account: Account) -> None:
+def _clear_session() -> None:
+    """A fresh session that keeps only the person's language choice."""
+    locale = session.get(SESSION_KEY)
     session.clear()
+    if locale in LOCALES:
+        session[SESSION_KEY] = locale
+
+
+def _sign_in(account: Account) -> None:
+    _clear_session()
     session.permanent = True
     login_user(SignedIn(account.id, account.session_epoch))
 
@@ -85,8 +94,8 @@ def login():
         with sessions().begin() as db:
             signed, refusal = throttle.password_sign_in(db, username, password, _address())
             if signed is not None:
-                _ = [r.role for r in signed.roles]
-        refusal = refusal or "账号或密码错误"
+                _roles = [r.role for r in signed.roles]
+        refusal = refusal or _("Wrong account or password")
         if signed is not None:
             _sign_in(signed)
             return redirect(_safe_next(_home_for(signed)))
@@ -99,12 +108,13 @@ def login():
 def sms_send():
     mobile = request.form.get("mobile", "").strip()
     if not is_cn_mobile(mobile):
-        flash("手机号码格式不正确", "error")
+        flash(_("The mobile number is not valid"), "error")
         return render_template("auth/login.html", tab="sms", mobile=mobile, providers=_providers()), 400
     keys = formflow()["keys"]
     with sessions().begin() as db:
         refusal = sms.issue_code(db, formflow()["sms_sender"], mobile, keys.lookup(mobile))
-    flash(refusal or f"验证码已发送至 {mask_mobile(mobile)}", "error" if refusal else "info")
+    flash(refusal or _("A code has been sent to %(mobile)s", mobile=mask_mobile(mobile)),
+          "error" if refusal else "info")
     return render_template("auth/login.html", tab="sms", mobile=mobile, code_sent=True, providers=_providers())
 
 
@@ -125,13 +135,13 @@ def sms_login():
                 db.add(account)
                 db.flush()
             throttle.record_success(account)
-            _ = [r.role for r in account.roles]
+            _roles = [r.role for r in account.roles]
             signed = account
         else:
             signed = None
             if refusal is None:
                 throttle.record_failure(db, account, _address(), f"sms:{mobile_hash[:16]}")
-                refusal = "验证码错误或已过期"
+                refusal = _("The code is wrong or has expired")
     if signed is None:
         flash(refusal, "error")
         return render_template("auth/login.html", tab="sms", mobile=mobile, code_sent=True,
@@ -151,30 +161,30 @@ def change_password():
     new = request.form.get("new", "")[:256]
     problems = []
     if new != request.form.get("confirm", ""):
-        problems.append("两次输入的新密码不一致")
+        problems.append(_("The two new passwords differ"))
     problems += policy_problems(new, account.username)
     with sessions().begin() as db:
         row = db.get(Account, account.id)
         if not verify_password(row.password_hash, current):
-            problems.insert(0, "当前密码不正确")
+            problems.insert(0, _("The current password is wrong"))
         if not problems:
             row.password_hash = hash_password(new)
             row.session_epoch += 1
             db.flush()
-            _ = [r.role for r in row.roles]
+            _roles = [r.role for r in row.roles]
             signed = row
     if problems:
         return render_template("auth/password.html", problems=problems), 400
     _sign_in(signed)
-    flash("密码已修改，其他设备上的登录已失效", "info")
+    flash(_("Password changed; sign-ins on other devices have ended"), "info")
     return redirect(_home_for(signed))
 
 
 @bp.post("/logout")
 def logout():
     logout_user()
-    session.clear()
-    flash("您已安全退出", "info")
+    _clear_session()
+    flash(_("You have signed out"), "info")
     return redirect(url_for("public.home"))
 
 
@@ -186,11 +196,11 @@ def verify_identity():
     providers = _providers()
     if request.method == "POST":
         if request.form.get("consent") != "yes":
-            flash("您已取消授权，无法继续办理。", "info")
+            flash(_("You withdrew your consent, so the application cannot go on."), "info")
             return redirect(url_for("public.home"))
         demo = providers.get("demo")
         if demo is None:
-            flash("未配置演示身份核验，请使用统一身份认证", "error")
+            flash(_("Demo identity verification is not configured; please use the unified identity service"), "error")
             return render_template("auth/verify.html", account=account, providers=providers), 400
         try:
             identity = demo.verify(request.form.get("name", ""), request.form.get("id_number", ""))
@@ -213,10 +223,10 @@ def _bind_identity(account_id: int, identity: Any) -> str | None:
     with sessions().begin() as db:
         account = db.get(Account, account_id)
         if account.id_number_hash and account.id_number_hash != digest:
-            return "核验的身份与本账号已绑定的身份不一致"
+            return _("The verified identity differs from the one bound to this account")
         other = db.scalar(select(Account).where(Account.id_number_hash == digest, Account.id != account_id))
         if other is not None:
-            return "该身份已绑定其他账号，请使用该账号登录"
+            return _("This identity is bound to another account; please sign in with that account")
         account.id_number_hash = digest
         account.id_number_enc = keys.seal(identity.id_number)
         account.display_name = identity.name or account.display_name
@@ -229,7 +239,7 @@ def _bind_identity(account_id: int, identity: Any) -> str | None:
 def oidc_start():
     provider = _providers().get("oidc")
     if provider is None:
-        flash("未配置统一身份认证", "error")
+        flash(_("The unified identity service is not configured"), "error")
         return redirect(url_for("auth.verify_identity"))
     session["oidc_next"] = _safe_next(url_for("public.home"))
     return provider.start(url_for("auth.oidc_callback", _external=True))
@@ -252,3 +262,11 @@ def oidc_callback():
         return redirect(url_for("auth.verify_identity"))
     return redirect(session.pop("oidc_next", url_for("public.home")))
 
+
+@bp.post("/locale")
+def choose_locale():
+    """The person's own language (中文 / English): kept in the session, over the browser's Accept-Language."""
+    locale = request.form.get("locale", "")
+    if locale in LOCALES:
+        session[SESSION_KEY] = locale
+    return redirect(_safe_next(url_for("public.home")))

@@ -1,4 +1,4 @@
-"""Error pages: every refusal of the web pages is a Chinese page (the API answers in its JSON shape).
+"""Error pages: every refusal of the web pages is a page in the reader's language (the API answers in its JSON shape).
 
 Also the faults a request can meet outside the code's control: the database
 going away (503) and a full disk (507). The transaction of the request has been
@@ -16,32 +16,39 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from formflow.text.catalogue import _, current_locale, lazy
 from formflow.text.errors import Refusal
 
 LOG = logging.getLogger("formflow.web")
 
 MESSAGES = {
-    400: "请求内容有误，请返回上一页检查后重新提交。",
-    401: "请先登录。",
-    403: "无权访问该页面。",
-    404: "页面不存在，或您无权查看。",
-    405: "不支持该请求方式。",
-    409: "该申请已被他人处理或已变化，请刷新后再操作。",
-    413: "提交的内容过大（单次请求不能超过 {mb} MB），请压缩或分开上传。",
-    415: "不支持的内容类型。",
-    422: "请求内容有误，请检查后重新提交。",
-    429: "操作过于频繁，请稍后再试。",
-    500: "系统内部错误，请稍后再试。",
-    503: "系统暂时无法连接数据库，您刚才的操作没有保存，请稍后重试。",
-    507: "服务器存储空间不足，文件没有保存，请稍后重试或联系窗口工作人员。",
+    400: lazy("The request has a problem; please go back, check and send it again."),
+    401: lazy("Please sign in first."),
+    403: lazy("You may not open this page."),
+    404: lazy("The page does not exist, or you may not see it."),
+    405: lazy("This kind of request is not supported."),
+    409: lazy("The application has been handled by someone else or has changed; please refresh and try again."),
+    415: lazy("This content type is not supported."),
+    422: lazy("The request has a problem; please check it and send it again."),
+    429: lazy("Too many requests; please try again later."),
+    500: lazy("Internal error; please try again later."),
+    503: lazy("The database cannot be reached; nothing you just did was saved. Please try again later."),
+    507: lazy("The server's storage is full; the file was not saved. Please try again later or ask the window "
+              "clerk."),
 }
-CSRF_MESSAGE = "页面已过期或安全校验未通过，请刷新页面后重新提交。"
-TITLES = {400: "请求有误", 403: "无权访问", 404: "未找到", 413: "内容过大", 503: "暂时无法办理",
-          507: "存储空间不足"}
+CSRF_MESSAGE = lazy("The page has expired or failed its security check; please refresh it and send it again.")
+TITLES = {400: lazy("Bad request"), 403: lazy("Not allowed"), 404: lazy("Not found"), 413: lazy("Too large"),
+          503: lazy("Cannot be handled now"), 507: lazy("Storage full")}
 
 PAGE = """{% extends "base.html" %}{% block title %}{{ title }}{% endblock %}
 {% block content %}<section class="error" role="alert"><h1>{{ title }}</h1><p>{{ message }}</p>
-<p><a href="{{ url_for('public.home') }}">返回首页</a></p></section>{% endblock %}"""
+<p><a href="{{ url_for('public.home') }}">{{ _('Back to the home page') }}</a></p></section>{% endblock %}"""
+
+
+def _too_large() -> str:
+    limit = (request.max_content_length or 0) / (1024 * 1024)
+    return _("The content sent is too large (at most %(mb)s MB per request); please compress it or upload it in "
+             "parts.", mb=f"{limit:.0f}")
 
 
 def _is_api() -> bool:
@@ -49,11 +56,13 @@ def _is_api() -> bool:
 
 
 def _page(status: int, message: str):
-    title = TITLES.get(status, "无法完成请求")
+    title = str(TITLES.get(status) or _("The request cannot be completed"))
+    message = str(message)
     try:
         body = render_template_string(PAGE, title=title, message=message)
     except Exception:  # noqa: BLE001 - the page of last resort may not fail
-        body = f"<!doctype html><html lang=zh-CN><meta charset=utf-8><h1>{title}</h1><p>{message}</p></html>"
+        lang = "en" if current_locale() == "en" else "zh-CN"
+        body = f"<!doctype html><html lang={lang}><meta charset=utf-8><h1>{title}</h1><p>{message}</p></html>"
     return body, status, {"Content-Type": "text/html; charset=utf-8"}
 
 
@@ -65,7 +74,7 @@ def _json(status: int, message: str):
         code = "unavailable"
     elif status == 507:
         code = "insufficient_storage"
-    return error_response(status, code, message)
+    return error_response(status, code, str(message))
 
 
 def http_error(exc: HTTPException):
@@ -78,9 +87,9 @@ def http_error(exc: HTTPException):
         return exc
     if isinstance(exc, CSRFError):
         return _page(400, CSRF_MESSAGE)
-    limit = (request.max_content_length or 0) / (1024 * 1024)
-    message = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400]).format(mb=f"{limit:.0f}")
-    return _page(status, message)
+    if status == 413:
+        return _page(status, _too_large())
+    return _page(status, MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400]))
 
 
 def database_error(exc: DBAPIError):
@@ -104,7 +113,7 @@ def storage_error(exc: Exception):
 
     status = 507 if isinstance(exc, StorageFull) else 503
     LOG.error("storage error in %s %s: %s", request.method, request.path, exc)
-    message = f"{exc}。您刚才的操作没有保存。"
+    message = _("%(problem)s. Nothing you just did was saved.", problem=exc)
     if _is_api():
         return _json(status, message)
     return _page(status, message)

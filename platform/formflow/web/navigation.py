@@ -6,6 +6,7 @@ from flask import Flask, url_for
 
 from formflow.auth.current import current_account
 from formflow.auth.roles import ADMIN, CITIZEN, CONFIGURATOR, WINDOW_CLERK
+from formflow.text.catalogue import _
 
 
 def areas() -> list[tuple[str, str]]:
@@ -14,13 +15,13 @@ def areas() -> list[tuple[str, str]]:
     if account is None:
         return []
     roles = {r.role for r in account.roles}
-    links = [("我的申请", url_for("portal.my"))] if CITIZEN in roles else []
+    links = [(_("My applications"), url_for("portal.my"))] if CITIZEN in roles else []
     if WINDOW_CLERK in roles:
-        links.append(("窗口代办", url_for("portal.window")))
+        links.append((_("Window service"), url_for("portal.window")))
     if roles - {CITIZEN, WINDOW_CLERK, CONFIGURATOR, ADMIN}:
-        links += [("待办审核", url_for("desk.queue")), ("住房保障", url_for("housing.index"))]
+        links += [(_("Reviews to do"), url_for("desk.queue")), (_("Housing security"), url_for("housing.index"))]
     if roles & {CONFIGURATOR, ADMIN}:
-        links.append(("配置", url_for("admin.index")))
+        links.append((_("Configuration"), url_for("admin.index")))
     return links
 
 

@@ -39,7 +39,7 @@ from formflow.db.models import (
 from formflow.forms.errors import FieldError
 from formflow.forms.formats import mask_id_number
 from formflow.forms.render import FormSchema, StepView, attach_errors, get_path, split_path
-from formflow.text.catalogue import _
+from formflow.text.catalogue import _, lazy
 from formflow.text.errors import Refusal
 from formflow.usecases import drafts as drafts_uc
 from formflow.usecases import elicences as elicences_uc
@@ -56,8 +56,9 @@ REGION_KEY = "portal_region"
 #: The refusal's code on a page that shows it (for programs and tests; the page shows the message).
 REFUSAL_HEADER = "X-Refusal-Code"
 WINDOW_ROLE = "window_clerk"
-STATUS_TITLES = {"draft": "草稿（未提交）", "active": "办理中", "closed": "已办结"}
-RESULT_TITLES = {"approved": "审批通过", "rejected": "不予通过", "withdrawn": "已放弃", "not_accepted": "不予受理"}
+STATUS_TITLES = {"draft": lazy("Draft (not submitted)"), "active": lazy("In progress"), "closed": lazy("Closed")}
+RESULT_TITLES = {"approved": lazy("Approved"), "rejected": lazy("Not approved"), "withdrawn": lazy("Withdrawn"),
+                 "not_accepted": lazy("Not accepted")}
 ACTION_TITLES = EVENT_TITLES
 
 #: Draft saves are many (every 暂存, 下一步, 添加…): kept in the record, left out of the citizen's 办理记录.
