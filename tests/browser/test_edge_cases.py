@@ -46,8 +46,10 @@ from formflow.db.models import Application, Event
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 JX, MZ = "jiangxi", "meizhou-meijiang"
-SIGNATURE = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
-             "YPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+#: A drawn stroke (a blank 1×1 pixel is no signature: the one signature check refuses it at submit).
+SIGNATURE = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAACgAAAAQCAYAAABk1z2tAAAAhElEQVR42u2WUQoAIQhEm+5/59mvBTFJS4"
+             "NY1p9A1J6TQiDZbrbeLrdvAQKgPK8C1HAnIWXtvppAEpa/CkzXhLfFETjpzyqma00BPYgsZCTfBNQyzy5fibXyvPgBcFeVaF4UzAQ8+W"
+             "Tbjb+AVUOv66SbJlm6kZm5dBWsgJOQJc3+v5mkPeykgwvtIlrrAAAAAElFTkSuQmCC")
 
 
 def app_id_of(page) -> int:

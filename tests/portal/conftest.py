@@ -8,9 +8,7 @@ from datetime import date
 import pytest
 
 TODAY = date(2026, 3, 2)
-SHA = "a" * 64
-FILES = [{"sha256": SHA, "name": "scan.png", "media_type": "image/png", "size": 10}]
-SIGNATURE = "data:image/png;base64,iVBORw0KGgo="
+from portal_files import FILES, SHA, SIGNATURE, attach_fixture_files  # noqa: F401,E402 (re-exported)
 
 JIANGXI_OK = {
     "category": {"guarantee_mode": "rental_in_kind", "applicant_category": "urban-low-income"},

@@ -6,6 +6,7 @@ import copy
 from datetime import date
 
 import pytest
+from portal_files import attach_fixture_files
 from sqlalchemy import func, select
 
 from formflow.applications import drafts as apps
@@ -29,6 +30,7 @@ def _draft(p, username="jx-citizen-wangfang", data=None):
         app = apps.start_draft(s, p.packs, applicant=acc, pack=PACK, matter=MATTER, office_id=_office(s),
                                channel="jxzwfw")
         if data is not None:
+            attach_fixture_files(s, p.storage, app.id)
             app = apps.save_draft(s, app.id, data, actor=acc, expected_version=app.version, today=TODAY)
         return app.id, app.version
 

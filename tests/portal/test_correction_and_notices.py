@@ -6,6 +6,7 @@ import io
 import re
 from datetime import date
 
+from portal_files import attach_fixture_files
 from sqlalchemy import select
 from test_pages import JX, _journey_to_wizard, _post, _sign_in_verified
 
@@ -33,6 +34,7 @@ def test_citizen_answers_a_correction_request_and_downloads_its_notice(web, sqli
     with p.sessions.begin() as s:
         citizen = s.scalar(select(Account).where(Account.username == "jx-citizen-wangfang"))
         draft = s.get(Application, app_id)
+        attach_fixture_files(s, p.storage, app_id)
         apps.save_draft(s, app_id, jiangxi_ok, actor=citizen, expected_version=draft.version)
         submitted = apps.submit(s, app_id, actor=citizen, expected_version=s.get(Application, app_id).version,
                                 token="t-1", keys=p.keys, today=today, calendar=calendar)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from portal_files import attach_fixture_files
 from sqlalchemy import select
 
 from formflow.db.models import Application, Consent, Event
@@ -214,6 +215,7 @@ def test_confirm_and_submit_twice_makes_one_application(web, sqlite_platform, ji
     with sqlite_platform.sessions.begin() as s:
         acc = s.scalar(select(Account).where(Account.username == "jx-citizen-wangfang"))
         app = s.get(Application, app_id)
+        attach_fixture_files(s, sqlite_platform.storage, app_id)
         apps.save_draft(s, app_id, jiangxi_ok, actor=acc, expected_version=app.version)
     body = web.get(f"/portal/applications/{app_id}/confirm").get_data(as_text=True)
     assert "再次检查" in body and "直接提交" in body and "资格预检" in body

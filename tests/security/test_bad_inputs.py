@@ -238,6 +238,7 @@ def test_oversized_upload_is_refused_with_the_limit(sec):
     app_id = _draft(sec)
     ext = sec.app.extensions["formflow"]
     ext["settings"] = dataclasses.replace(ext["settings"], upload_limit_bytes=2000)
+    sec.app.extensions["formflow.services"].settings = ext["settings"]  # uploads read the services' settings
     before = _snapshot(sec, app_id)
     r = _upload(sec, app_id, _png((200, 200)) + b"\x00" * 5000, "big.png")
     assert r.status_code == 400

@@ -168,7 +168,9 @@ def test_killed_after_the_file_write_before_the_row_leaves_no_dangling_reference
         raise OperationalError("INSERT", {}, ConnectionError("terminated"))
 
     # the blob is written, then the process "dies" before the database learns of it
-    monkeypatch.setattr(apps, "ApplicationFile", _raising(killed))
+    from formflow.usecases import files as file_cases
+
+    monkeypatch.setattr(file_cases, "ApplicationFile", _raising(killed))
     r = _upload(sec, c, app_id, _png())
     monkeypatch.undo()
     assert r.status_code == 503
@@ -248,8 +250,10 @@ def test_two_submits_at_once_make_one_application(postgres_platform):
     """Two threads submit the same complete draft (two tabs: two tokens) on PostgreSQL: one submission."""
     import copy
     import importlib.util
+    import sys
     from pathlib import Path
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "portal"))  # conftest imports portal_files
     spec = importlib.util.spec_from_file_location(
         "portal_conftest_data", Path(__file__).resolve().parents[1] / "portal" / "conftest.py")
     portal = importlib.util.module_from_spec(spec)
@@ -259,6 +263,7 @@ def test_two_submits_at_once_make_one_application(postgres_platform):
         acc = s.scalar(select(Account).where(Account.username == "jx-citizen-wangfang"))
         draft = apps.start_draft(s, p.packs, applicant=acc, pack=JX_PACK, matter=MATTER,
                                  office_id=apps.selectable_offices(s, JX_PACK)[0].id, channel="jxzwfw")
+        portal.attach_fixture_files(s, p.storage, draft.id)
         draft = apps.save_draft(s, draft.id, copy.deepcopy(portal.JIANGXI_OK), actor=acc,
                                 expected_version=draft.version, today=portal.TODAY)
         app_id, version = draft.id, draft.version

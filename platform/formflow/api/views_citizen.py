@@ -27,15 +27,18 @@ from formflow.db.models import (
     Application,
 )
 from formflow.forms.errors import FieldError, translate_all
-from formflow.forms.render import get_path, split_path
+from formflow.forms.render import get_path
 from formflow.packs.versions import content_hash, form_bundle, load_pinned
 from formflow.text.catalogue import _
+from formflow.usecases import corrections as correction_case
 from formflow.usecases import drafts as drafts_uc
+from formflow.usecases import files as file_cases
 from formflow.usecases import serving, viewing
 from formflow.usecases import start as start_uc
+from formflow.usecases import submit as submit_case
+from formflow.usecases import withdraw as withdraw_case
 from formflow.web.context import services
-from formflow.workflow import engine
-from formflow.workflow.errors import ActionNotAvailable, ReasonRequired, StaleApplication, WorkflowError
+from formflow.workflow.errors import StaleApplication
 from formflow.workflow.moves import current_state, workflow_of
 
 PUBLIC = "办理事项（公开）"
@@ -465,9 +468,8 @@ def validate_step(app_id: int, step_id: str):
 
 
 def _file_fields(pinned, data: dict[str, Any]) -> set[str]:
-    """Dotted paths of the form's file lists (upload targets) for this data."""
-    nodes = _guarded(lambda: apps.form_of(pinned).fields(data))
-    return {n.name for n in nodes if n.widget == "file"}
+    """Dotted paths of the form's file lists (upload targets) for this data (usecases.files.file_fields)."""
+    return set(_guarded(lambda: file_cases.file_fields(pinned, data)))
 
 
 @route(f"/applications/<{ID}:app_id>/files", "POST", summary="上传材料文件（JPEG、PNG、PDF，按内容判断类型）",
@@ -495,23 +497,13 @@ def upload(app_id: int):
     factory = c.sessions()
     try:
         with factory.begin() as db:
-            app = _own(db, app_id, account)
-            awaiting = app.status == "active" and app.awaiting == "citizen" and app.applicant_id == account.id
-            if not awaiting:
-                _editable(app, account)
-            pinned = load_pinned(db, app.versions)
-            if body["field"] not in _file_fields(pinned, app.data or {}):
-                raise ApiError(422, fields=[("/field", "表单中此处不是文件上传项")])
-            try:
-                saved = apps.attach_file(db, c.storage(), app_id, body["field"], content, upload_file.filename,
-                                         actor=db.get(Account, account.id), expected_version=body["version"],
-                                         limit=c.upload_limit(), replace=body["replace"], allow_active=awaiting)
-            except apps.StaleDraft:
-                raise
-            except apps.ApplicationError as exc:
-                raise ApiError(422, fields=[("/file", exc.message)]) from None
-            ref = (get_path(saved.data, split_path(body["field"])) or [{}])[-1]
+            saved = file_cases.attach_file(services(), db, db.get(Account, account.id), app_id, body["field"],
+                                           file_cases.Upload(content, upload_file.filename),
+                                           expected_version=body["version"], replace=body["replace"])
+            ref = (get_path(saved.data, file_cases.path_of(body["field"])) or [{}])[-1]
             return s.UploadResultSchema().dump({"field": body["field"], "file": ref, "version": saved.version}), 201
+    except file_cases.ApplicationNotFound:
+        raise ApiError(404) from None
     except apps.StaleDraft as exc:
         raise _stale_draft(factory, app_id, exc) from None
 
@@ -553,30 +545,16 @@ def submit(app_id: int):
     key = request.headers.get(idempotency.HEADER)
 
     def work(db: Session) -> tuple[int, dict[str, Any]]:
-        app = _own(db, app_id, account)
-        if app.status == "draft":
-            _editable(app, account)
         try:
-            done = apps.submit(db, app_id, actor=db.get(Account, account.id), expected_version=body["version"],
-                               token=f"api:{account.id}:{key}" if key else apps.new_submit_token(),
-                               keys=c.keys(), today=c.today(), calendar=c.calendar(app.pack))
-        except apps.Incomplete as exc:
-            raise ApiError(422, "incomplete", exc.message,
-                           fields=[(e.pointer, e.message) for e in exc.errors]) from None
-        except apps.DuplicateHousehold as exc:
-            raise ApiError(409, "duplicate_household", exc.message) from None
-        except apps.AlreadySubmitted as exc:
-            raise ApiError(409, "already_submitted", exc.message, extra={"current": _state(app)}) from None
+            done = submit_case.submit(services(), db, db.get(Account, account.id), app_id,
+                                      token=f"api:{account.id}:{key}" if key else apps.new_submit_token(),
+                                      channel="api", confirm_warnings=True, expected_version=body["version"])
+        except file_cases.ApplicationNotFound:
+            raise ApiError(404) from None
         except apps.StaleDraft as exc:
-            raise ApiError(409, "stale", exc.message, extra={"current": _state(app)}) from None
-        except apps.ApplicationError as exc:
-            raise ApiError(422, "refused", exc.message) from None
+            raise _stale_draft(c.sessions(), app_id, exc) from None
         except (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError):
             raise ApiError(422, "invalid_data", "表单数据的结构与表单不符，请检查各项的类型") from None
-        except StaleApplication as exc:
-            raise stale(exc) from None
-        except WorkflowError as exc:
-            raise ApiError(409, "not_available", str(exc).rsplit("：", 1)[-1]) from None
         return 200, application_view(db, done)
 
     return _idempotent(account, body, work)
@@ -585,22 +563,16 @@ def submit(app_id: int):
 @route(f"/applications/<{ID}:app_id>/correction", "POST", summary="答复补正要求（先上传所缺材料）", tags=[CITIZEN],
        body=s.CorrectionAnswerSchema, responses={200: s.ApplicationSchema}, errors=(409,), idempotent=True)
 def answer_correction(app_id: int):
+    """补正要求列明的每项文件材料须在补正期间上传（POST files），只有说明的补正须填写 note；否则 422。"""
     account = c.current_account()
     body = load_body(s.CorrectionAnswerSchema())
 
     def work(db: Session) -> tuple[int, dict[str, Any]]:
-        app = _own(db, app_id, account)
-        if app.applicant_id != account.id:
-            raise ApiError(404)
         try:
-            engine.answer_correction(db, app_id, db.get(Account, account.id), expected_version=body["version"],
-                                     note=(body.get("note") or "").strip() or None, calendar=c.calendar(app.pack),
-                                     today=c.today())
-        except StaleApplication as exc:
-            raise stale(exc) from None
-        except ActionNotAvailable as exc:
-            raise ApiError(409, "not_available", exc.why or "当前不能执行此操作",
-                           extra={"current": _state(app)}) from None
+            correction_case.answer_correction(services(), db, db.get(Account, account.id), app_id,
+                                              body.get("note"), expected_version=body["version"])
+        except file_cases.ApplicationNotFound:
+            raise ApiError(404) from None
         return 200, application_view(db, db.get(Application, app_id))
 
     return _idempotent(account, body, work)
@@ -611,32 +583,14 @@ def answer_correction(app_id: int):
 def withdraw(app_id: int):
     account = c.current_account()
     body = load_body(s.WithdrawSchema())
-    reason = (body.get("reason") or "").strip() or None
 
     def work(db: Session) -> tuple[int, dict[str, Any]]:
-        app = _own(db, app_id, account)
-        actor = db.get(Account, account.id)
         try:
-            if app.status == "draft":
-                _editable(app, account)
-                apps.discard_draft(db, app_id, actor=actor, expected_version=body.get("version"))
-            elif app.status == "active":
-                if app.applicant_id != account.id:
-                    raise ApiError(404)
-                engine.withdraw(db, app_id, actor, expected_version=body.get("version"), reason=reason,
-                                today=c.today(), calendar=c.calendar(app.pack), storage=c.storage(),
-                                renderers=c.renderers(), keys=c.keys())
-            else:
-                raise ApiError(409, "not_editable", "该申请已办结，不能放弃", extra={"current": _state(app)})
-        except apps.StaleDraft as exc:
-            raise ApiError(409, "stale", exc.message, extra={"current": _state(app)}) from None
-        except StaleApplication as exc:
-            raise stale(exc) from None
-        except ReasonRequired:
-            raise ApiError(422, fields=[("/reason", "请填写放弃的理由")]) from None
-        except ActionNotAvailable as exc:
-            raise ApiError(409, "not_available", exc.why or "当前不能放弃", extra={"current": _state(app)}) from None
-        return 200, application_view(db, db.get(Application, app_id))
+            done = withdraw_case.withdraw(services(), db, db.get(Account, account.id), app_id, body.get("reason"),
+                                          body.get("version"))
+        except file_cases.ApplicationNotFound:
+            raise ApiError(404) from None
+        return 200, application_view(db, done)
 
     return _idempotent(account, body, work)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -27,15 +27,12 @@ from formflow.applications import materials as materials_mod
 from formflow.db.models import (
     Account,
     Application,
-    ApplicationFile,
     Consent,
     Event,
-    HouseholdMember,
     Office,
-    StoredFile,
 )
 from formflow.forms.errors import FieldError, translate_all
-from formflow.forms.formats import FORMAT_MESSAGES, explain_format, mask_id_number
+from formflow.forms.formats import FORMAT_MESSAGES, explain_format
 from formflow.forms.render import FormSchema, Node, delete_path, get_path, set_path, split_path
 from formflow.forms.schema import iter_errors
 from formflow.packs.loader import PackSet
@@ -423,6 +420,9 @@ def save_draft(
     app = _draft(session, app_id, expected_version, actor)
     pinned = pinned_of(session, app)
     new = apply_computed(pinned, copy.deepcopy(dict(data)), today or date.today())
+    from formflow.usecases.files import check_materials
+
+    check_materials(session, app, new)  # this application's own uploads only, signatures that are images
     app.data = new
     if step:
         app.current_step = step
@@ -444,91 +444,6 @@ def discard_draft(session: Session, app_id: int, *, actor: Account, expected_ver
 
 
 # --------------------------------------------------------------------------- files and e-licences
-
-
-def attach_file(
-    session: Session,
-    storage: Any,
-    app_id: int,
-    dotted: str,
-    content: bytes,
-    filename: str,
-    *,
-    actor: Account,
-    expected_version: int | None,
-    limit: int,
-    data: Mapping[str, Any] | None = None,
-    material: str | None = None,
-    replace: bool = False,
-    allow_active: bool = False,
-) -> Application:
-    """Inspect, store and attach an uploaded file to the file list at `dotted`.
-
-    `data` (the posted form merged over the draft) is saved with it, so what was
-    typed on the page is not lost. `replace`: the earlier files of this place are
-    marked replaced (kept in history with `replaced_at`).
-    """
-    from formflow.files.storage import store
-    from formflow.files.uploads import UploadRejected, inspect_upload, safe_display_name
-
-    if allow_active:
-        app = load(session, app_id)
-        if app.status != "active":
-            raise NotEditable("该申请当前不能补充材料")
-        if expected_version is not None and app.version != int(expected_version):
-            raise StaleDraft(app.version)
-    else:
-        app = _draft(session, app_id, expected_version, actor)
-    try:
-        info = inspect_upload(content, filename, limit=limit)
-    except UploadRejected as exc:
-        raise ApplicationError(exc.message) from None
-    stored: StoredFile = store(session, storage, content, info.media_type)
-    name = safe_display_name(filename)
-    new = copy.deepcopy(dict(data if data is not None else app.data))
-    path = split_path(dotted)
-    files = get_path(new, path)
-    files = list(files) if isinstance(files, list) and not replace else []
-    kind = material or str(path[-1])
-    now = datetime.now(UTC)
-    if replace:
-        for row in session.scalars(select(ApplicationFile).where(
-            ApplicationFile.application_id == app.id, ApplicationFile.material == kind,
-            ApplicationFile.replaced_at.is_(None),
-        )):
-            row.replaced_at = now
-    files.append({"sha256": stored.sha256, "name": name, "media_type": info.media_type, "size": info.size})
-    set_path(new, path, files)
-    app.data = new
-    session.add(ApplicationFile(application_id=app.id, material=kind, sha256=stored.sha256,
-                                original_name=name, uploaded_by=actor.id))
-    _event(session, app, actor, "file_uploaded", role=_role(app, actor), note=name,
-           details={"field": dotted, "sha256": stored.sha256})
-    _flush(session, app)
-    return app
-
-
-def remove_file(session: Session, app_id: int, dotted: str, index: int, *, actor: Account,
-                expected_version: int | None, data: Mapping[str, Any] | None = None) -> Application:
-    """Take a file off the list at `dotted`; its ApplicationFile row is marked replaced (history kept)."""
-    app = _draft(session, app_id, expected_version, actor)
-    new = copy.deepcopy(dict(data if data is not None else app.data))
-    path = split_path(dotted)
-    files = get_path(new, path)
-    if not isinstance(files, list) or not 0 <= index < len(files):
-        raise ApplicationError("文件不存在")
-    gone = files.pop(index)
-    set_path(new, path, files)
-    app.data = new
-    row = session.scalar(select(ApplicationFile).where(
-        ApplicationFile.application_id == app.id, ApplicationFile.sha256 == gone.get("sha256"),
-        ApplicationFile.replaced_at.is_(None)).limit(1))
-    if row is not None:
-        row.replaced_at = datetime.now(UTC)
-    _event(session, app, actor, "file_removed", role=_role(app, actor), note=str(gone.get("name") or ""),
-           details={"field": dotted})
-    _flush(session, app)
-    return app
 
 
 def elicence_values(form: FormSchema, data: Mapping[str, Any], node: Node, record: Mapping[str, Any],
@@ -623,6 +538,30 @@ def new_submit_token() -> str:
 SUBMIT_EVENT = "submit"
 
 
+@dataclass
+class _Given:
+    """The parts of `Services` the use cases read, from the arguments of the older calls below."""
+
+    keys: Any
+    day: date
+    fixed_calendar: Any = None
+    storage: Any = None
+    renderers: Any = None
+
+    def today(self) -> date:
+        return self.day
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def calendar(self, pack: str) -> Any:
+        if self.fixed_calendar is not None:
+            return self.fixed_calendar
+        from formflow.workflow.moves import default_calendar
+
+        return default_calendar()
+
+
 def submit(
     session: Session,
     app_id: int,
@@ -633,102 +572,36 @@ def submit(
     keys: DataKeys,
     today: date,
     calendar: Any = None,
-    enter: Any = None,
+    channel: str = "service",
 ) -> Application:
-    """Submit a draft: re-validate against the pinned versions, checklist, duplicate household, enter the workflow.
+    """`usecases.submit.submit` for callers holding keys, today and a calendar rather than `Services`."""
+    from formflow.usecases.submit import submit as submit_usecase
 
-    Idempotent: the same `token` again (double click, retry after a lost
-    response) returns the same application. The draft→active change is guarded
-    by the version column, so two concurrent submits create one application.
-    `enter` is the workflow entry (default `workflow.engine.enter_workflow`).
-    """
-    app = load(session, app_id, for_update=True)
-    if app.status != "draft":
-        if token and _submitted_with(session, app.id, token):
-            return app
-        raise AlreadySubmitted("该申请已提交，无需重复提交")
-    if expected_version is not None and app.version != int(expected_version):
-        raise StaleDraft(app.version)
-    pinned = pinned_of(session, app)
-    form = form_of(pinned)
-    data = apply_computed(pinned, form.prune_hidden(copy.deepcopy(app.data)), today)
-    errors = all_errors(pinned, data, today)
-    if errors:
-        raise Incomplete(errors)
-    # one household, one active application — for applications; a person may file many complaints
-    checks_household = (pinned.manifest.get("matter") or {}).get("kind", "application") == "application"
-    members = household(pinned, data) if checks_household else []
-    hashes = [keys.lookup(number) for _name, number in members]
-    if session.get_bind().dialect.name == "postgresql":
-        for digest in sorted(set(hashes)):
-            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                            {"k": f"household:{app.matter}:{digest}"})
-    if hashes:
-        clash = session.execute(
-            select(HouseholdMember.id_hash)
-            .join(Application, Application.id == HouseholdMember.application_id)
-            .where(HouseholdMember.matter == app.matter, HouseholdMember.id_hash.in_(hashes),
-                   HouseholdMember.active.is_(True), Application.status == "active", Application.id != app.id)
-            .limit(1)
-        ).scalar()
-        if clash is not None:
-            name, number = members[hashes.index(clash)]
-            raise DuplicateHousehold(name or "（未填姓名）", mask_id_number(number))
-    app.data = data
-    app.status = "active"
-    app.category = category_of(pinned, data)
-    app.submitted_at = datetime.now(UTC)
-    app.household_hashes = hashes
-    for digest in dict.fromkeys(hashes):
-        session.add(HouseholdMember(application_id=app.id, matter=app.matter, id_hash=digest, active=True))
-    try:
-        session.flush()
-    except StaleDataError:
-        session.rollback()
-        again = load(session, app_id)
-        if token and _submitted_with(session, again.id, token):
-            return again
-        raise StaleDraft(again.version) from None
-    if enter is None:
-        from formflow.workflow.engine import enter_workflow as enter
-    enter(session, app, actor, calendar=calendar, today=today,
-          note="网上提交" if app.assisted_by_id is None else "窗口代办提交",
-          details={"token": token, "channel": app.channel})
-    if not app.number:
-        app.number = f"{app.submitted_at:%Y%m%d}{app.id:06d}"
-    session.flush()
-    return app
+    return submit_usecase(_Given(keys, today, calendar), session, actor, app_id, token=token, channel=channel,
+                          expected_version=expected_version)
 
 
 def _submitted_with(session: Session, app_id: int, token: str) -> bool:
-    """Was this application submitted with this token (the one `submit` event says so)?"""
-    done = session.scalar(select(Event).where(Event.application_id == app_id, Event.action == SUBMIT_EVENT))
-    return done is not None and (done.details or {}).get("token") == token
+    from formflow.usecases.submit import submitted_with
+
+    return submitted_with(session, app_id, token)
 
 
 def withdraw(session: Session, app_id: int, *, actor: Account, expected_version: int | None,
-             reason: str | None = None, **engine_kwargs: Any) -> Application:
-    """放弃申请: a draft is closed here; a submitted one through the workflow engine.
+             reason: str | None = None, storage: Any = None, renderers: Any = None, keys: Any = None,
+             today: date | None = None, calendar: Any = None) -> Application:
+    """`usecases.withdraw.withdraw` for callers holding its parts rather than `Services`."""
+    from formflow.usecases.withdraw import withdraw as withdraw_usecase
 
-    `engine_kwargs` (storage, renderers, keys, today, calendar) reach the engine,
-    which needs them when the workflow's withdraw action issues a notice.
-    """
-    app = load(session, app_id)
-    if app.status == "draft":
-        return discard_draft(session, app_id, actor=actor, expected_version=expected_version)
-    if app.status != "active":
-        raise NotEditable("该申请已办结，不能放弃")
-    from formflow.workflow import engine
-
-    return engine.withdraw(session, app_id, actor, expected_version=expected_version, reason=reason,
-                           **engine_kwargs)
+    given = _Given(keys, today or date.today(), calendar, storage, renderers)
+    return withdraw_usecase(given, session, actor, app_id, reason, expected_version)
 
 
 __all__ = [
     "AlreadySubmitted", "ApplicationError", "DuplicateHousehold", "Incomplete", "NotEditable", "Precheck",
-    "StaleDraft", "all_errors", "apply_computed", "attach_file", "category_of", "checklist",
+    "StaleDraft", "all_errors", "apply_computed", "category_of", "checklist",
     "checklist_errors", "discard_draft", "fetch_elicences", "find_draft", "form_of", "has_consent",
     "household", "load", "may_edit", "may_view", "new_submit_token", "pinned_of", "precheck",
-    "record_consent", "remove_file", "save_draft", "selectable_offices", "start_draft", "step_errors",
+    "record_consent", "save_draft", "selectable_offices", "start_draft", "step_errors",
     "submit", "validation_errors", "withdraw",
 ]

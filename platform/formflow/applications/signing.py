@@ -22,8 +22,12 @@ from PIL import Image, UnidentifiedImageError
 
 from formflow.documents.pdf import DOCUMENTS_DIR, render_pdf
 from formflow.forms.formats import mask_id_number
+from formflow.text.catalogue import _
+from formflow.text.errors import Refusal
 
 PNG_DATA_URL = "data:image/png;base64,"
+#: What a drawn signature in form data starts with (any image data URL is checked as a signature).
+SIGNATURE_PREFIX = "data:image/"
 #: Largest decoded signature, in bytes, and in pixels (a pad is a few hundred pixels wide).
 SIGNATURE_BYTES_LIMIT = 512 * 1024
 SIGNATURE_PIXEL_LIMIT = 4_000_000
@@ -33,27 +37,28 @@ LETTER_TEMPLATE = "authorization-letter.html"
 LETTER_DOCUMENT = "authorization-letter"
 
 
-class SignatureRejected(ValueError):
+class SignatureRejected(Refusal, ValueError):
     """The posted signature is not accepted; `message` is shown to the citizen."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code = "signature_rejected"
+    status = 422
 
 
 def signature_png(data_url: str) -> bytes:
     """The PNG bytes of a drawn signature, re-encoded; `SignatureRejected` otherwise."""
     if not isinstance(data_url, str) or not data_url.startswith(PNG_DATA_URL):
-        raise SignatureRejected("签名格式不正确：只接受 PNG 图片（data:image/png;base64,…），请重新签名")
+        raise SignatureRejected(_("The signature has the wrong format: only a PNG image (data:image/png;base64,…) "
+                                  "is accepted; please sign again"))
     encoded = data_url[len(PNG_DATA_URL) :]
     if len(encoded) > SIGNATURE_BYTES_LIMIT * 4 // 3 + 4:
-        raise SignatureRejected(f"签名图片过大（上限 {SIGNATURE_BYTES_LIMIT // 1024} KB），请重新签名")
+        raise SignatureRejected(_("The signature image is too large (the limit is %(kb)s KB); please sign again",
+                                  kb=SIGNATURE_BYTES_LIMIT // 1024))
     try:
         raw = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise SignatureRejected("签名数据已损坏（不是有效的 base64），请重新签名") from None
+        raise SignatureRejected(_("The signature data is damaged (not valid base64); please sign again")) from None
     if not raw:
-        raise SignatureRejected("签名为空，请在签名区域内签名")
+        raise SignatureRejected(_("The signature is empty; please sign inside the signature area"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -64,20 +69,49 @@ def signature_png(data_url: str) -> bytes:
                     or height > SIGNATURE_SIDE_LIMIT
                     or width * height > SIGNATURE_PIXEL_LIMIT
                 ):
-                    raise SignatureRejected(f"签名图片尺寸过大（{width}×{height} 像素），请重新签名")
+                    raise SignatureRejected(_("The signature image is too large (%(width)s×%(height)s pixels); "
+                                              "please sign again", width=width, height=height))
                 pixels = image.convert("RGBA")
     except SignatureRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise SignatureRejected("签名图片尺寸过大，请重新签名") from None
+        raise SignatureRejected(_("The signature image is too large; please sign again")) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise SignatureRejected("签名不是有效的 PNG 图片，请重新签名") from None
+        raise SignatureRejected(_("The signature is not a valid PNG image; please sign again")) from None
     if _blank(pixels):
-        raise SignatureRejected("签名为空，请在签名区域内签名")
+        raise SignatureRejected(_("The signature is empty; please sign inside the signature area"))
     clean = Image.frombytes("RGBA", pixels.size, pixels.tobytes())  # only pixels are copied, no metadata
     out = io.BytesIO()
     clean.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def signature_data_url(data_url: str) -> str:
+    """The stored form of a drawn signature: the data URL of its re-encoded PNG (`SignatureRejected` otherwise)."""
+    return PNG_DATA_URL + base64.b64encode(signature_png(data_url)).decode("ascii")
+
+
+def signature_problems(data: Any) -> list[tuple[str, str]]:
+    """(JSON pointer, message) of every drawn signature in form data that `signature_png` refuses.
+
+    The one signature check of every channel: the portal's signature pad posts through it, and a
+    signature arriving inside form data (the API saving a step, a draft saved whole) is checked the
+    same way at save and at submit, so an 8-byte "PNG" is refused everywhere alike.
+    """
+    out: list[tuple[str, str]] = []
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, Mapping):
+            stack.extend((v, (*path, str(k))) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (*path, str(i))) for i, v in enumerate(node))
+        elif isinstance(node, str) and node.startswith(SIGNATURE_PREFIX):
+            try:
+                signature_png(node)
+            except SignatureRejected as exc:
+                out.append(("/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path), exc.message))
+    return sorted(out)
 
 
 def _blank(image: Image.Image) -> bool:
@@ -100,9 +134,9 @@ def letter_title(pinned_manifest: Mapping[str, Any]) -> str:
     for document in matter.get("documents") or []:
         if isinstance(document, Mapping) and document.get("id") == LETTER_DOCUMENT and document.get("title"):
             return str(document["title"])
-    raise LookupError(
-        f"事项 {matter.get('id')!r} 的 documents 中没有 id 为 {LETTER_DOCUMENT!r} 的文书，无法生成授权书"
-    )
+    raise LookupError(_("Matter %(matter)s lists no document with id %(document)s among its documents; the "
+                        "authorization letter cannot be made", matter=repr(matter.get("id")),
+                        document=repr(LETTER_DOCUMENT)))
 
 
 def template_dirs(pinned_manifest: Mapping[str, Any], renderers: Path | None = None) -> list[Path]:
@@ -165,6 +199,8 @@ __all__ = [
     "SignatureRejected",
     "authorization_letter_pdf",
     "letter_title",
+    "signature_data_url",
     "signature_png",
+    "signature_problems",
     "template_dirs",
 ]

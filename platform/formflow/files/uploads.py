@@ -25,6 +25,9 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
+from formflow.text.catalogue import _
+from formflow.text.errors import Refusal
+
 #: Largest image accepted, in pixels (width × height): 50 megapixels, a 8K photo is 33.
 PIXEL_LIMIT = 50_000_000
 #: Most PDF objects (dictionaries, arrays, references) walked before a file is refused as too complex.
@@ -44,12 +47,11 @@ _ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
 _RAW_ACTIVE = re.compile(rb"/(?:JavaScript|Launch)(?![A-Za-z0-9#])")
 
 
-class UploadRejected(ValueError):
+class UploadRejected(Refusal, ValueError):
     """The uploaded file is refused; `message` is shown to the person who sent it."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code = "upload_rejected"
+    status = 422
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def safe_display_name(filename: str | None) -> str:
     name = "".join(" " if c.isspace() else c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Cs"))
     name = re.sub(r" {2,}", " ", name).strip(" .")
     if not name:
-        return "未命名文件"
+        return _("unnamed file")
     if len(name) > DISPLAY_NAME_LIMIT:
         stem, dot, ext = name.rpartition(".")
         if dot and 0 < len(ext) <= 10 and stem:
@@ -86,16 +88,17 @@ def _size_text(limit: int) -> str:
         return f"{limit / (1024 * 1024):g} MB"
     if limit >= 1024:
         return f"{limit / 1024:g} KB"
-    return f"{limit} 字节"
+    return _("%(n)s bytes", n=limit)
 
 
 def inspect_upload(data: bytes, filename: str, *, limit: int, pixel_limit: int = PIXEL_LIMIT) -> InspectedFile:
     """The type of an uploaded file, decided by its content; `UploadRejected` if it is not accepted."""
     shown = safe_display_name(filename)
     if not data:
-        raise UploadRejected(f"文件“{shown}”是空文件，已拒绝")
+        raise UploadRejected(_("File “%(name)s” is empty and was refused", name=shown))
     if len(data) > limit:
-        raise UploadRejected(f"文件“{shown}”超过大小上限 {_size_text(limit)}，已拒绝")
+        raise UploadRejected(_("File “%(name)s” is larger than the limit of %(limit)s and was refused", name=shown,
+                               limit=_size_text(limit)))
     for magic, media_type, extension, image_format in _MAGIC:
         if data.startswith(magic):
             if image_format is not None:
@@ -103,14 +106,16 @@ def inspect_upload(data: bytes, filename: str, *, limit: int, pixel_limit: int =
             else:
                 _check_pdf(data, shown)
             return InspectedFile(media_type, extension, len(data))
-    raise UploadRejected(f"文件“{shown}”不是有效的 PDF 或图片，已拒绝（只接受 JPEG、PNG 图片和 PDF 文件）")
+    raise UploadRejected(_("File “%(name)s” is not a valid PDF or image and was refused (only JPEG and PNG images "
+                           "and PDF files are accepted)", name=shown))
 
 
 # --- images --------------------------------------------------------------------------------
 
 
 def _check_image(data: bytes, image_format: str, shown: str, pixel_limit: int) -> None:
-    invalid = f"文件“{shown}”不是有效的 {image_format} 图片（无法读取），已拒绝"
+    invalid = _("File “%(name)s” is not a valid %(format)s image (it cannot be read) and was refused", name=shown,
+                format=image_format)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -119,16 +124,16 @@ def _check_image(data: bytes, image_format: str, shown: str, pixel_limit: int) -
                 if width <= 0 or height <= 0:
                     raise UploadRejected(invalid)
                 if width * height > pixel_limit:
-                    raise UploadRejected(
-                        f"文件“{shown}”的图片尺寸过大（{width}×{height} 像素，上限 {pixel_limit} 像素），已拒绝"
-                    )
+                    raise UploadRejected(_(
+                        "The image in file “%(name)s” is too large (%(width)s×%(height)s pixels, the limit is "
+                        "%(limit)s pixels) and was refused", name=shown, width=width, height=height, limit=pixel_limit))
                 image.verify()
             with Image.open(io.BytesIO(data), formats=[image_format]) as image:
                 image.load()  # decode every pixel: verify() does not for JPEG
         except UploadRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise UploadRejected(f"文件“{shown}”的图片尺寸过大，已拒绝") from None
+            raise UploadRejected(_("The image in file “%(name)s” is too large and was refused", name=shown)) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, MemoryError):
             raise UploadRejected(invalid) from None
 
@@ -137,8 +142,8 @@ def _check_image(data: bytes, image_format: str, shown: str, pixel_limit: int) -
 
 
 def _check_pdf(data: bytes, shown: str) -> None:
-    unreadable = f"文件“{shown}”不是有效的 PDF（无法读取），已拒绝"
-    active = f"文件“{shown}”包含脚本或自动执行的动作（JavaScript/Launch），已拒绝"
+    unreadable = _("File “%(name)s” is not a valid PDF (it cannot be read) and was refused", name=shown)
+    active = _("File “%(name)s” contains scripts or automatic actions (JavaScript/Launch) and was refused", name=shown)
     if _RAW_ACTIVE.search(data):
         raise UploadRejected(active)
     logger = logging.getLogger("pypdf")
@@ -149,17 +154,19 @@ def _check_pdf(data: bytes, shown: str) -> None:
             warnings.simplefilter("ignore")
             reader = PdfReader(io.BytesIO(data), strict=False)
             if reader.is_encrypted and not _open_with_empty_password(reader):
-                raise UploadRejected(f"文件“{shown}”是加密的 PDF，无法检查内容，请上传未加密的文件")
+                raise UploadRejected(_("File “%(name)s” is an encrypted PDF whose content cannot be checked; please "
+                                       "upload an unencrypted file", name=shown))
             if len(reader.pages) < 1:
                 raise UploadRejected(unreadable)
-            for _ in reader.pages:
+            for _page in reader.pages:
                 pass
             if any(_is_active(obj) for obj in _objects(reader)):
                 raise UploadRejected(active)
     except UploadRejected:
         raise
     except _TooComplex:
-        raise UploadRejected(f"文件“{shown}”的 PDF 结构过于复杂，无法检查，已拒绝") from None
+        raise UploadRejected(_("The PDF structure of file “%(name)s” is too complex to check and was refused",
+                               name=shown)) from None
     except (PdfReadError, ValueError, TypeError, KeyError, IndexError, AttributeError, OSError, RecursionError,
             AssertionError, ZeroDivisionError, MemoryError):
         raise UploadRejected(unreadable) from None
@@ -222,4 +229,36 @@ def _is_active(node: DictionaryObject) -> bool:
     return "/S" in node and str(node["/S"]) in _ACTIVE_ACTIONS
 
 
-__all__ = ["InspectedFile", "PIXEL_LIMIT", "UploadRejected", "inspect_upload", "safe_display_name"]
+# --- recording the stored file ----------------------------------------------------------
+
+
+def record_stored_file(session: Any, sha256: str, size: int, media_type: str) -> Any:
+    """The `StoredFile` row of these bytes, inserted if missing — safe when two uploads of the same bytes race.
+
+    Files are content-addressed, so two citizens attaching the same scan at the same moment insert the
+    same primary key. The insert is `ON CONFLICT DO NOTHING` (PostgreSQL waits for the other transaction
+    and then does nothing; SQLite's write lock serialises them), and the row is read back afterwards: the
+    loser uses the winner's row instead of failing with an IntegrityError (once shown as a database outage).
+    """
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    from formflow.db.models import StoredFile, utcnow
+
+    found = session.get(StoredFile, sha256)
+    if found is not None:
+        return found
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(StoredFile.__table__).values(sha256=sha256, size=size, media_type=media_type,
+                                                        created_at=utcnow()).on_conflict_do_nothing())
+    return session.get(StoredFile, sha256, populate_existing=True)
+
+
+def store_upload(session: Any, storage: Any, data: bytes, media_type: str) -> Any:
+    """Write accepted bytes to the storage (content-addressed) and record them, race-safe (`record_stored_file`)."""
+    digest = storage.write(data)
+    return record_stored_file(session, digest, len(data), media_type)
+
+
+__all__ = ["InspectedFile", "PIXEL_LIMIT", "UploadRejected", "inspect_upload", "record_stored_file",
+           "safe_display_name", "store_upload"]

@@ -39,12 +39,16 @@ from formflow.db.models import (
 from formflow.forms.errors import FieldError
 from formflow.forms.formats import mask_id_number
 from formflow.forms.render import FormSchema, StepView, attach_errors, get_path, split_path
-from formflow.text.catalogue import _, lazy
+from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale, lazy
 from formflow.text.errors import Refusal
+from formflow.usecases import corrections as correction_case
 from formflow.usecases import drafts as drafts_uc
 from formflow.usecases import elicences as elicences_uc
+from formflow.usecases import files as file_cases
 from formflow.usecases import serving, viewing
 from formflow.usecases import start as start_uc
+from formflow.usecases import submit as submit_case
+from formflow.usecases import withdraw as withdraw_case
 from formflow.usecases.identity import IdentityBound
 from formflow.web.context import calendar_for, formflow, packs, services, sessions
 from formflow.workflow.history import EVENT_TITLES
@@ -395,15 +399,14 @@ def step_post(app_id: int, step_id: str):
             saved, problems = done.app, done.problems
             ver = saved.version
             for key, storage_file in uploads:
-                dotted = key[5:]
-                saved = apps.attach_file(db, _storage(), app_id, dotted, storage_file.read(), storage_file.filename,
-                                         actor=db.get(Account, account.id), expected_version=ver,
-                                         limit=formflow()["settings"].upload_limit_bytes)
+                saved = file_cases.attach_file(services(), db, db.get(Account, account.id), app_id, key[5:],
+                                               file_cases.Upload(storage_file.read(), storage_file.filename),
+                                               expected_version=ver)
                 ver = saved.version
             if kind == "rmfile":
-                dotted, _, idx = arg.rpartition(".")
-                saved = apps.remove_file(db, app_id, dotted, int(idx), actor=db.get(Account, account.id),
-                                         expected_version=ver)
+                where, _dot, idx = arg.rpartition(".")
+                saved = file_cases.remove_file(services(), db, db.get(Account, account.id), app_id, where,
+                                               int(idx) if idx.isdigit() else -1, expected_version=ver)
             data = copy.deepcopy(saved.data)
             db.flush()
             db.expunge(saved)
@@ -447,60 +450,30 @@ def step_post(app_id: int, step_id: str):
 @bp.post("/applications/<int:app_id>/signature")
 @login_required
 def signature(app_id: int):
-    """The signature canvas posts a PNG data URL: checked and re-encoded, then stored in the draft."""
-    from formflow.applications.signing import SignatureRejected, signature_png
-
-    dotted = request.form.get("field", "")
-    version = request.form.get("_version", type=int)
+    """The signature canvas posts a PNG data URL: checked and re-encoded (usecases.files.save_signature)."""
     try:
-        png = signature_png(request.form.get("data_url", ""))
-    except SignatureRejected as exc:
+        with sessions().begin() as db:
+            saved = file_cases.save_signature(services(), db, db.get(Account, current_account().id), app_id,
+                                              request.form.get("field", ""), request.form.get("data_url", ""),
+                                              expected_version=request.form.get("_version", type=int))
+            return {"ok": True, "version": saved.version}
+    except apps.StaleDraft as exc:
+        return {"ok": False, "message": exc.message}, 409
+    except file_cases.ApplicationNotFound:
+        abort(404)
+    except Refusal as exc:
         return {"ok": False, "message": exc.message}, 400
-    import base64
-
-    with sessions().begin() as db:
-        app = _load_app(db, app_id)
-        _may_edit_or_404(app)
-        data = copy.deepcopy(app.data)
-        from formflow.forms.render import set_path
-
-        set_path(data, split_path(dotted), "data:image/png;base64," + base64.b64encode(png).decode())
-        try:
-            saved = apps.save_draft(db, app_id, data, actor=db.get(Account, current_account().id),
-                                    expected_version=version, action="signature_saved")
-        except apps.StaleDraft as exc:
-            return {"ok": False, "message": exc.message}, 409
-        return {"ok": True, "version": saved.version}
 
 
 @bp.get("/applications/<int:app_id>/authorization-letter.pdf")
 @login_required
 def authorization_letter(app_id: int):
     """The letter filled with the applicant's data (signed if a signature is drawn), to print or keep."""
-    from formflow.applications.materials import value_at
-    from formflow.applications.signing import SignatureRejected, authorization_letter_pdf, signature_png
-
-    with sessions()() as db:
-        app = _load_app(db, app_id)
-        pinned = apps.pinned_of(db, app)
-        members = apps.household(pinned, app.data)
-        applicant = db.get(Account, app.applicant_id)
-        me = {"name": applicant.display_name, "id_number": _applicant_id_number(db, app) or ""}
-        if members:
-            me = {"name": members[0][0] or me["name"], "id_number": members[0][1]}
-        others = [{"name": n, "id_number": i, "relation": ""} for n, i in members[1:]]
-        png = None
-        items = [i for i in apps.checklist(pinned, app.data, _today()) if i.signature]
-        for item in items:
-            value = value_at(app.data, item.path)
-            candidates = value.values() if isinstance(value, dict) else [value]
-            for v in candidates:
-                if isinstance(v, str) and v.startswith("data:image/png"):
-                    try:
-                        png = signature_png(v)
-                    except SignatureRejected:
-                        png = None
-        pdf = authorization_letter_pdf(pinned.manifest, me, others, png, _today(), application_no=app.number)
+    try:
+        with sessions()() as db:
+            pdf = file_cases.authorization_letter(services(), db, db.get(Account, current_account().id), app_id)
+    except file_cases.ApplicationNotFound:
+        abort(404)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"attachment; filename=authorization-{app_id}.pdf"})
 
@@ -520,50 +493,42 @@ def file(app_id: int, sha256: str):
 @bp.get("/applications/<int:app_id>/confirm")
 @login_required
 def confirm(app_id: int):
-    with sessions()() as db:
-        app = _load_app(db, app_id)
-        if app.status != "draft":
-            return redirect(url_for(".detail", app_id=app_id))
-        _may_edit_or_404(app)
-        pinned = apps.pinned_of(db, app)
-        form = apps.form_of(pinned)
-        today = _today()
-        errors = apps.all_errors(pinned, app.data, today)
-        check = apps.precheck(pinned, app.data, today)
-        items = apps.checklist(pinned, app.data, today)
-        step_of = {s.id: s for s in form.steps()}
-        located = [(e, step_of.get(e.path[0]) if e.path else None) for e in errors]
-        ctx = dict(app=app, errors=located, check=check, checklist=items,
-                   provided={i.field: _provided(i, form.prune_hidden(app.data)) for i in items},
-                   token=apps.new_submit_token(), steps=form.steps(),
-                   matter_title=(pinned.manifest.get("matter") or {}).get("title", app.matter))
-        db.expunge(app)
+    try:
+        with sessions()() as db:
+            seen = submit_case.before_submit(services(), db, db.get(Account, current_account().id), app_id)
+            app = seen.app
+            if app.status != "draft":
+                return redirect(url_for(".detail", app_id=app_id))
+            step_of = {s.id: s for s in seen.steps}
+            ctx = dict(app=app, errors=[(e, step_of.get(e.path[0]) if e.path else None) for e in seen.errors],
+                       check=seen.precheck, checklist=seen.checklist, provided=seen.provided,
+                       token=apps.new_submit_token(), steps=seen.steps, matter_title=seen.matter_title)
+            db.expunge(app)
+    except file_cases.ApplicationNotFound:
+        abort(404)
     return render_template("portal/confirm.html", **ctx)
 
 
 @bp.post("/applications/<int:app_id>/submit")
 @login_required
 def submit(app_id: int):
-    account = current_account()
-    token = request.form.get("_token", "")
-    version = request.form.get("_version", type=int)
+    """直接提交: usecases.submit (lock, then read, then validate); a repeat or a second tab gets a clear answer."""
     try:
         with sessions().begin() as db:
-            app = _load_app(db, app_id)
-            if app.status == "draft":
-                _may_edit_or_404(app)
-            apps.submit(db, app_id, actor=db.get(Account, account.id), expected_version=version, token=token,
-                        keys=_keys(), today=_today(), calendar=_calendar(app.pack))
-    except apps.Incomplete as exc:
-        flash(exc.message, "error")
-        return redirect(url_for(".confirm", app_id=app_id))
+            actor = db.get(Account, current_account().id)
+            submit_case.submit(services(), db, actor, app_id, token=request.form.get("_token", ""),
+                               channel="window" if _is_clerk(actor) else "portal",
+                               confirm_warnings=request.form.get("confirm_warnings", "yes") == "yes",
+                               expected_version=request.form.get("_version", type=int))
+    except file_cases.ApplicationNotFound:
+        abort(404)
     except apps.AlreadySubmitted as exc:
         flash(exc.message, "info")
         return redirect(url_for(".detail", app_id=app_id))
-    except apps.ApplicationError as exc:
+    except Refusal as exc:
         flash(exc.message, "error")
         return redirect(url_for(".confirm", app_id=app_id))
-    flash("申请已提交。您可以在“我的申请”中查询实时审核进度。", "info")
+    flash(_("The application has been submitted. You can follow its review under “My applications”."), "info")
     return redirect(url_for(".detail", app_id=app_id))
 
 
@@ -589,35 +554,26 @@ def detail(app_id: int):
 @bp.post("/applications/<int:app_id>/correction")
 @login_required
 def correction(app_id: int):
-    """Answer a correction request: upload what is missing, then resubmit (engine.answer_correction)."""
-    from formflow.workflow import engine
-    from formflow.workflow.errors import WorkflowError
-
-    account = current_account()
+    """Answer a correction request: the files posted are attached first (and kept), then the answer is given."""
     version = request.form.get("_version", type=int)
+    uploads = [(k[5:], f) for k, f in request.files.items(multi=True) if f and f.filename and k.startswith("file:")]
     try:
+        if uploads:
+            with sessions().begin() as db:
+                actor = db.get(Account, current_account().id)
+                for where, f in uploads:
+                    version = file_cases.attach_file(services(), db, actor, app_id, where,
+                                                     file_cases.Upload(f.read(), f.filename),
+                                                     expected_version=version).version
         with sessions().begin() as db:
-            app = _load_app(db, app_id)
-            if app.applicant_id != account.id and app.assisted_by_id != account.id:
-                abort(404)
-            actor = db.get(Account, account.id)
-            ver = version
-            for key, f in request.files.items(multi=True):
-                if not (f and f.filename and key.startswith("file:")):
-                    continue
-                saved = apps.attach_file(db, _storage(), app_id, key[5:], f.read(), f.filename, actor=actor,
-                                         expected_version=ver, limit=formflow()["settings"].upload_limit_bytes,
-                                         allow_active=True)
-                ver = saved.version
-            engine.answer_correction(db, app_id, actor, expected_version=ver, note=request.form.get("note") or None,
-                                     calendar=_calendar(app.pack), today=_today())
-    except apps.ApplicationError as exc:
+            correction_case.answer_correction(services(), db, db.get(Account, current_account().id), app_id,
+                                              request.form.get("note"), expected_version=version or 0)
+    except file_cases.ApplicationNotFound:
+        abort(404)
+    except Refusal as exc:
         flash(exc.message, "error")
         return redirect(url_for(".detail", app_id=app_id))
-    except WorkflowError as exc:
-        flash(str(exc).split("：", 1)[-1], "error")
-        return redirect(url_for(".detail", app_id=app_id))
-    flash("补正材料已提交，审核将继续进行。", "info")
+    flash(_("The correction has been submitted; the review continues."), "info")
     return redirect(url_for(".detail", app_id=app_id))
 
 
@@ -635,38 +591,30 @@ def notice(notice_id: int):
 @bp.route("/applications/<int:app_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(app_id: int):
-    from formflow.workflow.errors import WorkflowError
-
-    account = current_account()
     with sessions()() as db:
         app = _load_app(db, app_id)
-        if app.applicant_id != account.id and app.assisted_by_id != account.id:
-            abort(404)
         pinned = apps.pinned_of(db, app)
         spec = (pinned.workflow.get("citizen") or {}).get("withdraw") or {}
         matter = pinned.manifest.get("matter") or {}
         db.expunge(app)
-    consequence = spec.get("note") or _guide_paragraph(matter.get("guide") or "", spec.get("title") or "放弃申请")
-    if app.status == "closed":
-        flash("该申请已办结，不能放弃", "error")
-        return redirect(url_for(".detail", app_id=app_id))
+    word = spec.get("title") or in_locale(DEFAULT_LOCALE, "Withdraw the application")  # looked up in the pack's guide
+    consequence = spec.get("note") or _guide_paragraph(matter.get("guide") or "", word)
     if request.method == "POST":
         if request.form.get("confirm") != "yes":
             return redirect(url_for(".detail", app_id=app_id))
         try:
             with sessions().begin() as db:
-                apps.withdraw(db, app_id, actor=db.get(Account, account.id),
-                              expected_version=request.form.get("_version", type=int),
-                              reason=(request.form.get("reason") or "").strip()[:500] or None,
-                              storage=_storage(), renderers=formflow()["settings"].renderers_dir,
-                              keys=formflow()["keys"])
-        except apps.ApplicationError as exc:
+                withdraw_case.withdraw(services(), db, db.get(Account, current_account().id), app_id,
+                                       request.form.get("reason"), request.form.get("_version", type=int))
+        except file_cases.ApplicationNotFound:
+            abort(404)
+        except Refusal as exc:
             flash(exc.message, "error")
             return redirect(url_for(".detail", app_id=app_id))
-        except WorkflowError as exc:
-            flash(str(exc).split("：", 1)[-1], "error")
-            return redirect(url_for(".detail", app_id=app_id))
-        flash("您已放弃该申请。办理记录已保留。", "info")
+        flash(_("You have withdrawn this application. Its record is kept."), "info")
+        return redirect(url_for(".detail", app_id=app_id))
+    if app.status == "closed":
+        flash(_("This application has been closed and cannot be withdrawn."), "error")
         return redirect(url_for(".detail", app_id=app_id))
     return render_template("portal/withdraw.html", app=app, consequence=consequence, spec=spec,
                            matter_title=matter.get("title", app.matter))

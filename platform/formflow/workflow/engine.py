@@ -298,6 +298,10 @@ def perform(
             raise GuardNotMet(action, stage, auth.role, why)
         if act.reason_required and not (note or "").strip():
             raise ReasonRequired(action, stage)
+        if act.correction:  # a correction request names what to correct, before any notice is numbered
+            from formflow.usecases.corrections import check_correction_request
+
+            check_correction_request(load_pinned(session, app.versions).materials, materials, note)
         return _apply(session, app, st, act, auth, actor, note=note, materials=materials,
                       calendar=calendar, today=today, storage=storage, renderers=renderers, keys=keys)
 
