@@ -93,7 +93,12 @@ def test_city_application_reaches_the_street_reviewer(env):
 
     outcome = Window().start(env, JX, "360100")
     assert outcome.ok, outcome
+    from portal_files import attach_fixture_files
+
+    import contract.files_channels  # noqa: F401  (puts tests/portal on the path)
+
     with env.p.sessions.begin() as s:
+        attach_fixture_files(s, env.p.storage, outcome.app_id)
         app = s.get(Application, outcome.app_id)
         app.data = {**_jiangxi_complete(), "materials": {**_jiangxi_complete()["materials"],
                                                           "id_card": app.data["materials"]["id_card"]}}
