@@ -11,6 +11,7 @@ import ast
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from babel.support import LazyProxy
 from jsonschema.exceptions import ValidationError, best_match
 
 from formflow.text.catalogue import _, lazy
@@ -52,7 +53,9 @@ def _format_message(error: ValidationError, messages: dict[str, str] | None) -> 
     fmt = str(error.validator_value)
     if messages and fmt in messages:
         explain = messages[fmt]
-        return str(explain(error.instance) if callable(explain) else explain)
+        if callable(explain) and not isinstance(explain, LazyProxy):  # a catalogue text is callable too
+            explain = explain(error.instance)
+        return str(explain)
     return _("Wrong format (should be %(format)s): %(value)s", format=fmt, value=repr(error.instance))
 
 
