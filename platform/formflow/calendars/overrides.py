@@ -17,15 +17,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from formflow.calendars.workdays import WorkCalendar, pack_calendars
 from formflow.db.models import CalendarOverride
+from formflow.text.catalogue import _, lazy
 
-KINDS = {"holiday": "休息日", "workday": "工作日"}
+KINDS = {"holiday": lazy("rest day"), "workday": lazy("working day")}
 
 
 def set_override(session: Session, day: date, kind: str, name: str, *, pack: str | None = None,
                  note: str | None = None) -> CalendarOverride:
     """Make `day` a holiday or a working day (replacing an earlier override of that day)."""
     if kind not in KINDS:
-        raise ValueError(f"类型应为 holiday 或 workday，而不是 {kind!r}")
+        raise ValueError(_("The kind should be holiday or workday, not %(kind)s", kind=repr(kind)))
     row = session.scalar(select(CalendarOverride).where(CalendarOverride.day == day,
                                                         CalendarOverride.pack.is_(pack) if pack is None
                                                         else CalendarOverride.pack == pack))

@@ -22,25 +22,32 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TZ = "Asia/Shanghai"
 UNITS = ("working", "calendar")
 
-# chinesecalendar's English holiday names → the names the State Council notices use.
-HOLIDAY_NAMES: dict[str, str] = {
-    "New Year's Day": "元旦",
-    "Spring Festival": "春节",
-    "Tomb-sweeping Day": "清明节",
-    "Labour Day": "劳动节",
-    "Dragon Boat Festival": "端午节",
-    "Mid-autumn Festival": "中秋节",
-    "National Day": "国庆节",
-    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
-}
+# chinesecalendar's English holiday names; each is a msgid whose zh_CN text (config.po) is the name the
+# State Council notices use, which the generated seed files hold.
+HOLIDAY_NAMES: tuple[str, ...] = (
+    "New Year's Day",
+    "Spring Festival",
+    "Tomb-sweeping Day",
+    "Labour Day",
+    "Dragon Boat Festival",
+    "Mid-autumn Festival",
+    "National Day",
+    "Anti-Fascist 70th Day",
+)
 # Holidays the notices announce as one block when their ranges touch (国庆节、中秋节).
-JOINABLE: tuple[frozenset[str], ...] = (frozenset({"国庆节", "中秋节"}),)
-MAKEUP_SUFFIX = "调休"
+JOINABLE: tuple[frozenset[str], ...] = (frozenset({"National Day", "Mid-autumn Festival"}),)
+
+
+def _seed(msgid: str, **params: Any) -> str:
+    """Text of a national seed file: always in the authority's language, whoever runs the generator."""
+    return in_locale(DEFAULT_LOCALE, msgid, **params)
 
 
 # --------------------------------------------------------------------------- calendar
@@ -66,7 +73,8 @@ class WorkCalendar:
         for doc in national:
             year = doc.get("year")
             if not isinstance(year, int) or isinstance(year, bool):
-                raise ValueError(f"日历文件的 year 应为整数年份，实际为 {year!r}")
+                raise ValueError(_("The year of a calendar file should be a whole year, not %(value)s",
+                                   value=repr(year)))
             years.add(year)
             _merge(doc, holidays, workdays)
         for doc in overrides:
@@ -85,19 +93,16 @@ class WorkCalendar:
             return False
         if d.year not in self.years and d.year not in self._warned:
             self._warned.add(d.year)
-            log.warning(
-                "%d 年没有全国节假日数据（seeds/calendar/%d.yaml），仅按周末计算工作日",
-                d.year,
-                d.year,
-            )
+            log.warning(_("No national holiday data for %(year)s (seeds/calendar/%(year)s.yaml); "
+                          "working days are counted by weekends only", year=d.year))
         return d.weekday() < 5
 
     def add_days(self, start: date, days: int, unit: str) -> date:
         """The ``days``-th working (or calendar) day after ``start``; 0 gives ``start``."""
         if unit not in UNITS:
-            raise ValueError(f"未知的期限单位 {unit!r}，应为 working 或 calendar")
+            raise ValueError(_("Unknown time limit unit %(unit)s; it should be working or calendar", unit=repr(unit)))
         if days < 0:
-            raise ValueError(f"期限天数不能为负数：{days!r}")
+            raise ValueError(_("A time limit cannot be a negative number of days: %(days)s", days=repr(days)))
         if unit == "calendar":
             return start + timedelta(days=days)
         d, left = start, days
@@ -133,21 +138,21 @@ def _as_date(value: Any) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise ValueError(f"日期应为 YYYY-MM-DD，实际为 {value!r}")
+    raise ValueError(_("A date should be YYYY-MM-DD, not %(value)s", value=repr(value)))
 
 
 def _entry_days(entry: Mapping[str, Any]) -> tuple[list[date], str]:
     name = entry.get("name")
     if not isinstance(name, str) or not name:
-        raise ValueError(f"日历条目缺少名称：{dict(entry)!r}")
+        raise ValueError(_("A calendar entry has no name: %(entry)s", entry=repr(dict(entry))))
     if "date" in entry:
         return [_as_date(entry["date"])], name
     if "from" in entry and "to" in entry:
         first, last = _as_date(entry["from"]), _as_date(entry["to"])
         if last < first:
-            raise ValueError(f"日历条目的 to 早于 from：{dict(entry)!r}")
+            raise ValueError(_("A calendar entry's to is before its from: %(entry)s", entry=repr(dict(entry))))
         return list(_days(first, last)), name
-    raise ValueError(f"日历条目应有 date 或 from/to：{dict(entry)!r}")
+    raise ValueError(_("A calendar entry should have date or from/to: %(entry)s", entry=repr(dict(entry))))
 
 
 def _merge(doc: Mapping[str, Any], holidays: dict[date, str], workdays: dict[date, str]) -> None:
@@ -170,7 +175,8 @@ def load_calendar(seed_dir: Path, overrides_file: Path | None = None) -> WorkCal
     for path in sorted(Path(seed_dir).glob("*.yaml")):
         doc = _read_yaml(path)
         if str(doc.get("year")) != path.stem:
-            raise ValueError(f"{path}: year {doc.get('year')!r} 与文件名不一致")
+            raise ValueError(_("%(path)s: year %(year)s does not match the file name", path=path,
+                               year=repr(doc.get("year"))))
         national.append(doc)
     overrides = [_read_yaml(Path(overrides_file))] if overrides_file else []
     return WorkCalendar.from_documents(national, overrides)
@@ -191,7 +197,8 @@ def pack_calendars(config_root: Path) -> Callable[[str], WorkCalendar]:
 def _read_yaml(path: Path) -> dict[str, Any]:
     doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(doc, dict):
-        raise ValueError(f"{path}: 日历文件应为映射，实际为 {type(doc).__name__}")
+        raise ValueError(_("%(path)s: a calendar file should be a mapping, not %(type)s", path=path,
+                           type=type(doc).__name__))
     return doc
 
 
@@ -205,7 +212,7 @@ def _utcnow() -> datetime:
 def _in_zone(tz: str, at: datetime | None) -> datetime:
     instant = _utcnow() if at is None else at
     if instant.tzinfo is None:
-        raise ValueError(f"时刻须带时区：{instant.isoformat()}")
+        raise ValueError(_("A time must carry a time zone: %(time)s", time=instant.isoformat()))
     return instant.astimezone(ZoneInfo(tz))
 
 
@@ -243,19 +250,19 @@ def generate_year(year: int) -> dict[str, Any]:
     )
     return {
         "year": year,
-        "source": f"chinesecalendar {chinese_calendar.__version__}; 国务院办公厅节假日安排通知",
+        "source": _seed("chinesecalendar %(version)s; the State Council General Office's notice on holidays",
+                        version=chinese_calendar.__version__),
         "holidays": [
             {"from": a, "to": b, "name": n} for a, b, n in _join(_ranges(days, set(dict(workdays))))
         ],
-        "workdays": [{"date": d, "name": n + MAKEUP_SUFFIX} for d, n in workdays],
+        "workdays": [{"date": d, "name": _seed("%(holiday)s make-up workday", holiday=n)} for d, n in workdays],
     }
 
 
 def _chinese_name(english: str) -> str:
-    try:
-        return HOLIDAY_NAMES[english]
-    except KeyError:
-        raise ValueError(f"未知的节日名称 {english!r}，请在 HOLIDAY_NAMES 中补充") from None
+    if english not in HOLIDAY_NAMES:
+        raise ValueError(_("Unknown holiday name %(name)s; add it to HOLIDAY_NAMES", name=repr(english)))
+    return _seed(english)
 
 
 def _ranges(days: Mapping[date, str], workdays: set[date]) -> list[tuple[date, date, str]]:
@@ -277,12 +284,14 @@ def _only_rest(last: date, nxt: date, workdays: set[date]) -> bool:
 def _join(ranges: list[tuple[date, date, str]]) -> list[tuple[date, date, str]]:
     """Join touching ranges of joinable holidays, named in order (中秋节、国庆节)."""
     out: list[tuple[date, date, str]] = []
+    joinable = [frozenset(_seed(name) for name in group) for group in JOINABLE]
+    separator = _seed(", ")
     for a, b, n in ranges:
         if out and out[-1][1] + timedelta(days=1) == a:
-            names = out[-1][2].split("、")
-            if any({*names, n} <= group for group in JOINABLE):
+            names = out[-1][2].split(separator)
+            if any({*names, n} <= group for group in joinable):
                 joined = names if n in names else [*names, n]
-                out[-1] = (out[-1][0], b, "、".join(joined))
+                out[-1] = (out[-1][0], b, separator.join(joined))
                 continue
         out.append((a, b, n))
     return out
@@ -290,7 +299,7 @@ def _join(ranges: list[tuple[date, date, str]]) -> list[tuple[date, date, str]]:
 
 def dump_year(doc: Mapping[str, Any]) -> str:
     """YAML text of a generated document (one entry per line)."""
-    header = "# 由 python -m formflow.calendars.workdays generate 生成，请勿手工修改\n"
+    header = _seed("# Generated by python -m formflow.calendars.workdays generate; do not edit by hand") + "\n"
     body = yaml.safe_dump(
         dict(doc), allow_unicode=True, sort_keys=False, default_flow_style=None, width=200
     )
@@ -301,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``generate YEAR… --out DIR``: write seeds; exit 2 naming years without data."""
     parser = argparse.ArgumentParser(prog="python -m formflow.calendars.workdays")
     sub = parser.add_subparsers(dest="command", required=True)
-    gen = sub.add_parser("generate", help="从 chinesecalendar 生成全国节假日文件")
+    gen = sub.add_parser("generate", help=_("Generate the national holiday files from chinesecalendar"))
     gen.add_argument("years", nargs="+", type=int)
     gen.add_argument("--out", type=Path, default=Path("seeds/calendar"))
     args = parser.parse_args(argv)
@@ -313,11 +322,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if year in available:
             path = args.out / f"{year}.yaml"
             path.write_text(dump_year(generate_year(year)), encoding="utf-8")
-            print(f"已写入 {path}")
+            print(_("Written: %(path)s", path=path))
     span = f"{available.start}–{available.stop - 1}"
     for year in missing:
         print(
-            f"chinesecalendar 没有 {year} 年的数据（仅有 {span} 年），未生成 {year}.yaml",
+            _("chinesecalendar has no data for %(year)s (only for %(span)s); %(year)s.yaml was not generated",
+              year=year, span=span),
             file=sys.stderr,
         )
     return 2 if missing else 0

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from formflow.config import Settings
+from formflow.text.catalogue import _
 
 
 def _resolve_targets(paths: tuple[str, ...], default_root: Path) -> list[tuple[Path, list[str] | None]]:
@@ -23,7 +24,9 @@ def _resolve_targets(paths: tuple[str, ...], default_root: Path) -> list[tuple[P
         elif path.parent.name == "schemas" and path.is_dir():
             targets.append((path.parent.parent, [path.name]))
         else:
-            raise click.UsageError(f"{raw}：既不是配置根目录（含 schemas/），也不是地区配置包目录 schemas/<id>")
+            raise click.UsageError(_(
+                "%(path)s: neither a configuration root (with schemas/) nor a locality pack folder schemas/<id>",
+                path=raw))
     return targets
 
 
@@ -44,7 +47,7 @@ def check(paths: tuple[str, ...]) -> None:
         packset = load_packs(root, only)
         if packset.problems:
             failed = True
-            click.echo(f"{root}: 发现 {len(packset.problems)} 个问题", err=True)
+            click.echo(_("%(root)s: %(n)s problems found", root=root, n=len(packset.problems)), err=True)
             for problem in packset.problems:
                 click.echo(f"  {problem}", err=True)
         else:
@@ -68,7 +71,8 @@ def db_upgrade() -> None:
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    click.echo(f"数据库已是最新版本 {current_revision(engine)}：{engine.url.render_as_string()}")
+    click.echo(_("The database is at the latest version %(revision)s: %(url)s", revision=current_revision(engine),
+                 url=engine.url.render_as_string()))
 
 
 def _prepare(settings: Settings, demo: bool):
@@ -84,7 +88,8 @@ def _prepare(settings: Settings, demo: bool):
     if packset.problems:
         for problem in packset.problems:
             click.echo(f"  {problem}", err=True)
-        raise click.ClickException(f"配置包有 {len(packset.problems)} 个问题，请先修正（formflow check）")
+        raise click.ClickException(_("The packs have %(n)s problems; correct them first (formflow check)",
+                                     n=len(packset.problems)))
     engine = make_engine(settings.database_url)
     upgrade(engine)
     keys = DataKeys.from_environment(settings.instance_dir)
@@ -110,10 +115,13 @@ def _print_accounts(accounts, packset) -> None:
     if not accounts:
         return
     names = _office_names(packset)
-    click.echo("演示账号（仅用于内置演示部署）：")
+    click.echo(_("Demo accounts (for the embedded demo deployment only):"))
     for account in accounts:
-        roles = "，".join(f"{r}（{names.get(o, o)}）" if o else r for r, o in account.roles)
-        click.echo(f"  {account.username:<22} 密码 {account.password:<20} {account.name}：{roles}")
+        roles = _(", ").join(_("%(role)s (%(office)s)", role=r, office=names.get(o, o)) if o else r
+                             for r, o in account.roles)
+        click.echo("  " + _("%(username)s password %(password)s %(name)s: %(roles)s",
+                            username=f"{account.username:<22}", password=f"{account.password:<20}",
+                            name=account.name, roles=roles))
 
 
 @main.command()
@@ -122,7 +130,7 @@ def load(demo: bool | None) -> None:
     """Load offices of every pack, and demo accounts."""
     settings = Settings()
     packset, accounts = _prepare(settings, settings.load_demo if demo is None else demo)
-    click.echo(f"已载入 {len(packset.packs)} 个地区配置包")
+    click.echo(_("%(n)s locality packs loaded", n=len(packset.packs)))
     _print_accounts(accounts, packset)
 
 
@@ -141,7 +149,7 @@ def serve(host: str, port: int, workers: int) -> None:
     except PluginProblem as exc:
         raise click.ClickException(exc.message) from None
     packset, accounts = _prepare(settings, settings.load_demo)
-    click.echo(f"formflow 已启动：http://{host}:{port}/")
+    click.echo(_("formflow is running: %(url)s", url=f"http://{host}:{port}/"))
     _print_accounts(accounts, packset)
     from formflow.cli.serve import run
 
@@ -173,8 +181,17 @@ def _change_role(grant: bool, username: str, role: str, office: str | None) -> N
             (grant_role if grant else revoke_role)(session, username, role, office)
     except GrantError as exc:
         raise click.ClickException(str(exc)) from None
-    where = f"（{office}）" if office else ""
-    click.echo(f"{username}：{'已授予' if grant else '已撤销'} {role}{where}；该账号的登录已全部失效")
+    if grant and office:
+        done = _("%(username)s: granted %(role)s (%(office)s); every sign-in of the account has ended",
+                 username=username, role=role, office=office)
+    elif grant:
+        done = _("%(username)s: granted %(role)s; every sign-in of the account has ended", username=username, role=role)
+    elif office:
+        done = _("%(username)s: revoked %(role)s (%(office)s); every sign-in of the account has ended",
+                 username=username, role=role, office=office)
+    else:
+        done = _("%(username)s: revoked %(role)s; every sign-in of the account has ended", username=username, role=role)
+    click.echo(done)
 
 
 @roles.command("grant")
@@ -205,12 +222,14 @@ def retention() -> None:
 
     settings = Settings()
     engine = make_engine(settings.database_url)
-    click.echo(f"保存期限：至少 {settings.retention_months} 个月（FORMFLOW_RETENTION_MONTHS）；"
-               "数据库拒绝修改或删除办理记录与查阅记录")
+    click.echo(_("Kept for: at least %(months)s months (FORMFLOW_RETENTION_MONTHS); the database refuses to change "
+                 "or delete the history and the access records", months=settings.retention_months))
     with session_factory(engine)() as session:
-        for title, model, column in (("办理记录", Event, Event.at), ("查阅记录", AccessRecord, AccessRecord.at)):
+        records = ((_("History"), Event, Event.at), (_("Access records"), AccessRecord, AccessRecord.at))
+        for title, model, column in records:
             count, oldest = session.execute(select(func.count(), func.min(column)).select_from(model)).one()
-            click.echo(f"  {title}：{count} 条，最早 {oldest.date().isoformat() if oldest else '—'}")
+            click.echo("  " + _("%(title)s: %(count)s, the oldest %(oldest)s", title=title, count=count,
+                                oldest=oldest.date().isoformat() if oldest else "—"))
 
 
 def _register_more() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from formflow.config import Settings
+from formflow.text.catalogue import _
 
 
 def register(main: click.Group) -> None:
@@ -16,7 +17,7 @@ def register(main: click.Group) -> None:
 
     @allocation.command("sync")
     @click.option("--today", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                  help="按此日期处理（默认：本地时区的今天）。")
+                  help=_("Process as on this day (default: today in the local time zone)."))
     def sync(on) -> None:
         """File newly approved households and apply closed follow-up outcomes (safe on every node)."""
         from formflow.allocation.register import sync as run_sync
@@ -28,16 +29,18 @@ def register(main: click.Group) -> None:
         day = on.date() if on else local_today(settings.timezone)
         packset = load_packs(settings.config_root)
         if packset.problems:
-            raise click.ClickException(f"配置包有 {len(packset.problems)} 个问题，请先修正（formflow check）")
+            raise click.ClickException(_("The packs have %(n)s problems; correct them first (formflow check)",
+                                         n=len(packset.problems)))
         engine = make_engine(settings.database_url)
         try:
             report = run_sync(session_factory(engine), packset, today=day)
         finally:
             engine.dispose()
-        click.echo(f"{day.isoformat()}：新建保障家庭档案 {len(report.created)} 户，"
-                   f"核查结果处理 {len(report.applied)} 件，未处理 {len(report.skipped)} 件")
+        click.echo(_("%(day)s: new household files %(created)s, check outcomes applied %(applied)s, not processed "
+                     "%(skipped)s", day=day.isoformat(), created=len(report.created), applied=len(report.applied),
+                     skipped=len(report.skipped)))
         for app_id, why in report.skipped.items():
-            click.echo(f"  申请 {app_id}：{why}", err=True)
+            click.echo("  " + _("Application %(id)s: %(why)s", id=app_id, why=why), err=True)
 
     @main.group()
     def lottery() -> None:

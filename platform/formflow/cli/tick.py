@@ -7,6 +7,7 @@ from datetime import date
 import click
 
 from formflow.config import Settings
+from formflow.text.catalogue import _
 
 
 def register(main: click.Group) -> None:
@@ -14,8 +15,8 @@ def register(main: click.Group) -> None:
 
     @main.command()
     @click.option("--today", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                  help="按此日期处理（默认：本地时区的今天）。")
-    @click.option("--limit", type=int, default=None, help="本次最多处理的申请数。")
+                  help=_("Process as on this day (default: today in the local time zone)."))
+    @click.option("--limit", type=int, default=None, help=_("At most this many applications in this run."))
     def tick(on, limit: int | None) -> None:
         """Expire due timer stages and mark overdue applications."""
         from formflow.calendars.overrides import calendars_with_overrides
@@ -32,10 +33,12 @@ def register(main: click.Group) -> None:
                               limit=limit)
         finally:
             engine.dispose()
-        click.echo(f"{day.isoformat()}：到期流转 {len(report.expired)} 件，异议阻止 {len(report.blocked)} 件，"
-                   f"新增超期 {len(report.overdue)} 件，其他节点处理中 {len(report.skipped)} 件")
+        click.echo(_("%(day)s: moved on at expiry %(expired)s, held by an objection %(blocked)s, newly overdue "
+                     "%(overdue)s, being processed by another node %(skipped)s", day=day.isoformat(),
+                     expired=len(report.expired), blocked=len(report.blocked), overdue=len(report.overdue),
+                     skipped=len(report.skipped)))
         for app_id, error in report.failed.items():
-            click.echo(f"  申请 {app_id} 处理失败：{error}", err=True)
+            click.echo("  " + _("Application %(id)s failed: %(error)s", id=app_id, error=error), err=True)
         if report.failed:
             raise SystemExit(1)
 
@@ -51,7 +54,7 @@ def register_calendar(main: click.Group) -> None:
     @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
     @click.argument("kind", type=click.Choice(["holiday", "workday"]))
     @click.argument("name")
-    @click.option("--pack", default=None, help="只对此地区配置包生效（默认：全部）。")
+    @click.option("--pack", default=None, help=_("Only for this locality pack (default: all)."))
     @click.option("--note", default=None)
     def set_day(day, kind: str, name: str, pack: str | None, note: str | None) -> None:
         """Make DAY a holiday or a working day, named NAME."""
@@ -61,7 +64,12 @@ def register_calendar(main: click.Group) -> None:
         engine = make_engine(Settings().database_url)
         with transaction(session_factory(engine)) as session:
             set_override(session, day.date(), kind, name, pack=pack, note=note)
-        click.echo(f"{day.date().isoformat()} 设为{KINDS[kind]}（{name}）{'，仅 ' + pack if pack else ''}")
+        if pack:
+            click.echo(_("%(day)s is now a %(kind)s (%(name)s), only for %(pack)s", day=day.date().isoformat(),
+                         kind=KINDS[kind], name=name, pack=pack))
+        else:
+            click.echo(_("%(day)s is now a %(kind)s (%(name)s)", day=day.date().isoformat(), kind=KINDS[kind],
+                         name=name))
 
     @calendar.command("list")
     def list_days() -> None:
@@ -75,4 +83,4 @@ def register_calendar(main: click.Group) -> None:
         engine = make_engine(Settings().database_url)
         with session_factory(engine)() as session:
             for row in session.scalars(select(CalendarOverride).order_by(CalendarOverride.day)):
-                click.echo(f"{row.day.isoformat()}  {KINDS[row.kind]}  {row.name}  {row.pack or '全部'}")
+                click.echo(f"{row.day.isoformat()}  {KINDS[row.kind]}  {row.name}  {row.pack or _('all packs')}")

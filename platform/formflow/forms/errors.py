@@ -11,16 +11,19 @@ import ast
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from babel.support import LazyProxy
 from jsonschema.exceptions import ValidationError, best_match
 
+from formflow.text.catalogue import _, lazy
+
 TYPE_NAMES = {
-    "string": "文本",
-    "number": "数字",
-    "integer": "整数",
-    "boolean": "是/否",
-    "object": "对象",
-    "array": "列表",
-    "null": "空值",
+    "string": lazy("a text"),
+    "number": lazy("a number"),
+    "integer": lazy("a whole number"),
+    "boolean": lazy("yes or no"),
+    "object": lazy("an object"),
+    "array": lazy("a list"),
+    "null": lazy("nothing (null)"),
 }
 
 
@@ -50,8 +53,10 @@ def _format_message(error: ValidationError, messages: dict[str, str] | None) -> 
     fmt = str(error.validator_value)
     if messages and fmt in messages:
         explain = messages[fmt]
-        return explain(error.instance) if callable(explain) else explain
-    return f"格式不正确（应为 {fmt}）：{error.instance!r}"
+        if callable(explain) and not isinstance(explain, LazyProxy):  # a catalogue text is callable too
+            explain = explain(error.instance)
+        return str(explain)
+    return _("Wrong format (should be %(format)s): %(value)s", format=fmt, value=repr(error.instance))
 
 
 def _missing_property(error: ValidationError) -> str:
@@ -75,53 +80,63 @@ def translate(error: ValidationError, format_messages: dict | None = None) -> Fi
     kind = error.validator
     value = error.validator_value
     title = _title(error)
+    subject = title or _("This item")
     if kind == "required":
         missing = _missing_property(error)
         props = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
         label = props.get(missing, {}).get("title") if isinstance(props.get(missing), dict) else None
-        return FieldError(pointer([*path, missing]), f"{label or missing}：必填")
+        return FieldError(pointer([*path, missing]), _("%(field)s: required", field=label or missing))
     if kind == "dependentRequired":
         for trigger, needed in value.items():
             if trigger in error.instance:
                 for name in needed:
                     if name not in error.instance:
-                        return FieldError(pointer([*path, name]), f"{name}：必填（因已填写 {trigger}）")
+                        return FieldError(pointer([*path, name]), _(
+                            "%(field)s: required (because %(trigger)s is filled in)", field=name, trigger=trigger))
     if kind == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        return FieldError(pointer(path), f"不允许的键：{', '.join(map(str, extra)) or error.message}")
+        return FieldError(pointer(path), _("Keys not allowed: %(keys)s",
+                                           keys=", ".join(map(str, extra)) or error.message))
     if kind == "unevaluatedProperties":
-        return FieldError(pointer(path), f"不允许的键：{error.message}")
+        return FieldError(pointer(path), _("Keys not allowed: %(keys)s", keys=error.message))
     if kind == "type":
         expected = value if isinstance(value, list) else [value]
-        names = "或".join(TYPE_NAMES.get(t, t) for t in expected)
-        return FieldError(pointer(path), f"{title or '此项'}应为{names}，实际为 {error.instance!r}")
+        names = _(" or ").join(str(TYPE_NAMES.get(t, t)) for t in expected)
+        return FieldError(pointer(path), _("%(title)s should be %(types)s, not %(value)s",
+                                           title=subject, types=names, value=repr(error.instance)))
     if kind == "enum":
-        return FieldError(pointer(path), f"{title or '此项'}的值 {error.instance!r} 不在可选范围内")
+        return FieldError(pointer(path), _("%(title)s: %(value)s is not one of the choices",
+                                           title=subject, value=repr(error.instance)))
     if kind == "const":
-        return FieldError(pointer(path), f"{title or '此项'}应为 {value!r}")
+        return FieldError(pointer(path), _("%(title)s should be %(value)s", title=subject, value=repr(value)))
     if kind == "maxLength":
-        return FieldError(pointer(path), f"{title or '此项'}最多 {value} 个字符")
+        return FieldError(pointer(path), _("%(title)s: at most %(n)s characters", title=subject, n=value))
     if kind == "minLength":
-        msg = "必填" if value == 1 else f"至少 {value} 个字符"
-        return FieldError(pointer(path), f"{title or '此项'}{msg}")
+        if value == 1:
+            return FieldError(pointer(path), _("%(title)s is required", title=subject))
+        return FieldError(pointer(path), _("%(title)s: at least %(n)s characters", title=subject, n=value))
     if kind == "maxItems":
-        return FieldError(pointer(path), f"{title or '此项'}最多 {value} 项")
+        return FieldError(pointer(path), _("%(title)s: at most %(n)s items", title=subject, n=value))
     if kind == "minItems":
-        return FieldError(pointer(path), f"{title or '此项'}至少 {value} 项")
+        return FieldError(pointer(path), _("%(title)s: at least %(n)s items", title=subject, n=value))
     if kind == "minimum":
-        return FieldError(pointer(path), f"{title or '此项'}不能小于 {value}")
+        return FieldError(pointer(path), _("%(title)s cannot be less than %(n)s", title=subject, n=value))
     if kind == "exclusiveMinimum":
-        return FieldError(pointer(path), f"{title or '此项'}应大于 {value}")
+        return FieldError(pointer(path), _("%(title)s should be more than %(n)s", title=subject, n=value))
     if kind == "maximum":
-        return FieldError(pointer(path), f"{title or '此项'}不能大于 {value}")
+        return FieldError(pointer(path), _("%(title)s cannot be more than %(n)s", title=subject, n=value))
     if kind == "pattern":
-        return FieldError(pointer(path), f"{title or '此项'}格式不正确：{error.instance!r}")
+        return FieldError(pointer(path), _("%(title)s has the wrong format: %(value)s", title=subject,
+                                           value=repr(error.instance)))
     if kind == "format":
-        return FieldError(pointer(path), f"{title + '：' if title else ''}{_format_message(error, format_messages)}")
+        message = _format_message(error, format_messages)
+        if title:
+            message = _("%(title)s: %(message)s", title=title, message=message)
+        return FieldError(pointer(path), message)
     if kind == "contains":
-        return FieldError(pointer(path), f"{title or '此项'}缺少必需的一项")
+        return FieldError(pointer(path), _("%(title)s is missing a required item", title=subject))
     if kind == "false":
-        return FieldError(pointer(path), "此处不允许出现该项")
+        return FieldError(pointer(path), _("This item is not allowed here"))
     return FieldError(pointer(path), error.message)
 
 

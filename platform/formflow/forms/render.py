@@ -31,11 +31,14 @@ from referencing.exceptions import Unresolvable
 
 from formflow.forms.errors import FieldError, pointer
 from formflow.forms.schema import registry_of
+from formflow.text.catalogue import _
 
 #: Keys posted by the wizard that are not data.
 CONTROL_PREFIX = "_"
 COUNT_SUFFIX = "__count"
 TEXTAREA_OVER = 200
+#: The full-width comma people type as a thousands separator ("1，200").
+FULLWIDTH_COMMA = chr(0xFF0C)
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ def display_value(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _("Yes") if value else _("No")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -309,7 +312,7 @@ class FormSchema:
         if node.widget in ("mobile",):
             node.input_type = "tel"
         if node.widget == "yesno" and not node.options:
-            node.options = [(True, "是"), (False, "否")]
+            node.options = [(True, _("Yes")), (False, _("No"))]
         return node
 
     def _children(self, node: Node, frags: list[Frag], data: dict[str, Any], ctx: _Ctx) -> None:
@@ -373,7 +376,7 @@ class FormSchema:
         Pruning can reveal or hide other fields (chains), so it repeats until stable.
         """
         result = copy.deepcopy(data)
-        for _ in range(10):
+        for _round in range(10):
             removed = False
             for path in self.hidden_paths(result):
                 if _delete(result, path):
@@ -435,7 +438,7 @@ class FormSchema:
                 continue
             current = _get(data, path)
             items = list(current) if isinstance(current, list) else []
-            items = items[:n] + [{} for _ in range(n - len(items))]
+            items = items[:n] + [{} for _item in range(n - len(items))]
             _set(data, path, items)
         for key in keys:
             if key.endswith(COUNT_SUFFIX):
@@ -471,7 +474,7 @@ def coerce(raw: str, types: list[str]) -> Any:
             return False
         return raw
     if "integer" in types or "number" in types:
-        text = raw.replace(",", "").replace("，", "")
+        text = raw.replace(",", "").replace(FULLWIDTH_COMMA, "")
         try:
             number = Decimal(text)
         except InvalidOperation:

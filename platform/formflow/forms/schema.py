@@ -18,6 +18,7 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from formflow.forms.formats import FORMAT_CHECKER
+from formflow.text.catalogue import _
 
 BASE_URI = "https://formflow.local/schemas/"
 
@@ -54,7 +55,7 @@ def iter_errors(validator: Draft202012Validator, instance: Any) -> list[Validati
     try:
         return list(validator.iter_errors(instance))
     except Unresolvable as exc:
-        return [ValidationError(f"无法解析的 $ref：{exc}", validator="$ref", path=())]
+        return [ValidationError(_("Unresolvable $ref: %(error)s", error=exc), validator="$ref", path=())]
 
 
 _COMPILED: dict[str, Draft202012Validator] = {}

@@ -21,6 +21,7 @@ from formflow.forms.rules import ITERATING_OPS, META_VARIABLES
 from formflow.forms.schema import registry_of
 from formflow.packs.loader import Matter, Pack, PackSet
 from formflow.packs.problems import Reader
+from formflow.text.catalogue import _
 from formflow.workflow.spec import END_KIND, TIMER_KIND, stage_targets
 
 REGION_KINDS = ("province", "city", "district", "street", "community")
@@ -60,11 +61,13 @@ def _check_offices(pack: Pack, reader: Reader, owner: dict[str, str]) -> set[str
         oid = str(node.get("id"))
         if oid in ids or oid in owner:
             other = owner.get(oid, pack.id)
-            reader.problem(pack.offices.path, f"{where}/id", f"机构 id {oid!r} 重复（已用于 {other}）")
+            reader.problem(pack.offices.path, f"{where}/id",
+                           _("Office id %(id)s is a duplicate (already used in %(other)s)", id=repr(oid), other=other))
         ids.add(oid)
         owner.setdefault(oid, pack.id)
         if node.get("kind") in REGION_KINDS and not node.get("region_code"):
-            reader.problem(pack.offices.path, where, f"区域 {node.get('name')!r} 缺少 region_code")
+            reader.problem(pack.offices.path, where, _("Region %(name)s has no region_code",
+                                                       name=repr(node.get("name"))))
     return ids
 
 
@@ -75,10 +78,12 @@ def _check_demo(pack: Pack, reader: Reader, offices: set[str], roles: set[str]) 
         for j, grant in enumerate(account.get("roles") or []):
             where = f"/accounts/{i}/roles/{j}"
             if grant.get("role") not in roles:
-                reader.problem(pack.demo.path, f"{where}/role", f"角色 {grant.get('role')!r} 未在任何流程中定义")
+                reader.problem(pack.demo.path, f"{where}/role", _("Role %(role)s is not defined in any workflow",
+                                                                  role=repr(grant.get("role"))))
             office = grant.get("office")
             if office is not None and str(office) not in offices:
-                reader.problem(pack.demo.path, f"{where}/office", f"机构 {office!r} 不在 offices.yaml 中")
+                reader.problem(pack.demo.path, f"{where}/office", _("Office %(office)s is not in offices.yaml",
+                                                                    office=repr(office)))
 
 
 class _MatterCheck:
@@ -123,16 +128,18 @@ class _MatterCheck:
                 try:
                     resolver.lookup(ref)
                 except Unresolvable:
-                    self.reader.problem(self.matter.form.path, f"{where}/$ref", f"$ref {ref!r} 无法解析")
+                    self.reader.problem(self.matter.form.path, f"{where}/$ref", _("$ref %(ref)s cannot be resolved",
+                                                                                  ref=repr(ref)))
             computed = node.get("x-computed")
             if computed is not None and computed not in self.computed:
                 self.reader.problem(
-                    self.matter.form.path, f"{where}/x-computed", f"计算项 {computed!r} 未在 rules.yaml 中定义"
+                    self.matter.form.path, f"{where}/x-computed",
+                    _("Computed value %(name)s is not defined in rules.yaml", name=repr(computed)),
                 )
             if node.get("x-category") is True:
                 categories.append((where, {str(v) for v in node.get("enum") or []}))
         if len(categories) > 1:
-            self.reader.problem(self.matter.form.path, categories[1][0], "只能有一个字段标记 x-category")
+            self.reader.problem(self.matter.form.path, categories[1][0], _("Only one field may be marked x-category"))
         return categories[0][1] if categories else None
 
     def field_schema(self, path: list[str], start: Any | None = None) -> Any | None:
@@ -173,28 +180,29 @@ class _MatterCheck:
                 if name == "accumulator" or name.startswith("accumulator."):
                     return None
                 if name != "current" and not name.startswith("current."):
-                    return f"reduce 中只能使用 current 或 accumulator，而不是 {name!r}"
+                    return _("Inside reduce only current or accumulator may be used, not %(name)s", name=repr(name))
                 name = name[len("current") :].lstrip(".")
             if scope is _UNKNOWN or name == "":
                 return None
             if self.field_schema(name.split("."), scope) is None:
-                return f"规则引用了列表项中不存在的字段 {name!r}"
+                return _("The rule names a field %(name)s that the list items do not have", name=repr(name))
             return None
-        head, _, rest = name.partition(".")
+        head, _dot, rest = name.partition(".")
         if head == "data":
             if self.form is not None and self.field_schema(rest.split(".")) is None:
-                return f"规则引用了表单中不存在的字段 {rest!r}"
+                return _("The rule names a field %(name)s that the form does not have", name=repr(rest))
         elif head == "params":
             if rest not in self.params:
-                return f"规则引用了 parameters.yaml 中不存在的参数 {rest!r}"
+                return _("The rule names a parameter %(name)s that parameters.yaml does not have", name=repr(rest))
         elif head == "computed":
             if rest not in self.computed:
-                return f"规则引用了未定义的计算项 {rest!r}"
+                return _("The rule names a computed value %(name)s that is not defined", name=repr(rest))
         elif head == "meta":
             if rest not in META_VARIABLES:
-                return f"未知的 meta 变量 {rest!r}（可用：{', '.join(sorted(META_VARIABLES))}）"
+                return _("Unknown meta variable %(name)s (available: %(names)s)", name=repr(rest),
+                         names=", ".join(sorted(META_VARIABLES)))
         else:
-            return f"变量 {name!r} 应以 data.、computed.、params. 或 meta. 开头"
+            return _("Variable %(name)s should start with data., computed., params. or meta.", name=repr(name))
         return None
 
     # -- materials, rules, tables -------------------------------------------
@@ -206,14 +214,17 @@ class _MatterCheck:
         for cat, spec in (self.materials.get("categories") or {}).items():
             where = f"/categories/{pointer([cat])[1:]}"
             if categories is not None and cat not in categories:
-                self.reader.problem(doc.path, where, f"类别 {cat!r} 不是表单申请类别字段（x-category）的可选值")
+                self.reader.problem(doc.path, where, _(
+                    "Category %(category)s is not one of the values of the form's category field (x-category)",
+                    category=repr(cat)))
             if categories is None:
-                self.reader.problem(doc.path, where, "表单没有标记 x-category 的申请类别字段")
+                self.reader.problem(doc.path, where, _("The form has no category field marked x-category"))
             for listing in ("required", "optional"):
                 for i, item in enumerate(spec.get(listing) or []):
                     kind = item if isinstance(item, str) else item.get("kind")
                     if kind not in self.kinds:
-                        message = f"类别 {cat!r} 引用了不存在的材料 {kind!r}"
+                        message = _("Category %(category)s names a material %(kind)s that does not exist",
+                                    category=repr(cat), kind=repr(kind))
                         self.reader.problem(doc.path, f"{where}/{listing}/{i}", message)
                     if isinstance(item, dict) and "when" in item:
                         self.check_logic(item["when"], doc.path, f"{where}/{listing}/{i}/when")
@@ -226,16 +237,19 @@ class _MatterCheck:
         upload_path = self.materials.get("upload_path")
         uploads_ok = isinstance(upload_path, str) and self.field_schema(upload_path.split(".")) is not None
         if isinstance(upload_path, str) and not uploads_ok:
-            self.reader.problem(doc.path, "/upload_path", f"upload_path {upload_path!r} 不是表单中的字段")
+            self.reader.problem(doc.path, "/upload_path", _("upload_path %(path)s is not a field of the form",
+                                                            path=repr(upload_path)))
         for kind, spec in (self.materials.get("kinds") or {}).items():
             field = spec.get("field") if isinstance(spec, dict) else None
             where = f"/kinds/{pointer([kind])[1:]}"
             if isinstance(field, str):
                 if self.field_schema(field.split(".")) is None:
-                    message = f"材料 {kind!r} 的 field {field!r} 不是表单中的字段"
+                    message = _("The field %(field)s of material %(kind)s is not a field of the form",
+                                field=repr(field), kind=repr(kind))
                     self.reader.problem(doc.path, f"{where}/field", message)
             elif uploads_ok and self.field_schema([*str(upload_path).split("."), kind]) is None:
-                message = f"材料 {kind!r} 在表单中没有对应字段：{upload_path}.{kind} 不存在，且未写 field"
+                message = _("Material %(kind)s has no field in the form: %(path)s does not exist and no field is given",
+                            kind=repr(kind), path=f"{upload_path}.{kind}")
                 self.reader.problem(doc.path, where, message)
 
     def check_rules(self, categories: set[str] | None) -> None:
@@ -247,7 +261,9 @@ class _MatterCheck:
         for cat, spec in (self.rules.get("eligibility") or {}).items():
             where = f"/eligibility/{cat}"
             if categories is not None and cat not in categories:
-                self.reader.problem(doc.path, where, f"类别 {cat!r} 不是表单申请类别字段（x-category）的可选值")
+                self.reader.problem(doc.path, where, _(
+                    "Category %(category)s is not one of the values of the form's category field (x-category)",
+                    category=repr(cat)))
             for i, cond in enumerate(spec.get("conditions") or []):
                 self.check_logic(cond.get("logic"), doc.path, f"{where}/conditions/{i}/logic")
                 for j, shown in enumerate(cond.get("shows") or []):
@@ -258,7 +274,8 @@ class _MatterCheck:
             for i, row in enumerate(self._content(table).get("rows") or []):
                 kind = row.get("material")
                 if kind is not None and kind not in self.kinds:
-                    self.reader.problem(table.path, f"/rows/{i}/material", f"材料 {kind!r} 不在 materials.yaml 中")
+                    self.reader.problem(table.path, f"/rows/{i}/material",
+                                        _("Material %(kind)s is not in materials.yaml", kind=repr(kind)))
 
     # -- workflow ------------------------------------------------------------
     def check_workflow(self) -> None:
@@ -267,47 +284,58 @@ class _MatterCheck:
             return
         wf, path = self.workflow, doc.path
         if wf.get("id") != self.matter.id:
-            self.reader.problem(path, "/id", f"id {wf.get('id')!r} 应与事项 id {self.matter.id!r} 一致")
+            self.reader.problem(path, "/id", _("id %(id)s should be the matter id %(matter)s",
+                                               id=repr(wf.get("id")), matter=repr(self.matter.id)))
         roles = set(wf.get("roles") or {}) | set(BUILTIN_ROLES)
         notices = set(wf.get("notices") or {})
         action_ids: set[str] = set()
         if wf.get("start") not in self.stages:
-            self.reader.problem(path, "/start", f"起始阶段 {wf.get('start')!r} 不存在")
+            self.reader.problem(path, "/start", _("The start stage %(stage)s does not exist",
+                                                  stage=repr(wf.get("start"))))
         for sid, stage in self.stages.items():
             where = f"/stages/{sid}"
             kind = stage.get("kind", "review")
             table = stage.get("table")
             if table is not None and table not in self.matter.tables:
-                self.reader.problem(path, f"{where}/table", f"阶段 {sid!r} 引用了不存在的审查表 {table!r}")
+                self.reader.problem(path, f"{where}/table", _(
+                    "Stage %(stage)s names a review table %(table)s that does not exist",
+                    stage=repr(sid), table=repr(table)))
             owner = stage.get("owner") or {}
             if kind != END_KIND and not owner:
-                self.reader.problem(path, where, f"阶段 {sid!r} 没有指定负责角色（owner）")
+                self.reader.problem(path, where, _("Stage %(stage)s has no owning role (owner)", stage=repr(sid)))
             if owner and owner.get("role") not in roles:
-                self.reader.problem(path, f"{where}/owner/role", f"角色 {owner.get('role')!r} 未在 roles 中定义")
+                self.reader.problem(path, f"{where}/owner/role", _("Role %(role)s is not defined in roles",
+                                                                   role=repr(owner.get("role"))))
             for target in stage.get("join") or []:
                 if target not in self.stages:
-                    self.reader.problem(path, f"{where}/join", f"汇合的阶段 {target!r} 不存在")
+                    self.reader.problem(path, f"{where}/join", _("The joined stage %(stage)s does not exist",
+                                                                 stage=repr(target)))
             if kind == TIMER_KIND and stage.get("on_expiry") not in self.stages:
-                self.reader.problem(path, f"{where}/on_expiry", f"到期后进入的阶段 {stage.get('on_expiry')!r} 不存在")
+                self.reader.problem(path, f"{where}/on_expiry", _(
+                    "The stage entered on expiry %(stage)s does not exist", stage=repr(stage.get("on_expiry"))))
             for aid, action in (stage.get("actions") or {}).items():
                 action_ids.add(aid)
                 self.check_action(action, f"{where}/actions/{aid}", roles, notices)
             if kind != END_KIND and not stage_targets(stage):
-                self.reader.problem(path, where, f"阶段 {sid!r} 没有出口：没有动作能离开它")
+                self.reader.problem(path, where, _("Stage %(stage)s has no way out: no action leaves it",
+                                                   stage=repr(sid)))
         for aid, action in (wf.get("citizen") or {}).items():
             self.check_action(action, f"/citizen/{aid}", roles, notices)
             frm = action.get("from", "any")
             for sid in [] if frm == "any" else frm:
                 if sid not in self.stages:
-                    self.reader.problem(path, f"/citizen/{aid}/from", f"阶段 {sid!r} 不存在")
+                    self.reader.problem(path, f"/citizen/{aid}/from",
+                                        _("Stage %(stage)s does not exist", stage=repr(sid)))
         commitment = wf.get("commitment") or {}
         if commitment.get("starts_on") and commitment["starts_on"] not in action_ids:
-            self.reader.problem(path, "/commitment/starts_on", f"动作 {commitment['starts_on']!r} 不存在")
+            self.reader.problem(path, "/commitment/starts_on", _("Action %(action)s does not exist",
+                                                                 action=repr(commitment["starts_on"])))
         self.check_reachable()
         for nid, notice in (wf.get("notices") or {}).items():
             template = notice.get("template")
             if template and not self.template_exists(template):
-                self.reader.problem(path, f"/notices/{nid}/template", f"模板 {template!r} 在 renderers/ 下不存在")
+                self.reader.problem(path, f"/notices/{nid}/template", _(
+                    "Template %(template)s does not exist under renderers/", template=repr(template)))
 
     def template_exists(self, template: str) -> bool:
         return (self.renderers / self.pack.id / template).is_file() or (self.renderers / template).is_file()
@@ -317,12 +345,15 @@ class _MatterCheck:
         targets = action.get("to")
         for target in targets if isinstance(targets, list) else [targets] if targets else []:
             if target not in self.stages:
-                self.reader.problem(path, f"{where}/to", f"目标阶段 {target!r} 不存在")
+                self.reader.problem(path, f"{where}/to", _("The target stage %(stage)s does not exist",
+                                                           stage=repr(target)))
         if action.get("notice") is not None and action["notice"] not in notices:
-            self.reader.problem(path, f"{where}/notice", f"文书 {action['notice']!r} 未在 notices 中定义")
+            self.reader.problem(path, f"{where}/notice", _("Notice %(notice)s is not defined in notices",
+                                                           notice=repr(action["notice"])))
         guard = action.get("guard") or {}
         if guard.get("role") is not None and guard["role"] not in roles:
-            self.reader.problem(path, f"{where}/guard/role", f"角色 {guard['role']!r} 未在 roles 中定义")
+            self.reader.problem(path, f"{where}/guard/role", _("Role %(role)s is not defined in roles",
+                                                               role=repr(guard["role"])))
         if "rule" in guard:
             self.check_logic(guard["rule"], path, f"{where}/guard/rule")
 
@@ -342,7 +373,8 @@ class _MatterCheck:
                 reached.add(target)
         for sid in self.stages:
             if sid not in reached:
-                self.reader.problem(self.matter.workflow.path, f"/stages/{sid}", f"没有任何动作能到达阶段 {sid!r}")  # type: ignore[union-attr]
+                self.reader.problem(self.matter.workflow.path, f"/stages/{sid}",  # type: ignore[union-attr]
+                                    _("No action reaches stage %(stage)s", stage=repr(sid)))
 
     def check_documents(self) -> None:
         notices = set(self.workflow.get("notices") or {})
@@ -353,7 +385,7 @@ class _MatterCheck:
                 self.reader.problem(
                     self.pack.manifest.path,
                     f"/matters/{index}/documents/{i}/notice",
-                    f"文书 {notice!r} 未在流程的 notices 中定义",
+                    _("Notice %(notice)s is not defined in the workflow's notices", notice=repr(notice)),
                 )
 
 
@@ -377,7 +409,8 @@ def _check_allocation(check: _MatterCheck, roles: set[str]) -> None:
     path = doc.path
     entry = spec.get("entry") or {}
     if entry.get("result") is not None and entry["result"] not in _end_results(matter):
-        reader.problem(path, "/entry/result", f"流程 {matter.id!r} 没有结果为 {entry['result']!r} 的终点环节")
+        reader.problem(path, "/entry/result", _("Workflow %(matter)s has no end stage with result %(result)s",
+                                                matter=repr(matter.id), result=repr(entry["result"])))
     check.check_logic(entry.get("mode"), path, "/entry/mode")
     household = spec.get("household") or {}
     for key in ("name", "id_number"):
@@ -386,7 +419,8 @@ def _check_allocation(check: _MatterCheck, roles: set[str]) -> None:
     for name, fact in facts.items():
         check.check_logic((fact or {}).get("logic"), path, f"/household/facts/{name}/logic")
     if household.get("size") is not None and household["size"] not in facts:
-        reader.problem(path, "/household/size", f"家庭人口 {household['size']!r} 不是 household.facts 中的一项")
+        reader.problem(path, "/household/size", _("Household size %(name)s is not one of household.facts",
+                                                  name=repr(household["size"])))
     modes = spec.get("modes") or {}
     follow_ups: set[str] = set()
     for mid, mode in modes.items():
@@ -394,13 +428,15 @@ def _check_allocation(check: _MatterCheck, roles: set[str]) -> None:
         if target is None:
             continue
         if target not in pack.matters:
-            reader.problem(path, f"/modes/{mid}/follow_up", f"后续管理事项 {target!r} 不在 pack.yaml 的 matters 中")
+            reader.problem(path, f"/modes/{mid}/follow_up", _(
+                "Follow-up matter %(matter)s is not among the matters of pack.yaml", matter=repr(target)))
         else:
             follow_ups.add(target)
     for part, listed in (spec.get("roles") or {}).items():
         for i, role in enumerate(listed if isinstance(listed, list) else []):
             if role not in roles:
-                reader.problem(path, f"/roles/{part}/{i}", f"角色 {role!r} 未在本配置包的任何流程中定义")
+                reader.problem(path, f"/roles/{part}/{i}",
+                               _("Role %(role)s is not defined in any workflow of this pack", role=repr(role)))
     waiting = spec.get("waiting_list") or {}
     for i, key in enumerate(waiting.get("order") or []):
         _check_household_logic(check, (key or {}).get("logic"), facts, f"/waiting_list/order/{i}/logic")
@@ -408,46 +444,51 @@ def _check_allocation(check: _MatterCheck, roles: set[str]) -> None:
                            ((spec.get("subsidy") or {}).get("columns"), "/subsidy/columns")):
         for i, name in enumerate(listing or []):
             if name not in facts:
-                reader.problem(path, f"{where}/{i}", f"{name!r} 不是 household.facts 中的一项")
+                reader.problem(path, f"{where}/{i}", _("%(name)s is not one of household.facts",
+                                                       name=repr(name)))
     subsidy = spec.get("subsidy")
     if subsidy is not None:
         _check_household_logic(check, subsidy.get("monthly_amount"), facts, "/subsidy/monthly_amount")
         if not any((m or {}).get("kind") == "subsidy" for m in modes.values()):
-            reader.problem(path, "/subsidy", "配置了 subsidy，但 modes 中没有 kind 为 subsidy 的保障方式")
+            reader.problem(path, "/subsidy", _("subsidy is configured, but modes has no mode of kind subsidy"))
     lottery = spec.get("lottery")
     if lottery is not None:
         chosen = lottery.get("mode")
         if chosen is not None and (modes.get(chosen) or {}).get("kind") != "flat":
-            reader.problem(path, "/lottery/mode", f"{chosen!r} 不是 kind 为 flat 的保障方式")
+            reader.problem(path, "/lottery/mode", _("%(mode)s is not a mode of kind flat", mode=repr(chosen)))
         if chosen is None and not any((m or {}).get("kind") == "flat" for m in modes.values()):
-            reader.problem(path, "/lottery", "配置了 lottery，但 modes 中没有 kind 为 flat 的保障方式")
+            reader.problem(path, "/lottery", _("lottery is configured, but modes has no mode of kind flat"))
     results = set().union(*(_end_results(pack.matters[m]) for m in follow_ups)) if follow_ups else set()
     for result in ((spec.get("follow_up") or {}).get("outcomes") or {}):
         if result not in results:
             reader.problem(path, f"/follow_up/outcomes/{result}",
-                           f"后续管理事项的流程没有结果为 {result!r} 的终点环节")
+                           _("The follow-up matter's workflow has no end stage with result %(result)s",
+                             result=repr(result)))
 
 
 def _check_household_logic(check: _MatterCheck, expr: Any, facts: dict[str, Any], where: str) -> None:
     path = check.matter.allocation.path  # type: ignore[union-attr]
     for name, at, _item in _logic_vars(expr, where, None):
-        head, _, rest = name.partition(".")
+        head, _dot, rest = name.partition(".")
         if head == "household":
-            field, _, sub = rest.partition(".")
+            field, _dot, sub = rest.partition(".")
             if field == "facts" and sub.split(".")[0] in facts:
                 continue
             if field in HOUSEHOLD_VARIABLES and not sub:
                 continue
-            check.reader.problem(path, at, f"未知的家庭变量 {name!r}（可用：household.facts.<名称>、"
-                                           f"{'、'.join('household.' + v for v in sorted(HOUSEHOLD_VARIABLES))}）")
+            check.reader.problem(path, at, _(
+                "Unknown household variable %(name)s (available: household.facts.<name>, %(names)s)",
+                name=repr(name), names=_(", ").join("household." + v for v in sorted(HOUSEHOLD_VARIABLES))))
         elif head == "params":
             if rest not in check.params:
-                check.reader.problem(path, at, f"规则引用了 parameters.yaml 中不存在的参数 {rest!r}")
+                check.reader.problem(path, at, _(
+                    "The rule names a parameter %(name)s that parameters.yaml does not have", name=repr(rest)))
         elif head == "meta":
             if rest not in META_VARIABLES:
-                check.reader.problem(path, at, f"未知的 meta 变量 {rest!r}")
+                check.reader.problem(path, at, _("Unknown meta variable %(name)s", name=repr(rest)))
         else:
-            check.reader.problem(path, at, f"变量 {name!r} 应以 household.、params. 或 meta. 开头")
+            check.reader.problem(path, at, _("Variable %(name)s should start with household., params. or meta.",
+                                             name=repr(name)))
 
 
 _UNKNOWN = object()

@@ -20,6 +20,7 @@ from referencing.jsonschema import DRAFT202012
 from formflow.forms.errors import translate
 from formflow.forms.schema import common_uri, form_uri, iter_errors, meta_uri
 from formflow.packs.problems import Problem, Reader
+from formflow.text.catalogue import _
 
 RESERVED_DIRS = {"meta", "common"}
 META_KINDS = (
@@ -127,7 +128,7 @@ class _Loader:
                 continue
             for err in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(doc):
                 fe = translate(err)
-                self.reader.problem(path, fe.pointer, f"不是有效的 JSON Schema：{fe.message}")
+                self.reader.problem(path, fe.pointer, _("Not a valid JSON Schema: %(message)s", message=fe.message))
             self.common[common_uri(path.name)] = doc
 
     def validate(self, path: Path, content: Any, kind: str) -> None:
@@ -153,14 +154,14 @@ class _Loader:
     def pack_ids(self) -> list[str]:
         folder = self.root / "schemas"
         if not folder.is_dir():
-            self.reader.problem(folder, "", "配置根目录下没有 schemas/ 文件夹")
+            self.reader.problem(folder, "", _("The configuration root has no schemas/ folder"))
             return []
         ids = []
         for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
             if sub.name in RESERVED_DIRS:
                 continue
             if not (sub / "pack.yaml").is_file():
-                self.reader.problem(sub, "", "缺少 pack.yaml：每个地区配置包都需要清单文件")
+                self.reader.problem(sub, "", _("pack.yaml is missing: every locality pack needs a manifest"))
                 continue
             ids.append(sub.name)
         return ids
@@ -173,7 +174,8 @@ class _Loader:
         if manifest.content.get("id") != pack_id:
             self.reader.problem(
                 manifest.path, "/id",
-                f"id {manifest.content.get('id')!r} 应与文件夹名 {pack_id!r} 一致",
+                _("id %(id)s should be the folder name %(folder)s", id=repr(manifest.content.get("id")),
+                  folder=repr(pack_id)),
             )  # fmt: skip
         pack = Pack(pack_id, manifest)
         seeds = self.root / "seeds" / pack_id
@@ -186,7 +188,8 @@ class _Loader:
             if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
                 continue
             if entry["id"] in pack.matters:
-                self.reader.problem(manifest.path, f"/matters/{index}/id", f"事项 id {entry['id']!r} 重复")
+                self.reader.problem(manifest.path, f"/matters/{index}/id", _("Matter id %(id)s is a duplicate",
+                                                                                  id=repr(entry["id"])))
                 continue
             pack.matters[entry["id"]] = self.load_matter(pack_id, entry)
         return pack
@@ -209,7 +212,8 @@ class _Loader:
                 matter.tables[path.stem] = table
                 if isinstance(table.content, dict) and table.content.get("id") != path.stem:
                     self.reader.problem(
-                        path, "/id", f"id {table.content.get('id')!r} 应与文件名 {path.stem!r} 一致"
+                        path, "/id", _("id %(id)s should be the file name %(name)s",
+                                       id=repr(table.content.get("id")), name=repr(path.stem))
                     )
         return matter
 
@@ -221,7 +225,8 @@ class _Loader:
                 docs.append(doc)
                 year = doc.content.get("year") if isinstance(doc.content, dict) else None
                 if str(year) != path.stem:
-                    self.reader.problem(path, "/year", f"year {year!r} 应与文件名 {path.stem!r} 一致")
+                    self.reader.problem(path, "/year", _("year %(year)s should be the file name %(name)s",
+                                                        year=repr(year), name=repr(path.stem)))
         return docs
 
 
@@ -243,7 +248,7 @@ def load_packs(root: Path, only: list[str] | None = None) -> PackSet:
     if only:
         for name in only:
             if name not in packs and not any(p.file.startswith(f"schemas/{name}") for p in loader.reader.problems):
-                loader.reader.problem(f"schemas/{name}", "", f"找不到地区配置包 {name!r}")
+                loader.reader.problem(f"schemas/{name}", "", _("No locality pack %(name)s found", name=repr(name)))
     packset = PackSet(root, packs, loader.common, calendars, loader.reader.problems)
     cross_check(packset, loader.reader)
     packset.problems = sorted(set(loader.reader.problems))

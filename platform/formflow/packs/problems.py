@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from formflow.text.catalogue import _
+
 
 class PackYamlLoader(yaml.SafeLoader):
     """Safe YAML where only true/false are booleans (YAML 1.2): `no: 1` stays a key."""
@@ -63,23 +65,28 @@ class Reader:
         """Parsed content of a YAML or JSON file, or None (with a problem) if unreadable."""
         if not path.is_file():
             if required:
-                self.problem(path, "", "文件不存在")
+                self.problem(path, "", _("The file does not exist"))
             return None
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            self.problem(path, "", f"无法读取（应为 UTF-8 文本）：{exc}")
+            self.problem(path, "", _("Cannot be read (should be UTF-8 text): %(error)s", error=exc))
             return None
         try:
             if path.suffix == ".json":
                 return json.loads(text)
             return plain(load_yaml(text))
         except json.JSONDecodeError as exc:
-            self.problem(path, "", f"JSON 语法错误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}")
+            self.problem(path, "", _("JSON syntax error (line %(line)s, column %(column)s): %(error)s",
+                                     line=exc.lineno, column=exc.colno, error=exc.msg))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            where = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列）" if mark else ""
-            self.problem(path, "", f"YAML 语法错误{where}：{getattr(exc, 'problem', exc)}")
+            error = getattr(exc, "problem", exc)
+            if mark:
+                self.problem(path, "", _("YAML syntax error (line %(line)s, column %(column)s): %(error)s",
+                                         line=mark.line + 1, column=mark.column + 1, error=error))
+            else:
+                self.problem(path, "", _("YAML syntax error: %(error)s", error=error))
         return None
 
 

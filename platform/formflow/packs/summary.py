@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from formflow.packs.loader import Pack
+from formflow.text.catalogue import _
 
 
 def count_fields(schema: Any) -> int:
@@ -33,15 +34,19 @@ def summarize(pack: Pack) -> str:
     for matter in pack.matters.values():
         form = _content(matter.form)
         stages = _content(matter.workflow).get("stages") or {}
-        parts.append(
-            f"{matter.id}: {len(form.get('properties') or {})} 步, {count_fields(form)} 个字段, "
-            f"{len(_content(matter.materials).get('kinds') or {})} 种材料, "
-            f"{len(matter.tables)} 张审查表, {len(stages)} 个阶段"
-        )
-    offices = sum(1 for _ in _walk(_content(pack.offices).get("offices")))
-    return (
-        f"OK {pack.id}（{pack.name}）: {len(pack.matters)} 个事项 [{'; '.join(parts)}]; "
-        f"{len(params)} 个参数（{examples} 个示例值待配置）, {offices} 个机构"
+        parts.append(_(
+            "%(matter)s: steps %(steps)s, fields %(fields)s, materials %(materials)s, review tables %(tables)s, "
+            "stages %(stages)s",
+            matter=matter.id, steps=len(form.get("properties") or {}), fields=count_fields(form),
+            materials=len(_content(matter.materials).get("kinds") or {}), tables=len(matter.tables),
+            stages=len(stages),
+        ))
+    offices = sum(1 for _node in _walk(_content(pack.offices).get("offices")))
+    return _(
+        "OK %(pack)s (%(name)s): matters %(matters)s [%(parts)s]; parameters %(parameters)s "
+        "(example values to configure: %(examples)s), offices %(offices)s",
+        pack=pack.id, name=pack.name, matters=len(pack.matters), parts="; ".join(parts), parameters=len(params),
+        examples=examples, offices=offices,
     )
 
 

@@ -20,6 +20,7 @@ from formflow.db.models import PackVersion, utcnow
 from formflow.forms.rules import RuleSet
 from formflow.forms.schema import BASE_URI, cached_validator, common_uri
 from formflow.packs.loader import Matter, PackSet
+from formflow.text.catalogue import _
 
 
 def canonical(content: Any) -> bytes:
@@ -184,7 +185,7 @@ def load_pinned(session: Session, versions: dict[str, Any]) -> Pinned:
 def _fetch(session: Session, digest: str) -> Any:
     row = session.get(PackVersion, digest)
     if row is None:
-        raise LookupError(f"版本 {digest} 不存在于 pack_versions 中")
+        raise LookupError(_("Version %(digest)s is not in pack_versions", digest=digest))
     return row.content
 
 
