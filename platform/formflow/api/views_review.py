@@ -24,7 +24,7 @@ from formflow.reviews.tables import MarkingInvalid
 from formflow.usecases import review
 from formflow.web.context import services
 from formflow.workflow.access import authority
-from formflow.workflow.errors import ReasonRequired, StaleApplication
+from formflow.workflow.errors import ActionNotAvailable, ReasonRequired, StaleApplication
 from formflow.workflow.moves import workflow_of
 
 TAG = "审核人员"
@@ -168,6 +168,8 @@ def perform(app_id: int):
                 "result": cur.result}}) from None
         except ReasonRequired as exc:
             raise ApiError(422, exc.code, exc.message, fields=[("/note", exc.message)]) from None
+        except ActionNotAvailable as exc:  # and GuardNotMet: the same code and message as the desk's
+            raise ApiError(409, exc.code, exc.message) from None
         return 200, s.TransitionSchema().dump({
             "application_id": done.app_id, "version": done.version, "status": done.status,
             "stages": [{"id": st.id, "title": st.title} for st in done.stages], "result": done.result,

@@ -70,14 +70,16 @@ class NotInReach(NotFound):
     """The application does not exist, or lies outside the reviewer's offices (or the stage is not theirs)."""
 
     def __init__(self, app_id: int | None = None) -> None:
-        super().__init__(_("The application does not exist or is not within your remit."), application_id=app_id)
+        self.application_id = app_id
+        super().__init__(_("The application does not exist or is not within your remit."))
 
 
 class NoTable(NotFound):
     """The stage marks no review table."""
 
     def __init__(self, stage: str) -> None:
-        super().__init__(_("This stage has no review table."), stage=stage)
+        self.stage = stage
+        super().__init__(_("This stage has no review table."))
 
 
 class ObjectionNoteRequired(ReasonRequired):
