@@ -295,3 +295,24 @@ def test_the_desk_queue_reads_in_english(api):
         assert words in content
     chinese = client.get("/desk/").get_data(as_text=True)
     assert "<h1>待办申请</h1>" in chinese and "已超期" in chinese
+
+
+def test_the_desk_asks_to_confirm_what_the_use_case_says_cannot_be_undone(api):
+    p = api.p
+    app_id = create(p, MZ, today=TODAY)
+    desk = channel("desk", api)
+    client = desk._client(CLERK)
+    offered = {(a["stage"], a["action"]): a for a in channel("api", api)._client(CLERK).get(
+        f"/review/applications/{app_id}/actions").json["actions"]}
+    assert offered[(STAGE, "reject")]["targets"] == ["not_accepted"]
+    data = {"stage": STAGE, "action": "reject", "expected_version": str(_version(p, app_id)), "note": "材料不齐"}
+    page = client.post(f"/desk/applications/{app_id}/act", data, token_from="/desk/")
+    html_text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "请确认：不予受理" in html_text and "4414**********0314" in html_text
+    assert "此操作将使申请进入“不予受理”，办结后不能撤销。" in html_text
+    assert _events(p, app_id, "reject") == 0
+    english = client.post(f"/desk/applications/{app_id}/act", data, token_from="/desk/",
+                          headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Please confirm: 不予受理" in english and "cannot be undone" in english
+    done = client.post(f"/desk/applications/{app_id}/act", {**data, "confirmed": "1"}, token_from="/desk/")
+    assert done.status_code == 302 and _events(p, app_id, "reject") == 1
