@@ -28,9 +28,13 @@
     btn.addEventListener("click", function () {
       var form = document.getElementById(btn.getAttribute("data-form"));
       if (!form) return;
-      form.querySelectorAll('input[type="radio"][value="pass"]').forEach(function (r) {
-        var group = form.querySelectorAll('input[name="' + r.name + '"]:checked');
-        if (!group.length) r.checked = true;
+      // Rows about a material this application does not need are 不适用, never 符合.
+      form.querySelectorAll("fieldset.mrow").forEach(function (fs) {
+        var notApplicable = !!fs.querySelector('p.hint[id$="-na"]');
+        fs.querySelectorAll('input[type="radio"][value="' + (notApplicable ? "na" : "pass") + '"]').forEach(function (r) {
+          var group = fs.querySelectorAll('input[name="' + r.name + '"]:checked');
+          if (!group.length || notApplicable) r.checked = true;
+        });
       });
       liveOutcome(form);
     });

@@ -104,8 +104,12 @@ def submitted(api: Api, username: str = CITIZEN) -> tuple[Client, dict[str, Any]
     return c, r.json
 
 
-def marking_for(table: dict[str, Any]) -> dict[str, Any]:
-    return {"rows": {str(row["no"]): {"criteria": ["pass"] * len(row["criteria"])} for row in table["rows"]}}
+def marking_for(table: dict[str, Any], schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every criterion `pass`, but rows the schema marks not applicable to this application `na`."""
+    rows = ((schema or {}).get("properties") or {}).get("rows", {}).get("properties", {})
+    return {"rows": {str(row["no"]): {"criteria": [
+        "na" if rows.get(str(row["no"]), {}).get("x-not-applicable") else "pass"] * len(row["criteria"])}
+        for row in table["rows"]}}
 
 
 def act(api: Api, username: str, app_id: int, stage: str, action: str, *, mark: bool) -> dict[str, Any]:
@@ -116,7 +120,8 @@ def act(api: Api, username: str, app_id: int, stage: str, action: str, *, mark: 
     if mark:
         view = r.get(f"/review/applications/{app_id}/stages/{stage}/marking").json
         assert view["marking"] is None
-        saved = r.put(f"/review/applications/{app_id}/stages/{stage}/marking", {"marking": marking_for(view["table"])})
+        saved = r.put(f"/review/applications/{app_id}/stages/{stage}/marking",
+                      {"marking": marking_for(view["table"], view["schema"])})
         assert saved.status_code == 200 and saved.json["outcome"] == "pass", saved.json
     listed = r.get(f"/review/applications/{app_id}/actions").json
     mine = {(a["stage"], a["action"]): a for a in listed["actions"]}
@@ -180,7 +185,7 @@ def test_stale_action_gets_409_with_the_current_state(api):
     clerk = api.client("mj-community")
     view = clerk.get(f"/review/applications/{app_id}/stages/community_acceptance/marking").json
     clerk.put(f"/review/applications/{app_id}/stages/community_acceptance/marking",
-              {"marking": marking_for(view["table"])})
+              {"marking": marking_for(view["table"], view["schema"])})
     seen = clerk.get(f"/review/applications/{app_id}/actions").json["version"]
     first = clerk.post(f"/review/applications/{app_id}/actions",
                        {"stage": "community_acceptance", "action": "accept", "version": seen})
@@ -215,7 +220,7 @@ def test_submit_and_action_are_idempotent(api):
     clerk = api.client("mj-community")
     view = clerk.get(f"/review/applications/{app_id}/stages/community_acceptance/marking").json
     clerk.put(f"/review/applications/{app_id}/stages/community_acceptance/marking",
-              {"marking": marking_for(view["table"])})
+              {"marking": marking_for(view["table"], view["schema"])})
     version = clerk.get(f"/review/applications/{app_id}/actions").json["version"]
     body = {"stage": "community_acceptance", "action": "accept", "version": version}
     key = {"Idempotency-Key": "accept-once"}

@@ -76,16 +76,28 @@ def table_of(platform, app_id: int, stage: str) -> dict[str, Any]:
         return pinned.table(pinned.workflow["stages"][stage]["table"])
 
 
+def not_applicable(platform, app_id: int, stage: str, today: date = date(2026, 3, 2)) -> frozenset[str]:
+    """Rows of the stage's table about materials the application neither requires nor provided."""
+    from formflow.applications.drafts import checklist
+    from formflow.reviews.tables import not_applicable_rows
+
+    with platform.sessions() as s:
+        app = s.get(Application, app_id)
+        pinned = load_pinned(s, app.versions)
+        table = pinned.table(pinned.workflow["stages"][stage]["table"])
+        return not_applicable_rows(table, checklist(pinned, app.data or {}, today), app.data or {})
+
+
 def marking_form(table: dict[str, Any], *, fail: tuple[str, int] | None = None, note: str | None = None,
-                 skip: tuple[str, int] | None = None) -> dict[str, str]:
-    """Posted fields marking every criterion `pass` (one may fail or be left out)."""
+                 skip: tuple[str, int] | None = None, na: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
+    """Posted fields marking every criterion `pass` (one may fail or be left out; rows in `na`: `na`)."""
     out: dict[str, str] = {}
     for row in table["rows"]:
         no = str(row["no"])
         for i, _ in enumerate(row["criteria"]):
             if skip == (no, i):
                 continue
-            out[f"r{no}.c{i}"] = "fail" if fail == (no, i) else "pass"
+            out[f"r{no}.c{i}"] = "na" if no in na else "fail" if fail == (no, i) else "pass"
         if fail and fail[0] == no and note:
             out[f"r{no}.note"] = note
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from desk_support import JX, MZ, app_row, create, events, marking_form, table_of, version_on
+from desk_support import JX, MZ, app_row, create, events, marking_form, not_applicable, table_of, version_on
 
 START = date(2026, 3, 2)
 
@@ -36,8 +36,9 @@ def test_key_pages_on_each_database(desk_on_each_database):
     refused = client.post(f"/desk/applications/{app_id}/stages/community_acceptance/marking",
                           marking_form(table, fail=("1", 0)), token_from=f"/desk/applications/{app_id}")
     assert refused.status_code == 400
+    na = not_applicable(desk.p, app_id, "community_acceptance")
     saved = client.post(f"/desk/applications/{app_id}/stages/community_acceptance/marking",
-                        marking_form(table), token_from=f"/desk/applications/{app_id}")
+                        marking_form(table, na=na), token_from=f"/desk/applications/{app_id}")
     assert saved.status_code == 302
 
     other = desk.client("mj-community")

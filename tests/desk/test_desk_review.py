@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from desk_support import MZ, app_row, create, events, marking_form, table_of, version_on
+from desk_support import MZ, app_row, create, events, marking_form, not_applicable, table_of, version_on
 from sqlalchemy import select
 
 from formflow.db.models import Notice
@@ -28,6 +28,7 @@ def _button(html: str, stage: str, action: str) -> str:
 
 
 def _mark(desk, client, app_id: int, stage: str, **kw):
+    kw.setdefault("na", not_applicable(desk.p, app_id, stage))  # what 全部符合 leaves 不适用
     path = f"/desk/applications/{app_id}/stages/{stage}/marking"
     return client.post(path, marking_form(table_of(desk.p, app_id, stage), **kw),
                        token_from=f"/desk/applications/{app_id}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import fields
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formflow.api import common as c
@@ -23,17 +22,15 @@ from formflow.api.views_citizen import (
     notices_json,
     office_json,
     served,
-    stale,
     summary_json,
 )
-from formflow.db.models import Account, Application, Office
-from formflow.packs.versions import Pinned, load_pinned
+from formflow.db.models import Account, Application
+from formflow.packs.versions import Pinned
 from formflow.reviews import queue as queue_mod
-from formflow.reviews.tables import MarkingInvalid, latest_marking, marking_schema, record_marking, summarize
-from formflow.usecases import serving, viewing
+from formflow.reviews.tables import MarkingInvalid
+from formflow.usecases import review, serving, viewing
 from formflow.web.context import services
-from formflow.workflow import engine
-from formflow.workflow.errors import ActionNotAvailable, GuardNotMet, ReasonRequired, StaleApplication
+from formflow.workflow.errors import ActionNotAvailable, ReasonRequired, StaleApplication
 from formflow.workflow.moves import workflow_of
 
 TAG = "审核人员"
@@ -41,16 +38,12 @@ PAGE_SIZE = 20
 
 
 def _reach(db: Session, account: Account) -> list[queue_mod.Reach]:
-    return queue_mod.reach_of(db, account.id, c.packs())
+    return review.reach(services(), db, account)
 
 
 def _load(db: Session, app_id: int, account: Account) -> Application:
-    if not queue_mod.in_reach(db, app_id, _reach(db, account)):
-        raise ApiError(404)
-    app = db.get(Application, app_id)
-    if app is None:
-        raise ApiError(404)
-    return app
+    """The application within the reviewer's reach; `review.NotInReach` (404) otherwise."""
+    return review.load(services(), db, account, app_id)
 
 
 def _category_title(pinned: Pinned, category: str | None) -> str:
@@ -69,30 +62,19 @@ def queue():
     args = load_query(s.QueueQuerySchema())
     filters = queue_mod.Filters(stage=args.get("stage"), category=args.get("category"),
                                 channel=args.get("channel"), overdue=args.get("overdue"))
+    page = review.PageRequest(args.get("after"), args.get("limit", PAGE_SIZE))
     with c.sessions()() as db:
-        page = queue_mod.queue_page(db, account.id, filters=filters, after=args.get("after"),
-                                    limit=args.get("limit", PAGE_SIZE), packset=c.packs())
-        applicants = {a.id: a for a in db.scalars(
-            select(Account).where(Account.id.in_({app.applicant_id for app in page.items})))}
-        offices = {o.id: o for o in db.scalars(
-            select(Office).where(Office.id.in_({app.office_id for app in page.items if app.office_id})))}
-        items = []
-        for app in page.items:
-            pinned = load_pinned(db, app.versions)
-            spec = c.spec_of(pinned)
-            who = applicants.get(app.applicant_id)
-            office = offices.get(app.office_id)
-            items.append({
-                "id": app.id, "number": app.number, "pack": app.pack, "matter": app.matter,
-                "applicant": who.display_name if who else "", "id_number_masked": c.masked_identity(who),
-                "category": app.category, "category_title": _category_title(pinned, app.category),
-                "channel": app.channel, "channel_title": _channel_title(pinned, app.channel),
-                "stages": c.stage_refs(spec, app.stages),
-                "office": {"id": office.id, "name": office.name} if office else None,
-                "submitted_at": app.submitted_at, "deadline": app.deadline, "overdue": bool(app.overdue),
-                "version": app.version,
-            })
-    return s.QueuePageSchema().dump({"items": items, "next_cursor": page.next_cursor})
+        found = review.queue(services(), db, account, filters, page)
+    items = [{
+        "id": row.id, "number": row.number, "pack": row.pack, "matter": row.matter,
+        "applicant": row.applicant, "id_number_masked": row.id_masked,
+        "category": row.category, "category_title": row.category_title,
+        "channel": row.channel, "channel_title": row.channel_title,
+        "stages": [{"id": st.id, "title": st.title} for st in row.stages],
+        "office": {"id": row.office_id, "name": row.office_name} if row.office_id else None,
+        "submitted_at": row.submitted_at, "deadline": row.deadline, "overdue": row.overdue, "version": row.version,
+    } for row in found.rows]
+    return s.QueuePageSchema().dump({"items": items, "next_cursor": found.next_cursor})
 
 
 def _my_stages(db: Session, app: Application, account: Account) -> list[str]:
@@ -143,52 +125,34 @@ def application(app_id: int):
         return staff_json(viewing.staff_view(services(), db, c.current_account(), app_id))
 
 
-def _owned_stage(db: Session, app: Application, account: Account, stage_id: str):
-    """A current stage of the application that the account owns and that marks a table; 404 otherwise."""
-    if stage_id not in _my_stages(db, app, account):
-        raise ApiError(404)
-    stage = workflow_of(db, app).stages[stage_id]
-    if not stage.table:
-        raise ApiError(404, message="本环节没有审查表")
-    return stage
-
-
 @route(f"/review/applications/<{ID}:app_id>/stages/<stage_id>/marking", "GET",
        summary="本环节的量化审查表、其 JSON Schema 与最近一次填写", tags=[TAG], responses={200: s.MarkingViewSchema})
 def marking(app_id: int, stage_id: str):
+    """schema 中不适用于本申请的行（所审查的材料本申请既不需要也未提交）标有 x-not-applicable，只能为 na，可省略。"""
     account = c.require_reviewer()
     with c.sessions()() as db:
-        app = _load(db, app_id, account)
-        stage = _owned_stage(db, app, account, stage_id)
-        pinned = load_pinned(db, app.versions)
-        table = pinned.table(stage.table) or {}
-        latest = latest_marking(db, app.id, stage.id, stage.table)
-        return s.MarkingViewSchema().dump({
-            "stage": stage.id, "table_id": stage.table,
-            "table_version": (app.versions.get("tables") or {}).get(stage.table, ""),
-            "table": table, "schema": marking_schema(table),
-            "marking": latest.marking if latest else None, "outcome": latest.outcome if latest else None,
-        })
+        form = review.marking_form(services(), db, account, app_id, stage_id)
+    return s.MarkingViewSchema().dump({
+        "stage": form.stage.id, "table_id": form.table_id, "table_version": form.table_version,
+        "table": form.table, "schema": form.schema, "marking": form.marking, "outcome": form.outcome,
+    })
 
 
 @route(f"/review/applications/<{ID}:app_id>/stages/<stage_id>/marking", "PUT",
        summary="填写本环节的量化审查表（每项：pass / fail / na，不符合须说明）", tags=[TAG],
        body=s.MarkingRequestSchema, responses={200: s.MarkingResultSchema})
 def put_marking(app_id: int, stage_id: str):
-    """校验失败时 422，fields 的指针相对请求体（/marking/rows/1/criteria/0）。"""
+    """校验失败时 422（code=marking_invalid），fields 的指针相对请求体（/marking/rows/1/criteria/0）。"""
     account = c.require_reviewer()
     body = load_body(s.MarkingRequestSchema())
-    with c.sessions().begin() as db:
-        app = _load(db, app_id, account)
-        stage = _owned_stage(db, app, account, stage_id)
-        pinned = load_pinned(db, app.versions)
-        try:
-            row = record_marking(db, app, stage.id, stage.table, body["marking"], db.get(Account, account.id), pinned)
-        except MarkingInvalid as exc:
-            raise ApiError(422, fields=[("/marking" + e.pointer, e.message) for e in exc.errors]) from None
-        result = summarize(row.marking)
-        return s.MarkingResultSchema().dump({"stage": stage.id, "table_id": stage.table, "outcome": row.outcome,
-                                             "failed_rows": result.failed_rows})
+    try:
+        with c.sessions().begin() as db:
+            done = review.mark(services(), db, account, app_id, stage_id, body["marking"])
+    except MarkingInvalid as exc:
+        raise ApiError(422, exc.code, exc.message,
+                       fields=[("/marking" + f.pointer, f.message) for f in exc.fields]) from None
+    return s.MarkingResultSchema().dump({"stage": done.stage.id, "table_id": done.table_id,
+                                         "outcome": done.outcome, "failed_rows": done.failed_rows})
 
 
 @route(f"/review/applications/<{ID}:app_id>/actions", "GET",
@@ -196,12 +160,11 @@ def put_marking(app_id: int, stage_id: str):
 def actions(app_id: int):
     account = c.require_reviewer()
     with c.sessions()() as db:
-        app = _load(db, app_id, account)
-        found = engine.available_actions(db, app, db.get(Account, account.id), today=c.today())
-        return s.ActionListSchema().dump({"version": app.version, "actions": [{
-            "stage": a.stage, "stage_title": a.stage_title, "action": a.action, "title": a.title,
-            "allowed": a.allowed, "why_not": a.why_not, "reason_required": a.reason_required,
-            "correction": a.correction, "targets": list(a.targets)} for a in found]})
+        offered = review.available_actions(services(), db, account, app_id)
+    return s.ActionListSchema().dump({"version": offered.version, "actions": [{
+        "stage": a.stage, "stage_title": a.stage_title, "action": a.action, "title": a.title,
+        "allowed": a.allowed, "why_not": a.why_not, "reason_required": a.reason_required,
+        "correction": a.correction, "targets": list(a.targets)} for a in offered.actions]})
 
 
 @route(f"/review/applications/<{ID}:app_id>/actions", "POST",
@@ -215,27 +178,24 @@ def perform(app_id: int):
     body = load_body(s.ActionRequestSchema())
 
     def work(db: Session) -> tuple[int, dict[str, Any]]:
-        app = _load(db, app_id, account)
         try:
-            done = engine.perform(
-                db, app_id, stage=body["stage"], action=body["action"], actor=db.get(Account, account.id),
-                note=(body.get("note") or "").strip() or None, expected_version=body["version"],
-                calendar=c.calendar(app.pack), today=c.today(), storage=c.storage(), renderers=c.renderers(),
-                materials=body.get("materials") or (), keys=c.keys(),
-            )
+            done = review.act(services(), db, account, app_id, body["action"], stage=body["stage"],
+                              note=body.get("note"), materials=body.get("materials") or (),
+                              expected_version=body["version"])
         except StaleApplication as exc:
-            raise stale(exc) from None
-        except ReasonRequired:
-            raise ApiError(422, "reason_required", "请填写理由", fields=[("/note", "请填写理由")]) from None
-        except GuardNotMet as exc:
-            raise ApiError(409, "guard_not_met", exc.why or "不满足此操作的条件") from None
-        except ActionNotAvailable as exc:
-            raise ApiError(409, "not_available", exc.why or "此时不能执行此操作") from None
-        spec = workflow_of(db, app)
+            cur = exc.current
+            raise ApiError(409, exc.code, exc.message, extra={"current": {
+                "application_id": cur.application_id, "version": cur.version, "status": cur.status,
+                "stages": [{"id": a, "title": b} for a, b in zip(cur.stages, cur.stage_titles, strict=False)],
+                "result": cur.result}}) from None
+        except ReasonRequired as exc:
+            raise ApiError(422, exc.code, exc.message, fields=[("/note", exc.message)]) from None
+        except ActionNotAvailable as exc:  # and GuardNotMet: the same code and message as the desk's
+            raise ApiError(409, exc.code, exc.message) from None
         return 200, s.TransitionSchema().dump({
-            "application_id": done.application_id, "version": done.version, "status": done.status,
-            "stages": c.stage_refs(spec, done.stages), "result": done.result, "awaiting": done.awaiting,
-            "deadline": done.deadline, "event_id": done.event_id,
+            "application_id": done.app_id, "version": done.version, "status": done.status,
+            "stages": [{"id": st.id, "title": st.title} for st in done.stages], "result": done.result,
+            "awaiting": done.awaiting, "deadline": done.deadline, "event_id": done.event_id,
             "notices": [{"id": n.id, "kind": n.kind, "title": n.title, "number": n.number,
                          "url": c.notice_url(n.id)} for n in done.notices],
         })

@@ -22,7 +22,7 @@ from formflow.forms.schema import registry_of
 from formflow.packs.loader import Matter, Pack, PackSet
 from formflow.packs.problems import Reader
 from formflow.text.catalogue import _
-from formflow.workflow.spec import END_KIND, TIMER_KIND, stage_targets
+from formflow.workflow.spec import END_KIND, TIMER_KIND, action_targets, stage_targets
 
 REGION_KINDS = ("province", "city", "district", "street", "community")
 
@@ -331,6 +331,7 @@ class _MatterCheck:
             self.reader.problem(path, "/commitment/starts_on", _("Action %(action)s does not exist",
                                                                  action=repr(commitment["starts_on"])))
         self.check_reachable()
+        self.check_fork_regions()
         for nid, notice in (wf.get("notices") or {}).items():
             template = notice.get("template")
             if template and not self.template_exists(template):
@@ -375,6 +376,85 @@ class _MatterCheck:
             if sid not in reached:
                 self.reader.problem(self.matter.workflow.path, f"/stages/{sid}",  # type: ignore[union-attr]
                                     _("No action reaches stage %(stage)s", stage=repr(sid)))
+
+    def check_fork_regions(self) -> None:
+        """Inside parallel branches, every way out leads to a stage of the branches, their join or an end stage.
+
+        An action leaving the branches for another stage (a send-back to
+        before the fork, a jump past the join) leaves the other branches
+        running and the join waiting with an arrival from the earlier round.
+        """
+        from formflow.text.catalogue import _
+
+        stages = {sid: st for sid, st in self.stages.items() if isinstance(st, dict)}
+
+        def edges(sid: str, skip: tuple[str, str] | None = None) -> list[tuple[str, str, str]]:
+            """(pointer, label, target) of every way out of a stage."""
+            stage = stages.get(sid) or {}
+            out = []
+            for aid, action in (stage.get("actions") or {}).items():
+                if (sid, aid) == skip or not isinstance(action, dict):
+                    continue
+                out.extend((f"/stages/{sid}/actions/{aid}/to", str(aid), t) for t in action_targets(action))
+            if stage.get("kind") == TIMER_KIND and stage.get("on_expiry"):
+                out.append((f"/stages/{sid}/on_expiry", "on_expiry", str(stage["on_expiry"])))
+            return [e for e in out if e[2] in stages]
+
+        def is_end(sid: str) -> bool:
+            return stages[sid].get("kind") == END_KIND
+
+        def joins_of(sid: str) -> set[str]:
+            return {str(j) for j in stages[sid].get("join") or []}
+
+        start = self.workflow.get("start")
+        citizen = [str(t) for a in (self.workflow.get("citizen") or {}).values() if isinstance(a, dict)
+                   for t in action_targets(a)]
+        for fork_id, fork in stages.items():
+            for aid, action in (fork.get("actions") or {}).items():
+                targets = [t for t in action_targets(action) if t in stages] if isinstance(action, dict) else []
+                if len(targets) < 2:
+                    continue
+                # stages reached without this fork: before it, or elsewhere in the workflow
+                before, todo = set(), [s for s in [start, *citizen] if s in stages]
+                while todo:
+                    sid = todo.pop()
+                    if sid not in before:
+                        before.add(sid)
+                        todo.extend(t for _p, _l, t in edges(sid, skip=(fork_id, aid)))
+                # forward from the branches, stopping at joins and end stages
+                reached, joins, todo = set(), set(), list(targets)
+                while todo:
+                    sid = todo.pop()
+                    if sid in reached or sid in joins:
+                        continue
+                    if joins_of(sid) and sid not in targets:
+                        joins.add(sid)
+                    elif not is_end(sid):
+                        reached.add(sid)
+                        todo.extend(t for _p, _l, t in edges(sid))
+                joins = {j for j in joins if joins_of(j) & reached}
+                # the branches: reached from the fork, not from elsewhere, and on the way to the join
+                region = reached - before
+                if joins:
+                    leads, todo = set(joins), list(joins)
+                    while todo:
+                        sid = todo.pop()
+                        for other in reached:
+                            if other not in leads and any(t == sid for _p, _l, t in edges(other)):
+                                leads.add(other)
+                                todo.append(other)
+                    region &= leads | set(targets)
+                join_names = ", ".join(repr(j) for j in sorted(joins)) or "-"
+                for sid in sorted(region):
+                    for where, label, target in edges(sid):
+                        if target in region or target in joins or is_end(target):
+                            continue
+                        self.reader.problem(self.matter.workflow.path, where, _(  # type: ignore[union-attr]
+                            "%(way)s of stage %(stage)s leaves the parallel branches that %(fork)s starts for "
+                            "stage %(target)s: inside parallel branches a way out may only lead to a stage of "
+                            "the branches, to their join (%(joins)s) or to an end stage.",
+                            way=repr(label), stage=repr(sid), fork=repr(f"{fork_id}.{aid}"), target=repr(target),
+                            joins=join_names))
 
     def check_documents(self) -> None:
         notices = set(self.workflow.get("notices") or {})

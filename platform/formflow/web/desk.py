@@ -18,7 +18,7 @@ from datetime import date
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,20 +28,26 @@ from formflow.db.models import (
     Account,
     Application,
     Objection,
-    Office,
 )
 from formflow.packs.versions import Pinned, load_pinned
 from formflow.reviews import queue as queue_mod
-from formflow.reviews.tables import FAIL, NA, PASS, VERDICT_TITLES, latest_marking, record_marking, validate_marking
+from formflow.reviews.tables import (
+    FAIL,
+    NA,
+    PASS,
+    VERDICT_TITLES,
+    MarkingInvalid,
+    latest_marking,
+)
 from formflow.text import formatting as fmt
 from formflow.text.catalogue import _
-from formflow.usecases import serving, viewing
-from formflow.web.context import calendar_for, formflow, packs, services, sessions
+from formflow.text.errors import FieldProblem, Refusal
+from formflow.usecases import review, serving, viewing
+from formflow.web.context import calendar_for, formflow, services, sessions
 from formflow.workflow import engine
 from formflow.workflow.access import authority
 from formflow.workflow.errors import (
     ActionNotAvailable,
-    ObjectionError,
     ReasonRequired,
     StaleApplication,
     WorkflowError,
@@ -60,18 +66,6 @@ HIDDEN_EVENTS = HIDDEN_FROM_REVIEWERS
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
 LEVEL_TITLES = engine.LEVEL_TITLES
 OUTCOME_TITLES = engine.OUTCOME_TITLES
-MESSAGES = {
-    "not_found": "申请不存在或不在您的办理范围内",
-    "stale": "该申请已被他人处理",
-    "choose": "请选择：符合、不符合或不适用",
-    "note_on_fail": "选择“不符合”时须填写不符合的说明",
-    "reason": "请填写理由",
-    "objection_note": "请填写异议内容",
-    "marking_saved": "审查表已保存，结论：{outcome}",
-    "marking_invalid": "审查表有 {n} 处需要补充，请检查标红的项目",
-    "done": "已办理：{number} {action}。{where}",
-    "no_table": "本环节没有审查表",
-}
 
 
 # --------------------------------------------------------------------------- wiring
@@ -116,17 +110,13 @@ def reviewer_required(view):
 
 
 def _reach(db: Session, account: Account) -> list[queue_mod.Reach]:
-    return queue_mod.reach_of(db, account.id, packs())
+    return review.reach(services(), db, account)
 
 
 def _load(db: Session, app_id: int, account: Account) -> tuple[Application, list[queue_mod.Reach]]:
+    """The application within the reviewer's reach; `review.NotInReach` (a 404 page) otherwise."""
     reach = _reach(db, account)
-    if not queue_mod.in_reach(db, app_id, reach):
-        abort(404)
-    app = db.get(Application, app_id)
-    if app is None:
-        abort(404)
-    return app, reach
+    return review.load(services(), db, account, app_id, within=reach), reach
 
 
 def _int(value: Any) -> int | None:
@@ -175,54 +165,18 @@ def queue():
     filters = queue_mod.Filters.from_args(request.args)
     cursor = request.args.get("after") or None
     with sessions()() as db:
-        page = queue_mod.queue_page(db, account.id, filters=filters, after=cursor, limit=PAGE_SIZE,
-                                    packset=packs())
-        people = _masked_applicant(db, {a.applicant_id for a in page.items})
-        offices = {o.id: o for o in db.scalars(
-            select(Office).where(Office.id.in_({a.office_id for a in page.items if a.office_id})))}
-        rows = []
-        for app in page.items:
-            pinned = load_pinned(db, app.versions)
-            spec = workflow_of(db, app)
-            name, masked = people.get(app.applicant_id, ("", ""))
-            rows.append({
-                "id": app.id, "number": app.number or str(app.id), "applicant": name, "id_masked": masked,
-                "category": _category_title(pinned, app.category),
-                "channel": _channel_title(pinned, app.channel),
-                "stages": _stage_titles(spec, app.stages),
-                "office": offices[app.office_id].name if app.office_id in offices else "",
-                "submitted": app.submitted_at, "deadline": app.deadline, "overdue": app.overdue,
-            })
-        options = _filter_options(db, page.reach)
+        found = review.queue(services(), db, account, filters, review.PageRequest(cursor, PAGE_SIZE))
+        options = _filter_options(db, account)
     next_url = None
-    if page.next_cursor:
-        next_url = url_for("desk.queue", **filters.as_args(), after=page.next_cursor)
-    return render_template("desk/queue.html", rows=rows, filters=filters, options=options,
+    if found.next_cursor:
+        next_url = url_for("desk.queue", **filters.as_args(), after=found.next_cursor)
+    return render_template("desk/queue.html", rows=found.rows, filters=filters, options=options,
                            next_url=next_url, first_page=cursor is None, account=account)
 
 
-def _filter_options(db: Session, reach: list[queue_mod.Reach]) -> dict[str, list[tuple[str, str]]]:
+def _filter_options(db: Session, account: Account) -> review.FilterOptions:
     """Stages the reviewer owns, and categories and channels of the packs they review."""
-    stages: dict[str, str] = {}
-    categories: dict[str, str] = {}
-    channels: dict[str, str] = {}
-    packset = packs()
-    for r in reach:
-        for spec in queue_mod.workflow_specs(db, r.pack, packset):
-            for sid in r.stages:
-                if sid in spec.stages:
-                    stages.setdefault(sid, spec.stages[sid].title)
-        pack = packset.packs.get(r.pack)
-        if pack is None:
-            continue
-        for entry in pack.manifest.content.get("channels") or []:
-            channels.setdefault(str(entry.get("id")), str(entry.get("title") or entry.get("id")))
-        for matter in pack.matters.values():
-            mats = matter.materials.content if matter.materials else {}
-            for cid, cat in (mats.get("categories") or {}).items():
-                categories.setdefault(cid, str(cat.get("title") or cid))
-    return {"stages": list(stages.items()), "categories": list(categories.items()),
-            "channels": list(channels.items())}
+    return review.queue_filters(services(), db, account)
 
 
 # --------------------------------------------------------------------------- detail
@@ -322,11 +276,25 @@ def _rerender(app_id: int, status: int, **extra: Any):
 
 
 def _stale_text(exc: StaleApplication) -> str:
-    current = exc.current
-    where = "、".join(current.stage_titles) or ""
-    status = STATUS_TITLES.get(current.status, current.status)
-    at = f"，当前环节：{where}" if where else ""
-    return f"{MESSAGES['stale']}。当前状态：{status}{at}。请查看最新情况后再操作。"
+    return exc.message
+
+
+@bp.errorhandler(Refusal)
+def _refusal(exc: Refusal):
+    """A refusal no view caught (e.g. not in reach: 404): the error page, with the code the API gives."""
+    from formflow.web.errors import refusal
+
+    response = make_response(refusal(exc))
+    response.headers["X-Refusal-Code"] = exc.code
+    return response
+
+
+def _refused(page: tuple[str, int], exc: Refusal):
+    """A page answering a refusal: its code in a header, as the API gives it in the body."""
+    body, status = page
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["X-Refusal-Code"] = exc.code
+    return response
 
 
 # --------------------------------------------------------------------------- files and notices
@@ -372,24 +340,22 @@ def parse_marking(table: dict[str, Any], form: Any) -> dict[str, Any]:
     return marking
 
 
-def marking_errors(table: dict[str, Any], marking: dict[str, Any]) -> dict[str, str]:
-    """reviews.validate_marking's errors, keyed by the place they are shown: `r<no>.c<i>`, `r<no>.note`."""
+def marking_errors(fields: list[FieldProblem]) -> dict[str, str]:
+    """A refused marking's problems, keyed by the place they are shown: `r<no>.c<i>`, `r<no>.note`, `r<no>`."""
     out: dict[str, str] = {}
-    for error in validate_marking(table, marking):
-        parts = error.path
+    for problem in fields:
+        parts = [p for p in problem.pointer.split("/")[1:] if p != ""]
         if len(parts) >= 2 and parts[0] == "rows":
             row = parts[1]
             if len(parts) >= 4 and parts[2] == "criteria":
-                out.setdefault(f"r{row}.c{parts[3]}", MESSAGES["choose"])
+                key = f"r{row}.c{parts[3]}"
             elif len(parts) >= 3 and parts[2] == "note":
-                verdicts = ((marking.get("rows") or {}).get(row) or {}).get("criteria") or []
                 key = f"r{row}.note"
-                out.setdefault(key, MESSAGES["note_on_fail"] if FAIL in verdicts and not
-                               ((marking["rows"][row] or {}).get("note")) else error.message)
             else:
-                out.setdefault(f"r{row}", error.message)
+                key = f"r{row}"
         else:
-            out.setdefault("note", error.message)
+            key = "note"
+        out.setdefault(key, problem.message)
     return out
 
 
@@ -397,41 +363,28 @@ def marking_errors(table: dict[str, Any], marking: dict[str, Any]) -> dict[str, 
 @reviewer_required
 def mark(app_id: int, stage_id: str):
     account = current_account()
-    with sessions().begin() as db:
-        app, _reach = _load(db, app_id, account)
-        spec = workflow_of(db, app)
-        stage = spec.stages.get(stage_id)
-        if (stage is None or stage.owner is None or stage_id not in (app.stages or [])
-                or app.status != "active"
-                or authority(db, app, account, stage.owner.role, stage.owner.level) is None):
-            abort(404)
-        if not stage.table:
-            abort(404)
-        pinned = load_pinned(db, app.versions)
-        table = pinned.table(stage.table) or {}
-        marking = parse_marking(table, request.form)
-        errors = marking_errors(table, marking)
-        if not errors:
-            reviewer = db.get(Account, account.id)
-            saved = record_marking(db, app, stage_id, stage.table, marking, reviewer, pinned)
-            outcome = saved.outcome
-    if errors:
-        flash(MESSAGES["marking_invalid"].format(n=len(errors)), "error")
-        return _rerender(app_id, 400, marking_errors={stage_id: errors},
-                         marking_input={stage_id: marking})
-    flash(MESSAGES["marking_saved"].format(outcome=OUTCOME_TITLES.get(outcome, outcome)), "info")
+    marking: dict[str, Any] = {}
+    try:
+        with sessions().begin() as db:
+            form = review.marking_form(services(), db, account, app_id, stage_id)
+            marking = parse_marking(form.table, request.form)
+            done = review.mark(services(), db, account, app_id, stage_id, marking,
+                               expected_version=_int(request.form.get("expected_version")))
+    except MarkingInvalid as exc:
+        flash(exc.message, "error")
+        return _refused(_rerender(app_id, 400, marking_errors={stage_id: marking_errors(exc.fields)},
+                                  marking_input={stage_id: exc.marking or marking}), exc)
+    except StaleApplication as exc:
+        return _refused(_rerender(app_id, 409, stale=_stale_text(exc)), exc)
+    flash(_("Review table saved; outcome: %(outcome)s", outcome=done.outcome_title), "info")
     return redirect(url_for("desk.detail", app_id=app_id) + f"#stage-{stage_id}")
 
 
 # --------------------------------------------------------------------------- actions
 
-def _irreversible(spec: WorkflowSpec, stage_id: str, action_id: str) -> bool:
-    """An action that ends the application (any target is an end stage) asks for confirmation."""
-    stage = spec.stages.get(stage_id)
-    action = stage.actions.get(action_id) if stage else None
-    if action is None:
-        return False
-    return any(t in spec.stages and spec.stages[t].is_end for t in action.targets)
+def _irreversible(offer: review.ActionOffer | None) -> bool:
+    """Whether to ask for confirmation first: the use case decides which actions cannot be undone."""
+    return offer is not None and offer.allowed and offer.irreversible
 
 
 @bp.post("/applications/<int:app_id>/act")
@@ -445,51 +398,37 @@ def act(app_id: int):
     materials = [m[:64] for m in request.form.getlist("materials")][:50]
     confirmed = request.form.get("confirmed") == "1"
     form_echo = {"stage": stage_id, "action": action_id, "note": note or "", "materials": materials}
+    key = f"{stage_id}.{action_id}"
     with sessions()() as db:
-        app, _reach = _load(db, app_id, account)
-        spec = workflow_of(db, app)
-        stage = spec.stages.get(stage_id)
-        action = stage.actions.get(action_id) if stage else None
-        if action is None or expected is None:
-            abort(400)
-        if action.reason_required and not note:
-            return _rerender(app_id, 400, action_errors={f"{stage_id}.{action_id}": MESSAGES["reason"]},
-                             form=form_echo)
-        allowed = any(a.stage == stage_id and a.action == action_id and a.allowed
-                      for a in engine.available_actions(db, app, account, today=_today()))
-        if allowed and _irreversible(spec, stage_id, action_id) and not confirmed:
-            name, masked = _masked_applicant(db, {app.applicant_id}).get(app.applicant_id, ("", ""))
-            targets = "、".join(spec.stages[t].title for t in action.targets if t in spec.stages)
-            return render_template("desk/confirm.html", app=app, stage=stage, action=action, note=note,
-                                   materials=materials, expected=expected, applicant=name,
-                                   id_masked=masked, targets=targets)
+        offered = review.available_actions(services(), db, account, app_id)
+    offer = offered.find(stage_id, action_id)
+    if not stage_id or not action_id or expected is None:
+        abort(400)
+    early = review.refusal_before_acting(offer, note)
+    if early is not None:
+        return _refused(_rerender(app_id, 400, action_errors={key: early.message}, form=form_echo), early)
+    if _irreversible(offer) and not confirmed:
+        return render_template("desk/confirm.html", offered=offered, offer=offer, note=note, materials=materials,
+                               expected=expected)
     try:
         with sessions().begin() as db:
-            actor = db.get(Account, account.id)
-            app = db.get(Application, app_id)
-            done = engine.perform(
-                db, app_id, stage=stage_id, action=action_id, actor=actor, note=note,
-                expected_version=expected, calendar=_calendar(app.pack), today=_today(),
-                storage=_storage(), renderers=_renderers(), materials=materials, keys=_ext()["keys"],
-            )
-            number = app.number or str(app.id)
-            where = _stage_titles(spec, list(done.stages))
-            if done.status == "closed":
-                where = f"已办结：{where}"
-            else:
-                where = f"当前环节：{where}"
-            issued = "、".join(f"{n.title}（{n.number}）" for n in done.notices)
+            done = review.act(services(), db, account, app_id, action_id, stage=stage_id, note=note,
+                              materials=materials, expected_version=expected)
     except StaleApplication as exc:
-        return _rerender(app_id, 409, stale=_stale_text(exc))
-    except ReasonRequired:
-        return _rerender(app_id, 400, action_errors={f"{stage_id}.{action_id}": MESSAGES["reason"]},
-                         form=form_echo)
+        return _refused(_rerender(app_id, 409, stale=_stale_text(exc)), exc)
+    except ReasonRequired as exc:
+        return _refused(_rerender(app_id, 400, action_errors={key: exc.message}, form=form_echo), exc)
     except ActionNotAvailable as exc:
-        flash(exc.why or str(exc), "error")
-        return _rerender(app_id, 409)
-    message = MESSAGES["done"].format(number=number, action=action.title, where=where)
-    if issued:
-        message += f"已出具：{issued}。"
+        flash(exc.message, "error")
+        return _refused(_rerender(app_id, 409), exc)
+    if done.status == "closed":
+        where = _("Closed: %(stages)s", stages=done.stage_titles)
+    else:
+        where = _("Now at: %(stages)s", stages=done.stage_titles)
+    message = _("Done: %(number)s %(action)s. %(where)s", number=done.number, action=done.action_title, where=where)
+    if done.notices:
+        issued = _(", ").join(_("%(title)s (%(number)s)", title=n.title, number=n.number) for n in done.notices)
+        message += _(" Issued: %(notices)s.", notices=issued)
     flash(message, "info")
     return redirect(url_for("desk.queue"))
 
@@ -502,24 +441,21 @@ def record_objection(app_id: int, stage_id: str):
     account = current_account()
     note = (request.form.get("note") or "").strip()[:NOTE_MAX]
     expected = _int(request.form.get("expected_version"))
-    with sessions()() as db:
-        _load(db, app_id, account)
     if expected is None:
+        with sessions()() as db:
+            _load(db, app_id, account)
         abort(400)
-    if not note:
-        return _rerender(app_id, 400, action_errors={f"{stage_id}.objection": MESSAGES["objection_note"]})
     try:
         with sessions().begin() as db:
-            engine.record_objection(db, app_id, db.get(Account, account.id), stage=stage_id, note=note,
-                                    expected_version=expected, today=_today())
+            review.record_objection(services(), db, account, app_id, stage_id, note=note, expected_version=expected)
     except StaleApplication as exc:
-        return _rerender(app_id, 409, stale=_stale_text(exc))
+        return _refused(_rerender(app_id, 409, stale=_stale_text(exc)), exc)
+    except ReasonRequired as exc:
+        return _refused(_rerender(app_id, 400, action_errors={f"{stage_id}.objection": exc.message}), exc)
     except ActionNotAvailable as exc:
-        flash(exc.why or str(exc), "error")
-        return _rerender(app_id, 409)
-    except ReasonRequired:
-        return _rerender(app_id, 400, action_errors={f"{stage_id}.objection": MESSAGES["objection_note"]})
-    flash("异议已登记，期满前须核实处理", "info")
+        flash(exc.message, "error")
+        return _refused(_rerender(app_id, 409), exc)
+    flash(_("Objection recorded; it must be verified before the notice period ends."), "info")
     return redirect(url_for("desk.detail", app_id=app_id) + f"#stage-{stage_id}")
 
 
@@ -529,25 +465,20 @@ def dismiss_objection(app_id: int, objection_id: int):
     account = current_account()
     note = (request.form.get("note") or "").strip()[:NOTE_MAX] or None
     expected = _int(request.form.get("expected_version"))
-    with sessions()() as db:
-        app, _reach = _load(db, app_id, account)
-        pack = app.pack
     if expected is None:
+        with sessions()() as db:
+            _load(db, app_id, account)
         abort(400)
     try:
         with sessions().begin() as db:
-            engine.resolve_objection(
-                db, app_id, db.get(Account, account.id), objection_id=objection_id, upheld=False, note=note,
-                expected_version=expected, calendar=_calendar(pack), today=_today(), storage=_storage(),
-                renderers=_renderers(), keys=_ext()["keys"],
-            )
+            review.dismiss_objection(services(), db, account, app_id, objection_id, note=note,
+                                     expected_version=expected)
     except StaleApplication as exc:
-        return _rerender(app_id, 409, stale=_stale_text(exc))
-    except (ActionNotAvailable, ObjectionError, WorkflowError) as exc:
-        text = getattr(exc, "why", None) or str(exc).rsplit("：", 1)[-1]
-        flash(text, "error")
-        return _rerender(app_id, 409)
-    flash("已记录：异议不成立，公示期满后自动流转", "info")
+        return _refused(_rerender(app_id, 409, stale=_stale_text(exc)), exc)
+    except WorkflowError as exc:
+        flash(exc.message, "error")
+        return _refused(_rerender(app_id, 409), exc)
+    flash(_("Recorded: the objection does not hold; the application moves on when the notice period ends."), "info")
     return redirect(url_for("desk.detail", app_id=app_id))
 
 

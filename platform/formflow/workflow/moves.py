@@ -89,6 +89,34 @@ def check_version(app: Application, expected: int, spec: WorkflowSpec | None = N
         raise StaleApplication(current_state(app, spec), expected)
 
 
+def fork_joins(spec: WorkflowSpec, targets: tuple[str, ...]) -> set[str]:
+    """The join stages that wait for branches started by a fork into `targets`.
+
+    Walks forward from the fork's targets (actions and timer expiries) and
+    stops at join stages and end stages; a join belongs to the fork when one of
+    the stages it waits for was reached on the way.
+    """
+    reached: set[str] = set()
+    joins: set[str] = set()
+    todo = [t for t in targets if t in spec.stages]
+    while todo:
+        sid = todo.pop()
+        if sid in reached:
+            continue
+        stage = spec.stages[sid]
+        if stage.join and sid not in targets:
+            joins.add(sid)
+            continue
+        if stage.is_end:
+            continue
+        reached.add(sid)
+        nexts = [t for a in stage.actions.values() for t in a.targets]
+        if stage.is_timer and stage.on_expiry:
+            nexts.append(stage.on_expiry)
+        todo.extend(t for t in nexts if t in spec.stages and t not in reached)
+    return {j for j in joins if reached & set(spec.stages[j].join)}
+
+
 @dataclass
 class Move:
     """One transition of one application, applied in memory, flushed once."""
@@ -136,8 +164,16 @@ class Move:
         self.entered.append(stage_id)
 
     def go(self, source: str, targets: tuple[str, ...]) -> None:
-        """Leave `source` for `targets` (several: parallel branches)."""
+        """Leave `source` for `targets` (several: parallel branches).
+
+        A fork starts a new round of its branches: arrivals its joins recorded
+        in an earlier round (before a send-back) no longer count.
+        """
         self.leave(source)
+        if len(targets) > 1:
+            stale = fork_joins(self.spec, targets) & set(self.app.arrived or {})
+            if stale:
+                self.app.arrived = {k: v for k, v in (self.app.arrived or {}).items() if k not in stale}
         for target in targets:
             if self.app.status == CLOSED:
                 break
