@@ -70,4 +70,15 @@ def with_materials(pinned: Any, data: dict[str, Any], today: date) -> dict[str, 
     return data
 
 
-__all__ = ["HOME_OFFICE", "MATTER", "PACK", "form_data", "person_numbers", "with_materials"]
+def record_upload(session: Any, app_id: int, account_id: int) -> None:
+    """The applicant's upload that FILE_REF points at (a reference is valid only for this application's upload)."""
+    from formflow.db.models import ApplicationFile
+    from formflow.files.uploads import record_stored_file
+
+    record_stored_file(session, FILE_SHA, FILE_REF["size"], FILE_REF["media_type"])
+    session.add(ApplicationFile(application_id=app_id, material="scan", sha256=FILE_SHA, original_name="scan.png",
+                                uploaded_by=account_id))
+    session.flush()
+
+
+__all__ = ["HOME_OFFICE", "MATTER", "PACK", "form_data", "person_numbers", "record_upload", "with_materials"]

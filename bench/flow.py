@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from drafts import HOME_OFFICE, MATTER, PACK, form_data, with_materials
+from drafts import HOME_OFFICE, MATTER, PACK, form_data, record_upload, with_materials
 from sqlalchemy import event, select
 
 CHAIN = [
@@ -114,6 +114,7 @@ def _run_flow(db, slow: SlowestStatement, *, today: date, calendar, renderers, t
         app = apps.start_draft(session, db.packs, applicant=who, pack=PACK, matter=MATTER, office_id=HOME_OFFICE,
                                channel="community")
         pinned = apps.pinned_of(session, app)
+        record_upload(session, app.id, who.id)
         app = apps.save_draft(session, app.id, with_materials(pinned, form_data(index), today), actor=who,
                               expected_version=app.version, step="materials", today=today)
         app_id = app.id

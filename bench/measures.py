@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from drafts import HOME_OFFICE, MATTER, PACK, form_data, with_materials
+from drafts import HOME_OFFICE, MATTER, PACK, form_data, record_upload, with_materials
 from sqlalchemy import event, select, text
 
 STREET_REVIEWER = "mj-street"
@@ -138,6 +138,7 @@ def prepare_drafts(db, count: int, *, today: date, first_index: int, tag: str) -
             app = apps.start_draft(session, db.packs, applicant=account, pack=PACK, matter=MATTER,
                                    office_id=HOME_OFFICE, channel="community")
             pinned = apps.pinned_of(session, app)
+            record_upload(session, app.id, account.id)
             data = with_materials(pinned, form_data(first_index + k), today)
             app = apps.save_draft(session, app.id, data, actor=account, expected_version=app.version,
                                   step="materials", today=today)

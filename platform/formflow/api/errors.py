@@ -147,8 +147,17 @@ def error_response(status: int, code: str, message: str, fields: list[dict[str, 
 
 def from_refusal(exc: Refusal) -> Response:
     """A use case's refusal: its status, code, message, fields and details, as every channel sees them."""
-    body = exc.as_dict()
-    return error_response(exc.status, body.pop("code"), body.pop("message"), body.pop("fields"), body)
+    extra: dict[str, Any] = {}
+    details = dict(exc.details)
+    current = details.pop("current", None)
+    if current is not None and hasattr(current, "stage_titles"):
+        extra["current"] = {"application_id": current.application_id, "version": current.version,
+                            "status": current.status, "result": current.result,
+                            "stages": [{"id": sid, "title": title}
+                                       for sid, title in zip(current.stages, current.stage_titles, strict=False)]}
+    if details:
+        extra["details"] = {k: (v.as_dict() if hasattr(v, "as_dict") else v) for k, v in details.items()}
+    return error_response(exc.status, exc.code, exc.message, [f.as_dict() for f in exc.fields], extra)
 
 
 def from_api_error(exc: ApiError) -> Response:

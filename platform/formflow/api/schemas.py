@@ -64,6 +64,8 @@ class ErrorBodySchema(Base):
     fields_ = fields.List(fields.Nested(FieldErrorSchema), required=True, data_key="fields")
     current = fields.Nested(CurrentStateSchema,
                             metadata={"description": lazy("409 stale: the application's current state")})
+    details = fields.Dict(metadata={"description": lazy(
+        "What the refusal is about (the action, stage, file or item it names), for programs")})
 
 
 class ErrorSchema(Base):

@@ -439,6 +439,17 @@ def refusal_before_acting(offer: ActionOffer | None, note: str | None) -> Refusa
     return None
 
 
+class UnknownAction(Refusal):
+    """The request names a stage or an action the application's workflow does not have (a bad request)."""
+
+    code = "unknown_action"
+    status = 400
+
+    def __init__(self, action: str, stage: str | None) -> None:
+        message = _("The workflow has no such stage or action; please reload the page and choose again.")
+        super().__init__(message, fields=[FieldProblem("/action", message)], action=action, stage=stage)
+
+
 def _stage_for(db: Session, app: Application, actor: Account, spec: WorkflowSpec, action_id: str) -> str:
     """The one current stage the actor owns that offers `action_id` (when a channel names none)."""
     mine = [s for s in app.stages or [] if s in spec.stages and action_id in spec.stages[s].actions
@@ -460,6 +471,9 @@ def act(services: Any, db: Session, actor: Account, app_id: int, action_id: str,
     """
     app = load(services, db, actor, app_id)
     spec = _spec(load_pinned(db, app.versions))
+    if (stage is not None and stage not in spec.stages) or not any(action_id in st.actions
+                                                                    for st in spec.stages.values()):
+        raise UnknownAction(action_id, stage)
     text = (note or "").strip()[:NOTE_MAX] or None
     stage_id = stage or _stage_for(db, app, actor, spec, action_id)
     picked = [str(m)[:64] for m in materials][:50]
