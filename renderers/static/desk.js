@@ -10,7 +10,9 @@
     radios.forEach(function (r) { names[r.name] = true; if (r.checked) chosen[r.name] = r.value; });
     var total = Object.keys(names).length, done = Object.keys(chosen).length;
     var failed = Object.keys(chosen).some(function (n) { return chosen[n] === "fail"; });
-    out.textContent = "（已选 " + done + "/" + total + (failed ? "，当前为“不通过”" : done === total ? "，当前为“通过”" : "") + "，保存后生效）";
+    // The words come from the page (the catalogue, in the reader's language); {done} and {total} are filled in here.
+    var text = out.getAttribute(failed ? "data-fail" : done === total ? "data-pass" : "data-open") || "";
+    out.textContent = text.replace("{done}", String(done)).replace("{total}", String(total));
     form.querySelectorAll("fieldset.mrow").forEach(function (fs) {
       var fail = fs.querySelector('input[type="radio"][value="fail"]:checked');
       var note = fs.querySelector("textarea");

@@ -30,6 +30,10 @@ def test_all_pass_leaves_rows_of_materials_not_required_not_applicable(live_serv
     page.goto(f"{live_server.url}/desk/applications/{app_id}")
     page.click(f"#all-pass-{STAGE}")
     assert page.is_checked(f"#m-{STAGE}-r6-c0-na") and page.is_checked(f"#m-{STAGE}-r1-c0-pass")
+    # the live outcome: the page's words (the catalogue), the counts filled in by desk.js
+    live = page.text_content(f"#outcome-{STAGE} .live-outcome")
+    total = page.eval_on_selector_all(f"#marking-{STAGE} input[type=radio][value=pass]", "els => els.length")
+    assert live == f"（已选 {total}/{total}，当前为“通过”，保存后生效）"
     shots(page, "all-pass")
     page.click(f"#save-marking-{STAGE}")
     page.wait_for_selector(f"#outcome-{STAGE}[data-outcome=pass]")

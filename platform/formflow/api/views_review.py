@@ -24,40 +24,23 @@ from formflow.api.views_citizen import (
     served,
     summary_json,
 )
-from formflow.db.models import Account, Application
-from formflow.packs.versions import Pinned
 from formflow.reviews import queue as queue_mod
 from formflow.reviews.tables import MarkingInvalid
+from formflow.text.catalogue import lazy
 from formflow.usecases import review, serving, viewing
 from formflow.web.context import services
 from formflow.workflow.errors import ActionNotAvailable, ReasonRequired, StaleApplication
-from formflow.workflow.moves import workflow_of
 
-TAG = "审核人员"
+TAG = lazy("Reviewers")
 PAGE_SIZE = 20
 
 
-def _reach(db: Session, account: Account) -> list[queue_mod.Reach]:
-    return review.reach(services(), db, account)
-
-
-def _load(db: Session, app_id: int, account: Account) -> Application:
-    """The application within the reviewer's reach; `review.NotInReach` (404) otherwise."""
-    return review.load(services(), db, account, app_id)
-
-
-def _category_title(pinned: Pinned, category: str | None) -> str:
-    return pinned.category_title(category)
-
-
-def _channel_title(pinned: Pinned, channel: str | None) -> str:
-    return pinned.channel_title(channel)
-
-
-@route("/review/queue", "GET", summary="待办队列：与工作台相同的筛选和键集分页", tags=[TAG], query=s.QueueQuerySchema,
-       responses={200: s.QueuePageSchema})
+@route("/review/queue", "GET", summary=lazy("The queue: the same filters and keyset pages as the desk"), tags=[TAG],
+       query=s.QueueQuerySchema, responses={200: s.QueuePageSchema},
+       description=lazy("Order: overdue first, then by deadline (none last), then by number. `after` is the "
+                        "previous page's next_cursor."))
 def queue():
-    """排序：超期在前，再按办理期限（无期限在后）、编号。`after` 为上一页的 next_cursor。"""
+    """The reviewer's queue (`review.queue`)."""
     account = c.require_reviewer()
     args = load_query(s.QueueQuerySchema())
     filters = queue_mod.Filters(stage=args.get("stage"), category=args.get("category"),
@@ -77,17 +60,15 @@ def queue():
     return s.QueuePageSchema().dump({"items": items, "next_cursor": found.next_cursor})
 
 
-def _my_stages(db: Session, app: Application, account: Account) -> list[str]:
-    return viewing.owned_stages(db, app, account, workflow_of(db, app))
-
-
 class ReviewViewSchema(s.ReviewApplicationSchema):
     """The staff view (`usecases.viewing.staff_view`): the desk's values, formatted and masked."""
 
-    steps = fields.List(fields.Dict(), required=True, metadata={
-        "description": "表单各步及其值（已格式化、证件号与手机号脱敏），与工作台相同"})
-    checklist = fields.List(fields.Dict(), required=True, metadata={"description": "本申请的材料清单及状态"})
-    precheck = fields.Dict(allow_none=True, required=True, metadata={"description": "资格预审（值已格式化）"})
+    steps = fields.List(fields.Dict(), required=True, metadata={"description": lazy(
+        "The form's steps and their values (formatted, ID and mobile numbers masked), as on the desk")})
+    checklist = fields.List(fields.Dict(), required=True, metadata={
+        "description": lazy("This application's materials checklist and its states")})
+    precheck = fields.Dict(allow_none=True, required=True, metadata={
+        "description": lazy("The eligibility pre-check (values formatted)")})
 
 
 def _value_json(v: viewing.Value) -> dict[str, Any]:
@@ -118,7 +99,8 @@ def staff_json(view: viewing.StaffView) -> dict[str, Any]:
 
 
 @route(f"/review/applications/<{ID}:app_id>", "GET",
-       summary="一件申请：数据（证件号、手机号脱敏）、申请人、办理记录、文书、材料清单、预审；查看电子证照留痕",
+       summary=lazy("One application: data (ID and mobile numbers masked), applicant, history, notices, "
+                    "materials checklist, pre-check; viewing e-licences is recorded"),
        tags=[TAG], responses={200: ReviewViewSchema})
 def application(app_id: int):
     with c.sessions()() as db:
@@ -126,9 +108,13 @@ def application(app_id: int):
 
 
 @route(f"/review/applications/<{ID}:app_id>/stages/<stage_id>/marking", "GET",
-       summary="本环节的量化审查表、其 JSON Schema 与最近一次填写", tags=[TAG], responses={200: s.MarkingViewSchema})
+       summary=lazy("The stage's review table, its JSON Schema and the latest marking"), tags=[TAG],
+       responses={200: s.MarkingViewSchema},
+       description=lazy("Rows of the schema that do not apply to this application (the material they check is "
+                        "neither required nor provided) carry x-not-applicable: they can only be na and may be "
+                        "left out."))
 def marking(app_id: int, stage_id: str):
-    """schema 中不适用于本申请的行（所审查的材料本申请既不需要也未提交）标有 x-not-applicable，只能为 na，可省略。"""
+    """The stage's marking form (`review.marking_form`)."""
     account = c.require_reviewer()
     with c.sessions()() as db:
         form = review.marking_form(services(), db, account, app_id, stage_id)
@@ -139,10 +125,12 @@ def marking(app_id: int, stage_id: str):
 
 
 @route(f"/review/applications/<{ID}:app_id>/stages/<stage_id>/marking", "PUT",
-       summary="填写本环节的量化审查表（每项：pass / fail / na，不符合须说明）", tags=[TAG],
-       body=s.MarkingRequestSchema, responses={200: s.MarkingResultSchema})
+       summary=lazy("Fill in the stage's review table (each criterion: pass / fail / na; fail needs a note)"),
+       tags=[TAG], body=s.MarkingRequestSchema, responses={200: s.MarkingResultSchema},
+       description=lazy("A marking that does not validate answers 422 (code=marking_invalid); the pointers of "
+                        "fields are relative to the request body (/marking/rows/1/criteria/0)."))
 def put_marking(app_id: int, stage_id: str):
-    """校验失败时 422（code=marking_invalid），fields 的指针相对请求体（/marking/rows/1/criteria/0）。"""
+    """Record a marking (`review.mark`)."""
     account = c.require_reviewer()
     body = load_body(s.MarkingRequestSchema())
     try:
@@ -156,7 +144,8 @@ def put_marking(app_id: int, stage_id: str):
 
 
 @route(f"/review/applications/<{ID}:app_id>/actions", "GET",
-       summary="本账号在当前各环节可执行的操作（不可执行的附原因）", tags=[TAG], responses={200: s.ActionListSchema})
+       summary=lazy("The actions this account may take at the current stages (with the reason when it cannot)"),
+       tags=[TAG], responses={200: s.ActionListSchema})
 def actions(app_id: int):
     account = c.require_reviewer()
     with c.sessions()() as db:
@@ -168,12 +157,15 @@ def actions(app_id: int):
 
 
 @route(f"/review/applications/<{ID}:app_id>/actions", "POST",
-       summary="执行操作（须带申请的当前版本；已被他人处理则 409 并返回当前状态）",
-       tags=[TAG], body=s.ActionRequestSchema, responses={200: s.TransitionSchema}, errors=(409,), idempotent=True)
+       summary=lazy("Take an action (with the application's current version; 409 with the current state when "
+                    "someone else handled it first)"),
+       tags=[TAG], body=s.ActionRequestSchema, responses={200: s.TransitionSchema}, errors=(409,), idempotent=True,
+       description=lazy("A retry with the same Idempotency-Key is not done twice: the same key with the same body "
+                        "answers the first result. 409: stale (the version is out of date; error.current is the "
+                        "current state), not_available (cannot be taken at this stage now), guard_not_met (its "
+                        "condition does not hold)."))
 def perform(app_id: int):
-    """带 Idempotency-Key 重试不会重复执行：同键同内容返回首次的结果。
-    409：stale（版本过期，error.current 为当前状态）、not_available（此时此环节不能执行）、
-    guard_not_met（条件不满足）。"""
+    """Take an action (`review.act`)."""
     account = c.require_reviewer()
     body = load_body(s.ActionRequestSchema())
 
@@ -203,8 +195,8 @@ def perform(app_id: int):
     return _idempotent(account, body, work)
 
 
-@route(f"/review/applications/<{ID}:app_id>/files/<sha256>", "GET", summary="下载申请中的一个材料文件", tags=[TAG],
-       responses={200: "file"})
+@route(f"/review/applications/<{ID}:app_id>/files/<sha256>", "GET",
+       summary=lazy("Download one material file of the application"), tags=[TAG], responses={200: "file"})
 def download(app_id: int, sha256: str):
     with c.sessions()() as db:
         return served(serving.open_file(services(), db, c.current_account(), app_id, sha256))

@@ -28,10 +28,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formflow.applications import drafts as apps
-from formflow.db.models import Account, Application, Office
+from formflow.db.models import Account, Application, Objection, Office
 from formflow.packs.versions import Pinned, load_pinned
 from formflow.reviews import queue as queue_mod
 from formflow.reviews.tables import (
+    FAIL,
+    NA,
+    PASS,
+    VERDICT_TITLES,
     MarkingInvalid,
     latest_marking,
     marking_problems,
@@ -51,16 +55,18 @@ from formflow.workflow.moves import check_version, lock_or_fail
 from formflow.workflow.spec import Stage, WorkflowSpec, spec_for
 
 __all__ = [
-    "ActionOffer", "Acted", "ActionsOffered", "FilterOptions", "MarkingForm", "Marked", "NoTable", "NotInReach",
-    "ObjectionNoteRequired", "PageRequest", "QueueResult", "QueueRow", "StageRef", "act", "available_actions",
-    "dismiss_objection", "load", "mark", "marking_form", "queue", "queue_filters", "record_objection",
-    "refusal_before_acting",
+    "VERDICTS", "ActionOffer", "Acted", "ActionsOffered", "AtHand", "FilterOptions", "MarkingForm", "Marked",
+    "NoTable", "NotInReach", "ObjectionLine", "ObjectionNoteRequired", "PageRequest", "QueueResult", "QueueRow",
+    "StageAtHand", "StageRef", "act", "available_actions", "dismiss_objection", "load", "mark", "marking_form",
+    "queue", "queue_filters", "record_objection", "refusal_before_acting", "stages_at_hand",
 ]
 
 PAGE_SIZE = 20
 NOTE_MAX = 2000
 #: Outcome of a marked table, as a person reads it.
 OUTCOME_TITLES = {"pass": lazy("Pass"), "fail": lazy("Fail")}
+#: The verdicts a criterion may get, (value, title), in the order they are offered.
+VERDICTS = ((PASS, VERDICT_TITLES[0]), (FAIL, VERDICT_TITLES[1]), (NA, VERDICT_TITLES[2]))
 
 
 # --------------------------------------------------------------------------- refusals
@@ -213,6 +219,51 @@ class ActionsOffered:
 
 
 @dataclass(frozen=True)
+class ObjectionLine:
+    """An objection recorded at a timer stage; open while `resolved_on` is None."""
+
+    id: int
+    raised_on: date
+    note: str
+    resolved_on: date | None
+    upheld: bool | None
+    resolution: str | None
+
+
+@dataclass(frozen=True)
+class StageAtHand:
+    """One current stage the reviewer owns: its table, latest marking, actions on offer and objections."""
+
+    id: str
+    title: str
+    is_timer: bool
+    table_id: str | None
+    table: dict[str, Any] | None
+    marking: dict[str, Any] | None
+    outcome: str | None
+    actions: tuple[ActionOffer, ...]
+    accepts_objections: bool
+    objections: tuple[ObjectionLine, ...]
+    #: Rows of the table about a material this application neither requires nor provided (only `na`).
+    not_applicable: frozenset[str]
+
+    @property
+    def outcome_title(self) -> str:
+        return str(OUTCOME_TITLES.get(self.outcome, self.outcome)) if self.outcome else ""
+
+
+@dataclass(frozen=True)
+class AtHand:
+    """What the reviewer may do on one application now (the version their forms must carry)."""
+
+    app_id: int
+    version: int
+    stages: tuple[StageAtHand, ...]
+    #: Material kinds a correction request may name: (kind, title), as the pinned catalogue lists them.
+    correction_materials: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Acted:
     """The application after an action, with the titles a person reads."""
 
@@ -273,6 +324,14 @@ def _owned_stage(db: Session, app: Application, actor: Account, spec: WorkflowSp
     return stage
 
 
+def _attached(db: Session, actor: Account) -> Account:
+    """The actor as an object of this session (the engine writes through it)."""
+    found = db.get(Account, actor.id)
+    if found is None:
+        raise NotInReach()
+    return found
+
+
 def _masked_id(services: Any, who: Account | None) -> str:
     if who is None or not who.id_number_enc:
         return ""
@@ -307,7 +366,7 @@ def queue(services: Any, db: Session, actor: Account, filters: queue_mod.Filters
         spec = _spec(pinned)
         who = people.get(app.applicant_id)
         masked = _masked_id(services, who)
-        office = offices.get(app.office_id)
+        office = offices.get(app.office_id) if app.office_id else None
         rows.append(QueueRow(
             id=app.id, number=app.number or str(app.id), pack=app.pack, matter=app.matter,
             applicant=who.display_name if who else "", id_masked=masked,
@@ -403,7 +462,7 @@ def mark(services: Any, db: Session, actor: Account, app_id: int, stage_id: str,
     problems = marking_problems(table, filled, na)
     if problems:
         raise MarkingInvalid(stage.table or "", problems, marking=filled)
-    saved = record_marking(db, app, stage.id, stage.table or "", filled, db.get(Account, actor.id), pinned,
+    saved = record_marking(db, app, stage.id, stage.table or "", filled, _attached(db, actor), pinned,
                            not_applicable=na)
     summary = summarize(saved.marking)
     return Marked(app.id, StageRef(stage.id, stage.title), stage.table or "", saved.outcome, summary.failed_rows,
@@ -418,7 +477,7 @@ def available_actions(services: Any, db: Session, actor: Account, app_id: int) -
     app = load(services, db, actor, app_id)
     pinned = load_pinned(db, app.versions)
     spec = _spec(pinned)
-    found = engine.available_actions(db, app, db.get(Account, actor.id), today=services.today())
+    found = engine.available_actions(db, app, _attached(db, actor), today=services.today())
     offers = []
     for a in found:
         ends = tuple(t for t in a.targets if t in spec.stages and spec.stages[t].is_end)
@@ -430,6 +489,35 @@ def available_actions(services: Any, db: Session, actor: Account, app_id: int) -
         ))
     name, masked = _applicant(services, db, app)
     return ActionsOffered(app.id, app.number or str(app.id), app.version, name, masked, offers)
+
+
+def stages_at_hand(services: Any, db: Session, actor: Account, app_id: int) -> AtHand:
+    """Every current stage the actor owns, with its table, latest marking, actions on offer and objections."""
+    app = load(services, db, actor, app_id)
+    pinned = load_pinned(db, app.versions)
+    spec = _spec(pinned)
+    offered = available_actions(services, db, actor, app_id)
+    out = []
+    for stage_id in app.stages or []:
+        try:
+            stage = _owned_stage(db, app, actor, spec, stage_id)
+        except NotInReach:
+            continue
+        table = pinned.table(stage.table) if stage.table else None
+        latest = latest_marking(db, app.id, stage.id, stage.table) if stage.table and table is not None else None
+        objections = tuple(ObjectionLine(o.id, o.raised_on, o.note, o.resolved_on, o.upheld, o.resolution)
+                           for o in db.scalars(select(Objection).where(
+                               Objection.application_id == app.id, Objection.stage == stage.id).order_by(Objection.id)))
+        out.append(StageAtHand(
+            id=stage.id, title=stage.title, is_timer=stage.is_timer, table_id=stage.table, table=table,
+            marking=latest.marking if latest else None, outcome=latest.outcome if latest else None,
+            actions=tuple(a for a in offered.actions if a.stage == stage.id),
+            accepts_objections=stage.is_timer and stage.objections, objections=objections,
+            not_applicable=_not_applicable(services, pinned, app, table) if table is not None else frozenset(),
+        ))
+    kinds = pinned.materials.get("kinds") or {}
+    return AtHand(app.id, app.version, tuple(out),
+                  tuple((str(k), str((v or {}).get("title") or k)) for k, v in kinds.items()))
 
 
 def refusal_before_acting(offer: ActionOffer | None, note: str | None) -> Refusal | None:
@@ -452,9 +540,13 @@ class UnknownAction(Refusal):
 
 def _stage_for(db: Session, app: Application, actor: Account, spec: WorkflowSpec, action_id: str) -> str:
     """The one current stage the actor owns that offers `action_id` (when a channel names none)."""
-    mine = [s for s in app.stages or [] if s in spec.stages and action_id in spec.stages[s].actions
-            and spec.stages[s].owner is not None
-            and authority(db, app, actor, spec.stages[s].owner.role, spec.stages[s].owner.level) is not None]
+    mine = []
+    for sid in app.stages or []:
+        stage = spec.stages.get(sid)
+        owner = stage.owner if stage is not None else None
+        if stage is not None and owner is not None and action_id in stage.actions \
+                and authority(db, app, actor, owner.role, owner.level) is not None:
+            mine.append(sid)
     if len(mine) != 1:
         raise ActionNotAvailable(action_id, None, "", _("Please name the stage to act at.") if mine
                                  else _("This action cannot be taken now."))
@@ -478,7 +570,7 @@ def act(services: Any, db: Session, actor: Account, app_id: int, action_id: str,
     stage_id = stage or _stage_for(db, app, actor, spec, action_id)
     picked = [str(m)[:64] for m in materials][:50]
     done = engine.perform(
-        db, app_id, stage=stage_id, action=action_id, actor=db.get(Account, actor.id), note=text,
+        db, app_id, stage=stage_id, action=action_id, actor=_attached(db, actor), note=text,
         expected_version=expected_version, calendar=services.calendar(app.pack), today=services.today(),
         storage=services.storage, renderers=services.renderers, materials=picked, keys=services.keys,
     )
@@ -500,7 +592,7 @@ def record_objection(services: Any, db: Session, actor: Account, app_id: int, st
     text = (note or "").strip()[:NOTE_MAX]
     if not text:
         raise ObjectionNoteRequired(stage_id)
-    return engine.record_objection(db, app_id, db.get(Account, actor.id), stage=stage_id, note=text,
+    return engine.record_objection(db, app_id, _attached(db, actor), stage=stage_id, note=text,
                                    expected_version=expected_version, today=services.today())
 
 
@@ -510,7 +602,7 @@ def dismiss_objection(services: Any, db: Session, actor: Account, app_id: int, o
     app = load(services, db, actor, app_id)
     text = (note or "").strip()[:NOTE_MAX] or None
     return engine.resolve_objection(
-        db, app_id, db.get(Account, actor.id), objection_id=objection_id, upheld=False, note=text,
+        db, app_id, _attached(db, actor), objection_id=objection_id, upheld=False, note=text,
         expected_version=expected_version, calendar=services.calendar(app.pack), today=services.today(),
         storage=services.storage, renderers=services.renderers, keys=services.keys,
     )

@@ -13,86 +13,43 @@ for a marking), in one transaction with its history event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from formflow.applications import drafts as apps
 from formflow.auth.current import current_account
 from formflow.db.models import (
     Account,
     Application,
-    Objection,
 )
-from formflow.packs.versions import Pinned, load_pinned
 from formflow.reviews import queue as queue_mod
 from formflow.reviews.tables import (
     FAIL,
     NA,
     PASS,
-    VERDICT_TITLES,
     MarkingInvalid,
-    latest_marking,
 )
 from formflow.text import formatting as fmt
 from formflow.text.catalogue import _
 from formflow.text.errors import FieldProblem, Refusal
 from formflow.usecases import review, serving, viewing
-from formflow.web.context import calendar_for, formflow, services, sessions
-from formflow.workflow import engine
-from formflow.workflow.access import authority
+from formflow.web.context import services, sessions
 from formflow.workflow.errors import (
     ActionNotAvailable,
     ReasonRequired,
     StaleApplication,
     WorkflowError,
 )
-from formflow.workflow.history import HIDDEN_FROM_REVIEWERS
-from formflow.workflow.moves import workflow_of
-from formflow.workflow.spec import WorkflowSpec
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
 PAGE_SIZE = 20
 NOTE_MAX = 2000
-VERDICTS = [(PASS, VERDICT_TITLES[0]), (FAIL, VERDICT_TITLES[1]), (NA, VERDICT_TITLES[2])]
-STATUS_TITLES = {"draft": "草稿", "active": "办理中", "closed": "已办结"}
-HIDDEN_EVENTS = HIDDEN_FROM_REVIEWERS
-INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
-LEVEL_TITLES = engine.LEVEL_TITLES
-OUTCOME_TITLES = engine.OUTCOME_TITLES
 
 
 # --------------------------------------------------------------------------- wiring
-
-def _ext() -> dict[str, Any]:
-    return formflow()
-
-
-def _today() -> date:
-    from formflow.web.context import today
-
-    return today()
-
-
-def _calendar(pack: str):
-    return calendar_for(pack)
-
-
-def _storage():
-    from formflow.web.context import services
-
-    return services().storage
-
-
-def _renderers():
-    return _ext()["settings"].renderers_dir
-
 
 def reviewer_required(view):
     """Signed in with at least one role held at an office; anyone else gets 404."""
@@ -107,6 +64,14 @@ def reviewer_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def _reviewer() -> Account:
+    """The signed-in reviewer (`reviewer_required` has let only them through)."""
+    account = current_account()
+    if account is None:
+        abort(404)
+    return account
 
 
 def _reach(db: Session, account: Account) -> list[queue_mod.Reach]:
@@ -126,42 +91,12 @@ def _int(value: Any) -> int | None:
         return None
 
 
-# --------------------------------------------------------------------------- titles
-
-def _category_title(pinned: Pinned, category: str | None) -> str:
-    return pinned.category_title(category)
-
-
-def _channel_title(pinned: Pinned, channel: str | None) -> str:
-    return pinned.channel_title(channel)
-
-
-def _stage_titles(spec: WorkflowSpec, stages: list[str] | None) -> str:
-    return _(", ").join(spec.stages[s].title if s in spec.stages else s for s in stages or [])
-
-
-def _masked_applicant(db: Session, account_ids: set[int]) -> dict[int, tuple[str, str]]:
-    keys = _ext()["keys"]
-    out: dict[int, tuple[str, str]] = {}
-    if not account_ids:
-        return out
-    for acc in db.scalars(select(Account).where(Account.id.in_(account_ids))):
-        masked = ""
-        if acc.id_number_enc:
-            try:
-                masked = fmt.mask_id(keys.open(acc.id_number_enc))
-            except Exception:  # noqa: BLE001 - an unreadable number is shown as absent
-                masked = ""
-        out[acc.id] = (acc.display_name, masked)
-    return out
-
-
 # --------------------------------------------------------------------------- queue
 
 @bp.get("/")
 @reviewer_required
 def queue():
-    account = current_account()
+    account = _reviewer()
     filters = queue_mod.Filters.from_args(request.args)
     cursor = request.args.get("after") or None
     with sessions()() as db:
@@ -181,65 +116,13 @@ def _filter_options(db: Session, account: Account) -> review.FilterOptions:
 
 # --------------------------------------------------------------------------- detail
 
-@dataclass
-class StageDesk:
-    """What the reviewer may do at one current stage they own."""
-
-    id: str
-    title: str
-    is_timer: bool
-    table_id: str | None
-    table: dict[str, Any] | None
-    marking: dict[str, Any] | None
-    outcome: str | None
-    actions: list[Any] = field(default_factory=list)
-    objections: list[Objection] = field(default_factory=list)
-    accepts_objections: bool = False
-    not_required: set[str] = field(default_factory=set)
-
-
-def _stage_desks(db: Session, app: Application, account: Account, spec: WorkflowSpec, pinned: Pinned,
-                 today: date) -> list[StageDesk]:
-    actions = engine.available_actions(db, app, account, today=today)
-    try:
-        required = {i.kind for i in apps.checklist(pinned, app.data or {}, today)}
-    except Exception:  # noqa: BLE001 - a checklist problem must not hide the table
-        required = set()
-    out = []
-    for stage_id in app.stages or []:
-        stage = spec.stages.get(stage_id)
-        if stage is None or stage.owner is None or app.status != "active":
-            continue
-        if authority(db, app, account, stage.owner.role, stage.owner.level) is None:
-            continue
-        table = pinned.table(stage.table) if stage.table else None
-        latest = latest_marking(db, app.id, stage.id, stage.table) if stage.table else None
-        objections = list(db.scalars(select(Objection).where(
-            Objection.application_id == app.id, Objection.stage == stage.id).order_by(Objection.id)))
-        rows = (table or {}).get("rows") or []
-        out.append(StageDesk(
-            id=stage.id, title=stage.title, is_timer=stage.is_timer, table_id=stage.table, table=table,
-            marking=latest.marking if latest else None, outcome=latest.outcome if latest else None,
-            actions=[a for a in actions if a.stage == stage.id], objections=objections,
-            accepts_objections=stage.is_timer and stage.objections,
-            not_required={str(r.get("no")) for r in rows if r.get("material") and required
-                          and r["material"] not in required},
-        ))
-    return out
-
-
-def _detail_context(db: Session, app: Application, account: Account, *, view: viewing.StaffView | None = None,
+def _detail_context(db: Session, app_id: int, account: Account, *, view: viewing.StaffView | None = None,
                     **extra: Any) -> dict[str, Any]:
     """The detail page: the staff view (formatted, masked, recorded) and what this reviewer may do now."""
     if view is None:
-        view = viewing.staff_view(services(), db, account, app.id)
-    pinned = load_pinned(db, app.versions)
-    spec = workflow_of(db, app)
+        view = viewing.staff_view(services(), db, account, app_id)
     return {
-        "app": app, "view": view, "spec": spec,
-        "desks": _stage_desks(db, app, account, spec, pinned, _today()),
-        "verdicts": VERDICTS, "outcome_titles": OUTCOME_TITLES,
-        "materials_kinds": (pinned.materials.get("kinds") or {}),
+        "view": view, "work": review.stages_at_hand(services(), db, account, app_id), "verdicts": review.VERDICTS,
         "marking_errors": {}, "marking_input": {}, "action_errors": {}, "stale": None, "form": {},
         **extra,
     }
@@ -248,10 +131,10 @@ def _detail_context(db: Session, app: Application, account: Account, *, view: vi
 @bp.get("/applications/<int:app_id>")
 @reviewer_required
 def detail(app_id: int):
-    account = current_account()
+    account = _reviewer()
     with sessions()() as db:
         view = viewing.staff_view(services(), db, account, app_id)  # reach; e-licence views recorded first
-        context = _detail_context(db, db.get(Application, app_id), account, view=view)
+        context = _detail_context(db, app_id, account, view=view)
     return render_template("desk/detail.html", **context)
 
 
@@ -259,20 +142,18 @@ def detail(app_id: int):
 @reviewer_required
 def full_id_number(app_id: int):
     """The applicant's full ID number: shown once, on this response only, and recorded in the access log."""
-    account = current_account()
+    account = _reviewer()
     with sessions()() as db:
         view = viewing.staff_view(services(), db, account, app_id, full_id=True)
-        response = Response(render_template("desk/detail.html", **_detail_context(
-            db, db.get(Application, app_id), account, view=view)))
+        response = Response(render_template("desk/detail.html", **_detail_context(db, app_id, account, view=view)))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def _rerender(app_id: int, status: int, **extra: Any):
-    account = current_account()
+    account = _reviewer()
     with sessions()() as db:
-        app, _reach = _load(db, app_id, account)
-        return render_template("desk/detail.html", **_detail_context(db, app, account, **extra)), status
+        return render_template("desk/detail.html", **_detail_context(db, app_id, account, **extra)), status
 
 
 def _stale_text(exc: StaleApplication) -> str:
@@ -304,7 +185,7 @@ def _refused(page: tuple[str, int], exc: Refusal):
 def file(app_id: int, sha256: str):
     """Framed or shown by the desk page (inline), or downloaded (`?download=1`): the one serving policy."""
     with sessions()() as db:
-        served = serving.open_file(services(), db, current_account(), app_id, sha256,
+        served = serving.open_file(services(), db, _reviewer(), app_id, sha256,
                                    inline=request.args.get("download") != "1")
     return Response(served.body, mimetype=served.media_type, headers=served.headers)
 
@@ -313,7 +194,7 @@ def file(app_id: int, sha256: str):
 @reviewer_required
 def notice(app_id: int, notice_id: int):
     with sessions()() as db:
-        served = serving.open_notice(services(), db, current_account(), notice_id, app_id=app_id)
+        served = serving.open_notice(services(), db, _reviewer(), notice_id, app_id=app_id)
     return Response(served.body, mimetype=served.media_type, headers=served.headers)
 
 
@@ -362,7 +243,7 @@ def marking_errors(fields: list[FieldProblem]) -> dict[str, str]:
 @bp.post("/applications/<int:app_id>/stages/<stage_id>/marking")
 @reviewer_required
 def mark(app_id: int, stage_id: str):
-    account = current_account()
+    account = _reviewer()
     marking: dict[str, Any] = {}
     try:
         with sessions().begin() as db:
@@ -390,7 +271,7 @@ def _irreversible(offer: review.ActionOffer | None) -> bool:
 @bp.post("/applications/<int:app_id>/act")
 @reviewer_required
 def act(app_id: int):
-    account = current_account()
+    account = _reviewer()
     stage_id = (request.form.get("stage") or "")[:64]
     action_id = (request.form.get("action") or "")[:64]
     expected = _int(request.form.get("expected_version"))
@@ -438,7 +319,7 @@ def act(app_id: int):
 @bp.post("/applications/<int:app_id>/stages/<stage_id>/objections")
 @reviewer_required
 def record_objection(app_id: int, stage_id: str):
-    account = current_account()
+    account = _reviewer()
     note = (request.form.get("note") or "").strip()[:NOTE_MAX]
     expected = _int(request.form.get("expected_version"))
     if expected is None:
@@ -462,7 +343,7 @@ def record_objection(app_id: int, stage_id: str):
 @bp.post("/applications/<int:app_id>/objections/<int:objection_id>/dismiss")
 @reviewer_required
 def dismiss_objection(app_id: int, objection_id: int):
-    account = current_account()
+    account = _reviewer()
     note = (request.form.get("note") or "").strip()[:NOTE_MAX] or None
     expected = _int(request.form.get("expected_version"))
     if expected is None:

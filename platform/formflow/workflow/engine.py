@@ -29,9 +29,10 @@ from formflow.files.storage import LocalStorage
 from formflow.forms.rules import evaluate
 from formflow.packs.versions import load_pinned
 from formflow.reviews.tables import latest_marking
-from formflow.text.catalogue import _
+from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale, lazy
 from formflow.workflow import clocks
 from formflow.workflow.access import Authority, authority, office_name, role_names
+from formflow.workflow.diagram import LEVEL_TITLES
 from formflow.workflow.errors import (
     ActionNotAvailable,
     GuardNotMet,
@@ -58,8 +59,8 @@ ANSWER_CORRECTION = "answer_correction"
 RECORD_OBJECTION = "record_objection"
 DISMISS_OBJECTION = "dismiss_objection"
 
-LEVEL_TITLES = {"province": "省", "city": "市", "district": "区县", "street": "街道", "community": "社区"}
-OUTCOME_TITLES = {"pass": "通过", "fail": "不通过"}
+#: A marked table's outcome, as a refusal names it.
+OUTCOME_TITLES = {"pass": lazy("Pass"), "fail": lazy("Fail")}
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,11 @@ def _transition(app: Application, event: Event, notices: Sequence[IssuedNotice] 
     )
 
 
+def _closed_or_draft(app: Application) -> str:
+    """Why an application that is not active cannot be acted on."""
+    return _("The application is closed.") if app.status == CLOSED else _("The application has not been submitted yet.")
+
+
 def _actor_role(session: Session, app: Application, actor: Account) -> str | None:
     roles = role_names(session, actor, app)
     return roles[0] if roles else None
@@ -139,8 +145,8 @@ def enter_workflow(
     """
     entered = app.status == ACTIVE and bool(app.stages)
     if app.status not in ("draft", ACTIVE) or entered:
-        raise WorkflowError(f"application {app.id} is {app.status!r} at {app.stages!r}, not a draft："
-                            "该申请已提交")
+        raise WorkflowError(_("This application has already been submitted."), application_id=app.id,
+                            application_status=app.status, stages=list(app.stages or []))
     if app.id is None:
         session.flush()
     with session.no_autoflush:
@@ -180,20 +186,22 @@ def _authorize(
         return ActionNotAvailable(action_id, stage_id, roles, why)
 
     if app.status != ACTIVE:
-        raise refuse("申请已办结" if app.status == CLOSED else "申请尚未提交")
+        raise refuse(_closed_or_draft(app))
     stage = spec.stages.get(stage_id)
     if stage is None or stage_id not in (app.stages or []):
-        current = "、".join(spec.stages[s].title for s in app.stages or [] if s in spec.stages)
-        raise refuse(f"申请当前不在此环节（当前环节：{current or '无'}）")
+        current = _(", ").join(spec.stages[s].title for s in app.stages or [] if s in spec.stages)
+        raise refuse(_("The application is not at this stage (it is now at: %(stages)s).",
+                       stages=current or _("none")))
     action = stage.actions.get(action_id)
     if action is None:
-        raise refuse(f"环节“{stage.title}”没有此操作")
+        raise refuse(_("Stage “%(stage)s” has no such action.", stage=stage.title))
     owner = stage.owner
     found = authority(session, app, actor, owner.role, owner.level) if owner else None
     if found is None or owner is None:
-        level = LEVEL_TITLES.get(owner.level, owner.level) if owner else ""
+        level = str(LEVEL_TITLES.get(owner.level, owner.level)) if owner else ""
         who = spec.role_title(owner.role) if owner else ""
-        raise refuse(f"此环节只能由申请所属辖区{level}级机构的{who}办理")
+        raise refuse(_("Only the %(role)s of a %(level)s office of the application's area may handle this stage.",
+                       role=who, level=level))
     return stage, action, found
 
 
@@ -210,30 +218,32 @@ def _guard_reason(
     session: Session, app: Application, spec: WorkflowSpec, stage: Stage, action: Action,
     actor: Account, today: date,
 ) -> str | None:
-    """Why the action's guard does not hold now (Chinese), or None when it does."""
+    """Why the action's guard does not hold now (in the person's language), or None when it does."""
     if app.awaiting == AWAITING_CITIZEN:
-        return "正在等待申请人补正材料"
+        return _("Waiting for the applicant to correct the materials.")
     if stage.is_timer and stage.objections and not open_objections(session, app.id, stage.id):
-        return "没有待处理的异议，本环节期满后自动流转"
+        return _("There is no objection to handle; the stage moves on by itself when its period ends.")
     guard = action.guard
     if guard.outcome is not None:
         if stage.table is None:
-            return "本环节没有审查表，无法判断审查结论"
+            return _("This stage has no review table, so there is no review outcome to go by.")
         marking = latest_marking(session, app.id, stage.id, stage.table)
         table = load_pinned(session, app.versions).table(stage.table) or {}
         if marking is None:
-            return f"尚未填写本环节的审查表《{table.get('title', stage.table)}》"
+            return _("The review table of this stage, “%(table)s”, has not been filled in yet.",
+                     table=table.get("title", stage.table))
         if marking.outcome != guard.outcome:
             have = OUTCOME_TITLES.get(marking.outcome, marking.outcome)
             need = OUTCOME_TITLES.get(guard.outcome, guard.outcome)
-            return f"审查表结论为“{have}”，此操作要求“{need}”"
+            return _("The review table's outcome is “%(have)s”; this action needs “%(need)s”.",
+                     have=str(have), need=str(need))
     if guard.rule is not None:
         scope = load_pinned(session, app.versions).ruleset.variables(app.data or {}, today)
         if not evaluate(guard.rule, scope):
-            return "不满足此操作的条件"
+            return _("The conditions of this action are not met.")
     if guard.role is not None and stage.owner is not None:
         if authority(session, app, actor, guard.role, stage.owner.level) is None:
-            return f"只有{spec.role_title(guard.role)}可执行此操作"
+            return _("Only the %(role)s may take this action.", role=spec.role_title(guard.role))
     return None
 
 
@@ -358,7 +368,10 @@ def _apply(
 
 def _commitment_text(spec: WorkflowSpec) -> str | None:
     c = spec.commitment
-    return f"{c.days}{UNIT_TITLES.get(c.unit, '日')}" if c else None
+    if c is None:
+        return None
+    unit = UNIT_TITLES.get(c.unit) or in_locale(DEFAULT_LOCALE, " days (after a number)")
+    return f"{c.days}{unit}"
 
 
 def _issue(session: Session, app: Application, notice_id: str, context: dict[str, Any],
@@ -374,9 +387,9 @@ def _issue(session: Session, app: Application, notice_id: str, context: dict[str
 def _citizen_check(session: Session, app: Application, actor: Account, action: str) -> str:
     roles = roles_text(role_names(session, actor, app))
     if actor.id != app.applicant_id:
-        raise ActionNotAvailable(action, app.stage, roles, "只有申请人本人可以执行此操作")
+        raise ActionNotAvailable(action, app.stage, roles, _("Only the applicant may take this action."))
     if app.status != ACTIVE:
-        raise ActionNotAvailable(action, app.stage, roles, "申请已办结" if app.status == CLOSED else "申请尚未提交")
+        raise ActionNotAvailable(action, app.stage, roles, _closed_or_draft(app))
     return roles
 
 
@@ -397,7 +410,8 @@ def answer_correction(
         check_version(app, expected_version, spec)
         roles = _citizen_check(session, app, actor, ANSWER_CORRECTION)
         if app.awaiting != AWAITING_CITIZEN:
-            raise ActionNotAvailable(ANSWER_CORRECTION, app.stage, roles, "没有待补正的材料")
+            raise ActionNotAvailable(ANSWER_CORRECTION, app.stage, roles,
+                                     _("No materials are waiting to be corrected."))
         pending = list(session.scalars(
             select(Correction)
             .where(Correction.application_id == app.id, Correction.answered_on.is_(None))
@@ -448,9 +462,9 @@ def withdraw(
         roles = _citizen_check(session, app, actor, action)
         cit = spec.citizen.get(action)
         if cit is None:
-            raise ActionNotAvailable(action, app.stage, roles, "流程未提供此申请人操作")
+            raise ActionNotAvailable(action, app.stage, roles, _("The workflow offers the applicant no such action."))
         if not any(cit.allowed_from(s) for s in app.stages or []):
-            raise ActionNotAvailable(action, app.stage, roles, "当前环节不能执行此操作")
+            raise ActionNotAvailable(action, app.stage, roles, _("This action cannot be taken at the current stage."))
         if cit.reason_required and not (reason or "").strip():
             raise ReasonRequired(action, app.stage)
         move = Move.of(session, app, when, cal)
@@ -470,8 +484,8 @@ def withdraw(
         issued = []
         if cit.notice:
             if storage is None or renderers is None:
-                raise WorkflowError(f"citizen action {action!r} issues notice {cit.notice!r}："
-                                    "需要 storage 与 renderers")
+                raise WorkflowError(_("This action issues a document, but no file storage is configured."),
+                                    action=action, notice=cit.notice)
             context = {"office_name": office_name(session, app), "reason": reason or ""}
             issued.append(_issue(session, app, cit.notice, context, storage, renderers, when,
                                  event, keys))
@@ -568,9 +582,9 @@ def _objection_stage(session: Session, app: Application, spec: WorkflowSpec, sta
     roles = roles_text(role_names(session, actor, app))
     st = spec.stages.get(stage_id)
     if app.status != ACTIVE or st is None or stage_id not in (app.stages or []):
-        raise ActionNotAvailable(action, stage_id, roles, "申请当前不在此环节")
+        raise ActionNotAvailable(action, stage_id, roles, _("The application is not at this stage."))
     if not (st.is_timer and st.objections):
-        raise ActionNotAvailable(action, stage_id, roles, "本环节不受理异议")
+        raise ActionNotAvailable(action, stage_id, roles, _("This stage takes no objections."))
     return st
 
 
@@ -581,7 +595,7 @@ def _owner(session: Session, app: Application, spec: WorkflowSpec, stage: Stage,
     if found is None:
         roles = roles_text(role_names(session, actor, app))
         who = spec.role_title(owner.role) if owner else ""
-        raise ActionNotAvailable(action, stage.id, roles, f"此环节只能由{who}办理")
+        raise ActionNotAvailable(action, stage.id, roles, _("Only the %(role)s may handle this stage.", role=who))
     return found
 
 
