@@ -449,7 +449,7 @@ def checklist(pinned: Pinned, data: dict[str, Any], today: date) -> list[Checkli
         rows.append(ChecklistRow(
             kind=item.kind, title=item.title, requirement=item.requirement, required=item.required,
             provided=provided, state=state, state_title=title,
-            requirement_title=_("Required") if item.required else _("Optional"),
+            requirement_title=_("Must be submitted") if item.required else _("Optional"),
             files=_file_refs(materials_mod.value_at(data, item.path)),
         ))
     return rows

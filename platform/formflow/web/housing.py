@@ -42,7 +42,7 @@ from formflow.web.context import formflow, packs, sessions
 
 bp = Blueprint("housing", __name__, url_prefix="/housing")
 
-PARTS = {"waiting_list": lazy("Waiting list"), "lottery": lazy("Lottery allocation"),
+PARTS = {"waiting_list": lazy("Waiting register"), "lottery": lazy("Lottery allocation"),
          "subsidy": lazy("Rental subsidy roster"), "follow_up": lazy("Follow-up checks"),
          "dashboards": lazy("Dashboards")}
 EVENT_TITLES = {
@@ -178,12 +178,12 @@ def waiting(pack: str, matter: str):
     with sessions()() as db:
         households = register.waiting_list(db, alloc, today=_today(), paths=paths)
     header, rows = waiting_rows(alloc, households, public=False)
-    title = str(alloc.waiting_list.get("title") or _("Waiting list"))
+    title = str(alloc.waiting_list.get("title") or _("Waiting register"))
     fmt = request.args.get("format")
     if fmt == "csv":
         return _download(csv_bytes(header, rows), CSV, f"{title}.csv")
     if fmt == "xlsx":
-        sheet = Sheet(_("Waiting list"), header, rows, title=_("%(title)s (%(day)s)", title=title, day=day(_today())))
+        sheet = Sheet(_("Waiting register"), header, rows, title=_("%(title)s (%(day)s)", title=title, day=day(_today())))
         return _download(xlsx_bytes([sheet]), XLSX, f"{title}.xlsx")
     return render_template("housing/waiting.html", alloc=alloc, title=title, header=header, rows=rows,
                            households=households, rule=alloc.waiting_list.get("order") or [])

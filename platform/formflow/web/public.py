@@ -59,7 +59,7 @@ def waiting_list(pack: str, matter: str):
     if request.args.get("format") == "csv":
         return _download(csv_bytes(header, rows), CSV, f"{title}.csv")
     if request.args.get("format") == "xlsx":
-        return _download(xlsx_bytes([Sheet(_("Waiting list"), header, rows, title=title)]), XLSX, f"{title}.xlsx")
+        return _download(xlsx_bytes([Sheet(_("Waiting register"), header, rows, title=title)]), XLSX, f"{title}.xlsx")
     return render_template("public/waiting_list.html", alloc=alloc, title=title, header=header, rows=rows,
                            batches=batches, today=_today(), rule=alloc.waiting_list.get("order") or [])
 
