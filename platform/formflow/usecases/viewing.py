@@ -378,7 +378,7 @@ def _empty(value: Any) -> bool:
 def value_of(node: Node) -> Value:
     """A rendered node → the formatted value tree."""
     common: dict[str, Any] = dict(id=node.id, path=node.name, title=str(node.title), source=node.source,
-                  computed=bool(node.computed))
+                                  computed=bool(node.computed))
     if node.widget == "file":
         refs = _file_refs(node.value)
         return Value(kind="files", text="", empty=not refs, files=refs, **common)
