@@ -23,6 +23,7 @@ run: install
 ## make test: the whole suite on SQLite and PostgreSQL (browser tests need Debian's chromium)
 test: install
 	$(BIN)/ruff check platform tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 check: install
@@ -30,6 +31,7 @@ check: install
 
 lint: install
 	$(BIN)/ruff check platform tests bench
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -43,8 +43,8 @@ def parse_flats(text: str) -> list[dict[str, Any]]:
                                     "largest household it suits", line=number), code="flat_line", line=number)
         code, address, layout, area, low, high = parts
         try:
-            flat = {"code": code, "address": address, "layout": layout, "area": float(area),
-                    "min_size": int(low), "max_size": int(high)}
+            flat: dict[str, Any] = {"code": code, "address": address, "layout": layout, "area": float(area),
+                                    "min_size": int(low), "max_size": int(high)}
         except ValueError:
             raise AllocationError(_("Line %(line)s: the area and the household sizes must be numbers", line=number),
                                   code="flat_line", line=number) from None

@@ -207,7 +207,7 @@ def _household_for(session: Session, alloc: Allocation, mode: str, app: Applicat
 
 
 def _follow_up(session: Session, alloc: Allocation, matter: str, app_id: int, report: SyncReport) -> None:
-    app = session.get(Application, app_id)
+    app = session.get_one(Application, app_id)  # one of the ids just selected
     check = session.scalar(select(HouseholdCheck).where(HouseholdCheck.application_id == app_id))
     if check is None:
         h = _household_for(session, alloc, alloc.follow_up_matters()[matter], app)

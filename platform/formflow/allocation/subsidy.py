@@ -113,7 +113,7 @@ def build_roster(session: Session, alloc: Allocation, label: str, actor: Account
     roster.rows, roster.total, roster.created_by, roster.created_at = rows, str(total), actor.id, utcnow()
     session.flush()
     for row in rows:
-        h = session.get(Household, row["household"])
+        h = session.get_one(Household, row["household"])  # the rows were just computed from these households
         record(session, h, "rostered", actor,
                note=recorded("%(period)s subsidy %(amount)s (%(months)s months)", period=period.label,
                              amount=formatting.money(row["amount"], recorded("yuan")), months=row["months"]),

@@ -95,7 +95,7 @@ def _marshmallow_says() -> re.Pattern:
     from marshmallow import fields, validate
 
     texts: set[str] = set(getattr(Schema, "_default_error_messages", {}).values())
-    pending = [fields.Field]
+    pending: list[type[fields.Field[Any]]] = [fields.Field]
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())

@@ -17,9 +17,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import exists, select, update
+from sqlalchemy import CursorResult, exists, select, update
 from sqlalchemy.orm import Session
 
 from formflow.api.errors import ApiError
@@ -109,11 +110,11 @@ def rotate(session: Session, secret: str, token: str) -> TokenPair:
     if account is None or not account.is_active or (account.session_epoch or 0) != row.epoch:
         revoke_family(session, row.family)
         raise refused
-    claimed = session.execute(
+    claimed = cast(CursorResult[Any], session.execute(  # an UPDATE's result is a cursor result
         update(ApiRefreshToken)
         .where(ApiRefreshToken.id == row.id, ApiRefreshToken.used_at.is_(None))
         .values(used_at=now)
-    ).rowcount
+    )).rowcount
     if claimed != 1:  # a concurrent refresh with the same token won
         revoke_family(session, row.family)
         raise refused

@@ -76,12 +76,14 @@ def revoke_token():
 
 def account_view(account: Account) -> dict:
     offices = {r.office_id: r.office for r in account.roles}
+    roles = []
+    for r in account.roles:
+        office = offices.get(r.office_id)
+        roles.append({"role": r.role, "title": role_title(r.role, r.pack or (office.pack if office else None)),
+                      "office_id": r.office_id, "office_name": office.name if office else None})
     return s.AccountSchema().dump({
         "id": account.id, "username": account.username, "display_name": account.display_name,
-        "roles": [{"role": r.role, "title": role_title(r.role, r.pack or (offices[r.office_id].pack
-                                                                          if offices.get(r.office_id) else None)),
-                   "office_id": r.office_id, "office_name": offices[r.office_id].name if offices.get(r.office_id)
-                   else None} for r in account.roles],
+        "roles": roles,
         "identity_bound": bool(account.id_number_enc),
         "id_number_masked": masked_identity(account) or None,
     })

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PIL import Image, UnidentifiedImageError
 
@@ -117,7 +117,7 @@ def signature_problems(data: Any) -> list[tuple[str, str]]:
 def _blank(image: Image.Image) -> bool:
     """True when nothing is drawn: fully transparent, or one flat colour."""
     on_white = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image).convert("L")
-    low, high = on_white.getextrema()
+    low, high = cast(tuple[int, int], on_white.getextrema())  # one band ("L"): its (min, max)
     return high - low < 16
 
 

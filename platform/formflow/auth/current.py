@@ -67,6 +67,15 @@ def current_account() -> Account | None:
     return g.account
 
 
+def signed_in_account() -> Account:
+    """The signed-in account, in a view that has already required one (`login_required`, `role_required`,
+    or its own redirect to the sign-in page)."""
+    account = current_account()
+    if account is None:  # the view let an anonymous request through: a fault of the view, not of the person
+        raise RuntimeError("signed_in_account() in a view that does not require a signed-in account")
+    return account
+
+
 def current_roles() -> list[tuple[str, str | None]]:
     account = current_account()
     return [(r.role, r.office_id) for r in account.roles] if account else []

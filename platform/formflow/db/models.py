@@ -7,7 +7,7 @@ pack files and, once an application pins it, in `PackVersion` rows.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 from sqlalchemy import (
     JSON,
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -42,6 +43,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+@overload
+def as_utc(value: datetime | None) -> datetime | None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     """A stored timestamp as an aware UTC datetime (SQLite gives naive ones back)."""
     if value is not None and value.tzinfo is None:
@@ -51,6 +58,10 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSONType, list[Any]: JSONType}
+
+    if TYPE_CHECKING:
+        # Every model here is mapped to a table (`__tablename__`), never to another selectable.
+        __table__: ClassVar[Table]
 
 
 class Office(Base):
@@ -173,6 +184,11 @@ class Application(Base):
     __mapper_args__ = {"version_id_col": version}
 
     events: Mapped[list[Event]] = relationship(order_by="Event.id", viewonly=True)
+
+    if TYPE_CHECKING:
+        # Mapped at the end of this module (migration 0002's columns come last); declared here for the type checker.
+        awaiting: Mapped[str | None]
+        arrived: Mapped[dict[str, list[str]] | None]
 
 
 class HouseholdMember(Base):

@@ -50,10 +50,10 @@ class Sheet:
 
     name: str
     header: Sequence[str]
-    rows: list[Sequence[Any]]
+    rows: Sequence[Sequence[Any]]
     title: str | None = None
     links: Mapping[tuple[int, int], str] = field(default_factory=dict)
-    footer: list[Sequence[Any]] = field(default_factory=list)
+    footer: Sequence[Sequence[Any]] = field(default_factory=list)
     widths: Mapping[int, float] = field(default_factory=dict)
 
 

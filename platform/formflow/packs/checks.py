@@ -483,9 +483,9 @@ HOUSEHOLD_VARIABLES = frozenset({"code", "approved_on", "queued_on", "since", "d
 def _check_allocation(check: _MatterCheck, roles: set[str]) -> None:
     """allocation.yaml: results, modes, follow-up matters, roles, facts and every expression's names."""
     doc, pack, matter, reader = check.matter.allocation, check.pack, check.matter, check.reader
-    spec = doc.content if doc is not None and isinstance(doc.content, dict) else None
-    if spec is None:
+    if doc is None or not isinstance(doc.content, dict):
         return
+    spec = doc.content
     path = doc.path
     entry = spec.get("entry") or {}
     if entry.get("result") is not None and entry["result"] not in _end_results(matter):

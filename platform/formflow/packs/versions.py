@@ -94,11 +94,10 @@ def _store(session: Session, pack: str, matter: str, kind: str, content: Any) ->
     """Insert the version once; several processes pinning the same content at once is not an error."""
     digest = content_hash(content)
     if session.get(PackVersion, digest) is None:
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         session.execute(
             insert(PackVersion.__table__)
             .values(hash=digest, pack=pack, matter=matter, kind=kind.split(":")[0], name=kind, content=content,

@@ -130,7 +130,7 @@ def open_file(services: Any, db: Session, actor: Account | None, app_id: int, sh
     if not valid_sha(sha256):
         raise file_missing()
     app = db.get(Application, app_id)
-    if not may_see(services, db, actor, app):
+    if app is None or not may_see(services, db, actor, app):
         raise file_missing()
     attached = db.scalar(select(ApplicationFile.id).where(
         ApplicationFile.application_id == app.id, ApplicationFile.sha256 == sha256).limit(1))

@@ -262,7 +262,7 @@ def start_application(services: Any, db: Session, actor: Account, pack_id: str, 
     the default. Changes nothing when refused.
     """
     pack, matter = matter_of(services, pack_id, matter_id)
-    applicant = db.get(Account, actor.id)
+    applicant = db.get_one(Account, actor.id)
     clerk = db.get(Account, assisted_by.id) if assisted_by is not None else None
     if clerk is not None and pack_id not in assisting_packs(db, clerk):
         raise Forbidden(_("This matter is not handled by your office"), code="not_your_pack")
@@ -358,7 +358,7 @@ def start_at_window(services: Any, db: Session, clerk: Account, *, pack_id: str,
     if problems:
         raise StartRefused(_("; ").join(p.message for p in problems), code="window_form", status=400,
                            fields=problems)
-    actor = db.get(Account, clerk.id)
+    actor = db.get_one(Account, clerk.id)
     if pack_id not in assisting_packs(db, actor):
         raise Forbidden(_("This matter is not handled by your office"), code="not_your_pack")
     narrow_region(services, db, pack_id, matter_id, region_office_id)  # refused before any account is made
@@ -373,7 +373,7 @@ def window_started(services: Any, db: Session, clerk: Account, app_id: int) -> t
     app = db.get(Application, app_id)
     if app is None or app.assisted_by_id != clerk.id:
         raise Refusal(_("No such application"), code="not_found", status=404)
-    return app, elicences.masked_elicences(services, db, db.get(Account, clerk.id), app)
+    return app, elicences.masked_elicences(services, db, db.get_one(Account, clerk.id), app)
 
 
 __all__ = [

@@ -156,11 +156,15 @@ def timeline(db: Session, app: Application, spec: WorkflowSpec, *, audience: str
             continue
         out.append(Entry(
             id=e.id, action=e.action, title=_title(spec, e, audience), actor=_actor(spec, app, e, names, audience),
-            stage=spec.stages[e.from_stage].title if e.from_stage and e.from_stage in spec.stages else None,
-            to_stage=spec.stages[e.to_stage].title if e.to_stage and e.to_stage in spec.stages else None,
+            stage=_stage_title(spec, e.from_stage), to_stage=_stage_title(spec, e.to_stage),
             note=e.note or "", at=fmt.aware(e.at) if e.at else None, when=fmt.local_time(e.at), iso=fmt.iso(e.at),
         ))
     return out
+
+
+def _stage_title(spec: WorkflowSpec, stage_id: str | None) -> str | None:
+    stage = spec.stages.get(stage_id) if stage_id is not None else None
+    return stage.title if stage is not None else None
 
 
 def _visited(app: Application, events: Iterable[Event], clocks: Iterable[StageClock]) -> set[str]:

@@ -377,8 +377,8 @@ def _empty(value: Any) -> bool:
 
 def value_of(node: Node) -> Value:
     """A rendered node → the formatted value tree."""
-    common = dict(id=node.id, path=node.name, title=str(node.title), source=node.source,
-                  computed=bool(node.computed))
+    common: dict[str, Any] = dict(id=node.id, path=node.name, title=str(node.title), source=node.source,
+                                  computed=bool(node.computed))
     if node.widget == "file":
         refs = _file_refs(node.value)
         return Value(kind="files", text="", empty=not refs, files=refs, **common)
@@ -414,7 +414,8 @@ def data_steps(pinned: Pinned, data: dict[str, Any], items: Sequence[materials_m
     """The form's steps with their values, and every e-licence node (x-source) among them."""
     form = apps.form_of(pinned)
     hide = hidden_materials(pinned, data, items)
-    steps, sourced = [], []
+    steps: list[DataStep] = []
+    sourced: list[Node] = []
     for step in form.steps():
         try:
             node, _hidden = form.step_node(step.id, data, hide=hide)
@@ -622,6 +623,8 @@ def staff_view(services: Any, db: Session, actor: Account | None, app_id: int, *
                ) -> StaffView:
     """A reviewer's view of an application within reach: data formatted and masked, checklist, pre-check,
     history. The e-licence data shown and, with `full_id`, the applicant's full ID number are recorded."""
+    if actor is None:
+        raise not_found()
     app = _staff_app(services, db, actor, app_id)
     pinned = load_pinned(db, app.versions)
     spec = spec_of(pinned)

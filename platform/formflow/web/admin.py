@@ -89,7 +89,8 @@ class StageRow:
 
 
 def _titles(workflow: dict[str, Any]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    stages = workflow.get("stages") if isinstance(workflow.get("stages"), dict) else {}
+    raw_stages = workflow.get("stages")
+    stages: dict[str, Any] = raw_stages if isinstance(raw_stages, dict) else {}
     stage_titles = {sid: str((s or {}).get("title", sid)) for sid, s in stages.items()}
     roles = {rid: str(title) for rid, title in BUILTIN_ROLES.items()}
     for rid, role in (workflow.get("roles") or {}).items():
@@ -102,17 +103,19 @@ def stage_rows(workflow: dict[str, Any], tables: Mapping[str, Any]) -> list[Stag
     """The workflow as table rows, every id resolved to its title."""
     stage_titles, roles, notices = _titles(workflow)
     rows = []
+    stage: dict[str, Any]
+    action: dict[str, Any]
     for sid, stage in (workflow.get("stages") or {}).items():
         stage = stage or {}
         kind = str(stage.get("kind") or "review")
-        owner = stage.get("owner") or {}
+        owner: dict[str, Any] = stage.get("owner") or {}
         actions: list[ActionRow] = []
         for aid, action in (stage.get("actions") or {}).items():
             action = action or {}
             guard = action.get("guard") or {}
-            guard_text = []
+            guard_text: list[str] = []
             if guard.get("outcome"):
-                guard_text.append(GUARD_OUTCOME.get(guard["outcome"], str(guard["outcome"])))
+                guard_text.append(str(GUARD_OUTCOME.get(guard["outcome"], guard["outcome"])))
             if guard.get("role"):
                 guard_text.append(_("Role: %(role)s", role=roles.get(guard["role"], guard["role"])))
             if guard.get("rule") is not None:
@@ -125,7 +128,7 @@ def stage_rows(workflow: dict[str, Any], tables: Mapping[str, Any]) -> list[Stag
                     targets=[stage_titles.get(t, t) for t in action_targets(action)],
                     guard=guard_text,
                     notice=notices.get(notice, notice) if notice else "",
-                    reason=REASON_TITLES.get(action.get("reason"), ""),
+                    reason=str(REASON_TITLES.get(action.get("reason", ""), "")),
                     correction=bool(action.get("correction")),
                 )
             )
@@ -140,8 +143,8 @@ def stage_rows(workflow: dict[str, Any], tables: Mapping[str, Any]) -> list[Stag
             StageRow(
                 id=sid,
                 title=str(stage.get("title", sid)),
-                kind=KIND_TITLES.get(kind, kind),
-                role=roles.get(owner.get("role"), owner.get("role") or ""),
+                kind=str(KIND_TITLES.get(kind, kind)),
+                role=roles.get(owner.get("role", ""), owner.get("role") or ""),
                 level=level_title(owner.get("level")) if owner.get("level") else "",
                 limit=period_text(stage.get("duration") if kind == TIMER_KIND else stage.get("time_limit")),
                 table=_("%(title)s (%(id)s)", title=table.get("title", table_id), id=table_id) if table_id else "",
@@ -167,8 +170,8 @@ def citizen_rows(workflow: dict[str, Any]) -> list[dict[str, Any]]:
             "targets": [stage_titles.get(t, t) for t in action_targets(action)],
             "from": _("Any stage not yet closed") if source == "any"
             else _(", ").join(stage_titles.get(s, s) for s in source),
-            "notice": notices.get(action.get("notice"), "") if action.get("notice") else "",
-            "reason": REASON_TITLES.get(action.get("reason"), ""),
+            "notice": notices.get(action.get("notice", ""), "") if action.get("notice") else "",
+            "reason": REASON_TITLES.get(action.get("reason", ""), ""),
         })  # fmt: skip
     return rows
 

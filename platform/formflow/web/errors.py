@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import logging
 
+from babel.support import LazyProxy
 from flask import Flask, render_template_string, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -55,7 +56,7 @@ def _is_api() -> bool:
     return request.path.startswith("/api/")
 
 
-def _page(status: int, message: str):
+def _page(status: int, message: str | LazyProxy):
     title = str(TITLES.get(status) or _("The request cannot be completed"))
     message = str(message)
     try:
@@ -66,7 +67,7 @@ def _page(status: int, message: str):
     return body, status, {"Content-Type": "text/html; charset=utf-8"}
 
 
-def _json(status: int, message: str):
+def _json(status: int, message: str | LazyProxy):
     from formflow.api.errors import STATUS_CODES, error_response
 
     code = STATUS_CODES.get(status, "internal" if status >= 500 else "bad_request")

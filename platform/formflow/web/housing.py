@@ -20,7 +20,7 @@ from formflow.allocation import dashboards, draws, followup, register
 from formflow.allocation import subsidy as subsidy_mod
 from formflow.allocation.config import EFFECT_TITLES, STATUS_TITLES, Allocation, allocation_of, allocations
 from formflow.allocation.register import AllocationError, mask_name
-from formflow.auth.current import current_account, login_required
+from formflow.auth.current import current_account, login_required, signed_in_account
 from formflow.db.models import (
     Account,
     Application,
@@ -147,7 +147,7 @@ def index():
         if parts:
             entries.append((alloc, parts))
     with sessions()() as db:
-        mine = list(db.scalars(select(Household).where(Household.applicant_id == current_account().id)))
+        mine = list(db.scalars(select(Household).where(Household.applicant_id == signed_in_account().id)))
     if not entries and not mine:
         abort(404)
     return render_template("housing/index.html", entries=entries, mine=mine)
@@ -224,7 +224,7 @@ def lottery_list(pack: str, matter: str):
             flats = draws.parse_flats(request.form.get("flats", ""))
             with sessions().begin() as db:
                 batch = draws.create_batch(db, alloc, title=request.form.get("title", ""), flats=flats,
-                                           codes=None, actor=current_account(), today=_today(), paths=paths)
+                                           codes=None, actor=signed_in_account(), today=_today(), paths=paths)
             return redirect(url_for(".lottery_batch", batch_id=batch.id))
         except AllocationError as exc:
             flash(exc.message, "error")
@@ -267,7 +267,7 @@ def lottery_commit(batch_id: int):
     _batch_or_404(batch_id)
     try:
         with sessions().begin() as db:
-            draws.commit(db, batch_id, current_account(), expected_version=_version())
+            draws.commit(db, batch_id, signed_in_account(), expected_version=_version())
         flash(_("The entrants, the flats and the seed hash are published; the draw may take place"), "ok")
     except AllocationError as exc:
         flash(exc.message, "error")
@@ -281,7 +281,7 @@ def lottery_draw(batch_id: int):
     _batch_or_404(batch_id)
     try:
         with sessions().begin() as db:
-            draws.draw(db, batch_id, current_account(), witness=request.form.get("witness", ""), today=_today(),
+            draws.draw(db, batch_id, signed_in_account(), witness=request.form.get("witness", ""), today=_today(),
                        expected_version=_version())
         flash(_("Drawn; the seed and the result are published"), "ok")
     except AllocationError as exc:
@@ -327,9 +327,9 @@ def offer(household_id: int):
     try:
         with sessions().begin() as db:
             if request.form.get("decision") == "accept":
-                register.accept_offer(db, h.id, current_account(), today=_today(), expected_version=_version())
+                register.accept_offer(db, h.id, signed_in_account(), today=_today(), expected_version=_version())
             else:
-                register.decline_offer(db, alloc, h.id, current_account(), today=_today(),
+                register.decline_offer(db, alloc, h.id, signed_in_account(), today=_today(),
                                        note=request.form.get("note") or None, expected_version=_version())
         flash(_("Recorded"), "ok")
     except AllocationError as exc:
@@ -354,7 +354,7 @@ def subsidy(pack: str, matter: str):
         _sync(alloc)
         try:
             with sessions().begin() as db:
-                roster = subsidy_mod.build_roster(db, alloc, period, current_account(), today=_today())
+                roster = subsidy_mod.build_roster(db, alloc, period, signed_in_account(), today=_today())
             flash(_("Roster %(period)s built: %(n)s households, total %(total)s", period=roster.period,
                     n=len(roster.rows), total=money(roster.total)), "ok")
             return redirect(url_for(".subsidy", pack=pack, matter=matter, period=roster.period))
@@ -439,7 +439,7 @@ def archive(household_id: int):
         if h is None:
             abort(404)
         alloc = _alloc_or_404(h.pack, h.matter)
-        account = current_account()
+        account = signed_in_account()
         own = account.id == h.applicant_id
         if not own and not any(_may(alloc, part) and _within(h, _reach(alloc, part))
                                for part in ("waiting_list", "lottery", "subsidy", "follow_up")):
@@ -474,7 +474,7 @@ def follow_up(pack: str, matter: str):
             with sessions().begin() as db:
                 campaign = followup.start_campaign(
                     db, packs(), alloc, title=request.form.get("title", ""), kind=request.form.get("kind", ""),
-                    modes=request.form.getlist("modes"), actor=current_account(), today=_today(),
+                    modes=request.form.getlist("modes"), actor=signed_in_account(), today=_today(),
                     calendar=calendars(formflow()["settings"].config_root)(pack),
                     note=request.form.get("note") or None, paths=paths)
             return redirect(url_for(".campaign", campaign_id=campaign.id))
@@ -539,7 +539,7 @@ def dashboard(pack: str):
 @login_required
 def mine():
     with sessions()() as db:
-        households = list(db.scalars(select(Household).where(Household.applicant_id == current_account().id)
+        households = list(db.scalars(select(Household).where(Household.applicant_id == signed_in_account().id)
                                      .order_by(Household.id)))
     items = []
     for h in households:
@@ -554,12 +554,12 @@ def mine():
 def report(household_id: int):
     with sessions()() as db:
         h = db.get(Household, household_id)
-    if h is None or h.applicant_id != current_account().id:
+    if h is None or h.applicant_id != signed_in_account().id:
         abort(404)
     alloc = _alloc_or_404(h.pack, h.matter)
     try:
         with sessions().begin() as db:
-            app = followup.start_report(db, packs(), alloc, db.get(Household, household_id), current_account())
+            app = followup.start_report(db, packs(), alloc, db.get(Household, household_id), signed_in_account())
             step = app.current_step
             app_id = app.id
     except Refusal as exc:  # ApplicationError or AllocationError: both are refusals with a message

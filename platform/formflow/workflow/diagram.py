@@ -311,8 +311,8 @@ class _Diagram:
             expiry = node.raw.get("on_expiry")
             if node.kind == TIMER_KIND and expiry is not None and str(expiry) in self.nodes:
                 label = TXT_EXPIRY_OBJECTIONS if node.raw.get("objections") else TXT_EXPIRY
-                tip = f"{node.title} —{label}→ {self.nodes[str(expiry)].title}"
-                self.edges.append(_Edge(node.id, "on_expiry", label, [str(expiry)], expiry=True, tip=tip))
+                expiry_tip = f"{node.title} —{label}→ {self.nodes[str(expiry)].title}"
+                self.edges.append(_Edge(node.id, "on_expiry", str(label), [str(expiry)], expiry=True, tip=expiry_tip))
 
     # -- layers -----------------------------------------------------------------
     def _layers(self) -> None:
@@ -384,13 +384,13 @@ class _Diagram:
                 text = TXT_DURATION % {"period": period_text(raw.get("duration")) or "—"}
                 lines += [_Line(t, INFO_SIZE, LOOP) for t in wrap(text, INFO_SIZE, room - 18)]
                 if raw.get("objections"):
-                    lines.append(_Line(TXT_OBJECTIONS, INFO_SIZE, MUTED))
+                    lines.append(_Line(str(TXT_OBJECTIONS), INFO_SIZE, MUTED))
             else:
                 limit = period_text(raw.get("time_limit"))
                 text = TXT_LIMIT % {"limit": limit} if limit else str(TXT_NO_LIMIT)
                 lines += [_Line(t, INFO_SIZE, INK if limit else MUTED) for t in wrap(text, INFO_SIZE, room)]
             if raw.get("join"):
-                lines.append(_Line(TXT_JOIN, INFO_SIZE, MUTED))
+                lines.append(_Line(str(TXT_JOIN), INFO_SIZE, MUTED))
             for loop in node.loops:
                 lines += [_Line(t, INFO_SIZE, LOOP) for t in wrap(f"{LOOP_MARK} {loop}", INFO_SIZE, room)]
         else:
@@ -515,7 +515,7 @@ class _Diagram:
         self.end_bottom = end_top + end_h if ends else end_top - ROW_GAP
 
     def _free_slot(self, placed: list[_Node], width: float) -> float:
-        x = self.area_left
+        x: float = self.area_left
         for other in sorted(placed, key=lambda n: n.x):
             if x + width + END_GAP <= other.x:
                 return x
@@ -591,7 +591,7 @@ class _Diagram:
             f'<g class="start" data-start={_a(node.id)}>',
             f'<circle cx="{_n(node.cx)}" cy="{_n(cy)}" r="7" fill="{EDGE}"/>',
             _path([(node.cx, cy + 7), (node.cx, node.y)], EDGE),
-            _label(node.cx + 8, cy + 22, TXT_SUBMIT),
+            _label(node.cx + 8, cy + 22, str(TXT_SUBMIT)),
             "</g>",
         ]
 
@@ -806,24 +806,24 @@ class _Diagram:
 
             items.append((32 + text_width(text, LABEL_SIZE), draw))
 
-        sample_line(False, LEGEND_ACTION)
+        sample_line(False, str(LEGEND_ACTION))
         if any(e.expiry for e in self.edges):
-            sample_line(True, LEGEND_EXPIRY)
+            sample_line(True, str(LEGEND_EXPIRY))
         if any(len([1 for e, _ in self.direct if e is edge]) > 1 for edge in self.edges) or any(
             self._join_target(n) for n in self.nodes.values()
         ):
 
             def bar(x: float, y: float) -> str:
-                return _bar(x, x + 30, y - 4) + _text(x + 36, y, LEGEND_BAR)
+                return _bar(x, x + 30, y - 4) + _text(x + 36, y, str(LEGEND_BAR))
 
-            items.append((36 + text_width(LEGEND_BAR, LABEL_SIZE), bar))
+            items.append((36 + text_width(str(LEGEND_BAR), LABEL_SIZE), bar))
         sample_text(f"{NOTICE_MARK} {LEGEND_NOTICE}")
         sample_text(f"{REASON_MARK} {LEGEND_REASON}")
         if any(n.loops for n in self.nodes.values()):
             sample_text(f"{LOOP_MARK} {LEGEND_LOOP}", LOOP)
-        sample_box(*FILLS["review"], LEGEND_REVIEW, 3)
+        sample_box(*FILLS["review"], str(LEGEND_REVIEW), 3)
         if any(n.kind == TIMER_KIND for n in self.nodes.values()):
-            sample_box(*FILLS["timer"], LEGEND_TIMER, 3, dashed=True)
+            sample_box(*FILLS["timer"], str(LEGEND_TIMER), 3, dashed=True)
         seen: list[str] = []
         for node in self.nodes.values():
             result = str(node.raw.get("result") or "")

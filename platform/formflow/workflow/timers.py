@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -102,7 +103,8 @@ def _tick_one(session: Session, app: Application, today: date, calendar: WorkCal
             move.go(stage_id, (target,))
             move.finish(Event(
                 actor_id=None, actor_role=None, action=EXPIRE, from_stage=stage_id, to_stage=target,
-                details={"due_on": due[stage_id].due_on.isoformat(), "stages": list(app.stages)},
+                details={"due_on": cast(date, due[stage_id].due_on).isoformat(),  # `due` holds dated clocks
+                         "stages": list(app.stages)},
             ))
             report.expired.append(app.id)
         late = clocks.late(move.clocks, move.spec, today)
