@@ -391,7 +391,7 @@ class _MatterCheck:
         def edges(sid: str, skip: tuple[str, str] | None = None) -> list[tuple[str, str, str]]:
             """(pointer, label, target) of every way out of a stage."""
             stage = stages.get(sid) or {}
-            out = []
+            out: list[tuple[str, str, str]] = []
             for aid, action in (stage.get("actions") or {}).items():
                 if (sid, aid) == skip or not isinstance(action, dict):
                     continue

@@ -55,7 +55,7 @@ class MarkingInvalid(Refusal, ValueError):
         )
 
 
-def row_key(row: dict[str, Any]) -> str:
+def row_key(row: Mapping[str, Any]) -> str:
     return str(row.get("no"))
 
 
