@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from jsonschema.exceptions import ValidationError, best_match
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -31,13 +32,15 @@ from formflow.db.models import (
     Event,
     Office,
 )
-from formflow.forms.errors import FieldError, translate_all
+from formflow.forms.errors import FieldError, _missing_property, translate
+from formflow.forms.errors import pointer as to_pointer
 from formflow.forms.formats import FORMAT_MESSAGES, explain_format
 from formflow.forms.render import FormSchema, Node, delete_path, get_path, set_path, split_path
 from formflow.forms.schema import iter_errors
 from formflow.packs.loader import PackSet
 from formflow.packs.versions import Pinned, load_pinned, pin
 from formflow.personal.crypto import DataKeys
+from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale
 
 CITIZEN = "citizen"
 
@@ -117,13 +120,14 @@ def _format_messages() -> dict[str, Any]:
 
 
 def validation_errors(pinned: Pinned, data: Mapping[str, Any]) -> list[FieldError]:
-    """Every problem of the (pruned) data against the pinned form, in Chinese, at the field."""
+    """Every problem of the (pruned) data against the pinned form, at the field, named as the form titles it."""
     form = form_of(pinned)
     pruned = form.prune_hidden(dict(data))
     raw = iter_errors(pinned.validator, pruned)
+    messages = _format_messages()
     out: dict[tuple[str, str], FieldError] = {}
-    for err in translate_all(raw, _format_messages()):
-        fixed = _labelled(form, err)
+    for error in raw:
+        fixed = _field_error(form, error, messages)
         out.setdefault((fixed.pointer, fixed.message), fixed)
     for error in raw:
         if error.validator in ("contains", "minContains"):
@@ -141,25 +145,60 @@ def _title_at(form: FormSchema, path: tuple[Any, ...]) -> str | None:
     return str(title) if title else None
 
 
-def _labelled(form: FormSchema, err: FieldError) -> FieldError:
-    """Messages naming a raw key ("mobile：必填") get the field's title instead."""
-    path = tuple(int(p) if p.isdigit() else p for p in err.path)
-    if not path:
-        return err
-    key = str(path[-1])
-    if err.message.startswith(key + "：") or err.message.startswith(key + "（"):
-        title = _title_at(form, path)
-        if title:
-            return _labelled(form, FieldError(err.pointer, title + err.message[len(key):]))
-    head, sep, rest = err.message.partition("：")
-    if sep and head and rest.startswith(head):
-        return FieldError(err.pointer, rest)
-    return err
+def _with_schema(error: ValidationError, schema: dict[str, Any]) -> ValidationError:
+    """The same error, judged against `schema` (the failing schema as the form titles it)."""
+    copied = ValidationError.create_from(error)
+    copied.schema = schema
+    return copied
+
+
+def _own_schema(form: FormSchema, path: tuple[Any, ...], schema: Any) -> bool:
+    """Is `schema` the field's own schema (written at the field), rather than a shared type it refers to?"""
+    return any(frag.schema is schema for frag in form.schema_at(path))
+
+
+def _field_error(form: FormSchema, error: ValidationError, messages: dict[str, Any]) -> FieldError:
+    """One schema error at its field, the field named by the form's title there (through `$ref`s), never by its key.
+
+    The label comes from the error's structure — its path and the schema that failed — and the form's
+    titles; the message text itself is never cut. A format's explanation names the kind of value
+    ("the resident ID number has a wrong check digit"): the field's title goes before it only when
+    the field is titled otherwise than that shared type.
+    """
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        return _field_error(form, best_match(error.context), messages)
+    path = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    kind = error.validator
+    if kind == "required":
+        missing = _missing_property(error)
+        title = _title_at(form, (*path, missing))
+        if title is None:
+            return translate(error, messages)
+        props = dict(schema.get("properties") or {})
+        props[missing] = {**(props.get(missing) if isinstance(props.get(missing), dict) else {}), "title": title}
+        return translate(_with_schema(error, {**schema, "properties": props}), messages)
+    if kind == "dependentRequired" and isinstance(error.instance, dict):
+        for trigger, needed in (error.validator_value or {}).items():
+            missing = [n for n in needed if n not in error.instance] if trigger in error.instance else []
+            if missing:
+                return FieldError(to_pointer([*path, missing[0]]), _(
+                    "%(field)s: required (because %(trigger)s is filled in)",
+                    field=_title_at(form, (*path, missing[0])) or missing[0],
+                    trigger=_title_at(form, (*path, trigger)) or trigger))
+    title = _title_at(form, path)
+    if kind == "format":
+        bare = translate(_with_schema(error, {k: v for k, v in schema.items() if k != "title"}), messages)
+        if title and (title != schema.get("title") or _own_schema(form, path, error.schema)):
+            return FieldError(bare.pointer, _("%(title)s: %(message)s", title=title, message=bare.message))
+        return bare
+    if title and not schema.get("title"):
+        return translate(_with_schema(error, {**schema, "title": title}), messages)
+    return translate(error, messages)
 
 
 def _contains_message(form: FormSchema, error: Any) -> FieldError | None:
     """`contains`/`minContains` with a `const` → "共同申请人中须有一项「与申请人关系」为「配偶」"."""
-    from formflow.forms.errors import pointer as to_pointer
     from formflow.forms.render import _first
 
     schema = error.schema if isinstance(error.schema, dict) else {}
@@ -176,18 +215,17 @@ def _contains_message(form: FormSchema, error: Any) -> FieldError | None:
             titles = _first(frags, "x-enum-titles") or []
             known = sub["const"] in enum and len(titles) == len(enum)
             shown = titles[enum.index(sub["const"])] if known else sub["const"]
-            parts.append(f"「{ptitle}」为「{shown}」")
+            parts.append(_("“%(field)s” is “%(value)s”", field=ptitle, value=shown))
     if not parts:
         return None
-    title = _title_at(form, path) or "此项"
+    title = _title_at(form, path) or _("This item")
     minimum = schema.get("minContains", 1)
     maximum = schema.get("maxContains")
-    instance = error.instance if isinstance(error.instance, list) else []
-    if maximum is not None and error.validator == "contains" and len(instance) > 0 and minimum == 0:
-        return FieldError(to_pointer(path), f"{title}中{'、'.join(parts)}的最多 {maximum} 项")
+    which = _(", ").join(parts)
     if maximum is not None and minimum == 0:
-        return FieldError(to_pointer(path), f"{title}中{'、'.join(parts)}的最多 {maximum} 项")
-    return FieldError(to_pointer(path), f"{title}中须有一项{'、'.join(parts)}")
+        return FieldError(to_pointer(path), _("%(title)s: at most %(n)s items where %(which)s",
+                                              title=title, n=maximum, which=which))
+    return FieldError(to_pointer(path), _("%(title)s must have an item where %(which)s", title=title, which=which))
 
 
 def step_errors(pinned: Pinned, data: Mapping[str, Any], step_id: str) -> list[FieldError]:
@@ -240,7 +278,8 @@ def precheck(pinned: Pinned, data: Mapping[str, Any], today: date) -> Precheck:
     params = (pinned.documents.get("parameters") or {}).get("parameters") or {}
     for name, spec in params.items():
         unit = spec.get("unit")
-        titles[f"params.{name}"] = str(spec.get("title") or name) + (f"（{unit}）" if unit else "")
+        title = str(spec.get("title") or name)
+        titles[f"params.{name}"] = _("%(title)s (%(unit)s)", title=title, unit=unit) if unit else title
     for node in form_of(pinned).fields(pruned):
         if node.path:
             titles.setdefault("data." + node.name, node.title)
@@ -296,7 +335,7 @@ def load(session: Session, app_id: int, *, for_update: bool = False) -> Applicat
         stmt = stmt.with_for_update()
     app = session.scalar(stmt)
     if app is None:
-        raise ApplicationError("申请不存在")
+        raise ApplicationError(_("The application does not exist."))
     return app
 
 
@@ -312,9 +351,9 @@ def _draft(session: Session, app_id: int, expected_version: int | None, actor: A
     """The draft `actor` may edit (its applicant or the assisting clerk), at the expected version."""
     app = load(session, app_id)
     if actor is None or actor.id not in (app.applicant_id, app.assisted_by_id):
-        raise NotEditable("无权修改该申请")
+        raise NotEditable(_("You may not change this application."))
     if app.status != "draft":
-        raise NotEditable("该申请已提交或已关闭，不能再修改")
+        raise NotEditable(_("This application has been submitted or closed and can no longer be changed."))
     if expected_version is not None and app.version != int(expected_version):
         raise StaleDraft(app.version)
     return app
@@ -381,9 +420,9 @@ def start_draft(
         return existing
     office = session.get(Office, office_id)
     if office is None or office.pack != pack or not office.selectable:
-        raise ApplicationError("请选择有效的申请区域")
+        raise ApplicationError(_("Please choose a valid application region"))
     if pack not in packset.packs or matter not in packset.packs[pack].matters:
-        raise ApplicationError("办理事项不存在")
+        raise ApplicationError(_("No such matter"))
     versions = pin(session, packset, pack, matter)
     pinned = load_pinned(session, versions)
     steps = form_of(pinned).steps()
@@ -399,7 +438,8 @@ def start_draft(
     session.flush()
     actor = actor or applicant
     _event(session, app, actor, "draft_created", role=_role(app, actor),
-           note=f"申请区域：{office.name}", details={"office": office.id, "channel": channel})
+           note=in_locale(DEFAULT_LOCALE, "Application region: %(region)s", region=office.name),
+           details={"office": office.id, "channel": channel})
     session.flush()
     return app
 
@@ -438,7 +478,8 @@ def discard_draft(session: Session, app_id: int, *, actor: Account, expected_ver
     app = _draft(session, app_id, expected_version, actor)
     app.status = "closed"
     app.result = "withdrawn"
-    _event(session, app, actor, "withdrawn", role=_role(app, actor), note="放弃未提交的申请")
+    _event(session, app, actor, "withdrawn", role=_role(app, actor),
+           note=in_locale(DEFAULT_LOCALE, "Withdrew the application before submitting it"))
     _flush(session, app)
     return app
 
@@ -494,7 +535,8 @@ def fetch_elicences(pinned: Pinned, data: dict[str, Any], provider: Any, id_numb
                 cache[node.source] = None
                 continue
             if cache[node.source] is None:
-                problems.append(f"未查询到您的{node.title}电子证照，请上传或到窗口核对")
+                problems.append(_("No %(title)s e-licence was found for you; please upload it or check it at the "
+                                  "window", title=node.title))
         record = cache[node.source]
         if record is None:
             continue
