@@ -57,8 +57,8 @@ def test_wrong_id_number_is_explained_in_the_requests_language(draft):
     english = _errors(c, app_id, "members", {"data": members}, headers=ENGLISH)
     assert set(chinese) == set(english) == {at}
     assert chinese[at] == "公民身份号码校验位不正确"
-    # the field's title is the pack's own text; the explanation is the catalogue's English
-    assert english[at] == "公民身份号码: Resident ID number has a wrong check digit"
+    # the explanation names the kind of value already: no title before it (built from the error, never cut from text)
+    assert english[at] == "Resident ID number has a wrong check digit"
 
 
 def test_missing_field_is_reported_in_the_requests_language(draft):

@@ -148,10 +148,57 @@ def test_refused_sign_in_in_english(web):
 def test_portal_home_in_english(web):
     web.login("mj-citizen-chen")
     html = web.get("/portal/", headers=EN).get_data(as_text=True)
-    # the portal's own layout (header) belongs to the portal pages; the home page's content is ours
-    main = main_of(html)
-    assert "Services" in visible_text(main)
-    assert chinese_left(web.app, main) == []
+    # the WHOLE page: the portal's layout (header, skip link, account links) as much as its content
+    assert '<html lang="en">' in html
+    text = visible_text(html)
+    for words in ("Services", "Skip to content", "My applications", "Sign out"):
+        assert words in text
+    assert chinese_left(web.app, html) == []
+
+
+def _form_texts(app) -> list[str]:
+    """Texts of the packs' forms (step and field titles, help, choices): configuration, not the platform's words."""
+    platform = app.extensions["formflow"]["packs"]
+    texts = [*_strings(platform.common)]
+    for pack in platform.packs.values():
+        for matter in pack.matters.values():
+            texts += _strings(matter.form.content if matter.form else {})
+            texts += _strings(matter.materials.content if matter.materials else {})
+    return sorted({t for t in texts if t}, key=len, reverse=True)
+
+
+def test_portal_wizard_step_in_english(web, sqlite_platform):
+    """A step of the wizard (stepper, checklist, buttons, flash) in English: only the packs' own texts stay Chinese."""
+    from sqlalchemy import select
+
+    from formflow.db.models import Account, Application, Office
+    from formflow.packs.versions import pin
+
+    pack, matter = "meizhou-meijiang", "public-rental-housing"
+    with sqlite_platform.sessions.begin() as s:
+        citizen = s.scalar(select(Account).where(Account.username == "mj-citizen-chen"))
+        office = s.get(Office, "441402001001")
+        app = Application(pack=pack, matter=matter, status="draft", applicant_id=citizen.id, office_id=office.id,
+                          office_path=office.path, versions=pin(s, sqlite_platform.packs, pack, matter),
+                          data={"category": {"applicant_category": "low-income"}}, category="low-income",
+                          current_step="materials", stages=[])
+        s.add(app)
+        s.flush()
+        app_id = app.id
+    web.login("mj-citizen-chen")
+    chinese = web.get(f"/portal/applications/{app_id}/step/materials").get_data(as_text=True)
+    response = web.get(f"/portal/applications/{app_id}/step/materials", headers=EN)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and '<html lang="en">' in html
+    text = visible_text(html)
+    for words in ("Material checklist", "Save draft", "Previous step", "Submit the application", "Step 5 of 5"):
+        assert words in text
+    for words in ("材料清单", "暂存", "上一步", "提交申请", "第 5 步，共 5 步"):  # the Chinese page as before
+        assert words in chinese
+    left = visible_text(html, "en")
+    for known in pack_texts(web.app) + _form_texts(web.app):
+        left = left.replace(known, "")
+    assert [line for line in left.splitlines() if CJK.search(line)] == []
 
 
 def test_error_page_in_english(web):

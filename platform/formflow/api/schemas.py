@@ -394,7 +394,12 @@ class ApplicationSummarySchema(Base):
     matter = fields.String(required=True)
     matter_title = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": ["draft", "active", "closed"]})
+    status_title = fields.String(required=True, metadata={"description": lazy("The status in words (as every channel "
+                                                                              "words it)")})
     result = fields.String(allow_none=True, required=True)
+    result_title = fields.String(allow_none=True, required=True,
+                                 metadata={"description": lazy("The result in words (the workflow's own, else the "
+                                                               "platform's)")})
     version = fields.Integer(required=True)
     stages = fields.List(fields.Nested(StageRefSchema), required=True)
     current_step = fields.String(allow_none=True, required=True)

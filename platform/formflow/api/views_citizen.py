@@ -29,7 +29,7 @@ from formflow.db.models import (
 from formflow.forms.errors import FieldError, translate_all
 from formflow.forms.render import get_path
 from formflow.packs.versions import content_hash, form_bundle, load_pinned
-from formflow.text.catalogue import _
+from formflow.text.catalogue import _, lazy
 from formflow.usecases import corrections as correction_case
 from formflow.usecases import drafts as drafts_uc
 from formflow.usecases import files as file_cases
@@ -41,8 +41,8 @@ from formflow.web.context import services
 from formflow.workflow.errors import StaleApplication
 from formflow.workflow.moves import current_state, workflow_of
 
-PUBLIC = "办理事项（公开）"
-CITIZEN = "申请人"
+PUBLIC = lazy("Matters (public)")
+CITIZEN = lazy("Applicant")
 FILE_TYPES = ("image/jpeg", "image/png", "application/pdf")
 
 
@@ -78,13 +78,15 @@ def _bundle_view(bundle: dict[str, Any], version: str) -> dict[str, Any]:
                                       "common": bundle["common"], "steps": _steps(bundle)})
 
 
-@route("/matters", "GET", summary="办理事项列表", tags=[PUBLIC], auth=False, responses={200: s.MatterListSchema})
+@route("/matters", "GET",
+       summary=lazy("Matters that can be applied for"), tags=[PUBLIC], auth=False, responses={200: s.MatterListSchema})
 def matters():
     rows = [_matter_row(p, m) for p in c.packs().packs.values() for m in p.matters.values()]
     return s.MatterListSchema().dump({"items": rows})
 
 
-@route("/matters/<pack_id>/<matter_id>", "GET", summary="办理事项：申请须知、隐私协议、渠道、文书、流程概要",
+@route("/matters/<pack_id>/<matter_id>", "GET",
+       summary=lazy("A matter: guide, privacy agreement, channels, documents, process summary"),
        tags=[PUBLIC], auth=False, responses={200: s.MatterDetailSchema})
 def matter_detail(pack_id: str, matter_id: str):
     pack, matter = _matter(pack_id, matter_id)
@@ -105,7 +107,8 @@ def matter_detail(pack_id: str, matter_id: str):
     })
 
 
-@route("/matters/<pack_id>/<matter_id>/localities", "GET", summary="可选择的申请区域", tags=[PUBLIC], auth=False,
+@route("/matters/<pack_id>/<matter_id>/localities", "GET",
+       summary=lazy("Regions an application can be made in"), tags=[PUBLIC], auth=False,
        responses={200: s.LocalityListSchema})
 def localities(pack_id: str, matter_id: str):
     """申请可落到的区域：受理环节所在层级（或其下）的区域。"""
@@ -118,7 +121,8 @@ def localities(pack_id: str, matter_id: str):
     return s.LocalityListSchema().dump({"items": rows})
 
 
-@route("/matters/<pack_id>/<matter_id>/form", "GET", summary="申请表单（当前版本的 JSON Schema 原文）", tags=[PUBLIC],
+@route("/matters/<pack_id>/<matter_id>/form", "GET",
+       summary=lazy("The application form (the current version's JSON Schema as written)"), tags=[PUBLIC],
        auth=False, responses={200: s.FormBundleSchema})
 def matter_form(pack_id: str, matter_id: str):
     """新草稿将固定此版本；已有申请请使用 /applications/{id}/form 取其固定版本。"""
@@ -127,7 +131,8 @@ def matter_form(pack_id: str, matter_id: str):
     return _bundle_view(bundle, content_hash(bundle))
 
 
-@route("/matters/<pack_id>/<matter_id>/materials", "GET", summary="材料目录与各类别的材料清单（当前版本）",
+@route("/matters/<pack_id>/<matter_id>/materials", "GET",
+       summary=lazy("Materials catalogue and each category's checklist (current version)"),
        tags=[PUBLIC], auth=False, responses={200: s.MaterialsCatalogueSchema})
 def matter_materials(pack_id: str, matter_id: str):
     _pack, matter = _matter(pack_id, matter_id)
@@ -136,13 +141,13 @@ def matter_materials(pack_id: str, matter_id: str):
 
 
 def _materials_view(content: dict[str, Any]) -> dict[str, Any]:
-    return s.MaterialsCatalogueSchema().dump({
-        "version": content_hash(content), "upload_path": content.get("upload_path"),
-        "kinds": content.get("kinds") or {}, "categories": content.get("categories") or {},
-    })
+    """The catalogue as a citizen may read it (`usecases.viewing.citizen_catalogue`: no citations, no notes)."""
+    return s.MaterialsCatalogueSchema().dump({"version": content_hash(content),
+                                              **viewing.citizen_catalogue(content)})
 
 
-@route("/matters/<pack_id>/<matter_id>/workflow", "GET", summary="审批流程概要（当前版本）", tags=[PUBLIC],
+@route("/matters/<pack_id>/<matter_id>/workflow", "GET",
+       summary=lazy("Approval process summary (current version)"), tags=[PUBLIC],
        auth=False, responses={200: s.WorkflowSummarySchema})
 def matter_workflow(pack_id: str, matter_id: str):
     _pack, matter = _matter(pack_id, matter_id)
@@ -161,7 +166,8 @@ def _latest_consent(db: Session, account_id: int, pack_id: str, matter_id: str, 
     return start_uc.latest_consent(db, account_id, pack_id, matter_id, version)
 
 
-@route("/matters/<pack_id>/<matter_id>/consent", "GET", summary="本人对当前隐私协议的授权状态", tags=[CITIZEN],
+@route("/matters/<pack_id>/<matter_id>/consent", "GET",
+       summary=lazy("Whether I have consented to the current privacy agreement"), tags=[CITIZEN],
        responses={200: s.ConsentSchema})
 def consent_state(pack_id: str, matter_id: str):
     account = c.current_account()
@@ -173,7 +179,8 @@ def consent_state(pack_id: str, matter_id: str):
                                        "accepted": bool(row and row.accepted), "at": row.at if row else None})
 
 
-@route("/matters/<pack_id>/<matter_id>/consent", "POST", summary="同意或拒绝服务授权隐私协议", tags=[CITIZEN],
+@route("/matters/<pack_id>/<matter_id>/consent", "POST",
+       summary=lazy("Accept or decline the service authorisation privacy agreement"), tags=[CITIZEN],
        body=s.ConsentRequestSchema, responses={201: s.ConsentSchema}, errors=(409,))
 def consent(pack_id: str, matter_id: str):
     """与门户相同地记录授权（协议版本与时间）；创建草稿前须已同意当前版本。"""
@@ -200,7 +207,8 @@ def _own(db: Session, app_id: int, account: Account) -> Application:
 
 def _editable(app: Application, account: Account) -> None:
     if not apps.may_edit(app, account):
-        raise ApiError(409, "not_editable", "该申请已提交或已关闭，不能再修改",
+        raise ApiError(409, "not_editable",
+                       _("This application has been submitted or closed and can no longer be changed."),
                        extra={"current": _state(app)})
 
 
@@ -213,10 +221,9 @@ def _state(app: Application, spec=None) -> dict[str, Any]:
 
 
 def stale(exc: StaleApplication) -> ApiError:
+    """The engine's refusal as the API shows it: the same code and message, with the current state."""
     cur = exc.current
-    where = "、".join(cur.stage_titles)
-    message = "该申请已被他人处理" + (f"，当前环节：{where}" if where else "") + "，请获取最新状态后再操作"
-    return ApiError(409, "stale", message,
+    return ApiError(409, "stale", exc.message,
                     extra={"current": {
                         "application_id": cur.application_id, "version": cur.version, "status": cur.status,
                         "stages": [{"id": a, "title": b} for a, b in zip(cur.stages, cur.stage_titles, strict=False)],
@@ -234,7 +241,8 @@ def summary_json(v: viewing.Summary) -> dict[str, Any]:
     """A `viewing.Summary` in the API's summary shape."""
     return {
         "id": v.id, "number": v.number, "pack": v.pack, "matter": v.matter, "matter_title": v.matter_title,
-        "status": v.status, "result": v.result, "version": v.version,
+        "status": v.status, "status_title": v.status_title, "result": v.result,
+        "result_title": v.result_title or None, "version": v.version,
         "stages": [{"id": st.id, "title": st.title} for st in v.stages], "current_step": v.current_step,
         "category": v.category, "channel": v.channel, "awaiting": v.awaiting, "submitted_at": v.submitted_at,
         "deadline": v.deadline, "created_at": v.created_at, "updated_at": v.updated_at,
@@ -284,7 +292,9 @@ def _channel(pack, wanted: str | None) -> str | None:
     return start_uc.channel_for(pack, wanted, assisted=False)
 
 
-@route("/drafts", "POST", summary="开始申请：创建草稿（或返回已有的草稿）", tags=[CITIZEN], body=s.DraftCreateSchema,
+@route("/drafts", "POST",
+       summary=lazy("Start an application: create a draft (or return the existing draft)"),
+       tags=[CITIZEN], body=s.DraftCreateSchema,
        responses={201: s.ApplicationSchema, 200: s.ApplicationSchema}, errors=(403,))
 def create_draft():
     """须已实名核验、已同意当前隐私协议。申请区域高于受理环节的层级时向下确定（有多个下级时 422，
@@ -303,7 +313,7 @@ def create_draft():
         return application_view(db, app), 201
 
 
-@route("/applications", "GET", summary="我的申请（含草稿），新的在前", tags=[CITIZEN],
+@route("/applications", "GET", summary=lazy("My applications (drafts included), newest first"), tags=[CITIZEN],
        responses={200: s.ApplicationListSchema})
 def my_applications():
     with c.sessions()() as db:
@@ -311,14 +321,16 @@ def my_applications():
         return s.ApplicationListSchema().dump({"items": [summary_json(v) for v in rows]})
 
 
-@route(f"/applications/<{ID}:app_id>", "GET", summary="我的一件申请：数据、进度时间线、文书、待补正事项",
+@route(f"/applications/<{ID}:app_id>", "GET",
+       summary=lazy("One of my applications: data, timeline, notices, corrections to answer"),
        tags=[CITIZEN], responses={200: s.ApplicationSchema})
 def application(app_id: int):
     with c.sessions()() as db:
         return citizen_json(viewing.citizen_view(services(), db, c.current_account(), app_id))
 
 
-@route(f"/applications/<{ID}:app_id>/form", "GET", summary="申请固定的表单版本（JSON Schema 原文）", tags=[CITIZEN],
+@route(f"/applications/<{ID}:app_id>/form", "GET",
+       summary=lazy("The form version the application pinned (JSON Schema as written)"), tags=[CITIZEN],
        responses={200: s.FormBundleSchema})
 def application_form(app_id: int):
     with c.sessions()() as db:
@@ -326,7 +338,8 @@ def application_form(app_id: int):
         return _bundle_view(pinned.form, pinned.form_version)
 
 
-@route(f"/applications/<{ID}:app_id>/materials", "GET", summary="申请固定的材料目录", tags=[CITIZEN],
+@route(f"/applications/<{ID}:app_id>/materials", "GET",
+       summary=lazy("The materials catalogue the application pinned"), tags=[CITIZEN],
        responses={200: s.MaterialsCatalogueSchema})
 def application_materials(app_id: int):
     with c.sessions()() as db:
@@ -334,7 +347,8 @@ def application_materials(app_id: int):
         return s.MaterialsCatalogueSchema().dump({"version": pinned.materials_version, **pinned.materials})
 
 
-@route(f"/applications/<{ID}:app_id>/workflow", "GET", summary="申请固定的审批流程概要", tags=[CITIZEN],
+@route(f"/applications/<{ID}:app_id>/workflow", "GET",
+       summary=lazy("The approval process the application pinned"), tags=[CITIZEN],
        responses={200: s.WorkflowSummarySchema})
 def application_workflow(app_id: int):
     with c.sessions()() as db:
@@ -342,7 +356,8 @@ def application_workflow(app_id: int):
         return s.WorkflowSummarySchema().dump(pinned.workflow)
 
 
-@route(f"/applications/<{ID}:app_id>/checklist", "GET", summary="本申请的材料清单（按已填类别与条件）及是否已提供",
+@route(f"/applications/<{ID}:app_id>/checklist", "GET",
+       summary=lazy("This application's checklist (by its category and conditions) and what is provided"),
        tags=[CITIZEN], responses={200: s.ChecklistSchema})
 def checklist(app_id: int):
     account = c.current_account()
@@ -359,12 +374,17 @@ def checklist(app_id: int):
         return s.ChecklistSchema().dump({"category": apps.category_of(pinned, data), "items": rows})
 
 
+def invalid_data() -> ApiError:
+    return ApiError(422, "invalid_data", _("The data's structure does not match the form; please check the type of "
+                                           "each item"))
+
+
 def _guarded(work: Callable[[], Any]) -> Any:
     """Run form/rule code over citizen data; data of the wrong shape is a 422, never a 500."""
     try:
         return work()
     except (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError):
-        raise ApiError(422, "invalid_data", "表单数据的结构与表单不符，请检查各项的类型") from None
+        raise invalid_data() from None
 
 
 def type_errors(pinned, data: Any, scope: str | None = None, prefix: str = "") -> list[tuple[str, str]]:
@@ -402,7 +422,8 @@ def _save(app_id: int, account: Account, version: int, build: Callable[..., tupl
         raise _stale_draft(factory, app_id, exc) from None
 
 
-@route(f"/applications/<{ID}:app_id>/data", "PUT", summary="替换草稿的全部数据（暂存，不校验完整性）", tags=[CITIZEN],
+@route(f"/applications/<{ID}:app_id>/data", "PUT",
+       summary=lazy("Replace all of the draft's data (saved, not checked for completeness)"), tags=[CITIZEN],
        body=s.DataReplaceSchema, responses={200: s.ApplicationSchema}, errors=(409,))
 def replace_data(app_id: int):
     """草稿可以不完整，但每个已填的值须符合表单的类型；version 不是当前版本时 409（不覆盖他处的修改）。"""
@@ -421,7 +442,8 @@ def replace_data(app_id: int):
     return _save(app_id, account, body["version"], build, step)
 
 
-@route(f"/applications/<{ID}:app_id>/steps/<step_id>", "PATCH", summary="保存草稿的一步（替换这一步的数据）",
+@route(f"/applications/<{ID}:app_id>/steps/<step_id>", "PATCH",
+       summary=lazy("Save one step of the draft (replacing that step's data)"),
        tags=[CITIZEN], body=s.StepPatchSchema, responses={200: s.ApplicationSchema}, errors=(409,))
 def patch_step(app_id: int, step_id: str):
     account = c.current_account()
@@ -438,7 +460,8 @@ def patch_step(app_id: int, step_id: str):
 
 
 @route(f"/applications/<{ID}:app_id>/steps/<step_id>/validate", "POST",
-       summary="校验一步：返回与门户相同的字段错误（不保存）", tags=[CITIZEN], body=s.StepValidateSchema,
+       summary=lazy("Validate one step: the same field errors as the portal (nothing saved)"),
+       tags=[CITIZEN], body=s.StepValidateSchema,
        body_required=False, responses={200: s.StepValidationSchema})
 def validate_step(app_id: int, step_id: str):
     """`data` 为这一步的数据时按其校验（其余各步取已保存的草稿，条件可跨步），省略时校验已保存的草稿。"""
@@ -472,7 +495,8 @@ def _file_fields(pinned, data: dict[str, Any]) -> set[str]:
     return set(_guarded(lambda: file_cases.file_fields(pinned, data)))
 
 
-@route(f"/applications/<{ID}:app_id>/files", "POST", summary="上传材料文件（JPEG、PNG、PDF，按内容判断类型）",
+@route(f"/applications/<{ID}:app_id>/files", "POST",
+       summary=lazy("Upload a material file (JPEG, PNG, PDF, judged by its content)"),
        tags=[CITIZEN], multipart=s.UploadFormSchema, responses={201: s.UploadResultSchema}, errors=(409,))
 def upload(app_id: int):
     """草稿可随时上传；已提交的申请只在补正期间可上传（之后 POST correction 答复）。
@@ -484,15 +508,15 @@ def upload(app_id: int):
     except RequestEntityTooLarge:
         raise ApiError(413) from None
     if not (request.mimetype or "").startswith("multipart/form-data"):
-        raise ApiError(415, message="请以 multipart/form-data 上传文件")
+        raise ApiError(415, message=_("Please upload files as multipart/form-data"))
     fields_in = {k: form.get(k) for k in ("field", "version", "replace") if form.get(k) is not None}
     unknown = [k for k in form if k not in ("field", "version", "replace")]
     if unknown:
-        raise ApiError(422, fields=[(f"/{k}", "不允许的字段") for k in unknown])
+        raise ApiError(422, fields=[(f"/{k}", _("Field not allowed")) for k in unknown])
     body = load_with(s.UploadFormSchema(), fields_in)
     upload_file = files.get("file")
     if upload_file is None or not upload_file.filename:
-        raise ApiError(422, fields=[("/file", "请选择要上传的文件")])
+        raise ApiError(422, fields=[("/file", _("Please choose the file to upload"))])
     content = upload_file.read(c.upload_limit() + 1)
     factory = c.sessions()
     try:
@@ -518,7 +542,8 @@ def valid_sha(sha256: str) -> None:
         raise serving.file_missing()
 
 
-@route(f"/applications/<{ID}:app_id>/files/<sha256>", "GET", summary="下载本人申请中的一个材料文件", tags=[CITIZEN],
+@route(f"/applications/<{ID}:app_id>/files/<sha256>", "GET",
+       summary=lazy("Download a material file of my application"), tags=[CITIZEN],
        responses={200: "file"})
 def download(app_id: int, sha256: str):
     with c.sessions()() as db:
@@ -535,7 +560,8 @@ def _idempotent(account: Account, body: Any, work: Callable[[Session], tuple[int
     return done.body, done.status, headers
 
 
-@route(f"/applications/<{ID}:app_id>/submit", "POST", summary="提交申请（完整校验、材料清单、重复家庭检查后进入审批）",
+@route(f"/applications/<{ID}:app_id>/submit", "POST",
+       summary=lazy("Submit the application (full validation, checklist, duplicate household check; then review)"),
        tags=[CITIZEN], body=s.VersionSchema, responses={200: s.SubmitResultSchema}, errors=(409,), idempotent=True)
 def submit(app_id: int):
     """带 Idempotency-Key 重试不会重复提交：同键同内容返回首次的结果，同键不同内容 422。
@@ -554,13 +580,14 @@ def submit(app_id: int):
         except apps.StaleDraft as exc:
             raise _stale_draft(c.sessions(), app_id, exc) from None
         except (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError):
-            raise ApiError(422, "invalid_data", "表单数据的结构与表单不符，请检查各项的类型") from None
+            raise invalid_data() from None
         return 200, application_view(db, done)
 
     return _idempotent(account, body, work)
 
 
-@route(f"/applications/<{ID}:app_id>/correction", "POST", summary="答复补正要求（先上传所缺材料）", tags=[CITIZEN],
+@route(f"/applications/<{ID}:app_id>/correction", "POST",
+       summary=lazy("Answer a correction request (upload the missing materials first)"), tags=[CITIZEN],
        body=s.CorrectionAnswerSchema, responses={200: s.ApplicationSchema}, errors=(409,), idempotent=True)
 def answer_correction(app_id: int):
     """补正要求列明的每项文件材料须在补正期间上传（POST files），只有说明的补正须填写 note；否则 422。"""
@@ -578,7 +605,8 @@ def answer_correction(app_id: int):
     return _idempotent(account, body, work)
 
 
-@route(f"/applications/<{ID}:app_id>/withdraw", "POST", summary="放弃申请（草稿或办理中的申请，历史保留）",
+@route(f"/applications/<{ID}:app_id>/withdraw", "POST",
+       summary=lazy("Withdraw the application (a draft or one in progress; its history is kept)"),
        tags=[CITIZEN], body=s.WithdrawSchema, responses={200: s.ApplicationSchema}, errors=(409,), idempotent=True)
 def withdraw(app_id: int):
     account = c.current_account()
@@ -598,7 +626,8 @@ def withdraw(app_id: int):
 # --------------------------------------------------------------------------- notices
 
 
-@route(f"/notices/<{ID}:notice_id>", "GET", summary="下载文书（PDF）：申请人本人或有权办理的工作人员",
+@route(f"/notices/<{ID}:notice_id>", "GET",
+       summary=lazy("Download a notice (PDF): the applicant, or staff who may handle it"),
        tags=[CITIZEN], responses={200: "pdf"})
 def notice(notice_id: int):
     with c.sessions()() as db:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from formflow.applications import materials as materials_mod
+from formflow.applications.validation import _title_at, form_errors  # noqa: F401 (_title_at: usecases.identity)
 from formflow.db.models import (
     Account,
     Application,
@@ -31,13 +32,12 @@ from formflow.db.models import (
     Event,
     Office,
 )
-from formflow.forms.errors import FieldError, translate_all
-from formflow.forms.formats import FORMAT_MESSAGES, explain_format
+from formflow.forms.errors import FieldError
 from formflow.forms.render import FormSchema, Node, delete_path, get_path, set_path, split_path
-from formflow.forms.schema import iter_errors
 from formflow.packs.loader import PackSet
 from formflow.packs.versions import Pinned, load_pinned, pin
 from formflow.personal.crypto import DataKeys
+from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale
 
 CITIZEN = "citizen"
 
@@ -112,82 +112,9 @@ def category_of(pinned: Pinned, data: Mapping[str, Any]) -> str | None:
 # --------------------------------------------------------------------------- validation
 
 
-def _format_messages() -> dict[str, Any]:
-    return {name: (lambda v, name=name: explain_format(name, v) or FORMAT_MESSAGES[name]) for name in FORMAT_MESSAGES}
-
-
 def validation_errors(pinned: Pinned, data: Mapping[str, Any]) -> list[FieldError]:
-    """Every problem of the (pruned) data against the pinned form, in Chinese, at the field."""
-    form = form_of(pinned)
-    pruned = form.prune_hidden(dict(data))
-    raw = iter_errors(pinned.validator, pruned)
-    out: dict[tuple[str, str], FieldError] = {}
-    for err in translate_all(raw, _format_messages()):
-        fixed = _labelled(form, err)
-        out.setdefault((fixed.pointer, fixed.message), fixed)
-    for error in raw:
-        if error.validator in ("contains", "minContains"):
-            fixed = _contains_message(form, error)
-            if fixed is not None:
-                out = {k: v for k, v in out.items() if k[0] != fixed.pointer}
-                out[(fixed.pointer, fixed.message)] = fixed
-    return sorted(out.values(), key=lambda e: e.pointer)
-
-
-def _title_at(form: FormSchema, path: tuple[Any, ...]) -> str | None:
-    from formflow.forms.render import _first
-
-    title = _first([f for f in form.schema_at(path)], "title")
-    return str(title) if title else None
-
-
-def _labelled(form: FormSchema, err: FieldError) -> FieldError:
-    """Messages naming a raw key ("mobile：必填") get the field's title instead."""
-    path = tuple(int(p) if p.isdigit() else p for p in err.path)
-    if not path:
-        return err
-    key = str(path[-1])
-    if err.message.startswith(key + "：") or err.message.startswith(key + "（"):
-        title = _title_at(form, path)
-        if title:
-            return _labelled(form, FieldError(err.pointer, title + err.message[len(key):]))
-    head, sep, rest = err.message.partition("：")
-    if sep and head and rest.startswith(head):
-        return FieldError(err.pointer, rest)
-    return err
-
-
-def _contains_message(form: FormSchema, error: Any) -> FieldError | None:
-    """`contains`/`minContains` with a `const` → "共同申请人中须有一项「与申请人关系」为「配偶」"."""
-    from formflow.forms.errors import pointer as to_pointer
-    from formflow.forms.render import _first
-
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    wanted = schema.get("contains") if isinstance(schema.get("contains"), dict) else None
-    if wanted is None:
-        return None
-    path = tuple(error.absolute_path)
-    parts = []
-    for prop, sub in (wanted.get("properties") or {}).items():
-        if isinstance(sub, dict) and "const" in sub:
-            frags = form.schema_at((*path, 0, prop))
-            ptitle = _first(frags, "title") or prop
-            enum = _first(frags, "enum") or []
-            titles = _first(frags, "x-enum-titles") or []
-            known = sub["const"] in enum and len(titles) == len(enum)
-            shown = titles[enum.index(sub["const"])] if known else sub["const"]
-            parts.append(f"「{ptitle}」为「{shown}」")
-    if not parts:
-        return None
-    title = _title_at(form, path) or "此项"
-    minimum = schema.get("minContains", 1)
-    maximum = schema.get("maxContains")
-    instance = error.instance if isinstance(error.instance, list) else []
-    if maximum is not None and error.validator == "contains" and len(instance) > 0 and minimum == 0:
-        return FieldError(to_pointer(path), f"{title}中{'、'.join(parts)}的最多 {maximum} 项")
-    if maximum is not None and minimum == 0:
-        return FieldError(to_pointer(path), f"{title}中{'、'.join(parts)}的最多 {maximum} 项")
-    return FieldError(to_pointer(path), f"{title}中须有一项{'、'.join(parts)}")
+    """Every problem of the (pruned) data against the pinned form, at the field, named as the form titles it."""
+    return form_errors(form_of(pinned), pinned.validator, data)
 
 
 def step_errors(pinned: Pinned, data: Mapping[str, Any], step_id: str) -> list[FieldError]:
@@ -240,7 +167,8 @@ def precheck(pinned: Pinned, data: Mapping[str, Any], today: date) -> Precheck:
     params = (pinned.documents.get("parameters") or {}).get("parameters") or {}
     for name, spec in params.items():
         unit = spec.get("unit")
-        titles[f"params.{name}"] = str(spec.get("title") or name) + (f"（{unit}）" if unit else "")
+        title = str(spec.get("title") or name)
+        titles[f"params.{name}"] = _("%(title)s (%(unit)s)", title=title, unit=unit) if unit else title
     for node in form_of(pinned).fields(pruned):
         if node.path:
             titles.setdefault("data." + node.name, node.title)
@@ -296,7 +224,7 @@ def load(session: Session, app_id: int, *, for_update: bool = False) -> Applicat
         stmt = stmt.with_for_update()
     app = session.scalar(stmt)
     if app is None:
-        raise ApplicationError("申请不存在")
+        raise ApplicationError(_("The application does not exist."))
     return app
 
 
@@ -312,9 +240,9 @@ def _draft(session: Session, app_id: int, expected_version: int | None, actor: A
     """The draft `actor` may edit (its applicant or the assisting clerk), at the expected version."""
     app = load(session, app_id)
     if actor is None or actor.id not in (app.applicant_id, app.assisted_by_id):
-        raise NotEditable("无权修改该申请")
+        raise NotEditable(_("You may not change this application."))
     if app.status != "draft":
-        raise NotEditable("该申请已提交或已关闭，不能再修改")
+        raise NotEditable(_("This application has been submitted or closed and can no longer be changed."))
     if expected_version is not None and app.version != int(expected_version):
         raise StaleDraft(app.version)
     return app
@@ -381,9 +309,9 @@ def start_draft(
         return existing
     office = session.get(Office, office_id)
     if office is None or office.pack != pack or not office.selectable:
-        raise ApplicationError("请选择有效的申请区域")
+        raise ApplicationError(_("Please choose a valid application region"))
     if pack not in packset.packs or matter not in packset.packs[pack].matters:
-        raise ApplicationError("办理事项不存在")
+        raise ApplicationError(_("No such matter"))
     versions = pin(session, packset, pack, matter)
     pinned = load_pinned(session, versions)
     steps = form_of(pinned).steps()
@@ -399,7 +327,8 @@ def start_draft(
     session.flush()
     actor = actor or applicant
     _event(session, app, actor, "draft_created", role=_role(app, actor),
-           note=f"申请区域：{office.name}", details={"office": office.id, "channel": channel})
+           note=in_locale(DEFAULT_LOCALE, "Application region: %(region)s", region=office.name),
+           details={"office": office.id, "channel": channel})
     session.flush()
     return app
 
@@ -438,7 +367,8 @@ def discard_draft(session: Session, app_id: int, *, actor: Account, expected_ver
     app = _draft(session, app_id, expected_version, actor)
     app.status = "closed"
     app.result = "withdrawn"
-    _event(session, app, actor, "withdrawn", role=_role(app, actor), note="放弃未提交的申请")
+    _event(session, app, actor, "withdrawn", role=_role(app, actor),
+           note=in_locale(DEFAULT_LOCALE, "Withdrew the application before submitting it"))
     _flush(session, app)
     return app
 
@@ -494,7 +424,8 @@ def fetch_elicences(pinned: Pinned, data: dict[str, Any], provider: Any, id_numb
                 cache[node.source] = None
                 continue
             if cache[node.source] is None:
-                problems.append(f"未查询到您的{node.title}电子证照，请上传或到窗口核对")
+                problems.append(_("No %(title)s e-licence was found for you; please upload it or check it at the "
+                                  "window", title=node.title))
         record = cache[node.source]
         if record is None:
             continue

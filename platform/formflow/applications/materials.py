@@ -21,10 +21,10 @@ from jsonschema import Draft202012Validator
 
 from formflow.forms.errors import FieldError, pointer
 from formflow.forms.rules import evaluate
+from formflow.text.catalogue import _
 
 #: Prefix of a drawn signature stored in the form data.
 SIGNATURE_PREFIX = "data:image/"
-MISSING_MESSAGE = "请上传：{title}"
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class ChecklistItem:
 
     @property
     def message(self) -> str:
-        return MISSING_MESSAGE.format(title=self.title)
+        return _("Please upload: %(title)s", title=self.title)
 
 
 def field_of(materials: Mapping[str, Any], kind: str) -> str:
@@ -64,14 +64,15 @@ def field_of(materials: Mapping[str, Any], kind: str) -> str:
         return field
     upload_path = materials.get("upload_path")
     if not isinstance(upload_path, str) or not upload_path:
-        raise ValueError(f"materials.yaml 缺少 upload_path，无法确定材料 {kind!r} 在表单中的位置")
+        raise ValueError(_("materials.yaml has no upload_path, so where material %(kind)s lives in the form is "
+                           "unknown", kind=repr(kind)))
     return f"{upload_path}.{kind}"
 
 
 def _item(materials: Mapping[str, Any], kind: str, required: bool) -> ChecklistItem:
     spec = (materials.get("kinds") or {}).get(kind)
     if not isinstance(spec, Mapping):
-        raise KeyError(f"materials.yaml 中没有材料 {kind!r}")
+        raise KeyError(_("materials.yaml has no material %(kind)s", kind=repr(kind)))
     source = spec.get("source")
     return ChecklistItem(
         kind=kind,

@@ -78,7 +78,7 @@ class DemoIdentityProvider:
         id_number = id_number.strip().upper()
         problem = explain_cn_id_card(id_number)
         if problem:
-            raise IdentityError(_("Citizen ID number %(problem)s", problem=problem))
+            raise IdentityError(_("Resident ID number %(reason)s", reason=problem))
         record = self.records.get(id_number)
         card = (record or {}).get("idcard") or {}
         if not record or card.get("name") != name.strip():

@@ -348,7 +348,7 @@ def start_at_window(services: Any, db: Session, clerk: Account, *, pack_id: str,
         problems.append(FieldProblem("/name", _("Please enter the applicant's name")))
     why = explain_cn_id_card(id_number)
     if why:
-        problems.append(FieldProblem("/id_number", _("Citizen ID number: %(why)s", why=why)))
+        problems.append(FieldProblem("/id_number", _("Resident ID number %(reason)s", reason=why)))
     pack = services.packs.packs.get(pack_id)
     if pack is None or matter_id not in pack.matters:
         problems.append(FieldProblem("/matter", _("Please choose the matter")))

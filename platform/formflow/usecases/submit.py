@@ -82,7 +82,7 @@ class BeforeSubmit:
 
     app: Application
     errors: list[Any]  # FieldError: pointer, message, path
-    precheck: Any  # drafts.Precheck
+    precheck: Any  # usecases.viewing.PrecheckView: every value formatted as a person reads it (or None)
     checklist: list[Any]  # ChecklistItem
     provided: dict[str, bool]  # item field -> provided
     steps: list[Any]
@@ -107,8 +107,9 @@ def before_submit(services: Any, db: Session, actor: Account, app_id: int) -> Be
                if (p.pointer, p.message) not in seen]
     items = drafts.checklist(pinned, data, today)
     from formflow.applications.materials import provided
+    from formflow.usecases.viewing import precheck_view
 
-    return BeforeSubmit(app=app, errors=errors, precheck=drafts.precheck(pinned, data, today), checklist=items,
+    return BeforeSubmit(app=app, errors=errors, precheck=precheck_view(pinned, data, today), checklist=items,
                         provided={i.field: provided(i, pruned) for i in items}, steps=form.steps(),
                         matter_title=str((pinned.manifest.get("matter") or {}).get("title", app.matter)))
 

@@ -34,22 +34,20 @@ from sqlalchemy.orm import Session
 
 from formflow.applications import drafts as apps
 from formflow.applications import materials as materials_mod
+from formflow.applications.status import result_word, status_title
 from formflow.db.models import Account, Application, ApplicationFile, Correction, Notice, Office
 from formflow.forms.render import FormSchema, Node, get_path, split_path
 from formflow.packs.versions import Pinned, content_hash, load_pinned
 from formflow.personal import access_log
 from formflow.reviews import queue as queue_mod
 from formflow.text import formatting as fmt
-from formflow.text.catalogue import _, lazy
+from formflow.text.catalogue import _
 from formflow.text.errors import NotFound
 from formflow.usecases import timeline as tl
 from formflow.workflow.access import authority
 from formflow.workflow.process import process
 from formflow.workflow.spec import WorkflowSpec, spec_for
 
-STATUS_TITLES = {"draft": lazy("Draft (not submitted)"), "active": lazy("In progress"), "closed": lazy("Closed")}
-RESULT_TITLES = {"approved": lazy("Approved"), "rejected": lazy("Not approved"), "withdrawn": lazy("Withdrawn"),
-                 "not_accepted": lazy("Not accepted")}
 PREVIEW_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 PREVIEW_PDF = "application/pdf"
 _ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
@@ -286,8 +284,7 @@ def result_title(spec: WorkflowSpec, app: Application) -> str:
         for sid in app.stages or []:
             if sid in spec.stages and spec.stages[sid].is_end:
                 return spec.stages[sid].title
-    title = RESULT_TITLES.get(app.result)
-    return str(title) if title is not None else app.result
+    return result_word(app.result)
 
 
 def summary(db: Session, app: Application, pinned: Pinned | None = None, spec: WorkflowSpec | None = None,
@@ -297,10 +294,9 @@ def summary(db: Session, app: Application, pinned: Pinned | None = None, spec: W
     if office is None and app.office_id:
         office = db.get(Office, app.office_id)
     stages = tuple(StageRef(s, _stage_title(spec, s)) for s in app.stages or [])
-    status = STATUS_TITLES.get(app.status)
     return Summary(
         id=app.id, number=app.number, pack=app.pack, matter=app.matter, matter_title=matter_title(pinned, app),
-        status=app.status, status_title=str(status) if status is not None else app.status, result=app.result,
+        status=app.status, status_title=status_title(app.status), result=app.result,
         result_title=result_title(spec, app), version=app.version, stages=stages,
         stage_titles=_(", ").join(s.title for s in stages), current_step=app.current_step,
         category=app.category, category_title=pinned.category_title(app.category), channel=app.channel,
