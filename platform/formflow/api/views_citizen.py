@@ -303,7 +303,7 @@ def create_draft():
     account = c.current_account()
     body = load_body(s.DraftCreateSchema())
     with c.sessions().begin() as db:
-        applicant = db.get(Account, account.id)
+        applicant = db.get_one(Account, account.id)
         existing = start_uc.open_draft(db, applicant.id, body["pack"], body["matter"])
         if existing is not None:
             return application_view(db, existing), 200
@@ -415,7 +415,7 @@ def _save(app_id: int, account: Account, version: int, build: Callable[..., tupl
             problems = type_errors(pinned, data, scope, "/data")
             if problems:
                 raise ApiError(422, fields=problems)
-            done = _guarded(lambda: drafts_uc.save_step(services(), db, db.get(Account, account.id), app_id, data,
+            done = _guarded(lambda: drafts_uc.save_step(services(), db, db.get_one(Account, account.id), app_id, data,
                                                         expected_version=version, step=step))
             return application_view(db, done.app)
     except apps.StaleDraft as exc:
@@ -521,7 +521,7 @@ def upload(app_id: int):
     factory = c.sessions()
     try:
         with factory.begin() as db:
-            saved = file_cases.attach_file(services(), db, db.get(Account, account.id), app_id, body["field"],
+            saved = file_cases.attach_file(services(), db, db.get_one(Account, account.id), app_id, body["field"],
                                            file_cases.Upload(content, upload_file.filename),
                                            expected_version=body["version"], replace=body["replace"])
             ref = (get_path(saved.data, file_cases.path_of(body["field"])) or [{}])[-1]
@@ -572,7 +572,7 @@ def submit(app_id: int):
 
     def work(db: Session) -> tuple[int, dict[str, Any]]:
         try:
-            done = submit_case.submit(services(), db, db.get(Account, account.id), app_id,
+            done = submit_case.submit(services(), db, db.get_one(Account, account.id), app_id,
                                       token=f"api:{account.id}:{key}" if key else apps.new_submit_token(),
                                       channel="api", confirm_warnings=True, expected_version=body["version"])
         except file_cases.ApplicationNotFound:
@@ -596,11 +596,11 @@ def answer_correction(app_id: int):
 
     def work(db: Session) -> tuple[int, dict[str, Any]]:
         try:
-            correction_case.answer_correction(services(), db, db.get(Account, account.id), app_id,
+            correction_case.answer_correction(services(), db, db.get_one(Account, account.id), app_id,
                                               body.get("note"), expected_version=body["version"])
         except file_cases.ApplicationNotFound:
             raise ApiError(404) from None
-        return 200, application_view(db, db.get(Application, app_id))
+        return 200, application_view(db, db.get_one(Application, app_id))
 
     return _idempotent(account, body, work)
 
@@ -614,7 +614,7 @@ def withdraw(app_id: int):
 
     def work(db: Session) -> tuple[int, dict[str, Any]]:
         try:
-            done = withdraw_case.withdraw(services(), db, db.get(Account, account.id), app_id, body.get("reason"),
+            done = withdraw_case.withdraw(services(), db, db.get_one(Account, account.id), app_id, body.get("reason"),
                                           body.get("version"))
         except file_cases.ApplicationNotFound:
             raise ApiError(404) from None

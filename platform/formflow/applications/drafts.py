@@ -75,8 +75,8 @@ def form_of(pinned: Pinned) -> FormSchema:
 
 def category_path(form: FormSchema) -> tuple[Any, ...] | None:
     """Where the form keeps the applicant category (the field marked `x-category`)."""
-    cached = getattr(form, "_category_path", False)
-    if cached is not False:
+    if hasattr(form, "_category_path"):
+        cached: tuple[Any, ...] | None = form._category_path
         return cached
 
     found = None

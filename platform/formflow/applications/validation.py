@@ -35,8 +35,9 @@ def form_errors(form: FormSchema, validator: Any, data: Mapping[str, Any]) -> li
         out.setdefault((fixed.pointer, fixed.message), fixed)
     for error in raw:
         if error.validator in ("contains", "minContains"):
-            fixed = _contains_message(form, error)
-            if fixed is not None:
+            contained = _contains_message(form, error)
+            if contained is not None:
+                fixed = contained
                 out = {k: v for k, v in out.items() if k[0] != fixed.pointer}
                 out[(fixed.pointer, fixed.message)] = fixed
     return sorted(out.values(), key=lambda e: e.pointer)
@@ -80,15 +81,16 @@ def _field_error(form: FormSchema, error: ValidationError, messages: dict[str, A
         if title is None:
             return translate(error, messages)
         props = dict(schema.get("properties") or {})
-        props[missing] = {**(props.get(missing) if isinstance(props.get(missing), dict) else {}), "title": title}
+        known = props.get(missing)
+        props[missing] = {**(known if isinstance(known, dict) else {}), "title": title}
         return translate(_with_schema(error, {**schema, "properties": props}), messages)
     if kind == "dependentRequired" and isinstance(error.instance, dict):
         for trigger, needed in (error.validator_value or {}).items():
-            missing = [n for n in needed if n not in error.instance] if trigger in error.instance else []
-            if missing:
-                return FieldError(to_pointer([*path, missing[0]]), _(
+            absent = [n for n in needed if n not in error.instance] if trigger in error.instance else []
+            if absent:
+                return FieldError(to_pointer([*path, absent[0]]), _(
                     "%(field)s: required (because %(trigger)s is filled in)",
-                    field=_title_at(form, (*path, missing[0])) or missing[0],
+                    field=_title_at(form, (*path, absent[0])) or absent[0],
                     trigger=_title_at(form, (*path, trigger)) or trigger))
     title = _title_at(form, path)
     if kind == "format":

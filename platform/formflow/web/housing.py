@@ -183,7 +183,8 @@ def waiting(pack: str, matter: str):
     if fmt == "csv":
         return _download(csv_bytes(header, rows), CSV, f"{title}.csv")
     if fmt == "xlsx":
-        sheet = Sheet(_("Waiting register"), header, rows, title=_("%(title)s (%(day)s)", title=title, day=day(_today())))
+        sheet = Sheet(_("Waiting register"), header, rows,
+                      title=_("%(title)s (%(day)s)", title=title, day=day(_today())))
         return _download(xlsx_bytes([sheet]), XLSX, f"{title}.xlsx")
     return render_template("housing/waiting.html", alloc=alloc, title=title, header=header, rows=rows,
                            households=households, rule=alloc.waiting_list.get("order") or [])

@@ -27,6 +27,7 @@ from formflow.auth.current import (
     current_account,
     identity_verified_required,
     login_required,
+    signed_in_account,
     verified_identity,
 )
 from formflow.db.models import (
@@ -116,7 +117,7 @@ def consent(pack_id: str, matter_id: str):
     if request.method == "POST":
         accepted = request.form.get("decision") == "accept"
         with sessions().begin() as db:
-            start_uc.record_consent(services(), db, current_account(), pack_id, matter_id, accepted)
+            start_uc.record_consent(services(), db, signed_in_account(), pack_id, matter_id, accepted)
         if not accepted:
             return render_template("portal/declined.html", pack=pack, matter=matter, privacy=privacy)
         return redirect(url_for(".region", pack_id=pack_id, matter_id=matter_id))
@@ -125,7 +126,7 @@ def consent(pack_id: str, matter_id: str):
 
 def _consented(pack, matter_id: str) -> bool:
     with sessions()() as db:
-        return start_uc.has_consented(services(), db, current_account().id, pack.id, matter_id)
+        return start_uc.has_consented(services(), db, signed_in_account().id, pack.id, matter_id)
 
 
 @bp.route("/<pack_id>/<matter_id>/region", methods=["GET", "POST"])
@@ -165,7 +166,7 @@ def region(pack_id: str, matter_id: str):
 def begin(pack_id: str, matter_id: str):
     """After consent, region (confirmed twice) and identity: open the draft (or resume it)."""
     pack, matter = _matter_or_404(pack_id, matter_id)
-    account = current_account()
+    account = signed_in_account()
     with sessions()() as db:
         existing = start_uc.open_draft(db, account.id, pack_id, matter_id)
     if existing is not None:
@@ -177,7 +178,7 @@ def begin(pack_id: str, matter_id: str):
         return redirect(url_for(".region", pack_id=pack_id, matter_id=matter_id))
     try:
         with sessions().begin() as db:
-            app = start_uc.start_application(services(), db, db.get(Account, account.id), pack_id, matter_id,
+            app = start_uc.start_application(services(), db, db.get_one(Account, account.id), pack_id, matter_id,
                                              chosen["office"], channel=None, identity=verified_identity())
             app_id, step_id = app.id, app.current_step
     except Refusal as exc:
@@ -221,13 +222,13 @@ def correction(app_id: int):
     try:
         if uploads:
             with sessions().begin() as db:
-                actor = db.get(Account, current_account().id)
+                actor = db.get_one(Account, signed_in_account().id)
                 for where, f in uploads:
                     version = file_cases.attach_file(services(), db, actor, app_id, where,
-                                                     file_cases.Upload(f.read(), f.filename),
+                                                     file_cases.Upload(f.read(), f.filename or ""),
                                                      expected_version=version).version
         with sessions().begin() as db:
-            correction_case.answer_correction(services(), db, db.get(Account, current_account().id), app_id,
+            correction_case.answer_correction(services(), db, db.get_one(Account, signed_in_account().id), app_id,
                                               request.form.get("note"), expected_version=version or 0)
     except file_cases.ApplicationNotFound:
         abort(404)
@@ -257,7 +258,7 @@ def withdraw(app_id: int):
             return redirect(url_for(".detail", app_id=app_id))
         try:
             with sessions().begin() as db:
-                withdraw_case.withdraw(services(), db, db.get(Account, current_account().id), app_id,
+                withdraw_case.withdraw(services(), db, db.get_one(Account, signed_in_account().id), app_id,
                                        request.form.get("reason"), request.form.get("_version", type=int))
         except file_cases.ApplicationNotFound:
             abort(404)
@@ -268,7 +269,7 @@ def withdraw(app_id: int):
         return redirect(url_for(".detail", app_id=app_id))
     try:
         with sessions()() as db:
-            page = withdraw_case.before_withdraw(services(), db, db.get(Account, current_account().id), app_id)
+            page = withdraw_case.before_withdraw(services(), db, db.get_one(Account, signed_in_account().id), app_id)
             db.expunge(page.app)
     except file_cases.ApplicationNotFound:
         abort(404)

@@ -12,7 +12,7 @@ import copy
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from formflow.applications import drafts as apps
-from formflow.auth.current import current_account, login_required
+from formflow.auth.current import current_account, login_required, signed_in_account
 from formflow.db.models import Account, Application
 from formflow.forms.errors import FieldError
 from formflow.forms.render import get_path, set_path, split_path
@@ -32,7 +32,7 @@ def _render_step(app: Application, step_id: str, data, errors, *, status: int = 
                  problems: list[str] | None = None):
     with sessions()() as db:
         try:
-            page = wizard_uc.step_page(services(), db, db.get(Account, current_account().id), app, step_id, data,
+            page = wizard_uc.step_page(services(), db, db.get_one(Account, signed_in_account().id), app, step_id, data,
                                        errors, problems=problems)
         except Refusal:
             abort(404)
@@ -44,7 +44,7 @@ def _render_step(app: Application, step_id: str, data, errors, *, status: int = 
 
 
 def _may_edit_or_404(app: Application) -> None:
-    if not apps.may_edit(app, current_account()):
+    if not apps.may_edit(app, signed_in_account()):
         abort(404)
 
 
@@ -81,7 +81,7 @@ def fragment(app_id: int, step_id: str):
 def step_post(app_id: int, step_id: str):
     action = request.form.get("_action", "save")
     version = request.form.get("_version", type=int)
-    account = current_account()
+    account = signed_in_account()
     with sessions()() as db:
         app = _load_app(db, app_id)
         _may_edit_or_404(app)
@@ -124,19 +124,19 @@ def step_post(app_id: int, step_id: str):
     try:
         with sessions().begin() as db:
             uploads = [(k, f) for k, f in request.files.items(multi=True) if f and f.filename and k.startswith("file:")]
-            done = drafts_uc.save_step(services(), db, db.get(Account, account.id), app_id, data,
+            done = drafts_uc.save_step(services(), db, db.get_one(Account, account.id), app_id, data,
                                        expected_version=version, step=target if not errors else step_id,
                                        refresh=kind == "fetch", only=arg or None, note=note)
             saved, problems = done.app, done.problems
             ver = saved.version
             for key, storage_file in uploads:
-                saved = file_cases.attach_file(services(), db, db.get(Account, account.id), app_id, key[5:],
-                                               file_cases.Upload(storage_file.read(), storage_file.filename),
+                saved = file_cases.attach_file(services(), db, db.get_one(Account, account.id), app_id, key[5:],
+                                               file_cases.Upload(storage_file.read(), storage_file.filename or ""),
                                                expected_version=ver)
                 ver = saved.version
             if kind == "rmfile":
                 where, _dot, idx = arg.rpartition(".")
-                saved = file_cases.remove_file(services(), db, db.get(Account, account.id), app_id, where,
+                saved = file_cases.remove_file(services(), db, db.get_one(Account, account.id), app_id, where,
                                                int(idx) if idx.isdigit() else -1, expected_version=ver)
             data = copy.deepcopy(saved.data)
             db.flush()
@@ -184,7 +184,7 @@ def signature(app_id: int):
     """The signature canvas posts a PNG data URL: checked and re-encoded (usecases.files.save_signature)."""
     try:
         with sessions().begin() as db:
-            saved = file_cases.save_signature(services(), db, db.get(Account, current_account().id), app_id,
+            saved = file_cases.save_signature(services(), db, db.get_one(Account, signed_in_account().id), app_id,
                                               request.form.get("field", ""), request.form.get("data_url", ""),
                                               expected_version=request.form.get("_version", type=int))
             return {"ok": True, "version": saved.version}
@@ -202,7 +202,7 @@ def authorization_letter(app_id: int):
     """The letter filled with the applicant's data (signed if a signature is drawn), to print or keep."""
     try:
         with sessions()() as db:
-            pdf = file_cases.authorization_letter(services(), db, db.get(Account, current_account().id), app_id)
+            pdf = file_cases.authorization_letter(services(), db, db.get_one(Account, signed_in_account().id), app_id)
     except file_cases.ApplicationNotFound:
         abort(404)
     return Response(pdf, mimetype="application/pdf",
@@ -226,7 +226,7 @@ def file(app_id: int, sha256: str):
 def confirm(app_id: int):
     try:
         with sessions()() as db:
-            seen = submit_case.before_submit(services(), db, db.get(Account, current_account().id), app_id)
+            seen = submit_case.before_submit(services(), db, db.get_one(Account, signed_in_account().id), app_id)
             app = seen.app
             if app.status != "draft":
                 return redirect(url_for(".detail", app_id=app_id))
@@ -246,7 +246,7 @@ def submit(app_id: int):
     """直接提交: usecases.submit (lock, then read, then validate); a repeat or a second tab gets a clear answer."""
     try:
         with sessions().begin() as db:
-            actor = db.get(Account, current_account().id)
+            actor = db.get_one(Account, signed_in_account().id)
             submit_case.submit(services(), db, actor, app_id, token=request.form.get("_token", ""),
                                channel="window" if _is_clerk(actor) else "portal",
                                confirm_warnings=request.form.get("confirm_warnings", "yes") == "yes",
