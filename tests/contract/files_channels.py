@@ -36,6 +36,8 @@ PACK, MATTER = "jiangxi", "public-rental-housing"
 TODAY = date(2026, 3, 2)
 #: The street the demo street clerk (REVIEWER) covers.
 OFFICE = "360102001"
+#: What the portal says once an application is submitted.
+SUBMITTED = "申请已提交。您可以在“我的申请”中查询实时审核进度。"
 CITIZEN, OTHER, CLERK, REVIEWER = "jx-citizen-wangfang", "jx-citizen-liqiang", "jx-window-clerk", "jx-street-clerk"
 
 
@@ -122,6 +124,16 @@ def request_correction(p, app_id: int, materials: list[str], note: str | None) -
                        storage=p.storage, renderers=p.root / "renderers", materials=materials, keys=p.keys)
 
 
+def reviewer_acts(p, app_id: int, action: str, note: str | None = None) -> None:
+    """The street clerk takes `action` at the application's current stage (its version moves on)."""
+    with p.sessions.begin() as s:
+        clerk = s.scalar(select(Account).where(Account.username == REVIEWER))
+        app = s.get(Application, app_id)
+        engine.perform(s, app_id, stage=app.stage, action=action, actor=clerk, note=note,
+                       expected_version=app.version, calendar=pack_calendars(p.root)(PACK), today=TODAY,
+                       storage=p.storage, renderers=p.root / "renderers", keys=p.keys)
+
+
 def version(p, app_id: int) -> int:
     with p.sessions() as s:
         return s.get(Application, app_id).version
@@ -145,12 +157,105 @@ class Channels:
 
     def _page(self, c: WebClient, response, fallback: str) -> Seen:
         status = response.status_code
+        code = response.headers.get("X-Refusal-Code")  # the portal's refusal code, where it sends one
         if status in (301, 302, 303):
             response = c.get(response.headers["Location"])
         text = response.get_data(as_text=True)
         if fallback and status in (301, 302, 303):
             text += c.get(fallback).get_data(as_text=True)
-        return Seen(status, None, text)
+        return Seen(status, code, text)
+
+    @staticmethod
+    def _json(r) -> Seen:
+        body = r.json if r.is_json else {}
+        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        return Seen(r.status_code, error.get("code") or body.get("code"),
+                    json.dumps(body, ensure_ascii=False) if body else r.get_data(as_text=True))
+
+    def _person(self, channel: str) -> str:
+        return CLERK if channel == "window" else CITIZEN
+
+    # save a step naming files ------------------------------------------------
+    def save_files(self, channel: str, app_id: int, field: str, files: list[dict]) -> Seen:
+        """Save the materials step with `files` at `field` (dotted, under materials) as posted by the person."""
+        step = "materials"
+        if channel == "api":
+            data = copy.deepcopy(complete_data()[step])
+            here = data
+            parts = field.split(".")[1:]
+            for part in parts[:-1]:
+                here = here.setdefault(part, {})
+            here[parts[-1]] = files
+            r = self.api.client(CITIZEN).patch(f"/applications/{app_id}/steps/{step}",
+                                               {"version": version(self.p, app_id), "data": data})
+            return self._json(r)
+        c = self.web(self._person(channel))
+        page = f"/portal/applications/{app_id}/step/{step}"
+        form = {"_version": version(self.p, app_id), "_action": "save", f"{field}.__count": str(len(files))}
+        for i, f in enumerate(files):  # what a tampered page posts: the reference's parts as form fields
+            form.update({f"{field}.{i}.{k}": str(v) for k, v in f.items()})
+        return self._page(c, c.post(page, form, token_from=page), "")
+
+    # sign -------------------------------------------------------------------
+    def sign(self, channel: str, app_id: int, field: str, data_url: str) -> Seen:
+        """Draw a signature: the portal's signature pad posts it; the API saves it in the step's data."""
+        if channel == "api":
+            step = field.split(".", 1)[0]
+            data = copy.deepcopy(complete_data()[step])
+            here = data
+            parts = field.split(".")[1:]
+            for part in parts[:-1]:
+                here = here.setdefault(part, {})
+            here[parts[-1]] = data_url
+            r = self.api.client(CITIZEN).patch(f"/applications/{app_id}/steps/{step}",
+                                               {"version": version(self.p, app_id), "data": data})
+            return self._json(r)
+        c = self.web(self._person(channel))
+        page = f"/portal/applications/{app_id}/step/{field.split('.', 1)[0]}"
+        r = c.post(f"/portal/applications/{app_id}/signature",
+                   {"field": field, "data_url": data_url, "_version": version(self.p, app_id)}, token_from=page)
+        return self._json(r)
+
+    # withdraw ------------------------------------------------------------------
+    def withdraw(self, channel: str, app_id: int, meanwhile=None, reason: str = "不再需要") -> Seen:
+        """The citizen opens 放弃申请 (the page or the resource gives the version), `meanwhile` happens,
+        then the citizen confirms naming the version they loaded."""
+        if channel == "api":
+            c = self.api.client(CITIZEN)
+            loaded = c.get(f"/applications/{app_id}").json["version"]
+            if meanwhile:
+                meanwhile()
+            return self._json(c.post(f"/applications/{app_id}/withdraw", {"version": loaded, "reason": reason}))
+        c = self.web(CITIZEN)
+        page = c.get(f"/portal/applications/{app_id}/withdraw").get_data(as_text=True)
+        loaded = int(re.search(r'name="_version" value="(\d+)"', page).group(1))
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        if meanwhile:
+            meanwhile()
+        r = c.client.post(f"/portal/applications/{app_id}/withdraw",
+                          data={"csrf_token": token, "_version": loaded, "confirm": "yes", "reason": reason})
+        return self._page(c, r, "")
+
+    # submit twice -----------------------------------------------------------
+    def submit_twice(self, channel: str, app_id: int, *, same_token: bool) -> Seen:
+        """Submit, then submit again from the same page (a double click: the same token and version) or from
+        another tab (a token of its own); returns what the second submit shows."""
+        loaded = version(self.p, app_id)
+        if channel == "api":
+            c = self.api.client(CITIZEN)
+            keys = ("tab-1", "tab-1" if same_token else "tab-2")
+            seen = [c.post(f"/applications/{app_id}/submit", {"version": loaded}, headers={"Idempotency-Key": k})
+                    for k in keys]
+            assert seen[0].status_code == 200, seen[0].get_data(as_text=True)[:500]
+            return self._json(seen[1])
+        c = self.web(self._person(channel))
+        page = f"/portal/applications/{app_id}/confirm"
+        token = c.csrf(page)
+        seen = [self._page(c, c.client.post(f"/portal/applications/{app_id}/submit",
+                                            data={"csrf_token": token, "_token": tab, "_version": loaded}), "")
+                for tab in ("tab-1", "tab-1" if same_token else "tab-2")]
+        assert SUBMITTED in shown(seen[0].text), shown(seen[0].text)[:1000]
+        return seen[1]
 
     # submit ---------------------------------------------------------------
     def submit(self, channel: str, app_id: int) -> Seen:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from contract.viewing_channels import CALENDAR, JX, MZ, PNG, _local, create, open_channel
@@ -85,17 +87,44 @@ def _act(p, app_id: int, username: str, stage: str, action: str, today: date) ->
                        storage=p.storage, renderers=p.root / "renderers", keys=p.keys)
 
 
+@contextmanager
+def _events_at(when: datetime):
+    """Events written inside are stamped `when` (an instant in UTC), as if the step happened then."""
+    def stamp(_mapper, _connection, target: Event) -> None:
+        target.at = when
+
+    sa_event.listen(Event, "before_insert", stamp)
+    try:
+        yield
+    finally:
+        sa_event.remove(Event, "before_insert", stamp)
+
+
+#: One instant per step, each on its own Beijing day and minute; the second is 00:30 in Beijing the day AFTER
+#: its UTC date, so a channel that shows UTC (or the wrong event's time) cannot match.
+STEP_AT = [datetime(2026, 3, 2, 1, 5, tzinfo=UTC), datetime(2026, 3, 2, 2, 40, tzinfo=UTC),
+           datetime(2026, 3, 3, 16, 30, tzinfo=UTC), None, datetime(2026, 3, 26, 7, 45, tzinfo=UTC),
+           datetime(2026, 3, 27, 9, 12, tzinfo=UTC)]
+
+
 def through_district_review(p, app) -> World:
     """梅江: accepted, 初审通过 and publicly noticed, forwarded, 区民政局 复核通过 → now at 区房管局."""
-    app_id = create(p, MZ, today=TODAY, category="low-income", with_file=True)
+    with _events_at(STEP_AT[0]):
+        app_id = create(p, MZ, today=TODAY, category="low-income", with_file=True)
     _assisted(p, app_id)
-    _act(p, app_id, "mj-community", "community_acceptance", "accept", TODAY)
-    _act(p, app_id, "mj-street", "street_review", "approve", date(2026, 3, 3))
+    with _events_at(STEP_AT[1]):
+        _act(p, app_id, "mj-community", "community_acceptance", "accept", TODAY)
+    with _events_at(STEP_AT[2]):
+        _act(p, app_id, "mj-street", "street_review", "approve", date(2026, 3, 3))
     with p.sessions() as s:
         due = s.get(Application, app_id).deadline
-    assert tick(p.sessions, today=date.fromordinal(due.toordinal() + 1), calendar=CALENDAR).expired == [app_id]
-    _act(p, app_id, "mj-street", "street_forward", "forward", date(2026, 3, 26))
-    _act(p, app_id, "mj-civil-affairs", "civil_affairs_review", "approve", date(2026, 3, 27))
+    expired_on = date.fromordinal(due.toordinal() + 1)
+    with _events_at(datetime.combine(expired_on, time(18, 1), tzinfo=UTC)):  # 02:01 the next day in Beijing
+        assert tick(p.sessions, today=expired_on, calendar=CALENDAR).expired == [app_id]
+    with _events_at(STEP_AT[4]):
+        _act(p, app_id, "mj-street", "street_forward", "forward", date(2026, 3, 26))
+    with _events_at(STEP_AT[5]):
+        _act(p, app_id, "mj-civil-affairs", "civil_affairs_review", "approve", date(2026, 3, 27))
     return World(p, app, app_id)
 
 
@@ -153,7 +182,11 @@ def expect_citizen_timeline(w: World) -> list[tuple[str, str, str]]:
     titles = {"submit": "提交申请", "accept": "受理", "expire": "期满自动流转", "forward": "报送梅江区民政局"}
     roles = _role_titles(w) | {"citizen": "申请人"}
     out = []
-    for e in _events(w, hidden={"mark", "draft_saved"}):
+    events = _events(w, hidden={"mark", "draft_saved"})
+    # the scenario's point: an application that has passed several stages, each step at its own local time
+    assert len({e.from_stage for e in events if e.from_stage}) >= 3, [e.action for e in events]
+    assert len({local_time(e.at) for e in events}) == len(events) == 6, [local_time(e.at) for e in events]
+    for e in events:
         title = BY_STAGE.get(e.from_stage) if e.action == "approve" else titles[e.action]
         who = "系统" if e.actor_id is None else roles.get(e.actor_role, e.actor_role)
         out.append((title, local_time(e.at), who))

@@ -256,7 +256,8 @@ def save_signature(
     try:
         stored = signature_data_url(data_url)
     except SignatureRejected as exc:
-        raise FileRefused(exc.message, code=exc.code, fields=[FieldProblem(pointer, exc.message)]) from None
+        # the refusal a signature inside saved form data gets (the API's step save): one code on every channel
+        raise InvalidMaterials([FieldProblem(pointer, exc.message)]) from None
     data = copy.deepcopy(dict(row.data or {}))
     set_path(data, path, stored)
     return drafts.save_draft(db, row.id, data, actor=actor, expected_version=expected_version,
