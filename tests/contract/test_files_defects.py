@@ -176,7 +176,9 @@ def test_the_api_refuses_the_signature_the_portal_refuses(sqlite_platform):
     w = web.post(f"/portal/applications/{app_id}/signature", {"field": "assets.authorization.signature",
                                                                "data_url": BOGUS_SIGNATURE,
                                                                "_version": version(p, app_id)}, token_from=page)
-    assert w.status_code == 400 and w.json["message"] == api_message == "签名不是有效的 PNG 图片，请重新签名"
+    assert w.status_code == 400 and r.status_code == 422  # a form post is a bad request; the API's 422 is documented
+    assert w.json["code"] == r.json["error"]["code"]
+    assert w.json["message"] == api_message == "签名不是有效的 PNG 图片，请重新签名"
 
 
 def test_uploads_during_a_correction_are_kept_and_the_answer_then_goes(sqlite_platform):

@@ -157,12 +157,14 @@ def step_post(app_id: int, step_id: str):
         page, status = _render_step(fresh, step_id, data, [FieldError(f.pointer, f.message) for f in exc.fields],
                                     status=exc.status)
         return page, status, {REFUSAL_HEADER: exc.code}
-    except apps.ApplicationError as exc:
+    except apps.ApplicationError as exc:  # the same code, status and fields as the API's answer; nothing stored
         flash(exc.message, "error")
         with sessions()() as db:
             fresh = db.get(Application, app_id)
             db.expunge(fresh)
-        return _render_step(fresh, step_id, data, [], status=400)
+        page, status = _render_step(fresh, step_id, data, [FieldError(f.pointer, f.message) for f in exc.fields],
+                                    status=400)
+        return page, status, {REFUSAL_HEADER: exc.code}
     if errors:
         flash(_("This step still has %(n)s items to complete or correct", n=len(errors)), "error")
         return _render_step(app, step_id, data, errors, status=422)
@@ -189,11 +191,11 @@ def signature(app_id: int):
                                               expected_version=request.form.get("_version", type=int))
             return {"ok": True, "version": saved.version}
     except apps.StaleDraft as exc:
-        return {"ok": False, "message": exc.message}, 409
+        return {"ok": False, "code": exc.code, "message": exc.message}, 409
     except file_cases.ApplicationNotFound:
         abort(404)
     except Refusal as exc:
-        return {"ok": False, "message": exc.message}, 400
+        return {"ok": False, "code": exc.code, "message": exc.message}, 400
 
 
 @bp.get("/applications/<int:app_id>/authorization-letter.pdf")
