@@ -18,7 +18,9 @@ from guards.cjk_literals import literals
 
 ENGINE = Path(__file__).resolve().parents[2] / "platform" / "formflow"
 FILES = [
-    "packs/checks.py", "packs/loader.py", "packs/problems.py", "packs/summary.py", "packs/versions.py",
+    "packs/checks/__init__.py", "packs/checks/offices.py", "packs/checks/walking.py", "packs/checks/scope.py",
+    "packs/checks/workflow.py", "packs/checks/matter.py", "packs/checks/allocation.py", "packs/loader.py",
+    "packs/problems.py", "packs/summary.py", "packs/versions.py",
     "packs/seeding.py", "forms/errors.py", "forms/formats.py", "forms/render.py", "forms/schema.py",
     "forms/rules.py", "calendars/workdays.py", "calendars/overrides.py", "cli/__init__.py", "cli/tick.py",
     "cli/allocation.py", "cli/serve.py",

@@ -1,0 +1,44 @@
+"""Cross-file checks: every name one pack file uses must exist in another.
+
+Meta-schemas see one file at a time; here we see the pack whole: a stage
+naming a table that does not exist, a category naming an unknown material, a
+`$ref` that does not resolve, a rule naming an unknown field or parameter, a
+stage with no way out, a stage no action reaches, an office or role a demo
+account names that is not there.
+
+The modules: `offices` (offices.yaml and the demo accounts), `scope` (what
+a matter's files define, and the names used in them), `matter` (form,
+materials, rules, tables, documents, and the order of every check of a
+matter), `workflow` (the workflow, parallel branches included),
+`allocation` (allocation.yaml) and `walking` (subschemas of a JSON Schema,
+variables of a JSON Logic expression).
+"""
+
+from __future__ import annotations
+
+from formflow.auth.roles import BUILTIN_ROLES
+from formflow.packs.checks.allocation import check_allocation
+from formflow.packs.checks.matter import MatterCheck
+from formflow.packs.checks.offices import check_demo, check_offices
+from formflow.packs.loader import PackSet
+from formflow.packs.problems import Reader
+
+__all__ = ["cross_check"]
+
+
+def cross_check(packset: PackSet, reader: Reader) -> None:
+    office_owner: dict[str, str] = {}
+    for pack in packset.packs.values():
+        offices = check_offices(pack, reader, office_owner)
+        roles_in_pack: set[str] = set()
+        checks = []
+        for matter in pack.matters.values():
+            checks.append(check := MatterCheck(packset, pack, matter, reader))
+            check.run()
+            wf = matter.workflow.content if matter.workflow else None
+            if isinstance(wf, dict):
+                roles_in_pack |= set(wf.get("roles") or {})
+        check_demo(pack, reader, offices, roles_in_pack | set(BUILTIN_ROLES))
+        for check in checks:
+            if check.matter.allocation is not None:
+                check_allocation(check, roles_in_pack | set(BUILTIN_ROLES))

@@ -1,0 +1,197 @@
+"""Checks of a matter's workflow, parallel branches included.
+
+Stages, owners, tables, targets, notices and templates; every stage reached
+and every stage with a way out; inside parallel branches a way out leads only
+to a stage of the branches, to their join or to an end stage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from formflow.auth.roles import BUILTIN_ROLES
+from formflow.packs.checks.scope import MatterScope
+from formflow.text.catalogue import _
+from formflow.workflow.spec import END_KIND, TIMER_KIND, action_targets, stage_targets
+
+
+class WorkflowChecks(MatterScope):
+    """The workflow checks of one matter."""
+
+    def check_workflow(self) -> None:
+        doc = self.matter.workflow
+        if doc is None or not self.workflow:
+            return
+        wf, path = self.workflow, doc.path
+        if wf.get("id") != self.matter.id:
+            self.reader.problem(path, "/id", _("id %(id)s should be the matter id %(matter)s",
+                                               id=repr(wf.get("id")), matter=repr(self.matter.id)))
+        roles = set(wf.get("roles") or {}) | set(BUILTIN_ROLES)
+        notices = set(wf.get("notices") or {})
+        action_ids: set[str] = set()
+        if wf.get("start") not in self.stages:
+            self.reader.problem(path, "/start", _("The start stage %(stage)s does not exist",
+                                                  stage=repr(wf.get("start"))))
+        for sid, stage in self.stages.items():
+            where = f"/stages/{sid}"
+            kind = stage.get("kind", "review")
+            table = stage.get("table")
+            if table is not None and table not in self.matter.tables:
+                self.reader.problem(path, f"{where}/table", _(
+                    "Stage %(stage)s names a review table %(table)s that does not exist",
+                    stage=repr(sid), table=repr(table)))
+            owner = stage.get("owner") or {}
+            if kind != END_KIND and not owner:
+                self.reader.problem(path, where, _("Stage %(stage)s has no owning role (owner)", stage=repr(sid)))
+            if owner and owner.get("role") not in roles:
+                self.reader.problem(path, f"{where}/owner/role", _("Role %(role)s is not defined in roles",
+                                                                   role=repr(owner.get("role"))))
+            for target in stage.get("join") or []:
+                if target not in self.stages:
+                    self.reader.problem(path, f"{where}/join", _("The joined stage %(stage)s does not exist",
+                                                                 stage=repr(target)))
+            if kind == TIMER_KIND and stage.get("on_expiry") not in self.stages:
+                self.reader.problem(path, f"{where}/on_expiry", _(
+                    "The stage entered on expiry %(stage)s does not exist", stage=repr(stage.get("on_expiry"))))
+            for aid, action in (stage.get("actions") or {}).items():
+                action_ids.add(aid)
+                self.check_action(action, f"{where}/actions/{aid}", roles, notices)
+            if kind != END_KIND and not stage_targets(stage):
+                self.reader.problem(path, where, _("Stage %(stage)s has no way out: no action leaves it",
+                                                   stage=repr(sid)))
+        for aid, action in (wf.get("citizen") or {}).items():
+            self.check_action(action, f"/citizen/{aid}", roles, notices)
+            frm = action.get("from", "any")
+            for sid in [] if frm == "any" else frm:
+                if sid not in self.stages:
+                    self.reader.problem(path, f"/citizen/{aid}/from",
+                                        _("Stage %(stage)s does not exist", stage=repr(sid)))
+        commitment = wf.get("commitment") or {}
+        if commitment.get("starts_on") and commitment["starts_on"] not in action_ids:
+            self.reader.problem(path, "/commitment/starts_on", _("Action %(action)s does not exist",
+                                                                 action=repr(commitment["starts_on"])))
+        self.check_reachable()
+        self.check_fork_regions()
+        for nid, notice in (wf.get("notices") or {}).items():
+            template = notice.get("template")
+            if template and not self.template_exists(template):
+                self.reader.problem(path, f"/notices/{nid}/template", _(
+                    "Template %(template)s does not exist under renderers/", template=repr(template)))
+
+    def template_exists(self, template: str) -> bool:
+        return (self.renderers / self.pack.id / template).is_file() or (self.renderers / template).is_file()
+
+    def check_action(self, action: dict[str, Any], where: str, roles: set[str], notices: set[str]) -> None:
+        path = self.matter.workflow.path  # type: ignore[union-attr]
+        targets = action.get("to")
+        for target in targets if isinstance(targets, list) else [targets] if targets else []:
+            if target not in self.stages:
+                self.reader.problem(path, f"{where}/to", _("The target stage %(stage)s does not exist",
+                                                           stage=repr(target)))
+        if action.get("notice") is not None and action["notice"] not in notices:
+            self.reader.problem(path, f"{where}/notice", _("Notice %(notice)s is not defined in notices",
+                                                           notice=repr(action["notice"])))
+        guard = action.get("guard") or {}
+        if guard.get("role") is not None and guard["role"] not in roles:
+            self.reader.problem(path, f"{where}/guard/role", _("Role %(role)s is not defined in roles",
+                                                               role=repr(guard["role"])))
+        if "rule" in guard:
+            self.check_logic(guard["rule"], path, f"{where}/guard/rule")
+
+    def check_reachable(self) -> None:
+        start = self.workflow.get("start")
+        if start not in self.stages:
+            return
+        reached, todo = {start}, [start]
+        while todo:
+            for target in stage_targets(self.stages.get(todo.pop()) or {}):
+                if target in self.stages and target not in reached:
+                    reached.add(target)
+                    todo.append(target)
+        for action in (self.workflow.get("citizen") or {}).values():
+            target = action.get("to")
+            if target in self.stages:
+                reached.add(target)
+        for sid in self.stages:
+            if sid not in reached:
+                self.reader.problem(self.matter.workflow.path, f"/stages/{sid}",  # type: ignore[union-attr]
+                                    _("No action reaches stage %(stage)s", stage=repr(sid)))
+
+    def check_fork_regions(self) -> None:
+        """Inside parallel branches, every way out leads to a stage of the branches, their join or an end stage.
+
+        An action leaving the branches for another stage (a send-back to
+        before the fork, a jump past the join) leaves the other branches
+        running and the join waiting with an arrival from the earlier round.
+        """
+        from formflow.text.catalogue import _
+
+        stages = {sid: st for sid, st in self.stages.items() if isinstance(st, dict)}
+
+        def edges(sid: str, skip: tuple[str, str] | None = None) -> list[tuple[str, str, str]]:
+            """(pointer, label, target) of every way out of a stage."""
+            stage = stages.get(sid) or {}
+            out: list[tuple[str, str, str]] = []
+            for aid, action in (stage.get("actions") or {}).items():
+                if (sid, aid) == skip or not isinstance(action, dict):
+                    continue
+                out.extend((f"/stages/{sid}/actions/{aid}/to", str(aid), t) for t in action_targets(action))
+            if stage.get("kind") == TIMER_KIND and stage.get("on_expiry"):
+                out.append((f"/stages/{sid}/on_expiry", "on_expiry", str(stage["on_expiry"])))
+            return [e for e in out if e[2] in stages]
+
+        def is_end(sid: str) -> bool:
+            return stages[sid].get("kind") == END_KIND
+
+        def joins_of(sid: str) -> set[str]:
+            return {str(j) for j in stages[sid].get("join") or []}
+
+        start = self.workflow.get("start")
+        citizen = [str(t) for a in (self.workflow.get("citizen") or {}).values() if isinstance(a, dict)
+                   for t in action_targets(a)]
+        for fork_id, fork in stages.items():
+            for aid, action in (fork.get("actions") or {}).items():
+                targets = [t for t in action_targets(action) if t in stages] if isinstance(action, dict) else []
+                if len(targets) < 2:
+                    continue
+                # stages reached without this fork: before it, or elsewhere in the workflow
+                before, todo = set(), [s for s in [start, *citizen] if s in stages]
+                while todo:
+                    sid = todo.pop()
+                    if sid not in before:
+                        before.add(sid)
+                        todo.extend(t for _p, _l, t in edges(sid, skip=(fork_id, aid)))
+                # forward from the branches, stopping at joins and end stages
+                reached, joins, todo = set(), set(), list(targets)
+                while todo:
+                    sid = todo.pop()
+                    if sid in reached or sid in joins:
+                        continue
+                    if joins_of(sid) and sid not in targets:
+                        joins.add(sid)
+                    elif not is_end(sid):
+                        reached.add(sid)
+                        todo.extend(t for _p, _l, t in edges(sid))
+                joins = {j for j in joins if joins_of(j) & reached}
+                # the branches: reached from the fork, not from elsewhere, and on the way to the join
+                region = reached - before
+                if joins:
+                    leads, todo = set(joins), list(joins)
+                    while todo:
+                        sid = todo.pop()
+                        for other in reached:
+                            if other not in leads and any(t == sid for _p, _l, t in edges(other)):
+                                leads.add(other)
+                                todo.append(other)
+                    region &= leads | set(targets)
+                join_names = ", ".join(repr(j) for j in sorted(joins)) or "-"
+                for sid in sorted(region):
+                    for where, label, target in edges(sid):
+                        if target in region or target in joins or is_end(target):
+                            continue
+                        self.reader.problem(self.matter.workflow.path, where, _(  # type: ignore[union-attr]
+                            "%(way)s of stage %(stage)s leaves the parallel branches that %(fork)s starts for "
+                            "stage %(target)s: inside parallel branches a way out may only lead to a stage of "
+                            "the branches, to their join (%(joins)s) or to an end stage.",
+                            way=repr(label), stage=repr(sid), fork=repr(f"{fork_id}.{aid}"), target=repr(target),
+                            joins=join_names))
