@@ -10,7 +10,6 @@ use case shares (stage titles, the applicant's name and masked ID number).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,14 +19,9 @@ from formflow.packs.versions import Pinned
 from formflow.reviews import queue as queue_mod
 from formflow.text.formatting import mask_id
 from formflow.usecases.review.refusals import NotInReach
+from formflow.usecases.viewing.summaries import StageRef  # one (id, title) shape for every use case
 from formflow.workflow.access import authority
 from formflow.workflow.spec import Stage, WorkflowSpec, spec_for
-
-
-@dataclass(frozen=True)
-class StageRef:
-    id: str
-    title: str
 
 
 def spec_of(pinned: Pinned) -> WorkflowSpec:
