@@ -115,7 +115,7 @@ def verify_identity():
     try:
         identity = demo.verify(body["name"], body["id_number"])
     except IdentityError as exc:
-        raise ApiError(422, "identity_failed", str(exc)) from None
+        raise ApiError(422, exc.code, exc.message) from None
     digest = keys().lookup(identity.id_number)
     with sessions().begin() as db:
         row = db.get(Account, account.id)

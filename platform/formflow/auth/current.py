@@ -125,10 +125,10 @@ def identity_verified_required(view: Callable) -> Callable:
 
 def verified_identity() -> dict[str, str] | None:
     """Name and ID number of the signed-in citizen, once verified in this session."""
-    from formflow.web.context import formflow
+    from formflow.web.context import services
 
     account = current_account()
     if account is None or session.get(IDENTITY_KEY) != account.id or not account.id_number_enc:
         return None
-    keys = formflow()["keys"]
+    keys = services().keys
     return {"name": account.display_name, "id_number": keys.open(account.id_number_enc)}

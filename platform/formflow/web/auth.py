@@ -19,7 +19,7 @@ from formflow.auth.roles import CITIZEN
 from formflow.db.models import Account, RoleAssignment
 from formflow.forms.formats import is_cn_mobile, mask_mobile
 from formflow.text.catalogue import LOCALES, SESSION_KEY, _
-from formflow.web.context import formflow, services, sessions
+from formflow.web.context import services, sessions
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 csrf = CSRFProtect()
@@ -110,9 +110,9 @@ def sms_send():
     if not is_cn_mobile(mobile):
         flash(_("The mobile number is not valid"), "error")
         return render_template("auth/login.html", tab="sms", mobile=mobile, providers=_providers()), 400
-    keys = formflow()["keys"]
+    keys = services().keys
     with sessions().begin() as db:
-        refusal = sms.issue_code(db, formflow()["sms_sender"], mobile, keys.lookup(mobile))
+        refusal = sms.issue_code(db, services().sms, mobile, keys.lookup(mobile))
     flash(refusal or _("A code has been sent to %(mobile)s", mobile=mask_mobile(mobile)),
           "error" if refusal else "info")
     return render_template("auth/login.html", tab="sms", mobile=mobile, code_sent=True, providers=_providers())
@@ -122,7 +122,7 @@ def sms_send():
 def sms_login():
     mobile = request.form.get("mobile", "").strip()
     code = request.form.get("code", "").strip()[:10]
-    keys = formflow()["keys"]
+    keys = services().keys
     mobile_hash = keys.lookup(mobile) if is_cn_mobile(mobile) else ""
     with sessions().begin() as db:
         account = db.scalar(select(Account).where(Account.mobile_hash == mobile_hash)) if mobile_hash else None
@@ -205,7 +205,7 @@ def verify_identity():
         try:
             identity = demo.verify(request.form.get("name", ""), request.form.get("id_number", ""))
         except IdentityError as exc:
-            flash(str(exc), "error")
+            flash(exc.message, "error")
             return render_template("auth/verify.html", account=account, providers=providers,
                                    form=request.form), 400
         problem = _bind_identity(account.id, identity)
@@ -218,7 +218,7 @@ def verify_identity():
 
 def _bind_identity(account_id: int, identity: Any) -> str | None:
     """Record the verified identity on the account (once bound, it cannot change)."""
-    keys = formflow()["keys"]
+    keys = services().keys
     digest = keys.lookup(identity.id_number)
     with sessions().begin() as db:
         account = db.get(Account, account_id)
@@ -254,7 +254,7 @@ def oidc_callback():
     try:
         identity = provider.finish()
     except IdentityError as exc:
-        flash(str(exc), "error")
+        flash(exc.message, "error")
         return redirect(url_for("auth.verify_identity"))
     problem = _bind_identity(current_account().id, identity)
     if problem:

@@ -12,11 +12,11 @@ def formflow() -> dict[str, Any]:
 
 
 def packs():
-    return formflow()["packs"]
+    return services().packs
 
 
 def sessions():
-    return formflow()["sessions"]
+    return services().sessions
 
 
 def services():

@@ -38,7 +38,7 @@ from formflow.packs.versions import load_pinned
 from formflow.text.catalogue import _, lazy
 from formflow.text.errors import Refusal
 from formflow.text.formatting import day, money
-from formflow.web.context import formflow, packs, sessions
+from formflow.web.context import packs, services, sessions
 
 bp = Blueprint("housing", __name__, url_prefix="/housing")
 
@@ -469,14 +469,13 @@ def follow_up(pack: str, matter: str):
     paths = _reach(alloc, "follow_up")
     if request.method == "POST":
         _sync(alloc)
-        from formflow.calendars.workdays import pack_calendars as calendars
 
         try:
             with sessions().begin() as db:
                 campaign = followup.start_campaign(
                     db, packs(), alloc, title=request.form.get("title", ""), kind=request.form.get("kind", ""),
                     modes=request.form.getlist("modes"), actor=signed_in_account(), today=_today(),
-                    calendar=calendars(formflow()["settings"].config_root)(pack),
+                    calendar=services().calendar(pack),
                     note=request.form.get("note") or None, paths=paths)
             return redirect(url_for(".campaign", campaign_id=campaign.id))
         except AllocationError as exc:
