@@ -1,4 +1,7 @@
-"""The citizen's application: draft, step validation, pre-check, submission.
+"""The citizen's draft: consent, start, save, discard, submit and withdraw.
+
+What a draft lacks (`checks`), its pinned form (`pinned`) and the e-licence
+fill (`elicence_fill`) live in their own modules and are re-exported here.
 
 Every function that changes an application does it in the caller's session and
 appends its Event row in the same transaction (the caller commits once). Drafts
@@ -23,7 +26,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from formflow.applications import materials as materials_mod
 from formflow.applications.validation import _title_at, form_errors  # noqa: F401 (_title_at: usecases.identity)
 from formflow.db.models import (
     Account,
@@ -32,8 +34,7 @@ from formflow.db.models import (
     Event,
     Office,
 )
-from formflow.forms.errors import FieldError
-from formflow.forms.render import FormSchema, Node, delete_path, get_path, set_path, split_path
+from formflow.forms.render import get_path, set_path, split_path
 from formflow.packs.loader import PackSet
 from formflow.packs.versions import Pinned, load_pinned, pin
 from formflow.personal.crypto import DataKeys
@@ -56,138 +57,21 @@ from formflow.applications.errors import (  # noqa: E402  (re-exported: the draf
 __all__ = ["AlreadySubmitted", "ApplicationError", "DuplicateHousehold", "Incomplete", "NotEditable", "StaleDraft"]
 
 
-# --------------------------------------------------------------------------- pinned form
+# --------------------------------------------------------------------------- moved: re-exported for callers
 
-_FORMS: dict[str, FormSchema] = {}
-
-
-def pinned_of(session: Session, app: Application) -> Pinned:
-    return load_pinned(session, app.versions)
-
-
-def form_of(pinned: Pinned) -> FormSchema:
-    key = pinned.versions["form"]
-    found = _FORMS.get(key)
-    if found is None:
-        found = _FORMS[key] = FormSchema(pinned.documents["form"])
-    return found
-
-
-def category_path(form: FormSchema) -> tuple[Any, ...] | None:
-    """Where the form keeps the applicant category (the field marked `x-category`)."""
-    if hasattr(form, "_category_path"):
-        cached: tuple[Any, ...] | None = form._category_path
-        return cached
-
-    found = None
-
-    def visit(schema: Any, path: tuple[Any, ...], resolver: Any, depth: int = 0) -> None:
-        nonlocal found
-        if found is not None or not isinstance(schema, dict) or depth > 12:
-            return
-        for frag in form._deref(_frag(schema, resolver)):
-            if frag.schema.get("x-category") is True:
-                found = path
-                return
-            for name, sub in (frag.schema.get("properties") or {}).items():
-                visit(sub, (*path, name), frag.resolver, depth + 1)
-
-    visit(form.root, (), form.resolver)
-    form._category_path = found  # type: ignore[attr-defined]
-    return found
-
-
-def _frag(schema: Any, resolver: Any):
-    from formflow.forms.render import Frag
-
-    return Frag(schema, resolver)
-
-
-def category_of(pinned: Pinned, data: Mapping[str, Any]) -> str | None:
-    path = category_path(form_of(pinned))
-    value = get_path(data, path) if path else None
-    return value if isinstance(value, str) else None
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def validation_errors(pinned: Pinned, data: Mapping[str, Any]) -> list[FieldError]:
-    """Every problem of the (pruned) data against the pinned form, at the field, named as the form titles it."""
-    return form_errors(form_of(pinned), pinned.validator, data)
-
-
-def step_errors(pinned: Pinned, data: Mapping[str, Any], step_id: str) -> list[FieldError]:
-    """Only the errors of one step (whole data validated: conditions may look across steps)."""
-    prefix = "/" + step_id
-    return [e for e in validation_errors(pinned, data) if e.pointer == prefix or e.pointer.startswith(prefix + "/")]
-
-
-def variables(pinned: Pinned, data: Mapping[str, Any], today: date) -> dict[str, Any]:
-    return pinned.ruleset.variables(dict(data), today)
-
-
-def checklist(pinned: Pinned, data: Mapping[str, Any], today: date) -> list[materials_mod.ChecklistItem]:
-    return materials_mod.checklist(pinned.materials, category_of(pinned, data), variables(pinned, data, today))
-
-
-def checklist_errors(pinned: Pinned, data: Mapping[str, Any], today: date) -> list[FieldError]:
-    items = checklist(pinned, data, today)
-    return materials_mod.material_errors(items, data)
-
-
-def all_errors(pinned: Pinned, data: Mapping[str, Any], today: date) -> list[FieldError]:
-    """Full validation plus the material checklist (what submission enforces)."""
-    errors = validation_errors(pinned, data)
-    seen = {(e.pointer, e.message) for e in errors}
-    for err in checklist_errors(pinned, form_of(pinned).prune_hidden(dict(data)), today):
-        if (err.pointer, err.message) not in seen:
-            errors.append(err)
-    return errors
-
-
-@dataclass
-class Precheck:
-    """What the citizen sees before submitting: computed values and the eligibility conditions."""
-
-    computed: list[tuple[str, Any, str]]  # (title, value, unit)
-    eligibility: Any  # rules.Eligibility | None
-    shown_titles: dict[str, str]  # variable name -> title (for condition values)
-
-
-def precheck(pinned: Pinned, data: Mapping[str, Any], today: date) -> Precheck:
-    rules = pinned.ruleset
-    pruned = form_of(pinned).prune_hidden(dict(data))
-    values = rules.computed(pruned, today)
-    specs = (rules.rules.get("computed") or {})
-    computed = [(str(specs[n].get("title") or n), v, str(specs[n].get("unit") or "")) for n, v in values.items()]
-    category = category_of(pinned, pruned)
-    elig = rules.eligibility(category, pruned, today) if category else None
-    titles: dict[str, str] = {f"computed.{n}": str(s.get("title") or n) for n, s in specs.items()}
-    params = (pinned.documents.get("parameters") or {}).get("parameters") or {}
-    for name, spec in params.items():
-        unit = spec.get("unit")
-        title = str(spec.get("title") or name)
-        titles[f"params.{name}"] = _("%(title)s (%(unit)s)", title=title, unit=unit) if unit else title
-    for node in form_of(pinned).fields(pruned):
-        if node.path:
-            titles.setdefault("data." + node.name, node.title)
-    return Precheck(computed, elig, titles)
-
-
-def apply_computed(pinned: Pinned, data: dict[str, Any], today: date) -> dict[str, Any]:
-    """Write the values of `x-computed` fields into the data (they are read-only on screen)."""
-    form = form_of(pinned)
-    values = pinned.ruleset.computed(form.prune_hidden(data), today)
-    for node in form.fields(data):
-        if node.computed and node.computed in values:
-            value = values[node.computed]
-            if value is None:
-                delete_path(data, node.path)
-            else:
-                set_path(data, node.path, value)
-    return data
-
+from formflow.applications.checks import (  # noqa: E402
+    Precheck,
+    all_errors,
+    apply_computed,
+    checklist,
+    checklist_errors,
+    precheck,
+    step_errors,
+    validation_errors,
+    variables,
+)
+from formflow.applications.elicence_fill import elicence_values, fetch_elicences  # noqa: E402
+from formflow.applications.pinned import category_of, category_path, form_of, pinned_of  # noqa: E402
 
 # --------------------------------------------------------------------------- events and loading
 
@@ -373,68 +257,6 @@ def discard_draft(session: Session, app_id: int, *, actor: Account, expected_ver
     return app
 
 
-# --------------------------------------------------------------------------- files and e-licences
-
-
-def elicence_values(form: FormSchema, data: Mapping[str, Any], node: Node, record: Mapping[str, Any],
-                    id_number: str) -> Any:
-    """What an `x-source` field receives from an e-licence record (objects: their known properties)."""
-    if node.kind == "object":
-        out: dict[str, Any] = {}
-        for child in node.children:
-            key = str(child.path[-1])
-            value = _record_value(record, key, id_number)
-            if value is not None:
-                out[key] = value
-        return out
-    return _record_value(record, str(node.path[-1]), id_number)
-
-
-def _record_value(record: Mapping[str, Any], key: str, id_number: str) -> Any:
-    if key in record:
-        value = record[key]
-        return str(value) if isinstance(value, date) else value
-    if key == "id_number":
-        return id_number
-    tail = key.rsplit("_", 1)[-1]
-    if tail in record and not isinstance(record[tail], (dict, list)):
-        return record[tail]
-    return None
-
-
-def fetch_elicences(pinned: Pinned, data: dict[str, Any], provider: Any, id_number: str,
-                    only: str | None = None) -> list[str]:
-    """Fill every `x-source` field (or only the one at dotted `only`) from the provider.
-
-    Returns the problems to show (an unavailable service, a missing licence).
-    """
-    from formflow.integrations.elicence import ElicenceUnavailable
-
-    form = form_of(pinned)
-    problems: list[str] = []
-    cache: dict[str, Any] = {}
-    for node in form.fields(data):
-        if not node.source or (only and node.name != only):
-            continue
-        if node.source not in cache:
-            try:
-                cache[node.source] = provider.fetch(node.source, id_number)
-            except ElicenceUnavailable as exc:
-                problems.append(str(exc))
-                cache[node.source] = None
-                continue
-            if cache[node.source] is None:
-                problems.append(_("No %(title)s e-licence was found for you; please upload it or check it at the "
-                                  "window", title=node.title))
-        record = cache[node.source]
-        if record is None:
-            continue
-        value = elicence_values(form, data, node, record, id_number)
-        if value not in (None, {}, ""):
-            set_path(data, node.path, value)
-    return sorted(set(problems))
-
-
 # --------------------------------------------------------------------------- submission
 
 
@@ -529,10 +351,10 @@ def withdraw(session: Session, app_id: int, *, actor: Account, expected_version:
 
 
 __all__ = [
-    "AlreadySubmitted", "ApplicationError", "DuplicateHousehold", "Incomplete", "NotEditable", "Precheck",
-    "StaleDraft", "all_errors", "apply_computed", "category_of", "checklist",
-    "checklist_errors", "discard_draft", "fetch_elicences", "find_draft", "form_of", "has_consent",
-    "household", "load", "may_edit", "may_view", "new_submit_token", "pinned_of", "precheck",
-    "record_consent", "save_draft", "selectable_offices", "start_draft", "step_errors",
-    "submit", "validation_errors", "withdraw",
+    "all_errors", "AlreadySubmitted", "ApplicationError", "apply_computed", "category_of", "category_path",
+    "checklist", "checklist_errors", "discard_draft", "DuplicateHousehold", "elicence_values", "fetch_elicences",
+    "find_draft", "form_of", "has_consent", "household", "Incomplete", "load", "may_edit", "may_view",
+    "new_submit_token", "NotEditable", "pinned_of", "precheck", "Precheck", "record_consent", "save_draft",
+    "selectable_offices", "StaleDraft", "start_draft", "step_errors", "submit", "validation_errors", "variables",
+    "withdraw",
 ]
