@@ -9,7 +9,7 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from formflow.api import views_auth, views_citizen, views_meta, views_review  # noqa: F401 (register routes)
+from formflow.api import views_auth, views_citizen, views_matters, views_meta, views_review  # noqa: F401
 from formflow.api.errors import (
     MESSAGES,
     ApiError,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,7 +61,8 @@ def route(rule: str, method: str, *, summary: Any, tags: list[Any], responses: d
     """
 
     def decorate(view: Callable) -> Callable:
-        area = view.__module__.rsplit(".", 1)[-1].removeprefix("views_")
+        module = sys.modules.get(view.__module__)
+        area = getattr(module, "API_AREA", None) or view.__module__.rsplit(".", 1)[-1].removeprefix("views_")
         endpoint = f"{area}_{view.__name__}"
         bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])
         OPERATIONS.append(Operation(
