@@ -385,3 +385,13 @@ def test_translations_keep_their_placeholders():
                         sorted(field.findall(message.id)) != sorted(field.findall(message.string)):
                     wrong.append(f"{path.name}: {message.id!r} → {message.string!r}")
     assert wrong == []
+
+
+def test_portal_pages_offer_the_language_switch_too(web):
+    """A citizen on the portal (its own layout) can switch language and the portal follows."""
+    web.login("mj-citizen-chen")
+    html = web.get("/portal/my", headers=ZH).get_data(as_text=True)
+    assert 'id="locale-switch"' in html and '<html lang="zh-CN">' in html
+    web.client.post("/auth/locale", headers=ZH, data={"locale": "en", "next": "/portal/my", "csrf_token": web.csrf()})
+    html = web.get("/portal/my", headers=ZH).get_data(as_text=True)
+    assert '<html lang="en">' in html and "My applications" in visible_text(html)
