@@ -120,7 +120,7 @@ def office_json(office: viewing.OfficeRef | None) -> dict[str, str] | None:
 
 
 def application_view(db: Session, app: Application) -> dict[str, Any]:
-    """The citizen's view of one application (what 我的申请 shows: `usecases.viewing.citizen_view`), as JSON."""
+    """The citizen's view of one application (what "My applications" shows: `viewing.citizen_view`), as JSON."""
     return citizen_json(viewing.citizen_view(services(), db, c.current_account(), app.id))
 
 
@@ -146,11 +146,14 @@ def _channel(pack, wanted: str | None) -> str | None:
 @route("/drafts", "POST",
        summary=lazy("Start an application: create a draft (or return the existing draft)"),
        tags=[CITIZEN], body=s.DraftCreateSchema,
-       responses={201: s.ApplicationSchema, 200: s.ApplicationSchema}, errors=(403,))
+       responses={201: s.ApplicationSchema, 200: s.ApplicationSchema}, errors=(403,),
+       description=lazy("Identity must be verified and the current privacy agreement accepted. A region above the "
+                        "level of the accepting stage is narrowed down (several lower regions: 422, "
+                        "code=region_too_broad, choices lists them). The draft pins the current form, materials, "
+                        "rules and workflow versions, binds the applicant to the verified identity and is prefilled"
+                        " from e-licences. An existing unsubmitted draft of the same matter is returned (200)."))
 def create_draft():
-    """须已实名核验、已同意当前隐私协议。申请区域高于受理环节的层级时向下确定（有多个下级时 422，
-    code=region_too_broad，choices 列出下级区域）。草稿固定当前的表单、材料、规则和流程版本，
-    并按实名身份绑定申请人、从电子证照预填。同一事项已有未提交的草稿时返回该草稿（200）。"""
+    """The OpenAPI description (in the catalogue) says what this operation requires and answers."""
     account = c.current_account()
     body = load_body(s.DraftCreateSchema())
     with c.sessions().begin() as db:
@@ -275,9 +278,11 @@ def _save(app_id: int, account: Account, version: int, build: Callable[..., tupl
 
 @route(f"/applications/<{ID}:app_id>/data", "PUT",
        summary=lazy("Replace all of the draft's data (saved, not checked for completeness)"), tags=[CITIZEN],
-       body=s.DataReplaceSchema, responses={200: s.ApplicationSchema}, errors=(409,))
+       body=s.DataReplaceSchema, responses={200: s.ApplicationSchema}, errors=(409,),
+       description=lazy("A draft may be incomplete, but every value given must have the form's type; a version that"
+                        " is not the current one gets 409 (changes made elsewhere are not overwritten)."))
 def replace_data(app_id: int):
-    """草稿可以不完整，但每个已填的值须符合表单的类型；version 不是当前版本时 409（不覆盖他处的修改）。"""
+    """The OpenAPI description (in the catalogue) says what this operation requires and answers."""
     account = c.current_account()
     body = load_body(s.DataReplaceSchema())
     step = body.get("current_step")
@@ -313,9 +318,11 @@ def patch_step(app_id: int, step_id: str):
 @route(f"/applications/<{ID}:app_id>/steps/<step_id>/validate", "POST",
        summary=lazy("Validate one step: the same field errors as the portal (nothing saved)"),
        tags=[CITIZEN], body=s.StepValidateSchema,
-       body_required=False, responses={200: s.StepValidationSchema})
+       body_required=False, responses={200: s.StepValidationSchema},
+       description=lazy("With `data`, that step's data is validated (the other steps come from the saved draft, "
+                        "conditions may cross steps); without it, the saved draft is validated."))
 def validate_step(app_id: int, step_id: str):
-    """`data` 为这一步的数据时按其校验（其余各步取已保存的草稿，条件可跨步），省略时校验已保存的草稿。"""
+    """The OpenAPI description (in the catalogue) says what this operation requires and answers."""
     account = c.current_account()
     raw = read_json(required=False)
     if not isinstance(raw, dict):
@@ -348,10 +355,12 @@ def _file_fields(pinned, data: dict[str, Any]) -> set[str]:
 
 @route(f"/applications/<{ID}:app_id>/files", "POST",
        summary=lazy("Upload a material file (JPEG, PNG, PDF, judged by its content)"),
-       tags=[CITIZEN], multipart=s.UploadFormSchema, responses={201: s.UploadResultSchema}, errors=(409,))
+       tags=[CITIZEN], multipart=s.UploadFormSchema, responses={201: s.UploadResultSchema}, errors=(409,),
+       description=lazy("A draft takes uploads at any time; a submitted application only during a correction (then "
+                        "answer with POST correction). `field` is the file list's place in the form; `replace` true"
+                        " replaces the files there (history kept)."))
 def upload(app_id: int):
-    """草稿可随时上传；已提交的申请只在补正期间可上传（之后 POST correction 答复）。
-    `field` 为表单中的文件列表位置，`replace` 为 true 时替换该处原有文件（历史保留）。"""
+    """The OpenAPI description (in the catalogue) says what this operation requires and answers."""
     account = c.current_account()
     try:
         form = request.form
@@ -413,10 +422,12 @@ def _idempotent(account: Account, body: Any, work: Callable[[Session], tuple[int
 
 @route(f"/applications/<{ID}:app_id>/submit", "POST",
        summary=lazy("Submit the application (full validation, checklist, duplicate household check; then review)"),
-       tags=[CITIZEN], body=s.VersionSchema, responses={200: s.SubmitResultSchema}, errors=(409,), idempotent=True)
+       tags=[CITIZEN], body=s.VersionSchema, responses={200: s.SubmitResultSchema}, errors=(409,), idempotent=True,
+       description=lazy("A retry with the same Idempotency-Key never submits twice: same key and body returns the "
+                        "first result, same key with another body 422. Incomplete: 422 (code=incomplete), with the "
+                        "portal's field errors in fields (pointers into the form data)."))
 def submit(app_id: int):
-    """带 Idempotency-Key 重试不会重复提交：同键同内容返回首次的结果，同键不同内容 422。
-    不完整时 422（code=incomplete），fields 为与门户相同的字段错误（指针相对表单数据）。"""
+    """The OpenAPI description (in the catalogue) says what this operation requires and answers."""
     account = c.current_account()
     body = load_body(s.VersionSchema())
     key = request.headers.get(idempotency.HEADER)
@@ -439,9 +450,11 @@ def submit(app_id: int):
 
 @route(f"/applications/<{ID}:app_id>/correction", "POST",
        summary=lazy("Answer a correction request (upload the missing materials first)"), tags=[CITIZEN],
-       body=s.CorrectionAnswerSchema, responses={200: s.ApplicationSchema}, errors=(409,), idempotent=True)
+       body=s.CorrectionAnswerSchema, responses={200: s.ApplicationSchema}, errors=(409,), idempotent=True,
+       description=lazy("Every file material the correction request names must be uploaded during the correction "
+                        "(POST files); a correction with only an explanation needs a note; otherwise 422."))
 def answer_correction(app_id: int):
-    """补正要求列明的每项文件材料须在补正期间上传（POST files），只有说明的补正须填写 note；否则 422。"""
+    """The OpenAPI description (in the catalogue) says what this operation requires and answers."""
     account = c.current_account()
     body = load_body(s.CorrectionAnswerSchema())
 

@@ -87,9 +87,11 @@ def matter_detail(pack_id: str, matter_id: str):
 
 @route("/matters/<pack_id>/<matter_id>/localities", "GET",
        summary=lazy("Regions an application can be made in"), tags=[PUBLIC], auth=False,
-       responses={200: s.LocalityListSchema})
+       responses={200: s.LocalityListSchema},
+       description=lazy("The regions an application can land in: those at (or below) the level of the accepting "
+                        "stage."))
 def localities(pack_id: str, matter_id: str):
-    """申请可落到的区域：受理环节所在层级（或其下）的区域。"""
+    """The OpenAPI description (in the catalogue) says what this operation requires and answers."""
     _matter(pack_id, matter_id)
     with c.sessions()() as db:
         offices = start_uc.owning_regions(services(), db, pack_id, matter_id)
@@ -101,9 +103,11 @@ def localities(pack_id: str, matter_id: str):
 
 @route("/matters/<pack_id>/<matter_id>/form", "GET",
        summary=lazy("The application form (the current version's JSON Schema as written)"), tags=[PUBLIC],
-       auth=False, responses={200: s.FormBundleSchema})
+       auth=False, responses={200: s.FormBundleSchema},
+       description=lazy("A new draft pins this version; for an existing application use /applications/{id}/form for"
+                        " its pinned version."))
 def matter_form(pack_id: str, matter_id: str):
-    """新草稿将固定此版本；已有申请请使用 /applications/{id}/form 取其固定版本。"""
+    """The OpenAPI description (in the catalogue) says what this operation requires and answers."""
     _pack, matter = _matter(pack_id, matter_id)
     bundle = form_bundle(c.packs(), matter)
     return _bundle_view(bundle, content_hash(bundle))
@@ -159,9 +163,11 @@ def consent_state(pack_id: str, matter_id: str):
 
 @route("/matters/<pack_id>/<matter_id>/consent", "POST",
        summary=lazy("Accept or decline the service authorisation privacy agreement"), tags=[CITIZEN],
-       body=s.ConsentRequestSchema, responses={201: s.ConsentSchema}, errors=(409,))
+       body=s.ConsentRequestSchema, responses={201: s.ConsentSchema}, errors=(409,),
+       description=lazy("Records the consent as the portal does (agreement version and time); the current version "
+                        "must be accepted before a draft is created."))
 def consent(pack_id: str, matter_id: str):
-    """与门户相同地记录授权（协议版本与时间）；创建草稿前须已同意当前版本。"""
+    """The OpenAPI description (in the catalogue) says what this operation requires and answers."""
     account = c.current_account()
     _matter(pack_id, matter_id)
     body = load_body(s.ConsentRequestSchema())
