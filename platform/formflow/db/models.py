@@ -636,3 +636,35 @@ class AccessRecord(Base):
     #: full_id_number | household_register | …
     what: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --------------------------------------------------------------------------- outbox
+# Appended with migration 0009: messages written in the same transaction as the change
+# that concerns someone, delivered after commit by `formflow worker` (formflow.outbox).
+
+
+class OutboxMessage(Base):
+    """One thing to do after commit (an SMS, a webhook call, a notice to render…)."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_outbox_messages_key"),
+        Index("ix_outbox_messages_due", "status", "available_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    #: the handler that delivers it: "sms", "webhook", "render_notice", …
+    kind: Mapped[str] = mapped_column(String(64))
+    #: idempotency key: enqueueing the same key twice is one message
+    key: Mapped[str] = mapped_column(String(200))
+    #: sealed like application data (may carry a mobile number or a name)
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON)
+    #: pending | done | dead
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    pack: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,76 @@
+"""The transactional outbox: what to do after a change commits, written in its transaction.
+
+A state change that concerns someone calls `enqueue` in the same session as the
+change: if the transaction rolls back, the message is gone with it; if it commits,
+the message is there for `formflow worker` to deliver. Delivery is per kind
+through `handler(kind)`; a handler must be idempotent per message (the worker may
+run it again after a crash between delivering and marking it done), and it may use
+the message's `key` as the idempotency key at the far end.
+
+Why no job library: procrastinate runs on PostgreSQL only and huey keeps its queue
+outside the application's transaction (Redis or its own SQLite file), so neither
+gives "same transaction as the change" on both of our databases; a table and a
+polling loop do, in a few lines (the worker is `formflow.outbox.worker`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from formflow.db.models import OutboxMessage, utcnow
+
+PENDING, DONE, DEAD = "pending", "done", "dead"
+
+
+class Handler(Protocol):
+    def __call__(self, session: Session, message: OutboxMessage, services: Any) -> None: ...
+
+
+_HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that delivers messages of `kind` (a decorator)."""
+
+    def register(fn: Handler) -> Handler:
+        _HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def handler_for(kind: str) -> Handler | None:
+    return _HANDLERS.get(kind)
+
+
+def kinds() -> list[str]:
+    return sorted(_HANDLERS)
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    key: str,
+    application_id: int | None = None,
+    pack: str | None = None,
+    available_at: datetime | None = None,
+) -> OutboxMessage:
+    """Add a message to the caller's transaction; the same `key` twice is one message."""
+    existing = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.key == key)
+    ).first()
+    if existing is not None:
+        return existing
+    row = OutboxMessage(
+        kind=kind, key=key, payload=payload, status=PENDING, attempts=0,
+        available_at=available_at or utcnow(), application_id=application_id, pack=pack,
+    )
+    session.add(row)
+    return row
