@@ -126,3 +126,14 @@ def test_parameters_page_flags_example_values(configurator):
         assert str(param["value"]) in row.group(2)
         if param.get("unit"):
             assert param["unit"] in row.group(2)
+
+
+def test_the_overview_warns_from_1_october_when_next_year_has_no_holidays(configurator):
+    from datetime import date
+
+    clock = configurator.app.extensions["formflow.services"].clock
+    clock.fixed_today = date(2026, 9, 30)
+    assert "尚无 2027 年的节假日数据" not in configurator.get("/admin/").get_data(as_text=True)
+    clock.fixed_today = date(2026, 10, 1)
+    page = configurator.get("/admin/").get_data(as_text=True)
+    assert "尚无 2027 年的节假日数据" in page and "formflow calendar import" in page

@@ -10,12 +10,13 @@ write the national seed files (``python -m formflow.calendars.workdays generate`
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -169,27 +170,36 @@ def _merge(doc: Mapping[str, Any], holidays: dict[date, str], workdays: dict[dat
             workdays[d] = name
 
 
-def load_calendar(seed_dir: Path, overrides_file: Path | None = None) -> WorkCalendar:
-    """Read ``seed_dir/*.yaml`` (one file per year) and optional pack overrides."""
-    national = []
+def _national_documents(seed_dir: Path) -> dict[int, dict[str, Any]]:
+    national: dict[int, dict[str, Any]] = {}
     for path in sorted(Path(seed_dir).glob("*.yaml")):
         doc = _read_yaml(path)
         if str(doc.get("year")) != path.stem:
             raise ValueError(_("%(path)s: year %(year)s does not match the file name", path=path,
                                year=repr(doc.get("year"))))
-        national.append(doc)
+        national[doc["year"]] = doc
+    return national
+
+
+def load_calendar(seed_dir: Path, overrides_file: Path | None = None,
+                  imported: Iterable[Mapping[str, Any]] = ()) -> WorkCalendar:
+    """Read ``seed_dir/*.yaml`` (one file per year), imported years (each replacing its year), pack overrides."""
+    national: dict[Any, Mapping[str, Any]] = dict(_national_documents(seed_dir))
+    for doc in imported:
+        national[doc["year"]] = doc
     overrides = [_read_yaml(Path(overrides_file))] if overrides_file else []
-    return WorkCalendar.from_documents(national, overrides)
+    return WorkCalendar.from_documents(national.values(), overrides)
 
 
-def pack_calendars(config_root: Path) -> Callable[[str], WorkCalendar]:
-    """pack id → that pack's calendar: national seeds plus the pack's calendar.yaml (cached)."""
+def pack_calendars(config_root: Path) -> Callable[..., WorkCalendar]:
+    """(pack id, imported years as JSON texts) → national seeds, imported years and the pack's calendar.yaml."""
     seeds = config_root / "seeds"
 
-    @cache
-    def for_pack(pack: str) -> WorkCalendar:
+    @lru_cache(maxsize=64)
+    def for_pack(pack: str, imported: tuple[str, ...] = ()) -> WorkCalendar:
         overrides = seeds / pack / "calendar.yaml"
-        return load_calendar(seeds / "calendar", overrides if overrides.is_file() else None)
+        return load_calendar(seeds / "calendar", overrides if overrides.is_file() else None,
+                             [json.loads(text) for text in imported])
 
     return for_pack
 

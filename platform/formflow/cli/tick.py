@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -43,6 +44,12 @@ def register(main: click.Group) -> None:
             raise SystemExit(1)
 
 
+def _echo_recount(change) -> None:
+    recount = change.recount
+    click.echo(_("Deadlines counted again: %(checked)s running clocks, %(moved)s applications with a new date",
+                 checked=recount.checked, moved=len(recount.moved)))
+
+
 def register_calendar(main: click.Group) -> None:
     """`formflow calendar set|list`: working-day corrections in the database."""
 
@@ -56,20 +63,78 @@ def register_calendar(main: click.Group) -> None:
     @click.argument("name")
     @click.option("--pack", default=None, help=_("Only for this locality pack (default: all)."))
     @click.option("--note", default=None)
-    def set_day(day, kind: str, name: str, pack: str | None, note: str | None) -> None:
-        """Make DAY a holiday or a working day, named NAME."""
-        from formflow.calendars.overrides import KINDS, set_override
-        from formflow.db import make_engine, session_factory, transaction
+    @click.option("--today", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help=_("Recount deadlines as on this day (default: today in the local time zone)."))
+    def set_day(day, kind: str, name: str, pack: str | None, note: str | None, on) -> None:
+        """Make DAY a holiday or a working day, named NAME; running deadlines are counted again."""
+        from formflow.calendars.overrides import KINDS
+        from formflow.calendars.workdays import today as local_today
+        from formflow.db import make_engine, session_factory
+        from formflow.usecases.calendar import set_day as change_day
 
-        engine = make_engine(Settings().database_url)
-        with transaction(session_factory(engine)) as session:
-            set_override(session, day.date(), kind, name, pack=pack, note=note)
+        settings = Settings()
+        engine = make_engine(settings.database_url)
+        try:
+            change = change_day(session_factory(engine), settings.config_root, day.date(), kind, name, pack=pack,
+                                note=note, today=on.date() if on else local_today(settings.timezone))
+        finally:
+            engine.dispose()
         if pack:
             click.echo(_("%(day)s is now a %(kind)s (%(name)s), only for %(pack)s", day=day.date().isoformat(),
                          kind=KINDS[kind], name=name, pack=pack))
         else:
             click.echo(_("%(day)s is now a %(kind)s (%(name)s)", day=day.date().isoformat(), kind=KINDS[kind],
                          name=name))
+        _echo_recount(change)
+
+    @calendar.command("import")
+    @click.argument("file", type=click.Path(path_type=Path))
+    @click.option("--validate-only", is_flag=True, help=_("Check the file and store nothing."))
+    @click.option("--by", default=None, help=_("Who is importing (recorded with the year)."))
+    @click.option("--today", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help=_("Recount deadlines as on this day (default: today in the local time zone)."))
+    def import_file(file: Path, validate_only: bool, by: str | None, on) -> None:
+        """Load a year of holidays from FILE (the seeds/calendar shape); running deadlines are counted again."""
+        from formflow.calendars.workdays import today as local_today
+        from formflow.calendars.years import CalendarFileError
+        from formflow.db import make_engine, session_factory
+        from formflow.usecases.calendar import import_year
+
+        settings = Settings()
+        engine = make_engine(settings.database_url)
+        try:
+            change = import_year(session_factory(engine), settings.config_root, file, by=by,
+                                 today=on.date() if on else local_today(settings.timezone),
+                                 validate_only=validate_only)
+        except CalendarFileError as exc:
+            click.echo(exc.message, err=True)
+            raise SystemExit(2) from exc
+        finally:
+            engine.dispose()
+        for name in change.warnings:
+            click.echo(_("Warning: %(holiday)s is not named in the file; check the notice", holiday=name), err=True)
+        if validate_only:
+            click.echo(_("%(year)s: the file is valid (nothing stored)", year=change.label))
+            return
+        if change.changed:
+            click.echo(_("%(year)s: holidays loaded", year=change.label))
+        else:
+            click.echo(_("%(year)s: already loaded with the same dates; nothing changed", year=change.label))
+        _echo_recount(change)
+
+    @calendar.command("template")
+    @click.argument("year", type=int)
+    @click.option("--out", type=click.Path(path_type=Path), default=None, help=_("Write to this file."))
+    def template_file(year: int, out: Path | None) -> None:
+        """Print (or write) a year file to fill in from the State Council's notice."""
+        from formflow.calendars.years import template
+
+        text = template(year)
+        if out is None:
+            click.echo(text, nl=False)
+        else:
+            out.write_text(text, encoding="utf-8")
+            click.echo(_("Written: %(path)s", path=out))
 
     @calendar.command("list")
     def list_days() -> None:

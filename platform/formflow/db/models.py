@@ -668,3 +668,22 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
     pack: Mapped[str | None] = mapped_column(String(64))
+
+
+# --------------------------------------------------------------------------- calendar years
+# Appended with migration 0016: a year of national holiday data imported at run time
+# (`formflow calendar import`), which wins over seeds/calendar/<year>.yaml.
+
+
+class CalendarYear(Base):
+    """One year of the State Council's holiday arrangement, as imported."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: the document in the seeds/calendar shape (year, source, holidays, workdays)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    source: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    imported_by: Mapped[str | None] = mapped_column(String(200))

@@ -18,7 +18,7 @@ from formflow.auth.roles import BUILTIN_ROLES, CONFIGURATOR
 from formflow.packs.loader import Matter, Pack
 from formflow.packs.summary import summarize
 from formflow.text.catalogue import _, lazy
-from formflow.web.context import packs
+from formflow.web.context import packs, services
 from formflow.workflow.diagram import level_title, period_text, workflow_svg
 from formflow.workflow.spec import END_KIND, TIMER_KIND, action_targets
 
@@ -201,7 +201,17 @@ def index():
         problems=problems,
         problem_count=len(packset.problems),
         matter_kinds=MATTER_KINDS,
+        calendar_warnings=_calendar_warnings(packset),
     )
+
+
+def _calendar_warnings(packset: Any) -> list[str]:
+    """From 1 October: next year has no holiday data (one line, whichever pack's calendar lacks it)."""
+    from formflow.calendars.years import next_year_warning
+
+    today = services().today()
+    found = {next_year_warning(services().calendar(pack_id), today) for pack_id in packset.packs}
+    return sorted(w for w in found if w)
 
 
 @bp.get("/<pack_id>/<matter_id>/workflow")

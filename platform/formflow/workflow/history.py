@@ -26,6 +26,7 @@ EVENT_TITLES = {
     "answer_correction": lazy("Corrected materials submitted"),
     "withdraw": lazy("Application withdrawn"),
     "withdrawn": lazy("Application withdrawn"),
+    "deadline_recomputed": lazy("Time limit counted again for the new holiday calendar"),
 }
 #: Events a reviewer need not see (the citizen's draft saves).
 HIDDEN_FROM_REVIEWERS = frozenset({"draft_created", "draft_saved"})
