@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Date, and_, exists, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from formflow.auth.jurisdiction import under
-from formflow.db.models import Account, Application, ApplicationStage, PackVersion
+from formflow.db.models import Account, Application, ApplicationStage, Event, PackVersion
 from formflow.workflow.access import assignments
 from formflow.workflow.spec import WorkflowSpec, spec_for
 
@@ -243,17 +243,30 @@ def queue_page(
 
 
 def in_reach(session: Session, app_id: int, reach: Sequence[Reach]) -> bool:
-    """Whether the application lies under one of the account's offices, in a pack it reviews.
+    """Whether the application lies under one of the account's offices, in a pack it reviews,
+    and has reached one of the stages they own (need to know: a higher office reads it from the
+    day it arrives there, never while it is still at the community).
 
-    Broader than the queue: it holds at any stage (history stays readable).
+    Broader than the queue: once reached it holds at any stage (history stays readable).
     """
     if not reach:
         return False
     found = session.scalar(
         select(Application.id).where(Application.id == app_id, Application.status != "draft",
-                                     reach_clause(session, reach, current_only=False))
+                                     or_(*(and_(Application.pack == r.pack,
+                                                under(Application.office_path, r.office_path),
+                                                _reached(r.stages)) for r in reach)))
     )
     return found is not None
+
+
+def _reached(stages: frozenset[str]) -> ColumnElement[bool]:
+    """The application is at one of `stages` now, or history shows it was (moved to or acted at)."""
+    ids = sorted(stages)
+    now = exists().where(ApplicationStage.application_id == Application.id, ApplicationStage.stage.in_(ids))
+    then = exists().where(Event.application_id == Application.id,
+                          or_(Event.to_stage.in_(ids), Event.from_stage.in_(ids)))
+    return or_(now, then)
 
 
 __all__ = [
