@@ -137,3 +137,14 @@ def test_the_overview_warns_from_1_october_when_next_year_has_no_holidays(config
     clock.fixed_today = date(2026, 10, 1)
     page = configurator.get("/admin/").get_data(as_text=True)
     assert "尚无 2027 年的节假日数据" in page and "formflow calendar import" in page
+
+
+def test_a_pack_configurator_sees_only_their_pack(web):
+    """jx-configurator holds the role at the Jiangxi province office: Meizhou's pages are not theirs."""
+    assert web.login(demo_user("jiangxi", "configurator")).status_code == 302
+    assert web.get("/admin/jiangxi/parameters").status_code == 200  # positive control
+    for path in ("/admin/meizhou-meijiang/parameters", "/admin/meizhou-meijiang/public-rental-housing/workflow",
+                 "/admin/meizhou-meijiang/public-rental-housing/workflow.svg"):
+        assert web.get(path).status_code == 404, path
+    overview = web.get("/admin/").get_data(as_text=True)
+    assert 'id="pack-jiangxi"' in overview and 'id="pack-meizhou-meijiang"' not in overview

@@ -18,7 +18,7 @@ ALLOCATION = "schemas/meizhou-meijiang/public-rental-housing/allocation.yaml"
 def test_dashboard_charts_and_workbook(site):
     p = site.p
     approved(p, on=date(2026, 3, 1), mode=FLAT, size=3)
-    client = site.client("mj-configurator")
+    client = site.client("mj-housing")
     response = client.get("/housing/meizhou-meijiang/dashboard")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -30,6 +30,26 @@ def test_dashboard_charts_and_workbook(site):
     book = load_workbook(io.BytesIO(data))
     assert "超期件" in book.sheetnames and len(book.sheetnames) >= 5
     assert site.client("mj-citizen-chen").get("/housing/meizhou-meijiang/dashboard").status_code == 404
+
+
+def test_the_configurator_gets_configuration_only(site):
+    """Separation of duties: no household archive, waiting list, lottery or dashboard for the configurator."""
+    approved(site.p, on=date(2026, 3, 1), mode=FLAT, size=3)
+    configurator = site.client("mj-configurator")
+    for path in ("/housing/meizhou-meijiang/dashboard", "/housing/meizhou-meijiang/public-rental-housing/waiting",
+                 "/housing/meizhou-meijiang/public-rental-housing/lottery"):
+        assert configurator.get(path).status_code == 404, path
+    assert configurator.get("/admin/").status_code == 200  # positive control: configuration stays theirs
+    assert site.client("mj-housing").get("/housing/meizhou-meijiang/public-rental-housing/waiting").status_code == 200
+
+
+def test_a_platform_role_in_allocation_roles_is_a_problem(config_copy):
+    path = config_copy / ALLOCATION
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["roles"]["lottery"] = ["housing_bureau_reviewer", "configurator"]
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    problems = "\n".join(_problems(config_copy))
+    assert f"{ALLOCATION}:/roles/lottery/1" in problems and "平台角色" in problems
 
 
 def _problems(root):

@@ -2,7 +2,9 @@
 
 Read-only: a configurator changes a pack by editing its files (and `formflow
 check`); these pages show what the platform made of them. Only accounts with
-the `configurator` role see them; anyone else signed in gets 404.
+the `configurator` role see them, and only for the packs they configure
+(`auth.scope.configured_packs`: the packs of the offices the role is held at;
+held without an office, every pack); anyone else signed in gets 404.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from formflow.auth.roles import BUILTIN_ROLES, CONFIGURATOR
 from formflow.packs.loader import Matter, Pack
 from formflow.packs.summary import summarize
 from formflow.text.catalogue import _, lazy
-from formflow.web.context import packs, services
+from formflow.web.context import packs, services, sessions
 from formflow.workflow.diagram import level_title, period_text, workflow_svg
 from formflow.workflow.spec import END_KIND, TIMER_KIND, action_targets
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+#: Folders a pack's files live in (`<dir>/<pack>/…`): a pack's problems are those under them.
+PACK_DIRS = ("schemas", "workflows", "seeds", "renderers")
 
 #: How a guard reads in the stage table.
 GUARD_OUTCOME = {"pass": lazy("The review table concludes: pass"), "fail": lazy("The review table concludes: fail")}
@@ -36,9 +41,19 @@ def _content(doc: Any) -> dict[str, Any]:
     return doc.content if doc is not None and isinstance(doc.content, dict) else {}
 
 
+def _mine() -> frozenset[str] | None:
+    """The packs the signed-in configurator configures (None: all)."""
+    from formflow.auth.current import signed_in_account
+    from formflow.auth.scope import configured_packs
+
+    with sessions()() as db:
+        return configured_packs(db, signed_in_account().id)
+
+
 def _pack(pack_id: str) -> Pack:
     pack = packs().packs.get(pack_id)
-    if pack is None:
+    mine = _mine()
+    if pack is None or (mine is not None and pack_id not in mine):
         abort(404)
     return pack
 
@@ -184,8 +199,11 @@ def _svg(workflow: dict[str, Any]) -> str:
 @role_required(CONFIGURATOR)
 def index():
     packset = packs()
+    mine = _mine()
     entries = []
     for pack in packset.packs.values():
+        if mine is not None and pack.id not in mine:
+            continue
         entries.append({
             "pack": pack,
             "summary": summarize(pack),
@@ -194,12 +212,13 @@ def index():
         })  # fmt: skip
     problems: dict[str, list[Any]] = {}
     for problem in packset.problems:
-        problems.setdefault(problem.file, []).append(problem)
+        if mine is None or any(problem.file.startswith(f"{d}/{p}") for p in mine for d in PACK_DIRS):
+            problems.setdefault(problem.file, []).append(problem)
     return render_template(
         "admin/index.html",
         entries=entries,
         problems=problems,
-        problem_count=len(packset.problems),
+        problem_count=sum(len(items) for items in problems.values()),
         matter_kinds=MATTER_KINDS,
         calendar_warnings=_calendar_warnings(packset),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from formflow.auth.roles import ADMIN, CONFIGURATOR
 from formflow.forms.rules import META_VARIABLES
 from formflow.packs.checks.matter import MatterCheck
 from formflow.packs.checks.walking import logic_vars
@@ -21,6 +22,10 @@ def _end_results(matter: Matter | None) -> set[str]:
 
 #: Variables an allocation expression over a household may read (besides facts. and params.).
 HOUSEHOLD_VARIABLES = frozenset({"code", "approved_on", "queued_on", "since", "declines"})
+
+
+#: Built-in roles that keep the platform, not the business: they never reach allocation data.
+PLATFORM_ROLES = frozenset({CONFIGURATOR, ADMIN})
 
 
 def check_allocation(check: MatterCheck, roles: set[str]) -> None:
@@ -57,7 +62,12 @@ def check_allocation(check: MatterCheck, roles: set[str]) -> None:
             follow_ups.add(target)
     for part, listed in (spec.get("roles") or {}).items():
         for i, role in enumerate(listed if isinstance(listed, list) else []):
-            if role not in roles:
+            if role in PLATFORM_ROLES:
+                reader.problem(path, f"/roles/{part}/{i}",
+                               _("Role %(role)s is a platform role: it gets configuration only, never households, "
+                                 "lotteries or rosters (separation of duties); name a business role of the workflow",
+                                 role=repr(role)))
+            elif role not in roles:
                 reader.problem(path, f"/roles/{part}/{i}",
                                _("Role %(role)s is not defined in any workflow of this pack", role=repr(role)))
     waiting = spec.get("waiting_list") or {}

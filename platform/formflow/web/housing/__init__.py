@@ -1,9 +1,9 @@
 """After approval (blueprint `housing`, /housing): waiting list, lottery, subsidy roster,
 household archives (一户一档), follow-up campaigns, dashboards, and the citizen's own archive — one module a screen.
 
-Who may use each part is the pack's decision (allocation.yaml `roles`); a
-role held at an office reaches the households under that office, a role held
-without an office (configurator) reaches the whole pack. Anyone else gets 404.
+Who may use each part is the pack's decision (allocation.yaml `roles`, business
+roles only); a role held at an office of the pack reaches the households under
+that office. Anyone else (the configurator included) gets 404.
 Every household change goes through `formflow.allocation` in one transaction
 with its history event; a GET never writes.
 """

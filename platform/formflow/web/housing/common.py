@@ -1,8 +1,9 @@
 """The housing blueprint's shared parts: the blueprint, who may use which part, and small helpers.
 
-Who may use each part is the pack's decision (allocation.yaml `roles`); a
-role held at an office reaches the households under that office, a role held
-without an office (configurator) reaches the whole pack. Anyone else gets 404.
+Who may use each part is the pack's decision (allocation.yaml `roles`, business
+roles only: platform roles such as the configurator are refused by `formflow
+check`); a role held at an office of the pack reaches the households under that
+office; a role held without an office reaches nothing here. Anyone else gets 404.
 Every household change goes through `formflow.allocation` in one transaction
 with its history event.
 """
@@ -76,9 +77,7 @@ def _reach(alloc: Allocation, part: str) -> list[str] | None:
     for role, office in rows:
         if role not in allowed:
             continue
-        if office is None:
-            return None
-        if office.pack == alloc.pack:
+        if office is not None and office.pack == alloc.pack:
             paths.append(office.path)
     if not paths:
         abort(404)
