@@ -91,8 +91,8 @@ def test_a_day_set_off_moves_deadlines_of_that_pack(flow):
     ("year: 2027\nsource: x\nholidays:\n- {from: YYYY-MM-DD, to: YYYY-MM-DD, name: 元旦}\n", "还有日期未填写"),
     ("year: 2027\nsource: x\nholidays:\n- {from: 2028-01-01, to: 2028-01-01, name: 元旦}\n", "不在 2027 年内"),
     ("year: 2027\nholidays:\n- {from: 2027-01-01, to: 2027-01-01, name: 元旦}\n", "缺少 source"),
-    ("year: 2027\nsource: x\nholidays:\n- {date: 2027-01-02, name: 元旦}\nworkdays:\n- {date: 2027-01-02, name: 调休}\n",
-     "既是放假日又是上班日"),
+    ("year: 2027\nsource: x\nholidays:\n- {date: 2027-01-02, name: 元旦}\n"
+     "workdays:\n- {date: 2027-01-02, name: 调休}\n", "既是放假日又是上班日"),
     ("year: 2027\nsource: x\nholidays: [\n", "不是有效的 YAML"),
 ])
 def test_a_bad_year_file_is_refused_naming_the_file_and_nothing_is_stored(flow, tmp_path, text, words):

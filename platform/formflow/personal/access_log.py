@@ -18,6 +18,8 @@ FULL_ID_NUMBER = "full_id_number"
 ELICENCE = "elicence:{source}"
 #: an e-licence fetched from the provider into an application: `elicence_fetch:<x-source>:<purpose>`
 ELICENCE_FETCH = "elicence_fetch:{source}:{purpose}"
+#: full ID numbers exported in a subsidy roster: `roster_export:<roster id>`
+ROSTER_EXPORT = "roster_export:{roster}"
 
 
 def record_access(session: Session, account: Account | int, application_id: int, what: str) -> AccessRecord:
@@ -33,6 +35,14 @@ def record_elicence_fetch(session: Session, account: Account | int, application_
                           purpose: str) -> AccessRecord:
     """`account` fetched the e-licence `source` into application `application_id`, for `purpose`."""
     return record_access(session, account, application_id, ELICENCE_FETCH.format(source=source, purpose=purpose))
+
+
+def record_export(session: Session, account: Account | int, application_ids: list[int] | set[int],
+                  what: str) -> int:
+    """One record per application whose personal data an export carries; how many were written."""
+    for app_id in sorted(set(application_ids)):
+        record_access(session, account, app_id, what)
+    return len(set(application_ids))
 
 
 def records_of(session: Session, application_id: int) -> list[AccessRecord]:

@@ -106,6 +106,16 @@ def _id_numbers(db, alloc: Allocation, roster: SubsidyRoster) -> dict[int, str]:
     return out
 
 
+def _record_export(roster_id: int, application_ids: set[int]) -> None:
+    """Before the file leaves: who exported the full ID numbers of which households (own transaction)."""
+    from formflow.personal.access_log import ROSTER_EXPORT, record_export
+
+    if not application_ids:
+        return
+    with sessions().begin() as db:
+        record_export(db, signed_in_account().id, application_ids, ROSTER_EXPORT.format(roster=roster_id))
+
+
 @bp.get("/subsidy/<int:roster_id>.xlsx")
 def subsidy_xlsx(roster_id: int):
     if (back := _login_or_redirect()) is not None:
@@ -116,5 +126,7 @@ def subsidy_xlsx(roster_id: int):
             abort(404)
         alloc = _alloc_or_404(roster.pack, roster.matter)
         _reach(alloc, "subsidy")
-        data = roster_workbook(alloc, roster, request.url_root, _id_numbers(db, alloc, roster))
+        id_numbers = _id_numbers(db, alloc, roster)
+        _record_export(roster.id, set(id_numbers))
+        data = roster_workbook(alloc, roster, request.url_root, id_numbers)
     return _download(data, XLSX, f"{(alloc.subsidy or {}).get('title') or _('Roster')}-{roster.period}.xlsx")
