@@ -6,7 +6,12 @@ from typing import Any
 
 
 def run(host: str, port: int, workers: int) -> None:
+    import os
+
     from formflow.app import create_app
+    from formflow.config import Settings
+
+    os.environ.setdefault("FORMFLOW_LOG_FORMAT", "text" if Settings().load_demo else "json")
 
     try:
         from gunicorn.app.base import BaseApplication

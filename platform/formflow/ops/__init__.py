@@ -1,0 +1,1 @@
+"""Running formflow as a service: readiness, Prometheus metrics, structured logs with a request id."""
