@@ -26,7 +26,8 @@ from desk_support import CALENDAR, JX, MZ, PNG, create  # noqa: E402,F401 (re-ex
 CITIZEN = "mj-citizen-chen"
 JX_CITIZEN = "jx-citizen-liqiang"
 CLERK = {"meizhou-meijiang": "mj-window"}
-REVIEWER = {"meizhou-meijiang": "mj-housing", "jiangxi": "jx-street-clerk"}
+# need to know: the office the application is at (a higher office reads it once it gets there)
+REVIEWER = {"meizhou-meijiang": "mj-community", "jiangxi": "jx-street-clerk"}
 
 
 def _text(fragment: str) -> str:
