@@ -270,11 +270,12 @@ def retention() -> None:
 
 
 def _register_more() -> None:
-    from formflow.cli import allocation, tick
+    from formflow.cli import allocation, storage, tick
 
     tick.register(main)
     tick.register_calendar(main)
     allocation.register(main)
+    storage.register(main)
 
 
 _register_more()

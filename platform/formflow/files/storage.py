@@ -118,3 +118,11 @@ def store(session: Session, storage: Storage, data: bytes, media_type: str) -> S
         session.add(row)
         session.flush()
     return row
+
+
+def _register_builtin_backends() -> None:
+    """The object-storage backend registers itself (boto3 is imported only when it is used)."""
+    from formflow.files import s3  # noqa: F401
+
+
+_register_builtin_backends()
