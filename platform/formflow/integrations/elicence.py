@@ -12,8 +12,9 @@ e-licence service registers its own provider class in `elicence_providers`
 (`@elicence_providers.register("gov-http")`, in a plug-in module found through
 the `formflow.plugins` entry points; see `formflow.plugins`) and selects it with
 `FORMFLOW_ELICENCE_PROVIDER`; the services build it (`services.elicence`), after
-its `check(settings)` passed at start. No real provider ships here: each
-province's service has its own protocol, signatures and credentials.
+its `check(settings)` passed at start. `http` (`integrations.elicence_http`) asks a
+real service whose endpoint, authentication and request/response mapping are
+configuration (FORMFLOW_ELICENCE_HTTP).
 """
 
 from __future__ import annotations
@@ -126,6 +127,12 @@ def provider_from_settings(packset: PackSet, settings: Any = None) -> ElicencePr
     name = getattr(settings, "elicence_provider", None) or os.environ.get(ENV_PROVIDER) or DEMO
     return elicence_providers.create(name, settings, packs=packset)
 
+
+def _register_builtin_providers() -> None:
+    from formflow.integrations import elicence_http  # noqa: F401 - registers "http"
+
+
+_register_builtin_providers()
 
 __all__ = [
     "DemoElicenceProvider",
