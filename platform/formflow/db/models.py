@@ -687,3 +687,26 @@ class CalendarYear(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     imported_by: Mapped[str | None] = mapped_column(String(200))
+
+
+# --------------------------------------------------------------------------- e-licence provenance
+# Appended with migration 0017: where each prefilled value came from (which licence, which field, when).
+
+
+class ElicenceValue(Base):
+    """One value an e-licence put into an application: its field, licence and time, and a keyed digest of it."""
+
+    __tablename__ = "elicence_values"
+    __table_args__ = (UniqueConstraint("application_id", "field", name="uq_elicence_values_app_field"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    #: the field's dotted name in the form (members.applicant.name)
+    field: Mapped[str] = mapped_column(String(300))
+    #: the licence (the form's x-source: idcard, hukou…)
+    source: Mapped[str] = mapped_column(String(64))
+    #: keyed hash of the value as fetched (never the value itself): a later change shows as a mismatch
+    digest: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    fetched_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    provider: Mapped[str] = mapped_column(String(64))

@@ -80,6 +80,7 @@ def fetch_elicences(services: Any, db: Session, actor: Account, app: Application
     without a known purpose.
     """
     from formflow.integrations.elicence import ElicenceUnavailable
+    from formflow.usecases.elicence_provenance import record_prefill
 
     if purpose not in PURPOSES:
         raise Refusal(_("Say why the e-licence is fetched"), code="elicence_purpose")
@@ -120,6 +121,7 @@ def fetch_elicences(services: Any, db: Session, actor: Account, app: Application
         value = apps.elicence_values(form, target, node, record, person)
         if value not in (None, {}, ""):
             set_path(target, node.path, value)
+            record_prefill(services, db, actor.id, app.id, node, value, services.settings.elicence_provider)
     if data is None:
         app.data = target
         db.flush()

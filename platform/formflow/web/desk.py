@@ -121,8 +121,14 @@ def _detail_context(db: Session, app_id: int, account: Account, *, view: viewing
     """The detail page: the staff view (formatted, masked, recorded) and what this reviewer may do now."""
     if view is None:
         view = viewing.staff_view(services(), db, account, app_id)
+    from formflow.db.models import Application
+    from formflow.usecases.elicence_provenance import provenance_of
+
+    app = db.get(Application, app_id)  # within reach: staff_view checked it
     return {
-        "view": view, "work": review.stages_at_hand(services(), db, account, app_id), "verdicts": review.VERDICTS,
+        "view": view,
+        "provenance": provenance_of(services(), db, app) if app is not None else [],
+        "work": review.stages_at_hand(services(), db, account, app_id), "verdicts": review.VERDICTS,
         "marking_errors": {}, "marking_input": {}, "action_errors": {}, "stale": None, "form": {},
         **extra,
     }
