@@ -34,12 +34,8 @@ class TencentSmsSender:
         from tencentcloud.sms.v20210111 import sms_client
 
         self.config = config
-        http = HttpProfile(reqTimeout=max(1, int(config.timeout_seconds)))
-        parts = config.endpoint_parts()
-        if parts:
-            http.protocol, http.endpoint = parts[0], parts[1]
-        else:
-            http.endpoint = "sms.tencentcloudapi.com"
+        parts = config.endpoint_parts() or ("https", "sms.tencentcloudapi.com")
+        http = HttpProfile(protocol=parts[0], endpoint=parts[1], reqTimeout=max(1, int(config.timeout_seconds)))
         self.client = sms_client.SmsClient(credential.Credential(config.access_key_id, config.access_key_secret),
                                            config.region or "ap-guangzhou", ClientProfile(httpProfile=http))
 
