@@ -60,7 +60,7 @@ def check_url(url: str, *, demo: bool) -> str:
 
 def parse_kinds(raw: str | list[str]) -> list[str]:
     """"submit, approve" → ["submit", "approve"]; empty or "*" → every event."""
-    parts = raw if isinstance(raw, list) else raw.replace("，", ",").replace(" ", ",").split(",")
+    parts = raw if isinstance(raw, list) else raw.replace("\uff0c", ",").replace(" ", ",").split(",")
     kinds = sorted({p.strip() for p in parts if p and p.strip()})
     return [ALL] if not kinds or ALL in kinds else kinds
 
