@@ -229,3 +229,44 @@ def test_only_the_demo_log_sender_prints_a_code(sqlite_platform, capsys, caplog)
         issue_code(session, LogSmsSender(demo=False), MOBILE, "hash-production")
     shown = capsys.readouterr().out + caplog.text
     assert not re.search(r"\d{6}", shown.replace("139****5678", "")) and "139****5678" in shown
+
+
+# --------------------------------------------------------------------------- settings checked at start
+
+
+def _start_refusal(tmp_path, shipped_packs, **overrides):
+    from formflow.app import create_app
+    from formflow.plugins import PluginProblem
+
+    settings = Settings(instance_dir=tmp_path / "instance", database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+                        **overrides)
+    with pytest.raises(PluginProblem) as caught:
+        create_app(settings, packset=shipped_packs)
+    return caught.value.message
+
+
+def test_a_provider_without_its_settings_refuses_to_start_naming_each(tmp_path, shipped_packs):
+    message = _start_refusal(tmp_path, shipped_packs, sms_sender="tencent", sms_provider=SmsSettings())
+    for setting in ("FORMFLOW_SMS_ACCESS_KEY_ID", "FORMFLOW_SMS_ACCESS_KEY_SECRET", "FORMFLOW_SMS_SIGN_NAME",
+                    "FORMFLOW_SMS_SDK_APP_ID"):
+        assert f"未设置 {setting}：腾讯云短信发送短信需要它" in message
+    assert "FORMFLOW_SMS_TEMPLATES 没有“sign_in_code”（登录验证码）的短信模板" in message
+
+
+def test_bad_templates_and_limits_refuse_to_start(tmp_path, shipped_packs):
+    message = _start_refusal(tmp_path, shipped_packs, sms_sender="aliyun", sms_provider=provider_settings(
+        "http://127.0.0.1:9", templates_raw="{not json", limits_raw="5/week"))
+    assert "FORMFLOW_SMS_TEMPLATES 不是有效的 JSON" in message
+    assert "FORMFLOW_SMS_RATE_LIMITS：“5/week”不是 2/min、10/h 或 30/day 这样的限额" in message
+
+
+def test_the_log_sender_outside_a_demo_refuses_to_start(tmp_path, shipped_packs):
+    message = _start_refusal(tmp_path, shipped_packs, load_demo=False, identity_providers=(), sms_sender="log")
+    assert "FORMFLOW_SMS_SENDER 选择了日志发送" in message and "FORMFLOW_DEMO=1" in message
+
+
+def test_templates_may_come_from_a_file(tmp_path):
+    path = tmp_path / "templates.json"
+    path.write_text(json.dumps(TEMPLATES), encoding="utf-8")
+    config = provider_settings("", templates_raw=str(path))
+    assert config.check("x") == [] and config.template("accepted").params == ("name", "matter")

@@ -52,9 +52,8 @@ def register(main: click.Group) -> None:
             for row in rows:
                 last = subs.deliveries(db, [row.id], limit=1)
                 answer = (str(last[0].status_code or _("No answer")) if last else "—")
-                click.echo(_("%(id)s\t%(pack)s\t%(state)s\t%(url)s\t%(events)s\t%(answer)s", id=row.id,
-                             pack=row.pack, state=_("On") if row.active else _("Off"), url=row.url,
-                             events=",".join(row.event_kinds or []), answer=answer))
+                click.echo("\t".join([str(row.id), row.pack, _("On") if row.active else _("Off"), row.url,
+                                       ",".join(row.event_kinds or []), answer]))
             if not rows:
                 click.echo(_("No partner system is subscribed yet."))
 

@@ -24,6 +24,8 @@ from formflow.webhooks.delivery import Attempt, deliver, test_body
 from formflow.webhooks.listener import ALL
 
 LOOPBACK = {"localhost"}
+#: what a Chinese keyboard types between event kinds
+FULLWIDTH_COMMA = chr(0xFF0C)
 
 
 @dataclass
@@ -60,7 +62,7 @@ def check_url(url: str, *, demo: bool) -> str:
 
 def parse_kinds(raw: str | list[str]) -> list[str]:
     """"submit, approve" → ["submit", "approve"]; empty or "*" → every event."""
-    parts = raw if isinstance(raw, list) else raw.replace("\uff0c", ",").replace(" ", ",").split(",")
+    parts = raw if isinstance(raw, list) else raw.replace(FULLWIDTH_COMMA, ",").replace(" ", ",").split(",")
     kinds = sorted({p.strip() for p in parts if p and p.strip()})
     return [ALL] if not kinds or ALL in kinds else kinds
 
