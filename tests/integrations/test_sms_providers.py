@@ -8,6 +8,7 @@ import re
 
 import pytest
 from sqlalchemy import func, select
+from standins import AliyunSms, TencentSms
 
 from formflow.auth.sms import issue_code
 from formflow.config import Settings
@@ -19,7 +20,6 @@ from formflow.integrations.sms.outbox import deliver_sms
 from formflow.integrations.sms.settings import SmsSettings
 from formflow.integrations.sms.tencent import TencentSmsSender
 from formflow.outbox import enqueue
-from standins import AliyunSms, TencentSms
 from support import WebClient, make_web_app
 
 KEY_ID, SECRET = "AKID-formflow-test", "secret-formflow-test"

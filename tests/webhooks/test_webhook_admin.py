@@ -6,11 +6,11 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from receiver import Receiver
 from sqlalchemy import select
 
 from formflow.cli import main
 from formflow.db.models import WebhookDelivery, WebhookSubscription
-from receiver import Receiver
 from support import TEST_KEYS
 
 PAGE = "/admin/meizhou-meijiang/webhooks"
@@ -92,7 +92,8 @@ def test_the_page_is_404_for_others_and_for_another_packs_configurator(web):
     assert web.login("jx-configurator").status_code == 302
     assert web.get("/admin/jiangxi/webhooks").status_code == 200  # positive control: its own pack
     assert web.get(PAGE).status_code == 404
-    response = web.post(PAGE, {"url": "https://partner.example.cn/", "events": ""}, token_from="/admin/jiangxi/webhooks")
+    response = web.post(PAGE, {"url": "https://partner.example.cn/", "events": ""},
+                        token_from="/admin/jiangxi/webhooks")
     assert response.status_code == 404
 
 

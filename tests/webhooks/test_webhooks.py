@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from receiver import Receiver
 from sqlalchemy import select
 
 from formflow.db.models import (
@@ -18,7 +19,6 @@ from formflow.db.models import (
 )
 from formflow.webhooks import subscriptions as subs
 from formflow.webhooks.delivery import WebhookFailed, deliver_webhook
-from receiver import Receiver
 from support import make_web_app
 
 PACK = "meizhou-meijiang"
