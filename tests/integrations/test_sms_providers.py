@@ -77,7 +77,7 @@ def test_aliyun_business_error_answer_fails_the_send(aliyun):
     with pytest.raises(SmsFailed) as caught:
         AliyunSmsSender(provider_settings(aliyun.endpoint)).send(MOBILE, "x", kind="sign_in_code",
                                                                  params={"code": "1"}, key="k")
-    assert caught.value.code == "isv.BUSINESS_LIMIT_CONTROL" and caught.value.retry
+    assert caught.value.reason == "isv.BUSINESS_LIMIT_CONTROL" and caught.value.retry
 
 
 def test_tencent_sends_the_template_its_ordered_variables_and_the_session_context(tencent):
@@ -98,7 +98,7 @@ def test_tencent_with_a_wrong_secret_is_refused_by_the_api(tencent):
     with pytest.raises(SmsFailed) as caught:
         sender.send(MOBILE, "x", kind="sign_in_code", params={"code": "123456"}, key="sms:1")
     assert tencent.refused == ["AuthFailure.SignatureFailure"] and tencent.received == []
-    assert caught.value.code == "AuthFailure.SignatureFailure"
+    assert caught.value.reason == "AuthFailure.SignatureFailure"
 
 
 def test_tencent_error_status_fails_the_send(tencent):
@@ -106,7 +106,7 @@ def test_tencent_error_status_fails_the_send(tencent):
     with pytest.raises(SmsFailed) as caught:
         TencentSmsSender(provider_settings(tencent.endpoint)).send(MOBILE, "x", kind="sign_in_code",
                                                                    params={"code": "1"}, key="k")
-    assert caught.value.code == "LimitExceeded.PhoneNumberThirtySecondLimit"
+    assert caught.value.reason == "LimitExceeded.PhoneNumberThirtySecondLimit"
 
 
 def test_a_kind_without_a_template_or_a_missing_variable_is_not_sent(aliyun):
@@ -187,7 +187,7 @@ def test_a_number_over_its_limit_waits_and_the_provider_hears_nothing(services, 
         _run(services, f"sms:limit:{n}")
     with pytest.raises(SmsFailed) as caught:
         _run(services, "sms:limit:3")
-    assert caught.value.code == "rate_limited" and len(aliyun.received) == 3
+    assert caught.value.reason == "rate_limited" and len(aliyun.received) == 3
 
 
 # --------------------------------------------------------------------------- the sign-in code through a provider
@@ -270,3 +270,18 @@ def test_templates_may_come_from_a_file(tmp_path):
     path.write_text(json.dumps(TEMPLATES), encoding="utf-8")
     config = provider_settings("", templates_raw=str(path))
     assert config.check("x") == [] and config.template("accepted").params == ("name", "matter")
+
+
+def test_a_sign_in_code_the_provider_refuses_is_a_page_saying_so_and_no_code_is_kept(sqlite_platform, tencent):
+    from formflow.app import create_app
+    from formflow.db.models import SmsCode
+
+    settings = Settings(config_root=sqlite_platform.root, instance_dir=sqlite_platform.instance,
+                        database_url=sqlite_platform.url, sms_sender="tencent",
+                        sms_provider=provider_settings(tencent.endpoint, secret="not-the-secret"))
+    app = create_app(settings, keys=sqlite_platform.keys, packset=sqlite_platform.packs)
+    app.config["TESTING"] = True
+    response = WebClient(app).post("/auth/sms/send", {"mobile": MOBILE})
+    assert response.status_code == 503 and "腾讯云短信未接受发往 139****5678 的短信" in response.get_data(as_text=True)
+    with sqlite_platform.sessions() as session:
+        assert session.scalar(select(func.count(SmsCode.id))) == 0

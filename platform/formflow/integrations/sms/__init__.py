@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from formflow.plugins import Registry
 from formflow.text.catalogue import lazy
+from formflow.text.errors import Refusal
 
 #: The message kind of the sign-in code (its template is required of a provider).
 SIGN_IN_CODE = "sign_in_code"
@@ -28,12 +29,18 @@ class SmsSender(Protocol):
         ...
 
 
-class SmsFailed(Exception):
-    """The provider did not take the message (the outbox retries with backoff)."""
+class SmsFailed(Refusal):
+    """The provider did not take the message: the outbox retries with backoff; a page says so (503).
+
+    `reason` is the provider's code (isv.BUSINESS_LIMIT_CONTROL, AuthFailure.SignatureFailure, …).
+    """
+
+    code = "sms_failed"
+    status = 503
 
     def __init__(self, message: str, *, code: str = "", retry: bool = True) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, reason=code)
+        self.reason = code
         self.retry = retry
 
 
