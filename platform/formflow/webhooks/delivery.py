@@ -97,7 +97,8 @@ def deliver(session: Session, services: Any, subscription: WebhookSubscription, 
 @handler("webhook")
 def deliver_webhook(session: Session, message: OutboxMessage, services: Any) -> None:
     payload = message.payload or {}
-    subscription = session.get(WebhookSubscription, payload.get("subscription_id"))
+    subscription_id = payload.get("subscription_id")
+    subscription = session.get(WebhookSubscription, subscription_id) if subscription_id is not None else None
     if subscription is None or not subscription.active:
         log.info("webhook %s: the subscription is gone or disabled; not sent", message.key)
         return

@@ -43,7 +43,8 @@ def deliver_sms(session: Session, message: OutboxMessage, services: Any) -> None
     if session.scalar(select(SmsSend.id).where(SmsSend.key == message.key)) is not None:
         return  # sent already by an earlier run
     payload = message.payload or {}
-    account = session.get(Account, payload.get("account_id"))
+    account_id = payload.get("account_id")
+    account = session.get(Account, account_id) if account_id is not None else None
     if account is None or not account.mobile_enc:
         log.info("SMS %s: the account has no mobile number; nothing to send", message.key)
         return
