@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from formflow.text.catalogue import _
 
@@ -18,6 +19,12 @@ def _default_root() -> Path:
 
 
 MIN_RETENTION_MONTHS = 6
+
+
+def _sms_provider_settings() -> Any:
+    from formflow.integrations.sms.settings import SmsSettings
+
+    return SmsSettings.from_env()
 
 
 def _names(value: str | None) -> tuple[str, ...] | None:
@@ -58,6 +65,8 @@ class Settings:
     elicence_provider: str = field(default_factory=lambda: os.environ.get("FORMFLOW_ELICENCE_PROVIDER") or "demo")
     sms_sender: str = field(default_factory=lambda: os.environ.get("FORMFLOW_SMS_SENDER") or "log")
     storage: str = field(default_factory=lambda: os.environ.get("FORMFLOW_STORAGE") or "local")
+    #: The SMS providers' keys, sign name, templates and rate limits (FORMFLOW_SMS_*): integrations.sms.settings.
+    sms_provider: Any = field(default_factory=lambda: _sms_provider_settings())
     #: OpenID Connect (the "oidc" identity provider).
     oidc_issuer: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_ISSUER", "").rstrip("/"))
     oidc_client_id: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_CLIENT_ID", ""))

@@ -67,7 +67,7 @@ class Outbox:
     def __init__(self, settings) -> None:
         self.settings = settings
 
-    def send(self, mobile: str, text: str) -> None:
+    def send(self, mobile: str, text: str, **_template) -> None:
         Outbox.sent.append((mobile, text))
 
 

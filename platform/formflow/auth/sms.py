@@ -1,9 +1,8 @@
 """Sign-in by SMS code: a small sender interface and one-time codes.
 
-The embedded default's sender (`log`) writes the code to the server log; a
-real deployment plugs its SMS gateway in by implementing `SmsSender` as a class
-registered in `sms_senders` (see `formflow.plugins`) and choosing it with
-FORMFLOW_SMS_SENDER. The services build the chosen one (`services.sms`).
+The senders (`log` for demos, `aliyun`, `tencent`) and their registry live in
+`formflow.integrations.sms` (re-exported here); FORMFLOW_SMS_SENDER chooses one
+and the services build it (`services.sms`).
 """
 
 from __future__ import annotations
@@ -13,40 +12,19 @@ import hmac
 import logging
 import secrets
 from datetime import timedelta
-from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formflow.db.models import SmsCode, as_utc, utcnow
-from formflow.plugins import Registry
-from formflow.text.catalogue import _, lazy
+from formflow.integrations.sms import SIGN_IN_CODE, SmsSender, sms_senders  # noqa: F401 (re-exported)
+from formflow.integrations.sms.log import LogSmsSender  # noqa: F401 (re-exported)
+from formflow.text.catalogue import _
 
 log = logging.getLogger("formflow.sms")
 CODE_TTL = timedelta(minutes=5)
 MAX_TRIES = 5
 RESEND_AFTER = timedelta(seconds=60)
-
-
-class SmsSender(Protocol):
-    def send(self, mobile: str, text: str) -> None: ...
-
-
-sms_senders: Registry[SmsSender] = Registry(lazy("SMS sender"), "FORMFLOW_SMS_SENDER")
-
-
-@sms_senders.register("log")
-class LogSmsSender:
-    """Embedded default: 'sends' by logging (the code shows in the server's output)."""
-
-    @classmethod
-    def from_settings(cls, settings: Any, **_context: Any) -> LogSmsSender:
-        return cls()
-
-    def send(self, mobile: str, text: str) -> None:
-        masked = mobile[:3] + "****" + mobile[-4:]
-        log.warning("SMS to %s: %s", masked, text)
-        print(_("[formflow SMS] %(mobile)s: %(text)s", mobile=masked, text=text), flush=True)
 
 
 def _digest(code: str, mobile_hash: str) -> str:
@@ -65,7 +43,7 @@ def issue_code(session: Session, sender: SmsSender, mobile: str, mobile_hash: st
     session.add(SmsCode(mobile_hash=mobile_hash, code_hash=_digest(code, mobile_hash),
                         created_at=now, expires_at=now + CODE_TTL))
     sender.send(mobile, _("Your sign-in code is %(code)s, valid for 5 minutes. If you did not ask for it, "
-                          "ignore this message.", code=code))
+                          "ignore this message.", code=code), kind=SIGN_IN_CODE, params={"code": code})
     return None
 
 

@@ -276,6 +276,7 @@ def _register_more() -> None:
     tick.register_calendar(main)
     allocation.register(main)
     storage.register(main)
+    __import__("formflow.cli.webhooks", fromlist=["register"]).register(main)
 
 
 _register_more()

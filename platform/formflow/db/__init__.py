@@ -29,6 +29,9 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    import formflow.integrations.sms.outbox  # noqa: F401  (the outbox handler `sms`)
+    import formflow.webhooks  # noqa: F401  (webhook listener and handler, migration 0013)
+
     return sessionmaker(engine, expire_on_commit=False)
 
 

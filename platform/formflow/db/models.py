@@ -710,3 +710,61 @@ class ElicenceValue(Base):
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     fetched_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     provider: Mapped[str] = mapped_column(String(64))
+# --------------------------------------------------------------------------- SMS sends and webhooks
+# Appended with migration 0013: what the SMS handler sent (idempotency, per-number limits),
+# partner systems' webhook subscriptions and the log of each delivery (formflow.webhooks).
+
+
+class SmsSend(Base):
+    """One SMS the provider took, by outbox key (sent once), for a number's keyed hash (rate limits)."""
+
+    __tablename__ = "sms_sends"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_sms_sends_key"),
+        Index("ix_sms_sends_mobile", "mobile_hash", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    mobile_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str | None] = mapped_column(String(64))
+    sender: Mapped[str] = mapped_column(String(32))
+    #: the provider's id of the message (BizId, SerialNo)
+    provider_id: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookSubscription(Base):
+    """A partner system's URL told of a pack's events of some kinds, signed with its own secret."""
+
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (Index("ix_webhook_subscriptions_pack", "pack", "active"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack: Mapped[str] = mapped_column(String(64))
+    #: event kinds (history actions, e.g. "submit", "approve"); ["*"] for all
+    event_kinds: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    url: Mapped[str] = mapped_column(String(500))
+    #: the HMAC secret, sealed like personal data
+    secret: Mapped[str] = mapped_column(SealedJSON)
+    title: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One attempt to deliver a webhook message (its outbox key) to a subscription."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_sub", "subscription_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    outbox_key: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str | None] = mapped_column(String(64))
+    #: the receiver's HTTP status (None: no answer, e.g. a timeout)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    error: Mapped[str | None] = mapped_column(Text)

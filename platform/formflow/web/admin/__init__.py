@@ -290,3 +290,6 @@ def parameters(pack_id: str):
         examples=sum(1 for r in rows if r["example"]),
         source_file=pack.parameters.rel if pack.parameters else "",
     )
+
+
+from formflow.web.admin import webhooks as _webhooks  # noqa: E402,F401  (its pages, on this blueprint)
