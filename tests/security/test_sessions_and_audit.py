@@ -312,3 +312,16 @@ def test_the_desk_masks_the_mobile_and_records_its_reveal(sec):
         rows = list(s.scalars(select(AccessRecord).where(AccessRecord.what == "full_mobile")))
         who = s.get(Account, rows[0].account_id).username
     assert len(rows) == 1 and rows[0].application_id == a and who == "mj-community"
+
+
+def test_the_security_log_refuses_changes_on_each_database(platform_db):
+    """The triggers of migration 0014, on SQLite and PostgreSQL: a line stays as written."""
+    with platform_db.sessions.begin() as s:
+        seclog.record(s, seclog.SIGN_IN, actor_name="written-once", address="10.0.0.1")
+    with platform_db.engine.connect() as conn:
+        for statement in ("UPDATE security_log SET actor = 'someone-else'", "DELETE FROM security_log"):
+            with pytest.raises(Exception, match="append-only"):
+                conn.execute(text(statement))
+            conn.rollback()
+    with platform_db.sessions() as s:
+        assert s.scalar(select(SecurityEvent.actor)) == "written-once"

@@ -22,7 +22,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 #: areas holding application data or configuration: an auditor may not open them
 KEPT_FROM_AUDITORS = frozenset({"desk", "housing", "admin", "portal"})
 #: areas whose pages carry personal data: never stored by a browser or proxy cache
-NO_STORE_AREAS = frozenset({"desk", "housing", "admin", "portal", "audit", "auth", "api"})
+NO_STORE_AREAS = frozenset({"desk", "housing", "admin", "portal", "audit", "auth"})  # the API sets its own
 #: areas whose downloads are exports of personal data (logged)
 EXPORT_AREAS = frozenset({"desk", "housing"})
 
