@@ -78,7 +78,7 @@ def _security_headers(response):
     return response
 
 
-BLUEPRINTS = ("public", "auth", "portal", "desk", "admin", "api", "housing", "ops")
+BLUEPRINTS = ("public", "auth", "portal", "desk", "admin", "api", "housing", "audit", "ops")
 
 
 def _register_blueprints(app: Flask) -> None:

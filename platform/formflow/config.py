@@ -57,6 +57,12 @@ class Settings:
     #: than the legal minimum.
     retention_months: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_RETENTION_MONTHS", "6")))
 
+    #: How many reverse proxies in front are trusted to set X-Forwarded-For / -Proto (werkzeug ProxyFix);
+    #: 0 (the default): the connecting address is the person's.
+    trusted_proxies: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_TRUSTED_PROXIES", "0")))
+    #: How many Argon2id password checks (64 MiB each) may run at once in one process.
+    argon2_concurrency: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_ARGON2_CONCURRENCY", "2")))
+
     # ---- plugins (formflow.plugins): which implementation of each pluggable part; checked at start
     #: Identity providers offered for verification, in order (FORMFLOW_IDENTITY_PROVIDERS="demo,oidc").
     #: Unset: "demo" when the demo is loaded, plus "oidc" when FORMFLOW_OIDC_ISSUER is set.

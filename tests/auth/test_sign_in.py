@@ -43,13 +43,14 @@ def test_five_failures_lock_the_account(web):
     assert "已被锁定" in response.get_data(as_text=True)
 
 
-def test_many_failures_from_one_address_are_slowed_down(web):
+def test_many_failures_from_one_address_do_not_block_other_accounts(web):
+    """Behind a reverse proxy everyone shares one address: failures of other names never block an account
+    (issue 12; they are throttled per account and per (account, address) instead)."""
     for i in range(20):
         web.login(f"nobody{i}", "Wrong-password-1")
     account = citizen_of("meizhou-meijiang")
     response = web.login(account["username"], account["password"])
-    assert response.status_code == 401
-    assert "登录失败次数过多" in response.get_data(as_text=True)
+    assert response.status_code == 302
 
 
 def test_post_without_csrf_token_is_refused(web):

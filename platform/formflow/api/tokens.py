@@ -24,6 +24,7 @@ from sqlalchemy import CursorResult, exists, select, update
 from sqlalchemy.orm import Session
 
 from formflow.api.errors import ApiError
+from formflow.auth import seclog
 from formflow.db.models import Account, ApiRefreshToken, as_utc, utcnow
 from formflow.text.catalogue import _
 
@@ -57,8 +58,11 @@ def _serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=_SALT)
 
 
-def issue(session: Session, secret: str, account: Account, *, family: str | None = None) -> TokenPair:
-    """A new access token and a new refresh token (of `family`, or a new family: a sign-in)."""
+def issue(session: Session, secret: str, account: Account, *, family: str | None = None, address: str = ""
+          ) -> TokenPair:
+    """A new access token and a new refresh token (of `family`, or a new family: a sign-in); logged."""
+    seclog.record(session, seclog.TOKEN_REFRESH if family else seclog.TOKEN_ISSUE, actor=account, address=address,
+                  subject=(family or "")[:16])
     family = family or secrets.token_hex(16)
     refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiRefreshToken(
@@ -70,7 +74,9 @@ def issue(session: Session, secret: str, account: Account, *, family: str | None
     return TokenPair(access, refresh, int(ACCESS_TTL.total_seconds()), int(REFRESH_TTL.total_seconds()))
 
 
-def revoke_family(session: Session, family: str) -> None:
+def revoke_family(session: Session, family: str, *, address: str = "", why: str = "logout") -> None:
+    """End every token of the sign-in `family` (written to the security log)."""
+    seclog.record(session, seclog.TOKEN_REVOKE, address=address, subject=family[:16], detail=why)
     session.execute(
         update(ApiRefreshToken)
         .where(ApiRefreshToken.family == family, ApiRefreshToken.revoked_at.is_(None))
@@ -87,7 +93,7 @@ def _refresh_row(session: Session, token: str) -> ApiRefreshToken | None:
     return session.scalar(stmt)
 
 
-def rotate(session: Session, secret: str, token: str) -> TokenPair:
+def rotate(session: Session, secret: str, token: str, *, address: str = "") -> TokenPair:
     """Exchange a refresh token for a new pair; the presented token is used up.
 
     Raises ApiError 401 for an unknown, expired, revoked or reused token, or
@@ -101,14 +107,14 @@ def rotate(session: Session, secret: str, token: str) -> TokenPair:
     if row.revoked_at is not None:
         raise refused
     if row.used_at is not None:  # replay of a rotated token: assume it leaked
-        revoke_family(session, row.family)
+        revoke_family(session, row.family, address=address, why="reused")
         raise ApiError(401, "invalid_refresh_token",
                        _("The refresh token was used before; for safety this sign-in has ended, please sign in again"))
     if (as_utc(row.expires_at) or now) <= now:
         raise refused
     account = session.get(Account, row.account_id)
     if account is None or not account.is_active or (account.session_epoch or 0) != row.epoch:
-        revoke_family(session, row.family)
+        revoke_family(session, row.family, address=address, why="sign-in ended")
         raise refused
     claimed = cast(CursorResult[Any], session.execute(  # an UPDATE's result is a cursor result
         update(ApiRefreshToken)
@@ -116,17 +122,17 @@ def rotate(session: Session, secret: str, token: str) -> TokenPair:
         .values(used_at=now)
     )).rowcount
     if claimed != 1:  # a concurrent refresh with the same token won
-        revoke_family(session, row.family)
+        revoke_family(session, row.family, address=address, why="concurrent refresh")
         raise refused
-    return issue(session, secret, account, family=row.family)
+    return issue(session, secret, account, family=row.family, address=address)
 
 
-def revoke(session: Session, token: str) -> bool:
+def revoke(session: Session, token: str, *, address: str = "") -> bool:
     """Logout: the refresh token's whole family ends (its access tokens with it)."""
     row = _refresh_row(session, token)
     if row is None:
         return False
-    revoke_family(session, row.family)
+    revoke_family(session, row.family, address=address)
     return True
 
 

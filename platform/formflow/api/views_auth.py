@@ -28,8 +28,8 @@ def _pair(pair: tokens.TokenPair) -> dict:
 
 @route("/tokens", "POST", summary=lazy("Sign in: exchange account and password for an access and a refresh token"),
        tags=[TAG], auth=False, body=s.TokenRequestSchema, responses={201: s.TokenPairSchema}, errors=(401, 429),
-       description=lazy("The same throttling as the web sign-in: five failures in a row lock the account for 15 "
-                        "minutes; 20 failures from one address within 15 minutes pause it."))
+       description=lazy("The same throttling as the web sign-in: five failures of an account from one address "
+                        "within 15 minutes pause it there; 20 failures of an account from anywhere lock it."))
 def create_token():
     """Password sign-in, throttled like the web's."""
     body = load_body(s.TokenRequestSchema())
@@ -38,7 +38,7 @@ def create_token():
     with sessions().begin() as db:
         account, refusal = throttle.password_sign_in(db, username, password, _address())
         if account is not None:
-            return _pair(tokens.issue(db, secret, account)), 201
+            return _pair(tokens.issue(db, secret, account, address=_address())), 201
     # the failure is committed above; now refuse
     if refusal is not None:
         raise ApiError(429, "throttled", refusal)
@@ -57,7 +57,7 @@ def refresh_token():
     failure: ApiError | None = None
     with sessions().begin() as db:
         try:
-            pair = tokens.rotate(db, secret, body["refresh_token"])
+            pair = tokens.rotate(db, secret, body["refresh_token"], address=_address())
         except ApiError as exc:  # keep the revocation of a reused family: commit, then refuse
             failure = exc
     if failure is not None:
@@ -70,7 +70,7 @@ def refresh_token():
 def revoke_token():
     body = load_body(s.RefreshRequestSchema())
     with sessions().begin() as db:
-        tokens.revoke(db, body["refresh_token"])
+        tokens.revoke(db, body["refresh_token"], address=_address())
     return "", 204
 
 

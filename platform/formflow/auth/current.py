@@ -1,7 +1,9 @@
 """Who is signed in, and view decorators that require it.
 
 Sessions carry the account id and its `session_epoch`: changing a password or
-a role bumps the epoch, which ends the account's other sessions.
+a role bumps the epoch, which ends the account's other sessions. They also carry
+a server-side session id (`formflow.auth.websessions`): logout ends that one
+session for good, and no session outlives 12 hours.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from typing import Any
 from flask import abort, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user
 
+from formflow.auth import websessions
 from formflow.db.models import Account
 from formflow.text.catalogue import _
 
 IDENTITY_KEY = "identity_verified"
+#: the session key holding the server-side session id
+SID_KEY = "sid"
 
 
 class SignedIn(UserMixin):
@@ -45,6 +50,8 @@ def init_login(app: Any) -> LoginManager:
         with sessions()() as db:
             account = db.get(Account, int(account_id)) if account_id.isdigit() else None
             if account is None or not account.is_active or str(account.session_epoch) != epoch:
+                return None
+            if websessions.find(db, session.get(SID_KEY), account.id) is None:
                 return None
         return SignedIn(account.id, account.session_epoch)
 

@@ -11,6 +11,9 @@ CITIZEN = "citizen"
 WINDOW_CLERK = "window_clerk"
 CONFIGURATOR = "configurator"
 ADMIN = "admin"
+#: Auditor (审计员): reads and exports the security log, and nothing else (no application data, no
+#: configuration); kept apart from configurators and business staff (三权分立).
+AUDITOR = "auditor"
 
 #: Titles of the built-in roles (looked up in the reader's language when shown).
 BUILTIN_ROLES: dict[str, Any] = {
@@ -18,4 +21,5 @@ BUILTIN_ROLES: dict[str, Any] = {
     WINDOW_CLERK: lazy("Service-hall window clerk"),
     CONFIGURATOR: lazy("Configurator"),
     ADMIN: lazy("System administrator"),
+    AUDITOR: lazy("Security auditor"),
 }

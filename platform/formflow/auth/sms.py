@@ -25,20 +25,54 @@ log = logging.getLogger("formflow.sms")
 CODE_TTL = timedelta(minutes=5)
 MAX_TRIES = 5
 RESEND_AFTER = timedelta(seconds=60)
+#: codes sent at most, per number and per address: (within, how many)
+CAPS = ((timedelta(minutes=1), 1), (timedelta(hours=1), 5), (timedelta(days=1), 10))
 
 
 def _digest(code: str, mobile_hash: str) -> str:
     return hmac.new(mobile_hash.encode(), code.encode(), hashlib.sha256).hexdigest()
 
 
-def issue_code(session: Session, sender: SmsSender, mobile: str, mobile_hash: str) -> str | None:
-    """Send a new code; returns a refusal message when asked again too soon."""
+def _capped(session: Session, mobile_hash: str, address: str) -> str | None:
+    """Why no code may be sent now to this number or from this address (1 a minute, 5 an hour, 10 a day)."""
+    from formflow.auth import seclog
+
+    now = utcnow()
+    for within, most in CAPS:
+        sent_to = seclog.count_since(session, seclog.SMS_CODE_SENT, now - within, subject=mobile_hash)
+        sent_from = seclog.count_since(session, seclog.SMS_CODE_SENT, now - within, address=address) if address else 0
+        if sent_to >= most or sent_from >= most:
+            if within <= RESEND_AFTER:
+                return _("A code was sent already; try again in 60 seconds")
+            return _("Too many codes were asked for; please try again later or sign in with your password")
+    return None
+
+
+def second_factor_ok(account: Any, password: str) -> bool:
+    """A code alone signs in a citizen; an account with any other role needs its password as well."""
+    from formflow.auth.passwords import verify_password
+    from formflow.auth.roles import CITIZEN
+
+    if not {r.role for r in account.roles} - {CITIZEN}:
+        return True
+    return verify_password(account.password_hash, password)
+
+
+def issue_code(session: Session, sender: SmsSender, mobile: str, mobile_hash: str, *, address: str = ""
+               ) -> str | None:
+    """Send a new code; returns a refusal message when asked again too soon or too often."""
+    from formflow.auth import seclog
+
     now = utcnow()
     last = session.scalar(
         select(SmsCode).where(SmsCode.mobile_hash == mobile_hash).order_by(SmsCode.id.desc()).limit(1)
     )
     if last is not None and as_utc(last.created_at) > now - RESEND_AFTER:
         return _("A code was sent already; try again in 60 seconds")
+    capped = _capped(session, mobile_hash, address)
+    if capped is not None:
+        return capped
+    seclog.record(session, seclog.SMS_CODE_SENT, address=address, subject=mobile_hash)
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(SmsCode(mobile_hash=mobile_hash, code_hash=_digest(code, mobile_hash),
                         created_at=now, expires_at=now + CODE_TTL))

@@ -1,76 +1,104 @@
-"""Failed sign-ins: lock an account after repeated failures, slow down an address.
+"""Failed sign-ins: throttled per account and per (account, address), never per address alone.
 
-Counted in the database (not process memory), so the limits hold across
-several gunicorn processes and nodes.
+Counted in the database (not process memory), so the limits hold across several
+gunicorn processes and nodes. Behind a reverse proxy every person shares the
+proxy's address, so an address alone never blocks anyone; the address comes from
+`X-Forwarded-For` only when FORMFLOW_TRUSTED_PROXIES says how many proxies to trust.
+
+Known and unknown account names are treated alike: the same counts (keyed by the
+name given), the same Argon2 work (a dummy check) and the same messages, so
+neither the answer nor its timing tells whether an account exists.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from formflow.auth import seclog
 from formflow.auth.passwords import verify_password
 from formflow.db.models import Account, LoginFailure, as_utc, utcnow
 from formflow.text.catalogue import _
 
 log = logging.getLogger("formflow.auth")
 
-ACCOUNT_LIMIT = 5
-ADDRESS_LIMIT = 20
+#: failures of one account from one address within WINDOW that pause that address for the account
+PAIR_LIMIT = 5
+#: failures of one account from any address within WINDOW that lock it
+ACCOUNT_LIMIT = 20
 WINDOW = timedelta(minutes=15)
-LOCK_FOR = timedelta(minutes=15)
 
 
-def refusal_for(session: Session, account: Account | None, address: str) -> str | None:
-    """Why a sign-in attempt must be refused before checking the secret, or None."""
+def _key(name: str) -> str:
+    return name.strip().lower()[:100]
+
+
+def _until(session: Session, key: str, address: str | None, limit: int, now: datetime) -> datetime | None:
+    """When the count of failures (of `key`, from `address`) drops below `limit` again; None if it is below."""
+    stmt = select(LoginFailure.at).where(LoginFailure.account_key == key, LoginFailure.at > now - WINDOW)
+    if address is not None:
+        stmt = stmt.where(LoginFailure.address == address[:64])
+    times = list(session.scalars(stmt.order_by(LoginFailure.at.desc()).limit(limit)))
+    if len(times) < limit:
+        return None
+    return (as_utc(times[-1]) or now) + WINDOW
+
+
+def _locked(minutes: int) -> str:
+    return _("This account is locked after repeated failed sign-ins; try again in %(minutes)s minutes",
+             minutes=minutes)
+
+
+def refusal_for(session: Session, key: str, address: str) -> str | None:
+    """Why a sign-in attempt for the name `key` from `address` is refused before checking the secret."""
     now = utcnow()
-    if account is not None and (as_utc(account.locked_until) or now) > now:
-        minutes = int(((as_utc(account.locked_until) or now) - now).total_seconds() // 60) + 1
-        return _("This account is locked after repeated failed sign-ins; try again in %(minutes)s minutes",
-                 minutes=minutes)
-    recent = session.scalar(
-        select(func.count()).select_from(LoginFailure)
-        .where(LoginFailure.address == address, LoginFailure.at > now - WINDOW)
-    )  # fmt: skip
-    if recent is not None and recent >= ADDRESS_LIMIT:
-        return _("Too many failed sign-ins; please try again later")
-    return None
+    key = _key(key)
+    untils = [u for u in (_until(session, key, address, PAIR_LIMIT, now),
+                          _until(session, key, None, ACCOUNT_LIMIT, now)) if u is not None]
+    if not untils:
+        return None
+    return _locked(int((max(untils) - now).total_seconds() // 60) + 1)
 
 
 def record_failure(session: Session, account: Account | None, address: str, key: str) -> None:
-    """Count a failure; the fifth in a row locks the account for 15 minutes."""
-    session.add(LoginFailure(account_key=key[:100], address=address[:64], at=utcnow()))
+    """Count a failure (and write it to the security log); the failure that reaches a limit is a lockout."""
+    key = _key(key)
+    session.add(LoginFailure(account_key=key, address=address[:64], at=utcnow()))
+    session.flush()
+    seclog.record(session, seclog.SIGN_IN_FAILED, actor=account, actor_name=key, address=address)
     if account is not None:
         account.failed_logins = (account.failed_logins or 0) + 1
-        if account.failed_logins >= ACCOUNT_LIMIT:
-            account.locked_until = utcnow() + LOCK_FOR
-            account.failed_logins = 0
-            log.warning("account %s locked for %s after %d failed sign-ins from %s",
-                        account.id, LOCK_FOR, ACCOUNT_LIMIT, address)
+    if refusal_for(session, key, address) is not None:
+        seclog.record(session, seclog.LOCKOUT, actor=account, actor_name=key, address=address)
+        log.warning("sign-ins for %r from %s paused after repeated failures", key[:40], address)
     log.info("failed sign-in for %r from %s", key[:40], address)
 
 
-def record_success(account: Account) -> None:
+def record_success(session: Session, account: Account, address: str, how: str = "password") -> None:
     account.failed_logins = 0
     account.locked_until = None
+    seclog.record(session, seclog.SIGN_IN, actor=account, address=address, detail=how)
 
 
-def password_sign_in(session: Session, username: str, password: str, address: str) -> tuple[Account | None, str | None]:
+def password_sign_in(session: Session, username: str, password: str, address: str
+                     ) -> tuple[Account | None, str | None]:
     """The one password check of the web and the API: (account, None) on success, else (None, refusal).
 
     A refusal of None after a failure means wrong credentials (now counted);
-    a refusal text means the account is locked or the address throttled.
+    a refusal text means the name is paused (the same for known and unknown names).
     """
+    refusal = refusal_for(session, username, address)
+    if refusal is not None:
+        seclog.record(session, seclog.SIGN_IN_FAILED, actor_name=_key(username), address=address, detail="paused")
+        return None, refusal
     account = session.scalar(select(Account).where(Account.username == username))
-    refusal = refusal_for(session, account, address)
-    if refusal is None and account is not None and account.is_active and verify_password(
-        account.password_hash, password
-    ):
-        record_success(account)
+    usable = account is not None and account.is_active
+    if verify_password(account.password_hash if usable and account is not None else None, password) and usable:
+        assert account is not None
+        record_success(session, account, address)
         return account, None
-    if refusal is None:
-        record_failure(session, account, address, username)
-    return None, refusal
+    record_failure(session, account, address, username)
+    return None, None

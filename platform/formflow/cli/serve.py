@@ -29,4 +29,20 @@ def run(host: str, port: int, workers: int) -> None:
         def load(self) -> Any:
             return create_app()
 
+    drop_server_banner()
     _Server().run()
+
+
+def drop_server_banner() -> None:
+    """gunicorn announces itself (`Server: gunicorn`) with no setting to stop it: leave the header out."""
+    from gunicorn.http import wsgi
+
+    if getattr(wsgi.Response.default_headers, "formflow_quiet", False):
+        return
+    original = wsgi.Response.default_headers
+
+    def default_headers(self: Any) -> list[str]:
+        return [line for line in original(self) if not line.lower().startswith("server:")]
+
+    default_headers.formflow_quiet = True  # type: ignore[attr-defined]
+    wsgi.Response.default_headers = default_headers

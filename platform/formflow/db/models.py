@@ -768,3 +768,46 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     error: Mapped[str | None] = mapped_column(Text)
+# --------------------------------------------------------------------------- sessions and security log
+# Appended with migration 0014: web sessions known to the server (logout ends them), and the
+# append-only security log read by the auditor (sign-ins, tokens, roles, passwords, exports).
+
+
+class WebSession(Base):
+    """One web sign-in: the cookie carries a random id, the server keeps its hash and whether it ended."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (UniqueConstraint("sid_hash", name="uq_web_sessions_sid"),
+                      Index("ix_web_sessions_account", "account_id", "ended_at"))
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: failed checks of the current password in this session (5 end it)
+    password_failures: Mapped[int] = mapped_column(Integer, default=0)
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SecurityEvent(Base):
+    """One line of the security log (append-only: the database refuses UPDATE and DELETE)."""
+
+    __tablename__ = "security_log"
+    __table_args__ = (Index("ix_security_log_at", "at"),
+                      Index("ix_security_log_kind_subject", "kind", "subject", "at"),
+                      Index("ix_security_log_kind_address", "kind", "address", "at"))
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: sign_in | sign_in_failed | logout | lockout | token_issue | token_refresh | token_revoke |
+    #: role_grant | role_revoke | password_change | password_check_failed | sms_code_sent | export | …
+    kind: Mapped[str] = mapped_column(String(32))
+    #: the account acting (None: unknown or anonymous)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    #: the account name as given (for failed sign-ins of unknown names too)
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    #: what it concerns: another account, a keyed hash of a mobile number, an export's name
+    subject: Mapped[str] = mapped_column(String(100), default="")
+    detail: Mapped[str] = mapped_column(String(500), default="")

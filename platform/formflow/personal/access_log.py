@@ -14,6 +14,8 @@ from formflow.db.models import AccessRecord, Account
 
 #: the full ID number of the applicant
 FULL_ID_NUMBER = "full_id_number"
+#: the applicant's full mobile number (the desk shows it masked until asked)
+FULL_MOBILE = "full_mobile"
 #: e-licence data shown on the desk: `elicence:<x-source>` (e.g. the household register's source)
 ELICENCE = "elicence:{source}"
 #: an e-licence fetched from the provider into an application: `elicence_fetch:<x-source>:<purpose>`

@@ -1,21 +1,26 @@
-"""Sign-in (password, SMS code, identity provider), sign-out, identity verification, the language switch."""
+"""Sign-in (password, SMS code, identity provider), sign-out, identity verification, the language switch.
+
+Each sign-in is a server-side session (`auth.websessions`): logout ends it, so a copied
+cookie no longer opens anything. Sign-ins, failures, logouts and password changes go to
+the security log (`auth.seclog`) in the transaction of what they record.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from formflow.auth import sms, throttle
-from formflow.auth.current import IDENTITY_KEY, SignedIn, current_account, init_login, login_required
+from formflow.auth import passwords, seclog, sms, throttle, websessions
+from formflow.auth.current import IDENTITY_KEY, SID_KEY, SignedIn, current_account, init_login, login_required
 from formflow.auth.passwords import hash_password, policy_problems, verify_password
 from formflow.auth.providers import IdentityError
-from formflow.auth.roles import CITIZEN
+from formflow.auth.roles import AUDITOR, CITIZEN
+from formflow.auth.safety import safe_target
 from formflow.db.models import Account, RoleAssignment
 from formflow.forms.formats import is_cn_mobile, mask_mobile
 from formflow.text.catalogue import LOCALES, SESSION_KEY, _
@@ -31,12 +36,16 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
-        PERMANENT_SESSION_LIFETIME=timedelta(minutes=30),
+        PERMANENT_SESSION_LIFETIME=websessions.IDLE_LIFETIME,
         SESSION_REFRESH_EACH_REQUEST=True,
         WTF_CSRF_TIME_LIMIT=None,
     )
     csrf.init_app(app)
     init_login(app)
+    if settings.trusted_proxies > 0:  # X-Forwarded-For / -Proto honoured from that many proxies only
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0)  # type: ignore[method-assign]
+    passwords.set_concurrency(settings.argon2_concurrency)
     chosen = app.extensions["formflow.services"]  # the providers the settings choose (formflow.plugins)
     app.extensions["formflow"]["identity_providers"] = chosen.identity
     app.extensions["formflow"].setdefault("sms_sender", chosen.sms)
@@ -48,11 +57,7 @@ def _providers() -> dict[str, Any]:
 
 def _safe_next(default: str) -> str:
     """Only same-site relative targets (no open redirect)."""
-    target = request.values.get("next") or ""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
-        return target
-    return default
+    return safe_target(request.values.get("next"), default)
 
 
 def _address() -> str:
@@ -67,14 +72,19 @@ def _clear_session() -> None:
         session[SESSION_KEY] = locale
 
 
-def _sign_in(account: Account) -> None:
+def _sign_in(db: Any, account: Account) -> None:
+    """A new server-side session for `account` (in the caller's transaction) and its cookie."""
+    sid = websessions.start(db, account, _address())
     _clear_session()
     session.permanent = True
+    session[SID_KEY] = sid
     login_user(SignedIn(account.id, account.session_epoch))
 
 
 def _home_for(account: Account) -> str:
     roles = {r.role for r in account.roles}
+    if AUDITOR in roles and "audit.log" in _endpoints():
+        return url_for("audit.log")
     if roles - {CITIZEN}:
         return url_for("desk.queue") if "desk.queue" in _endpoints() else url_for("public.home")
     return url_for("portal.home") if "portal.home" in _endpoints() else url_for("public.home")
@@ -95,9 +105,9 @@ def login():
             signed, refusal = throttle.password_sign_in(db, username, password, _address())
             if signed is not None:
                 _roles = [r.role for r in signed.roles]
+                _sign_in(db, signed)
         refusal = refusal or _("Wrong account or password")
         if signed is not None:
-            _sign_in(signed)
             return redirect(_safe_next(_home_for(signed)))
         flash(refusal, "error")
         return render_template("auth/login.html", username=username, providers=_providers()), 401
@@ -112,7 +122,7 @@ def sms_send():
         return render_template("auth/login.html", tab="sms", mobile=mobile, providers=_providers()), 400
     keys = services().keys
     with sessions().begin() as db:
-        refusal = sms.issue_code(db, services().sms, mobile, keys.lookup(mobile))
+        refusal = sms.issue_code(db, services().sms, mobile, keys.lookup(mobile), address=_address())
     flash(refusal or _("A code has been sent to %(mobile)s", mobile=mask_mobile(mobile)),
           "error" if refusal else "info")
     return render_template("auth/login.html", tab="sms", mobile=mobile, code_sent=True, providers=_providers())
@@ -122,21 +132,29 @@ def sms_send():
 def sms_login():
     mobile = request.form.get("mobile", "").strip()
     code = request.form.get("code", "").strip()[:10]
+    password = request.form.get("password", "")[:256]
     keys = services().keys
     mobile_hash = keys.lookup(mobile) if is_cn_mobile(mobile) else ""
+    key = f"sms:{mobile_hash[:16]}"
     with sessions().begin() as db:
         account = db.scalar(select(Account).where(Account.mobile_hash == mobile_hash)) if mobile_hash else None
-        refusal = throttle.refusal_for(db, account, _address())
+        refusal = throttle.refusal_for(db, key, _address())
         if refusal is None and mobile_hash and sms.check_code(db, mobile_hash, code):
-            if account is None:
+            if account is not None and not sms.second_factor_ok(account, password):  # staff: password + code
+                throttle.record_failure(db, account, _address(), key)
+                refusal = _("Staff accounts sign in with their password and an SMS code together")
+                signed = None
+            elif account is None:
                 account = Account(username=f"m{mobile_hash[:12]}", display_name=mask_mobile(mobile),
                                   mobile_enc=keys.seal(mobile), mobile_hash=mobile_hash)
                 account.roles = [RoleAssignment(role=CITIZEN)]
                 db.add(account)
                 db.flush()
-            throttle.record_success(account)
-            _roles = [r.role for r in account.roles]
-            signed = account
+            if refusal is None:
+                throttle.record_success(db, account, _address(), "sms")
+                _roles = [r.role for r in account.roles]
+                signed = account
+                _sign_in(db, signed)
         else:
             signed = None
             if refusal is None:
@@ -146,14 +164,15 @@ def sms_login():
         flash(refusal, "error")
         return render_template("auth/login.html", tab="sms", mobile=mobile, code_sent=True,
                                providers=_providers()), 401
-    _sign_in(signed)
     return redirect(_safe_next(_home_for(signed)))
 
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def change_password():
-    """Change one's password; every other session of the account ends (session epoch)."""
+    """Change one's password; every other session of the account ends (session epoch).
+
+    A wrong current password counts like a failed sign-in; the fifth in a session ends it."""
     account = current_account()
     if request.method == "GET":
         return render_template("auth/password.html", problems=[])
@@ -163,25 +182,51 @@ def change_password():
     if new != request.form.get("confirm", ""):
         problems.append(_("The two new passwords differ"))
     problems += policy_problems(new, account.username)
+    ended = False
     with sessions().begin() as db:
         row = db.get(Account, account.id)
-        if not verify_password(row.password_hash, current):
+        live = websessions.find(db, session.get(SID_KEY), row.id)
+        paused = throttle.refusal_for(db, row.username, _address())
+        if paused is not None or not verify_password(row.password_hash, current):
             problems.insert(0, _("The current password is wrong"))
-        if not problems:
+            if paused is None:
+                throttle.record_failure(db, row, _address(), row.username)
+            seclog.record(db, seclog.PASSWORD_CHECK_FAILED, actor=row, address=_address())
+            if live is not None:
+                live.password_failures += 1
+            if paused is not None or live is None or live.password_failures >= websessions.PASSWORD_FAILURES_END:
+                websessions.end(db, session.get(SID_KEY))
+                seclog.record(db, seclog.SESSION_ENDED, actor=row, address=_address(),
+                              detail="password_check_failed")
+                ended = True
+        elif not problems:
             row.password_hash = hash_password(new)
             row.session_epoch += 1
             db.flush()
+            websessions.end(db, session.get(SID_KEY))
+            seclog.record(db, seclog.PASSWORD_CHANGE, actor=row, address=_address())
             _roles = [r.role for r in row.roles]
             signed = row
+            _sign_in(db, signed)
+    if ended:
+        logout_user()
+        _clear_session()
+        flash(_("The current password was wrong too many times; you have been signed out"), "error")
+        return redirect(url_for("auth.login"))
     if problems:
         return render_template("auth/password.html", problems=problems), 400
-    _sign_in(signed)
     flash(_("Password changed; sign-ins on other devices have ended"), "info")
     return redirect(_home_for(signed))
 
 
 @bp.post("/logout")
 def logout():
+    """Sign out: the server-side session ends, so the cookie (or a copy of it) opens nothing any more."""
+    sid = session.get(SID_KEY)
+    account = current_account()
+    with sessions().begin() as db:
+        if websessions.end(db, sid) and account is not None:
+            seclog.record(db, seclog.LOGOUT, actor=db.get(Account, account.id), address=_address())
     logout_user()
     _clear_session()
     flash(_("You have signed out"), "info")

@@ -156,6 +156,18 @@ def full_id_number(app_id: int):
     return response
 
 
+@bp.post("/applications/<int:app_id>/full-mobile")
+@reviewer_required
+def full_mobile(app_id: int):
+    """The applicant's full mobile number: shown on this response only, and recorded in the access log."""
+    account = _reviewer()
+    with sessions()() as db:
+        view = viewing.staff_view(services(), db, account, app_id, full_mobile=True)
+        response = Response(render_template("desk/detail.html", **_detail_context(db, app_id, account, view=view)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _rerender(app_id: int, status: int, **extra: Any):
     account = _reviewer()
     with sessions()() as db:

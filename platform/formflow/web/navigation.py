@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, url_for
 
 from formflow.auth.current import current_account
-from formflow.auth.roles import ADMIN, CITIZEN, CONFIGURATOR, WINDOW_CLERK
+from formflow.auth.roles import ADMIN, AUDITOR, CITIZEN, CONFIGURATOR, WINDOW_CLERK
 from formflow.text.catalogue import _
 
 
@@ -18,10 +18,12 @@ def areas() -> list[tuple[str, str]]:
     links = [(_("My applications"), url_for("portal.my"))] if CITIZEN in roles else []
     if WINDOW_CLERK in roles:
         links.append((_("Window service"), url_for("portal.window")))
-    if roles - {CITIZEN, WINDOW_CLERK, CONFIGURATOR, ADMIN}:
+    if roles - {CITIZEN, WINDOW_CLERK, CONFIGURATOR, ADMIN, AUDITOR}:
         links += [(_("Reviews to do"), url_for("desk.queue")), (_("Housing security"), url_for("housing.index"))]
     if roles & {CONFIGURATOR, ADMIN}:
         links.append((_("Configuration"), url_for("admin.index")))
+    if AUDITOR in roles:
+        links.append((_("Security log"), url_for("audit.log")))
     return links
 
 

@@ -68,6 +68,8 @@ class StaffView:
     versions: dict[str, Any]
     my_stages: tuple[StageRef, ...] = ()  # current stages this reviewer may act on
     recorded: tuple[str, ...] = field(default=())  # what this view wrote to the access log
+    mobile_masked: str = ""  # the applicant's mobile number, masked
+    full_mobile: str = ""  # only when asked for (and recorded)
 
 
 def _staff_app(services: Any, db: Session, actor: Account | None, app_id: int) -> Application:
@@ -116,8 +118,15 @@ def _record(services: Any, actor: Account, app_id: int, whats: Sequence[str]) ->
             access_log.record_access(log, actor.id, app_id, what)
 
 
-def staff_view(services: Any, db: Session, actor: Account | None, app_id: int, *, full_id: bool = False
-               ) -> StaffView:
+def _opened(services: Any, sealed: Any) -> str:
+    try:
+        return services.keys.open(sealed) if sealed else ""
+    except Exception:  # noqa: BLE001 - an unreadable number is shown as absent
+        return ""
+
+
+def staff_view(services: Any, db: Session, actor: Account | None, app_id: int, *, full_id: bool = False,
+               full_mobile: bool = False) -> StaffView:
     """A reviewer's view of an application within reach: data formatted and masked, checklist, pre-check,
     history. The e-licence data shown and, with `full_id`, the applicant's full ID number are recorded."""
     if actor is None:
@@ -143,6 +152,9 @@ def staff_view(services: Any, db: Session, actor: Account | None, app_id: int, *
     whats = [access_log.ELICENCE.format(source=s) for s in sources]
     if full_id:
         whats.append(access_log.FULL_ID_NUMBER)
+    mobile = _opened(services, applicant.mobile_enc) if applicant is not None else ""
+    if full_mobile and mobile:
+        whats.append(access_log.FULL_MOBILE)
     _record(services, actor, app.id, whats)
     return StaffView(
         app=summary(db, app, pinned, spec), applicant=applicant.display_name if applicant else "",
@@ -153,5 +165,6 @@ def staff_view(services: Any, db: Session, actor: Account | None, app_id: int, *
         notices=notices(db, app.id), files=files(db, app.id), data=masked_data(data),
         versions=dict(app.versions or {}),
         my_stages=tuple(StageRef(sid, stage_title(spec, sid)) for sid in owned_stages(db, app, actor, spec)),
-        recorded=tuple(whats),
+        recorded=tuple(whats), mobile_masked=fmt.mask_mobile(mobile) if mobile else "",
+        full_mobile=mobile if full_mobile else "",
     )

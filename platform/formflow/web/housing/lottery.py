@@ -9,6 +9,7 @@ from formflow.allocation import draws, register
 from formflow.allocation.config import STATUS_TITLES, Allocation
 from formflow.allocation.register import AllocationError
 from formflow.auth.current import signed_in_account
+from formflow.auth.safety import safe_target
 from formflow.db.models import (
     Household,
     LotteryBatch,
@@ -140,9 +141,7 @@ def offer(household_id: int):
     if (back := _login_or_redirect()) is not None:
         return back
     h, alloc = _household_or_404(household_id, "lottery")
-    back_to = request.form.get("back") or url_for(".archive", household_id=h.id)
-    if not back_to.startswith("/"):
-        back_to = url_for(".archive", household_id=h.id)
+    back_to = safe_target(request.form.get("back"), url_for(".archive", household_id=h.id))  # no open redirect
     try:
         with sessions().begin() as db:
             if request.form.get("decision") == "accept":
