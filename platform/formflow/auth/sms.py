@@ -12,6 +12,7 @@ import hmac
 import logging
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
