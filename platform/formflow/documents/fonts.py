@@ -106,7 +106,7 @@ def document_font(chars: Iterable[str], main: Path, fallbacks: Sequence[Path] = 
             raise MissingGlyphs(
                 _("This document cannot be printed: no installed font has the characters "
                   "%(chars)s (%(codes)s). The administrator must install a fuller font "
-                  "(see renderers/fonts/README.md); nothing was issued.") % {"chars": text, "codes": codes},
+                  "(see renderers/fonts/README.md); nothing was issued.", chars=text, codes=codes),
                 chars=text, codes=codes)
         return _build(base, picks)
 
