@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from fontTools.ttLib import TTFont, newTable
+from fontTools.ttLib.tables._c_m_a_p import cmap_format_4, cmap_format_12
 from fontTools.ttLib.tables._g_l_y_f import Glyph
 from fontTools.ttLib.tables.DefaultTable import DefaultTable
-from fontTools.ttLib.tables._c_m_a_p import cmap_format_4, cmap_format_12
 
 from formflow.text.catalogue import _
 from formflow.text.errors import Refusal
