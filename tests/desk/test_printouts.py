@@ -73,3 +73,28 @@ def test_the_applicant_downloads_a_copy_of_what_they_submitted(desk):
     assert not doubled(raw)
     other = desk.client("jx-citizen-liqiang")
     assert other.get(f"/portal/applications/{app_id}/application.pdf").status_code == 404
+
+
+def test_the_window_clerk_prints_the_receipt_with_materials_and_the_answer_date(desk):
+    from sqlalchemy import select
+
+    from formflow.db.models import Account, Application
+
+    app_id = create(desk.p, MZ, today=START, with_file=True, category="lower-middle-income")
+    with desk.p.sessions.begin() as s:
+        clerk = s.scalar(select(Account).where(Account.username == "mj-window"))
+        app = s.get(Application, app_id)
+        app.assisted_by_id = clerk.id
+        deadline = app.deadline
+    window = desk.client("mj-window")
+    assert "receipt.pdf" in window.get("/portal/window").get_data(as_text=True)
+    response = window.get(f"/portal/window/{app_id}/receipt.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].endswith(".pdf")
+    raw = pdf_text(response.data)
+    text = flat(raw)
+    assert "收件凭证" in text and "陈志强" in text and "身份证" in text  # a material received
+    assert deadline is not None and f"{deadline.year}年{deadline.month}月{deadline.day}日前告知" in text
+    assert "441402198803150314" not in text and not doubled(raw)
+    # another clerk's or a citizen's request finds nothing
+    assert desk.client("mj-citizen-chen").get(f"/portal/window/{app_id}/receipt.pdf").status_code != 200

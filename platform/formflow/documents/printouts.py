@@ -17,6 +17,7 @@ from formflow.documents.pdf import render_pdf
 
 APPROVAL_TEMPLATE = "documents/approval-form.html"
 COPY_TEMPLATE = "documents/application-form.html"
+RECEIPT_TEMPLATE = "documents/receipt.html"
 
 
 def _rows(values: Iterable[Any], prefix: str = "") -> list[dict[str, str]]:

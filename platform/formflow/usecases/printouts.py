@@ -1,10 +1,11 @@
-"""Print the approval form (staff, on the desk) and the applicant's copy of the application (我的申请).
+"""Print the approval form (desk), the applicant's copy (我的申请) and the window receipt (收件凭证).
 
 Both go through the notice renderer. The approval form shows the application
 as the reviewer sees it (ID numbers masked, so no access record beyond the
 staff view's own e-licence records) with each stage's opinion and signer so
-far; the copy is the applicant's own data, masked the same way. Reach is the
-staff view's and the citizen view's: anyone else gets NotFound.
+far; the copy is the applicant's own data, masked the same way; the receipt
+is for the clerk who assisted at the window. Reach is the staff view's, the
+citizen view's and the assisting clerk's: anyone else gets NotFound.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from formflow.applications import drafts as apps
-from formflow.db.models import Account, Application
+from formflow.db.models import Account, Application, Office
 from formflow.documents import printouts
 from formflow.documents.exports import PDF, download_headers
+from formflow.documents.notices import notice_settings
 from formflow.packs.versions import load_pinned
 from formflow.text import formatting as fmt
 from formflow.text.catalogue import DEFAULT_LOCALE, in_locale
+from formflow.usecases import serving
 from formflow.usecases.serving import CACHE, Served
+from formflow.usecases.viewing.assessment import checklist
 from formflow.usecases.viewing.citizen import citizen_app
 from formflow.usecases.viewing.staff import staff_view
 from formflow.usecases.viewing.values import data_steps
@@ -77,6 +81,40 @@ def application_copy(services: Any, db: Session, actor: Account | None, app_id: 
     }
     body = printouts.render(services.renderers, app.pack, printouts.COPY_TEMPLATE, context, title=title,
                             number=app.number, today=services.today())
+    return _served(body, f"{title}{app.number or app.id}.pdf")
+
+
+def window_receipt(services: Any, db: Session, actor: Account | None, app_id: int) -> Served:
+    """The 收件凭证 of a submitted application the clerk assisted: materials received, when they hear back."""
+    app = db.get(Application, app_id)
+    if app is None or actor is None or app.assisted_by_id != actor.id or app.status == "draft":
+        raise serving.notice_missing()
+    pinned = load_pinned(db, app.versions)
+    today = services.today()
+    rows = checklist(pinned, copy.deepcopy(app.data or {}), today)
+    applicant = db.get(Account, app.applicant_id)
+    number = ""
+    if applicant is not None and applicant.id_number_enc:
+        try:
+            number = services.keys.open(applicant.id_number_enc)
+        except Exception:  # noqa: BLE001 - an unreadable number is shown as absent
+            number = ""
+    office = db.get(Office, app.office_id) if app.office_id else None
+    matter = (pinned.manifest.get("matter") or {}).get("title") or app.matter
+    settings = notice_settings(pinned.workflow, None)
+    context = {
+        "office_name": office.name if office is not None else "", "matter_title": matter,
+        "application_no": app.number or str(app.id),
+        "applicant_name": applicant.display_name if applicant else "", "id_number_masked": fmt.mask_id(number),
+        "received_on": app.submitted_at.date() if app.submitted_at else today,
+        "received": [{"title": r.title, "state": r.state_title, "files": len(r.files)} for r in rows if r.provided],
+        "missing": [r.title for r in rows if r.required and not r.provided],
+        "answer_by": app.deadline, "clerk_name": actor.display_name,
+        "contact": settings.get("contact"), "seal_note": settings.get("seal_note"),
+    }
+    title = in_locale(DEFAULT_LOCALE, "Receipt of the application materials")
+    body = printouts.render(services.renderers, app.pack, printouts.RECEIPT_TEMPLATE, context, title=title,
+                            number=app.number, today=today)
     return _served(body, f"{title}{app.number or app.id}.pdf")
 
 
