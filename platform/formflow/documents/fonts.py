@@ -76,7 +76,7 @@ def fallback_fonts() -> list[Path]:
 
 
 def _printable(ch: str) -> bool:
-    return unicodedata.category(ch)[0] not in ("C", "Z") or ch in (" ", "\u3000")
+    return unicodedata.category(ch)[0] not in ("C", "Z") or ch in (" ", chr(0x3000))  # ideographic space
 
 
 def document_font(chars: Iterable[str], main: Path, fallbacks: Sequence[Path] = ()) -> bytes:
