@@ -29,6 +29,14 @@ def test_dashboard_charts_and_workbook(site):
     data = client.get("/housing/meizhou-meijiang/dashboard?format=xlsx").data
     book = load_workbook(io.BytesIO(data))
     assert "超期件" in book.sheetnames and len(book.sheetnames) >= 5
+    # office-ready: frozen header, A4 landscape, numbers as numbers, a total under the counts
+    first = book.worksheets[0]
+    rows = list(first.iter_rows(values_only=True))
+    assert first.freeze_panes == "A3" and first.page_setup.orientation == "landscape"
+    body = [r for r in rows[2:] if r[0] != "合计"]
+    assert all(isinstance(r[1], (int, float)) for r in body)
+    total = next(r for r in rows if r[0] == "合计")
+    assert total[1] == sum(r[1] for r in body)
     assert site.client("mj-citizen-chen").get("/housing/meizhou-meijiang/dashboard").status_code == 404
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -41,9 +42,10 @@ def test_roster_workbook_opens_and_its_totals_match(site):
     assert response.status_code == 200
     ws = load_workbook(io.BytesIO(response.data)).active
     rows = list(ws.iter_rows(values_only=True))
-    header = rows[1]
+    head = next(i for i, r in enumerate(rows) if "本期补贴额（元）" in r)
+    header = rows[head]
     amount_col, link_col = header.index("本期补贴额（元）"), header.index("一户一档")
-    body = [r for r in rows[2:] if isinstance(r[0], int)]
+    body = [r for r in rows[head + 1:] if isinstance(r[0], int)]
     total_row = next(r for r in rows if r[0] == "合计")
     assert len(body) == 3
     assert round(sum(r[amount_col] for r in body), 2) == float(roster.total) == total_row[amount_col]
@@ -53,11 +55,49 @@ def test_roster_workbook_opens_and_its_totals_match(site):
     assert neutralise('=HYPERLINK("http://x")') in names and all(not str(n).startswith("=") for n in names)
     cells = {c.value: c for c in ws[3][:1]}
     assert cells
-    links = [ws.cell(row=i + 3, column=link_col + 1).hyperlink.target for i in range(3)]
+    links = [ws.cell(row=head + i + 2, column=link_col + 1).hyperlink.target for i in range(3)]
     assert all("/housing/households/" in url for url in links)
     # the archive a row links to opens for the bureau
     path = "/housing/households/" + links[0].rsplit("/", 1)[1]
     assert "一户一档" in housing.get(path).get_data(as_text=True)
+
+
+def test_roster_workbook_is_office_ready(site):
+    """Frozen header, filter, A4 landscape with repeated titles, money and sizes as numbers, totals,
+    the example-values banner, the signature block, and a download name every browser keeps."""
+    p = site.p
+    approved(p, on=date(2026, 1, 20), mode=SUBSIDY, size=3, area=12)
+    approved(p, on=date(2026, 2, 5), mode=SUBSIDY, size=1, area=0)
+    filed(p, date(2026, 5, 10))
+    housing = site.client("mj-housing")
+    site.set_today(date(2026, 5, 20))
+    page = "/housing/meizhou-meijiang/public-rental-housing/subsidy"
+    assert housing.post(page, {"period": "2026-Q2"}, token_from=page).status_code == 302
+    with p.sessions() as s:
+        roster = s.scalar(subsidy.select(subsidy.SubsidyRoster).where(subsidy.SubsidyRoster.period == "2026-Q2"))
+    response = housing.get(f"/housing/subsidy/{roster.id}.xlsx")
+    disposition = response.headers["Content-Disposition"]
+    assert re.search(r'filename="[ -~]*\.xlsx"', disposition), disposition
+    assert "filename*=UTF-8''" in disposition and disposition.endswith(".xlsx")
+    ws = load_workbook(io.BytesIO(response.data)).active
+    rows = list(ws.iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if "本期补贴额（元）" in r) + 1  # 1-based row of the header
+    assert "示例值" in str(rows[0][0])  # the shipped parameters still hold example values
+    assert ws.freeze_panes == f"A{head + 1}"
+    assert ws.auto_filter.ref.startswith(f"A{head}:")
+    assert ws.print_title_rows == f"$1:${head}"
+    assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == "9"  # A4
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    header = rows[head - 1]
+    amount, monthly = header.index("本期补贴额（元）") + 1, header.index("月补贴额（元）") + 1
+    area = next(i for i, h in enumerate(header) if "面积" in str(h)) + 1
+    first = ws.cell(row=head + 1, column=amount)
+    assert isinstance(first.value, (int, float)) and first.number_format == "#,##0.00"
+    assert ws.cell(row=head + 1, column=monthly).number_format == "#,##0.00"
+    assert isinstance(ws.cell(row=head + 1, column=area).value, (int, float))
+    total = next(r for r in ws.iter_rows() if r[0].value == "合计")
+    assert total[amount - 1].value == float(roster.total) and total[amount - 1].number_format == "#,##0.00"
+    assert any(r[0] == "制表人：" for r in rows) and any("审核人：" in r for r in rows)
 
 
 def test_periods_parse_and_households_that_start_later_are_left_off(sqlite_platform):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 from alloc_support import FLAT, SUBSIDY, alloc, approved, filed, household
@@ -47,6 +48,15 @@ def test_public_page_and_exports_mask_names_and_id_numbers(site):
     staff = site.client("mj-housing").get("/housing/meizhou-meijiang/public-rental-housing/waiting").get_data(
         as_text=True)
     assert "一户一档" in staff
+    # the staff workbook: household size as a number, header frozen, the example-values banner, a kept extension
+    book = site.client("mj-housing").get("/housing/meizhou-meijiang/public-rental-housing/waiting?format=xlsx")
+    assert re.search(r'filename="[ -~]*\.xlsx"', book.headers["Content-Disposition"])
+    ws = load_workbook(io.BytesIO(book.data)).active
+    rows = list(ws.iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if "档案编号" in r or "轮候序号" in r)
+    assert "示例值" in str(rows[0][0]) and ws.freeze_panes == f"A{head + 2}"
+    sizes = [r[4] for r in rows[head + 1:] if isinstance(r[0], int)]
+    assert sizes and all(isinstance(v, (int, float)) for v in sizes), rows[head:]
     assert site.client("mj-citizen-chen").get("/housing/meizhou-meijiang/public-rental-housing/waiting").status_code \
         == 404
 

@@ -23,7 +23,7 @@ def test_correction_and_answer_move_the_deadline(flow):
     app = flow.app(app_id)
     assert app.deadline is None and app.awaiting == "citizen"  # no clock runs while waiting
     notice = t.notices[0]
-    assert notice.kind == "correction" and notice.number == "梅江公租补〔2026〕00001号"
+    assert notice.kind == "correction" and notice.number == "梅江公租补〔2026〕1号"
     text = pdf_text(flow.p.storage.read(notice.sha256))
     assert "申请人及家庭成员的身份证" in text and "身份证复印件未加盖验证章" in text and notice.number in text
 

@@ -68,7 +68,7 @@ def test_meizhou_submission_to_approval(both):
         assert [n.kind for n in notices] == ["acceptance", "eligible"]
         text = pdf_text(f.p.storage.read(notices[-1].sha256))
         assert notices[-1].title in text and notices[-1].number in text
-        assert notices[-1].number == "梅市住保符〔2026〕00001号"
+        assert notices[-1].number == "梅市住保符〔2026〕1号"
 
 
 def test_version_bumps_once_per_action(flow):

@@ -24,14 +24,14 @@ def test_rejection_with_reason_and_notice(flow):
     [notice] = t.notices
     with flow.p.sessions() as s:
         row = s.get(Notice, notice.id)
-        assert (row.kind, row.year, row.seq) == ("ineligible", 2026, 1)
+        assert (row.kind, row.year, row.seq) == ("ineligible-street", 2026, 1)
         assert row.event_id == t.event_id
         clocks = s.scalars(select(StageClock).where(StageClock.application_id == app_id)).all()
         assert {c.name: c.stopped_on for c in clocks} == {
             "community_acceptance": date(2026, 3, 2), "*commitment": date(2026, 3, 3)}
     text = pdf_text(flow.p.storage.read(notice.sha256))
     assert "不符合住房保障条件通知书" in text
-    assert notice.number == "梅市住保不符〔2026〕00001号" and notice.number in text
+    assert notice.number == "梅江街住保不符〔2026〕1号" and notice.number in text
     assert reason in text.replace("\n", "")
     assert "金山街道" in text  # the acting office signs it
     event = flow.events(app_id)[-1]
@@ -56,5 +56,5 @@ def test_numbers_run_on_without_gaps(flow):
     t = flow.act(flow.create(MZ, today=date(2026, 3, 2)), "community_acceptance", "reject", "mj-community",
                  today=date(2026, 12, 31), note="x")
     numbers.append(t.notices[0].number)
-    assert numbers == [f"梅江公租不受〔2026〕0000{i}号" for i in (1, 2, 3)] + [
-        "梅江公租不受〔2027〕00001号", "梅江公租不受〔2026〕00004号"]
+    assert numbers == [f"梅江公租不受〔2026〕{i}号" for i in (1, 2, 3)] + [
+        "梅江公租不受〔2027〕1号", "梅江公租不受〔2026〕4号"]

@@ -69,7 +69,7 @@ def test_upheld_objection_performs_the_configured_action(flow):
     t = _objection(flow, app_id)
     t = _resolve(flow, app_id, t.objection_id, upheld=True, note="核实有未申报商铺")
     assert (t.status, t.result) == ("closed", "rejected")
-    assert [n.kind for n in t.notices] == ["ineligible"]
+    assert [n.kind for n in t.notices] == ["ineligible-street"]
     assert flow.actions(app_id)[-2:] == ["record_objection", "uphold_objection"]
     with flow.p.sessions() as s:
         objection = s.get(Objection, flow.events(app_id)[-1].details["objections"][0])

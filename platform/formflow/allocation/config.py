@@ -34,6 +34,20 @@ class Allocation:
     matter_title: str
     spec: dict[str, Any]
     params: dict[str, Any]
+    examples: tuple[str, ...] = ()  # titles of the parameters that still hold example values
+
+    def fact_number(self, name: str, value: Any) -> Any:
+        """A fact as a spreadsheet value: a number stays a number (its unit goes in the header), else text."""
+        spec = self.facts.get(name) or {}
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and str(value) not in (
+                spec.get("titles") or {}):
+            return value
+        return self.fact_text(name, value)
+
+    def fact_heading(self, name: str) -> str:
+        """A fact's column title, with its unit when it has one."""
+        unit = (self.facts.get(name) or {}).get("unit")
+        return f"{self.fact_title(name)} ({unit})" if unit else self.fact_title(name)
 
     @property
     def modes(self) -> dict[str, dict[str, Any]]:
@@ -104,6 +118,12 @@ def _params(pack: Any) -> dict[str, Any]:
     return {k: (v or {}).get("value") for k, v in ((content or {}).get("parameters") or {}).items()}
 
 
+def _examples(pack: Any) -> tuple[str, ...]:
+    content = pack.parameters.content if pack.parameters is not None else {}
+    return tuple(str((v or {}).get("title") or k) for k, v in ((content or {}).get("parameters") or {}).items()
+                 if isinstance(v, dict) and v.get("example"))
+
+
 def allocations(packset: Any) -> list[Allocation]:
     """Every matter of every pack that has an allocation.yaml."""
     out = []
@@ -111,7 +131,8 @@ def allocations(packset: Any) -> list[Allocation]:
         for matter in pack.matters.values():
             doc = matter.allocation
             if doc is not None and isinstance(doc.content, dict):
-                out.append(Allocation(pack.id, pack.name, matter.id, matter.title, doc.content, _params(pack)))
+                out.append(Allocation(pack.id, pack.name, matter.id, matter.title, doc.content, _params(pack),
+                                      _examples(pack)))
     return out
 
 

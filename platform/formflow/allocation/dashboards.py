@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from formflow.db.models import Application, Household, Office, StageClock
-from formflow.documents.exports import Sheet, xlsx_bytes
+from formflow.documents.exports import NUMBER, Sheet, xlsx_bytes
 from formflow.text.catalogue import _
 from formflow.text.formatting import day
 
@@ -215,10 +215,14 @@ def svg(chart: Chart) -> Markup:
     return Markup("".join(parts))
 
 
+_NOT_SUMMED = {"median-days"}  # charts whose bars are not counts: no total row
+
+
 def workbook(board: Dashboard) -> bytes:
     sheets = [Sheet(chart.title[:31], [_("Item"), _("Value (%(unit)s)", unit=chart.unit), _("Note")],
                     [[b.label, b.value, b.note] for b in chart.bars], title=f"{board.pack_name} {chart.title}",
-                    widths={0: 40})
+                    widths={0: 40, 1: 16, 2: 40}, formats={1: NUMBER},
+                    footer=[[_("Total"), sum(b.value for b in chart.bars), ""]] if chart.id not in _NOT_SUMMED else [])
               for chart in board.charts]
     sheets.append(Sheet(_("Overdue cases"), [_("Application number"), _("Matter"), _("Stage / time limit"),
                                              _("Due on"), _("Done on")],

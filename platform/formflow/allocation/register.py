@@ -12,6 +12,7 @@ is one transaction with its history event (`HouseholdEvent`).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -113,11 +114,13 @@ class SyncReport:
 
 
 def sync(sessions: sessionmaker[Session], packset: Any, *, today: date,
-         only: Allocation | None = None) -> SyncReport:
+         only: Allocation | None = None, progress: Callable[[int, int], None] | None = None) -> SyncReport:
     """File newly approved households and apply closed follow-up outcomes (one transaction each).
 
-    `only` limits the run to one matter's allocation (the staff's "sync now").
+    `only` limits the run to one matter's allocation (the staff's "sync now"); `progress(done, more)`,
+    when given, hears how many applications are found and each one finished.
     """
+    step = progress or (lambda done, more: None)
     report = SyncReport()
     for alloc in allocations(packset):
         if only is not None and (alloc.pack, alloc.matter) != (only.pack, only.matter):
@@ -131,8 +134,10 @@ def sync(sessions: sessionmaker[Session], packset: Any, *, today: date,
                        Household.id.is_(None))
                 .order_by(Application.id)
             ))
+        step(0, len(pending))
         for app_id in pending:
             _in_transaction(sessions, report, app_id, lambda s, a=app_id, c=alloc: _enter(s, c, a, today, report))
+            step(1, 0)
         for matter in alloc.follow_up_matters():
             with sessions() as session:
                 open_ids = list(session.scalars(
@@ -144,9 +149,11 @@ def sync(sessions: sessionmaker[Session], packset: Any, *, today: date,
                                                                 Application.status == "closed")))
                     .order_by(Application.id)
                 ))
+            step(0, len(open_ids))
             for app_id in open_ids:
                 _in_transaction(sessions, report, app_id,
                                 lambda s, a=app_id, c=alloc, m=matter: _follow_up(s, c, m, a, report))
+                step(1, 0)
     return report
 
 

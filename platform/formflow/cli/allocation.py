@@ -31,9 +31,12 @@ def register(main: click.Group) -> None:
         if packset.problems:
             raise click.ClickException(_("The packs have %(n)s problems; correct them first (formflow check)",
                                          n=len(packset.problems)))
+        from formflow.cli.progress import progress_bar
+
         engine = make_engine(settings.database_url)
         try:
-            report = run_sync(session_factory(engine), packset, today=day)
+            with progress_bar(_("Filing approved households")) as step:
+                report = run_sync(session_factory(engine), packset, today=day, progress=step)
         finally:
             engine.dispose()
         click.echo(_("%(day)s: new household files %(created)s, check outcomes applied %(applied)s, not processed "

@@ -27,11 +27,15 @@ def register(main: click.Group) -> None:
 
         settings = Settings()
         day: date = on.date() if on else local_today(settings.timezone)
+        from formflow.cli.progress import progress_bar
+
         engine = make_engine(settings.database_url)
         try:
             sessions = session_factory(engine)
-            report = run_tick(sessions, today=day, calendar=calendars_with_overrides(settings.config_root, sessions),
-                              limit=limit)
+            with progress_bar(_("Timers and time limits")) as step:
+                report = run_tick(sessions, today=day,
+                                  calendar=calendars_with_overrides(settings.config_root, sessions),
+                                  limit=limit, progress=step)
         finally:
             engine.dispose()
         click.echo(_("%(day)s: moved on at expiry %(expired)s, held by an objection %(blocked)s, newly overdue "

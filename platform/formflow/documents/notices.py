@@ -69,8 +69,38 @@ def missing_items(materials: Mapping[str, Any], named: Sequence[str], note: str 
     return items
 
 
-def base_context(session: Session, app: Application, keys: Any = None) -> dict[str, Any]:
-    """Applicant, matter and application facts every notice may print."""
+SETTINGS = ("contact", "seal_note", "remedy", "correction")
+
+
+def notice_settings(workflow: Mapping[str, Any], notice_id: str | None) -> dict[str, Any]:
+    """What a pack configures for one notice: `notice_defaults` of the workflow, then the notice's own keys.
+
+    contact (line), seal_note (under the office), remedy {review_body, court, review_days,
+    litigation_months} for refusals, correction {working_days, consequence} for 补正 notices.
+    """
+    defaults = workflow.get("notice_defaults") or {}
+    own = ((workflow.get("notices") or {}).get(notice_id) or {}) if notice_id else {}
+    out: dict[str, Any] = {}
+    for key in SETTINGS:
+        base, mine = defaults.get(key), own.get(key)
+        if isinstance(base, Mapping) or isinstance(mine, Mapping):
+            merged = {**(base or {}), **(mine or {})}
+            out[key] = {k: v for k, v in merged.items() if k not in ("note", "source")}
+        else:
+            out[key] = mine if mine is not None else base
+    remedy = out.get("remedy")
+    if remedy:
+        remedy.setdefault("review_days", 60)
+        remedy.setdefault("litigation_months", 6)
+    correction = out.pop("correction", None) or {}
+    out["correction_days"] = correction.get("working_days")
+    out["consequence"] = correction.get("consequence")
+    return out
+
+
+def base_context(session: Session, app: Application, keys: Any = None, *,
+                 notice_id: str | None = None) -> dict[str, Any]:
+    """Applicant, matter and application facts every notice may print, and the pack's notice settings."""
     pinned = load_pinned(session, app.versions)
     applicant = session.get(Account, app.applicant_id)
     masked = ""
@@ -86,6 +116,7 @@ def base_context(session: Session, app: Application, keys: Any = None) -> dict[s
         "reason": "",
         "missing": [],
         "deadline": None,
+        **notice_settings(pinned.workflow, notice_id),
     }
 
 
@@ -110,7 +141,7 @@ def issue_notice(
     notice = spec_for(app.versions["workflow"], pinned.workflow).notice(notice_id)
     seq = next_seq(session, app.pack, notice_id, today.year)
     number = format_number(notice.number, year=today.year, seq=seq)
-    full = {**base_context(session, app, keys), "office_name": "", **context}
+    full = {**base_context(session, app, keys, notice_id=notice_id), "office_name": "", **context}
     dirs, name = template_dirs(Path(renderers), app.pack, notice.template)
     pdf = render_pdf(dirs, name, full, title=notice.title, number=number, issued_on=today)
     stored = store(session, storage, pdf, PDF)

@@ -25,16 +25,19 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, TextMode, WrapMode
+from fpdf.fonts import TTFFont
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pypdf import PdfReader
 
+from formflow.documents.fonts import document_font, fallback_fonts
 from formflow.text.catalogue import DEFAULT_LOCALE, in_locale
 
 FONT_ENV = "FORMFLOW_PDF_FONT"
@@ -473,14 +476,21 @@ def render_html(
     template_dir: Sequence[Path], template_name: str, context: Mapping[str, Any]
 ) -> str:
     """Render a document template (first folder that has it wins), autoescaped."""
+    env = _environment(tuple(str(d) for d in template_dir))
+    return env.get_template(template_name).render(dict(context))
+
+
+@lru_cache(maxsize=64)
+def _environment(folders: tuple[str, ...]) -> ImmutableSandboxedEnvironment:
+    """One Jinja environment per folder list (templates parsed once, reloaded when changed)."""
     env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader([str(d) for d in template_dir]),
+        loader=FileSystemLoader(list(folders)),
         autoescape=True,
         undefined=StrictUndefined,
         keep_trailing_newline=False,
     )
     env.filters["cn_date"] = cn_date
-    return env.get_template(template_name).render(dict(context))
+    return env
 
 
 def render_pdf(
@@ -512,7 +522,11 @@ def render_pdf(
     walker.close()
 
     pdf = _Document(number, cn_date(issued))
-    pdf.add_font(_FAMILY, "", str(resolve_font(font_path)))
+    chars = _chars(walker.blocks, title, number or "", pdf.issued)
+    data = document_font(chars, resolve_font(font_path), fallback_fonts())
+    font = TTFFont(pdf, io.BytesIO(data), _FAMILY, "")  # type: ignore[arg-type]
+    font.ttfont.recalcBBoxes = False  # the bounds are right already; fpdf2 re-subsets at output
+    pdf.fonts[_FAMILY] = font
     left, top, right, bottom = _MARGINS
     pdf.set_margins(left, top, right)
     pdf.set_auto_page_break(True, margin=bottom)
@@ -526,6 +540,19 @@ def render_pdf(
     pdf.set_line_width(0.2)
     _draw(pdf, walker.blocks, images or {})
     return bytes(pdf.output())
+
+
+def _chars(blocks: Sequence[_Block], *texts: str) -> set[str]:
+    """Every character the document may draw: blocks, markers, footer (number, date, page)."""
+    chars = set("".join(texts)) | set("— 0123456789.•")
+    for block in blocks:
+        chars.update(block.marker)
+        for text, _bold in block.runs:
+            chars.update(text)
+        for row in block.rows:
+            for cell in row:
+                chars.update(cell.text)
+    return chars
 
 
 def pdf_text(data: bytes) -> str:

@@ -208,6 +208,17 @@ def file(app_id: int, sha256: str):
     return Response(served.body, mimetype=served.media_type, headers=served.headers)
 
 
+@bp.get("/applications/<int:app_id>/approval-form.pdf")
+@reviewer_required
+def approval_form(app_id: int):
+    """The 审批表, pre-filled, with the opinions so far."""
+    from formflow.usecases import printouts
+
+    with sessions()() as db:
+        served = printouts.approval_form(services(), db, _reviewer(), app_id)
+    return Response(served.body, mimetype=served.media_type, headers=served.headers)
+
+
 @bp.get("/applications/<int:app_id>/notices/<int:notice_id>")
 @reviewer_required
 def notice(app_id: int, notice_id: int):

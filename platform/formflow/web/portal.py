@@ -239,6 +239,17 @@ def correction(app_id: int):
     return redirect(url_for(".detail", app_id=app_id))
 
 
+@bp.get("/applications/<int:app_id>/application.pdf")
+@login_required
+def application_copy(app_id: int):
+    """A copy of what the applicant submitted (申请表)."""
+    from formflow.usecases import printouts
+
+    with sessions()() as db:
+        served = printouts.application_copy(services(), db, current_account(), app_id)
+    return Response(served.body, mimetype=served.media_type, headers=served.headers)
+
+
 @bp.get("/notices/<int:notice_id>.pdf")
 @login_required
 def notice(notice_id: int):

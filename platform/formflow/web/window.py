@@ -7,7 +7,7 @@ page is `usecases.window.window_page`.
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 
 from formflow.auth.current import current_account, role_required
 from formflow.text.errors import Refusal
@@ -45,3 +45,14 @@ def window():
     return render_template("portal/window.html", page=page, choices=page.choices, regions=page.regions,
                            parents=page.parents, assisted=page.channels, form=form, recent=page.recent,
                            started=page.started, licences=page.licences, refusal=refusal), *status
+
+
+@bp.get("/window/<int:app_id>/receipt.pdf")
+@role_required(WINDOW_ROLE)
+def window_receipt(app_id: int):
+    """The 收件凭证 printed at the counter for an application this clerk assisted."""
+    from formflow.usecases import printouts
+
+    with sessions()() as db:
+        served = printouts.window_receipt(services(), db, current_account(), app_id)
+    return Response(served.body, mimetype=served.media_type, headers=served.headers)

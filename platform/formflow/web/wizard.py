@@ -14,6 +14,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from formflow.applications import drafts as apps
 from formflow.auth.current import current_account, login_required, signed_in_account
 from formflow.db.models import Account, Application
+from formflow.documents.exports import download_headers
 from formflow.forms.errors import FieldError
 from formflow.forms.render import get_path, set_path, split_path
 from formflow.text.catalogue import _
@@ -208,7 +209,7 @@ def authorization_letter(app_id: int):
     except file_cases.ApplicationNotFound:
         abort(404)
     return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f"attachment; filename=authorization-{app_id}.pdf"})
+                    headers=download_headers(f"authorization-{app_id}.pdf"))
 
 
 @bp.get("/applications/<int:app_id>/files/<sha256>")

@@ -63,12 +63,20 @@ def tick(
     today: date,
     calendar: Calendars,
     limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> TickReport:
-    """Move due timer stages on (no open objection) and mark overdue applications."""
+    """Move due timer stages on (no open objection) and mark overdue applications.
+
+    `progress(done, more)`, when given, hears how many applications are due and each one finished.
+    """
     report = TickReport()
     with session_factory() as session:
         candidates = due_applications(session, today, limit)
+    if progress:
+        progress(0, len(candidates))
     for app_id in candidates:
+        if progress and app_id != candidates[0]:
+            progress(1, 0)
         session = session_factory()
         try:
             with session.begin():
@@ -82,6 +90,8 @@ def tick(
             report.failed[app_id] = f"{type(exc).__name__}: {exc}"
         finally:
             session.close()
+    if progress and candidates:
+        progress(1, 0)
     return report
 
 

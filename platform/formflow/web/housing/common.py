@@ -113,7 +113,6 @@ def _fail(exc: Refusal, target: str):
 
 
 def _download(data: bytes, media: str, name: str) -> Response:
-    from urllib.parse import quote
+    from formflow.documents.exports import download_headers
 
-    return Response(data, mimetype=media, headers={
-        "Content-Disposition": f"attachment; filename=export; filename*=UTF-8''{quote(name)}"})
+    return Response(data, mimetype=media, headers=download_headers(name))

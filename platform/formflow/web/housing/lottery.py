@@ -14,6 +14,7 @@ from formflow.db.models import (
     Household,
     LotteryBatch,
 )
+from formflow.documents.exports import download_headers
 from formflow.text.catalogue import _
 from formflow.web.context import sessions
 from formflow.web.housing.common import (
@@ -122,7 +123,7 @@ def lottery_response(batch: LotteryBatch) -> Response:
 
     body = json.dumps(draws.published(batch), ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f"attachment; filename=lottery-{batch.id}.json"})
+        **download_headers(f"lottery-{batch.id}.json")})
 
 
 def _household_or_404(household_id: int, part: str) -> tuple[Household, Allocation]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -15,7 +16,16 @@ from formflow.db.models import (
     Application,
     SubsidyRoster,
 )
-from formflow.documents.exports import XLSX, Sheet, xlsx_bytes
+from formflow.documents.exports import (
+    INTEGER,
+    MONEY,
+    NUMBER,
+    XLSX,
+    Sheet,
+    example_banner,
+    signature_block,
+    xlsx_bytes,
+)
 from formflow.packs.versions import load_pinned
 from formflow.text.catalogue import _
 from formflow.text.formatting import money
@@ -68,7 +78,7 @@ def roster_workbook(alloc: Allocation, roster: SubsidyRoster, base_url: str, id_
     columns = spec.get("columns") or []
     amount_title = _("Amount this period (yuan)")
     header = [_("No."), _("Archive number"), _("Head of household"), _("Citizen ID number"), _("Support mode"),
-              *[alloc.fact_title(c) for c in columns], _("Monthly subsidy (yuan)"), _("Months"), amount_title,
+              *[alloc.fact_heading(c) for c in columns], _("Monthly subsidy (yuan)"), _("Months"), amount_title,
               _("Household archive")]
     rows, links = [], {}
     link_col = len(header) - 1
@@ -76,17 +86,23 @@ def roster_workbook(alloc: Allocation, roster: SubsidyRoster, base_url: str, id_
         url = f"{base_url.rstrip('/')}{url_for('.archive', household_id=row['household'])}"
         rows.append([i + 1, row["code"], row["name"], id_numbers.get(row["application"], row["id_masked"]),
                      alloc.mode_title(row["mode"]),
-                     *[alloc.fact_text(c, (row.get("facts") or {}).get(c)) for c in columns],
-                     float(row["monthly"]), row["months"], float(row["amount"]), _("View the archive")])
+                     *[alloc.fact_number(c, (row.get("facts") or {}).get(c)) for c in columns],
+                     Decimal(str(row["monthly"])), row["months"], Decimal(str(row["amount"])),
+                     _("View the archive")])
         links[(i, 1)] = url
         links[(i, link_col)] = url
     total: list[Any] = [_("Total"), _("%(n)s households", n=len(rows)), *[""] * (len(header) - 2)]
-    total[header.index(amount_title)] = float(roster.total)
+    total[header.index(amount_title)] = Decimal(str(roster.total))
     recipient = spec.get("recipient")
     title = _("%(title)s (%(day)s)", title=spec.get("title", ""), day=roster.period) + (
         _(" to: %(recipient)s", recipient=recipient) if recipient else "")
+    first_fact = 5
+    formats = {i: NUMBER for i in range(first_fact, first_fact + len(columns))}
+    formats.update({header.index(amount_title) - 2: MONEY, header.index(amount_title) - 1: INTEGER,
+                    header.index(amount_title): MONEY})
     sheet = Sheet(roster.period, header, rows, title=title, links=links, footer=[total],
-                  widths={1: 22, 3: 22, link_col: 12})
+                  widths={0: 6, 1: 22, 2: 12, 3: 22, link_col: 12}, formats=formats,
+                  banner=example_banner(alloc.examples), signature=signature_block())
     return xlsx_bytes([sheet])
 
 

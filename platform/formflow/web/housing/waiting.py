@@ -14,7 +14,7 @@ from formflow.auth.current import signed_in_account
 from formflow.db.models import (
     Household,
 )
-from formflow.documents.exports import CSV, XLSX, Sheet, csv_bytes, xlsx_bytes
+from formflow.documents.exports import CSV, XLSX, Sheet, csv_bytes, example_banner, xlsx_bytes
 from formflow.text.catalogue import _
 from formflow.text.formatting import day
 from formflow.web.context import packs, sessions
@@ -52,15 +52,20 @@ def index():
 # --------------------------------------------------------------------------- waiting list
 
 
-def waiting_rows(alloc: Allocation, households: list[Household], *, public: bool) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows of a waiting list; names and ID numbers masked (as published)."""
+def waiting_rows(alloc: Allocation, households: list[Household], *, public: bool,
+                 numbers: bool = False) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of a waiting list; names and ID numbers masked (as published).
+
+    `numbers`: facts as numbers with the unit in the header (for a workbook), else as text with the unit.
+    """
     columns = alloc.waiting_list.get("public_columns") or []
+    fact = alloc.fact_number if numbers else alloc.fact_text
     header = [_("Place on the list"), _("Archive number"), _("Head of household"), _("Citizen ID number"),
-              *[alloc.fact_title(c) for c in columns], _("Waiting since")]
+              *[(alloc.fact_heading if numbers else alloc.fact_title)(c) for c in columns], _("Waiting since")]
     rows = []
     for i, h in enumerate(households, start=1):
         rows.append([i, h.code, mask_name(h.name), h.id_masked,
-                     *[alloc.fact_text(c, (h.facts or {}).get(c)) for c in columns],
+                     *[fact(c, (h.facts or {}).get(c)) for c in columns],
                      day(h.queued_on)])
     return header, rows
 
@@ -79,8 +84,10 @@ def waiting(pack: str, matter: str):
     if fmt == "csv":
         return _download(csv_bytes(header, rows), CSV, f"{title}.csv")
     if fmt == "xlsx":
+        header, rows = waiting_rows(alloc, households, public=False, numbers=True)
         sheet = Sheet(_("Waiting register"), header, rows,
-                      title=_("%(title)s (%(day)s)", title=title, day=day(_today())))
+                      title=_("%(title)s (%(day)s)", title=title, day=day(_today())),
+                      widths={0: 8, 1: 22, 3: 22}, banner=example_banner(alloc.examples))
         return _download(xlsx_bytes([sheet]), XLSX, f"{title}.xlsx")
     return render_template("housing/waiting.html", alloc=alloc, title=title, header=header, rows=rows,
                            households=households, rule=alloc.waiting_list.get("order") or [])
