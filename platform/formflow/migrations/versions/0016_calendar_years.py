@@ -1,7 +1,7 @@
 """Calendar years: national holiday data imported at run time (wins over the seed files).
 
 Revision ID: 0016
-Revises: 0009
+Revises: 0014
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0016"
-down_revision = "0009"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
