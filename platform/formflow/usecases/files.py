@@ -30,6 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from formflow.applications import drafts
 from formflow.applications.errors import ApplicationError, NotEditable, StaleDraft
 from formflow.applications.materials import field_of
+from formflow.applications.bounds import check_path
 from formflow.applications.signing import SignatureRejected, signature_data_url, signature_problems
 from formflow.db.models import Account, Application, ApplicationFile
 from formflow.files.uploads import UploadRejected, inspect_upload, safe_display_name, store_upload
@@ -78,7 +79,7 @@ class ApplicationNotFound(NotFound):
 def path_of(field: str) -> tuple[Any, ...]:
     """A form place given as a JSON pointer (`/materials/x`) or dotted (`materials.x`)."""
     if field.startswith("/"):
-        return tuple(int(p) if p.isdigit() else p.replace("~1", "/").replace("~0", "~")
+        return tuple(int(p) if p.isascii() and p.isdigit() else p.replace("~1", "/").replace("~0", "~")
                      for p in field[1:].split("/") if p != "")
     return split_path(field)
 
@@ -250,7 +251,8 @@ def save_signature(
     path = path_of(field_pointer)
     where = dotted(path)
     pointer = to_pointer(path)
-    if not any(where == f or where.startswith(f + ".") for f in signature_fields(pinned)):
+    check_path(drafts.form_of(pinned), path)  # a place of the form, indexes within caps: before building anything
+    if not any(where == f for f in signature_fields(pinned)):
         message = _("This place in the form (%(field)s) does not take a signature.", field=where)
         raise FileRefused(message, fields=[FieldProblem(pointer, message)])
     try:
