@@ -50,6 +50,9 @@ class Settings:
     #: than the legal minimum.
     retention_months: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_RETENTION_MONTHS", "6")))
 
+    #: How long an API response stored under an Idempotency-Key is replayed (hours), then pruned.
+    idempotency_hours: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_IDEMPOTENCY_HOURS", "24")))
+
     # ---- plugins (formflow.plugins): which implementation of each pluggable part; checked at start
     #: Identity providers offered for verification, in order (FORMFLOW_IDENTITY_PROVIDERS="demo,oidc").
     #: Unset: "demo" when the demo is loaded, plus "oidc" when FORMFLOW_OIDC_ISSUER is set.
