@@ -61,6 +61,9 @@ class Settings:
     elicence_provider: str = field(default_factory=lambda: os.environ.get("FORMFLOW_ELICENCE_PROVIDER") or "demo")
     sms_sender: str = field(default_factory=lambda: os.environ.get("FORMFLOW_SMS_SENDER") or "log")
     storage: str = field(default_factory=lambda: os.environ.get("FORMFLOW_STORAGE") or "local")
+    #: Virus scanner of uploads (formflow.files.scanning): "none" or "clamav"; FORMFLOW_CLAMD is clamd's socket.
+    scanner: str = field(default_factory=lambda: os.environ.get("FORMFLOW_SCANNER") or "none")
+    clamd_address: str = field(default_factory=lambda: os.environ.get("FORMFLOW_CLAMD", ""))
     #: OpenID Connect (the "oidc" identity provider).
     oidc_issuer: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_ISSUER", "").rstrip("/"))
     oidc_client_id: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_CLIENT_ID", ""))

@@ -31,6 +31,7 @@ from formflow.applications import drafts
 from formflow.applications.errors import ApplicationError, NotEditable, StaleDraft
 from formflow.applications.materials import field_of
 from formflow.applications.bounds import check_path
+from formflow.files.scanning import HELD, INFECTED, UNAVAILABLE, scanner_of
 from formflow.applications.signing import SignatureRejected, signature_data_url, signature_problems
 from formflow.db.models import Account, Application, ApplicationFile
 from formflow.files.uploads import UploadRejected, inspect_upload, safe_display_name, store_upload
@@ -160,8 +161,17 @@ def attach_file(
         info = inspect_upload(upload.content, upload.filename, limit=services.settings.upload_limit_bytes)
     except UploadRejected as exc:
         raise FileRefused(exc.message, code=exc.code, fields=[FieldProblem(pointer, exc.message)]) from None
-    stored = store_upload(db, services.storage, upload.content, info.media_type)
     name = safe_display_name(upload.filename)
+    verdict = scanner_of(services.settings).scan(upload.content)
+    if verdict.outcome == INFECTED:
+        message = _("File “%(name)s” contains a virus (%(signature)s) and was refused", name=name,
+                    signature=verdict.detail)
+        raise FileRefused(message, code="upload_infected", fields=[FieldProblem(pointer, message)])
+    stored = store_upload(db, services.storage, upload.content, info.media_type)
+    if verdict.outcome == UNAVAILABLE:
+        stored.scan_status = HELD  # kept for the applicant; staff see it once a scan has passed
+    elif stored.scan_status == HELD:
+        stored.scan_status = None
     files = get_path(base, path)
     files = list(files) if isinstance(files, list) and not replace else []
     kind = str(path[-1])

@@ -5,7 +5,8 @@ Each plaintext column is replaced by a sealed one (AES-GCM through `formflow.per
 application data's keys): a new column is added, every row is sealed into it in Python, the old column
 dropped and the new one renamed. `events` is append-only: its triggers are dropped for the conversion
 and recreated after it (on SQLite the table is also rebuilt by the batch operation, which loses triggers).
-Stored idempotency responses are a cache: they are deleted rather than converted.
+Stored idempotency responses are a cache: they are deleted rather than converted. Also
+`stored_files.scan_status` ("held": an upload no virus scan has passed yet).
 
 Revision ID: 0015
 Revises: 0009
@@ -107,7 +108,11 @@ def _run(seal: bool) -> None:
 
 def upgrade() -> None:
     _run(seal=True)
+    with op.batch_alter_table("stored_files") as batch:  # uploads held while the virus scanner is down
+        batch.add_column(sa.Column("scan_status", sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("stored_files") as batch:
+        batch.drop_column("scan_status")
     _run(seal=False)
