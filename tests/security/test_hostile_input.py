@@ -7,11 +7,9 @@ each group has a positive control (the same request made sane is accepted).
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from sec_support import TODAY  # noqa: F401
-from sqlalchemy import select
 from test_bad_inputs import CJK, _api, _draft, _snapshot, _version
 
 from formflow.db.models import Application

@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError
-from support import TEST_KEYS
 
 from formflow.db import make_engine
 from formflow.db.migrate import upgrade
 from formflow.personal.crypto import DataKeys, install
+from support import TEST_KEYS
 
 pytestmark = pytest.mark.xdist_group("db")
 
@@ -80,8 +80,8 @@ def test_upgrade_seals_existing_plaintext(empty_database_url):
             for v in row)
         assert raw and NAME.encode() not in raw and b"4321" not in raw and b"13912345678" not in raw
         assert conn.execute(text("SELECT count(*) FROM api_idempotency_keys")).scalar() == 0  # a cache: dropped
-    from formflow.db.models import Event, Household, SubsidyRoster
     from formflow.db import session_factory
+    from formflow.db.models import Event, Household, SubsidyRoster
 
     with session_factory(engine)() as db:  # positive control: the application reads every value back
         household = db.scalar(select(Household))

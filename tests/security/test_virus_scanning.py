@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
 from test_bad_inputs import CJK, _draft, _snapshot, _upload
 
 from formflow.db.models import Application, StoredFile

@@ -242,7 +242,8 @@ def _check_pdf(data: bytes, shown: str) -> None:
     except (_TooComplex, LimitReachedError):
         raise UploadRejected(_("The PDF structure of file “%(name)s” is too complex to check and was refused",
                                name=shown)) from None
-    except (PyPdfError, PdfReadError, ValueError, TypeError, KeyError, IndexError, AttributeError, OSError, RecursionError,
+    except (PyPdfError, PdfReadError, ValueError, TypeError, KeyError, IndexError, AttributeError, OSError,
+            RecursionError,
             AssertionError, ZeroDivisionError, MemoryError):
         raise UploadRejected(unreadable) from None
     finally:

@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from formflow.applications import drafts
+from formflow.applications.bounds import check_path
 from formflow.applications.errors import ApplicationError, NotEditable, StaleDraft
 from formflow.applications.materials import field_of
-from formflow.applications.bounds import check_path
-from formflow.files.scanning import HELD, INFECTED, UNAVAILABLE, scanner_of
 from formflow.applications.signing import SignatureRejected, signature_data_url, signature_problems
 from formflow.db.models import Account, Application, ApplicationFile
+from formflow.files.scanning import HELD, INFECTED, UNAVAILABLE, scanner_of
 from formflow.files.uploads import UploadRejected, inspect_upload, safe_display_name, store_upload
 from formflow.forms.errors import pointer as to_pointer
 from formflow.forms.render import get_path, set_path, split_path

@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session
 from formflow.applications import drafts as apps
 from formflow.applications.materials import file_shas
 from formflow.db.models import Account, Application, ApplicationFile, Notice, StoredFile
+from formflow.files.scanning import HELD
 from formflow.reviews import queue as queue_mod
 from formflow.text.catalogue import _
-from formflow.files.scanning import HELD
 from formflow.text.errors import NotFound, Refusal
 
 #: Types a browser may show inline (anything else is downloaded as octet-stream).

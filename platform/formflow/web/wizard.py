@@ -143,7 +143,8 @@ def step_post(app_id: int, step_id: str):
             if kind == "rmfile":
                 where, _dot, idx = arg.rpartition(".")
                 saved = file_cases.remove_file(services(), db, db.get_one(Account, account.id), app_id, where,
-                                               int(idx) if idx.isascii() and idx.isdigit() else -1, expected_version=ver)
+                                               int(idx) if idx.isascii() and idx.isdigit() else -1,
+                                               expected_version=ver)
             data = copy.deepcopy(saved.data)
             db.flush()
             db.expunge(saved)
