@@ -55,7 +55,6 @@ def _convert(table: str, column: str, was_json: bool, *, seal: bool) -> None:
     """Replace `column` by a sealed (seal=True) or plain column holding the same values."""
     from formflow.personal.crypto import active_keys
 
-    keys = active_keys()
     bind = op.get_bind()
     temporary = f"{column}_new"
     plain_type = sa.JSON().with_variant(JSONB(), "postgresql") if was_json else sa.Text()
@@ -66,6 +65,7 @@ def _convert(table: str, column: str, was_json: bool, *, seal: bool) -> None:
     for row_id, value in bind.execute(sa.select(source.c.id, source.c[column])).all():
         if value is None:
             continue
+        keys = active_keys()  # only when there is something to convert (an empty database needs no keys)
         if seal:
             if was_json and isinstance(value, (str, bytes)):
                 value = json.loads(value)
