@@ -52,6 +52,9 @@ class Settings:
 
     #: How long an API response stored under an Idempotency-Key is replayed (hours), then pruned.
     idempotency_hours: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_IDEMPOTENCY_HOURS", "24")))
+    #: Writes (POST/PUT/PATCH/DELETE) one account may make to the API per minute (per process).
+    api_writes_per_minute: int = field(
+        default_factory=lambda: int(os.environ.get("FORMFLOW_API_WRITES_PER_MINUTE", "60")))
 
     # ---- plugins (formflow.plugins): which implementation of each pluggable part; checked at start
     #: Identity providers offered for verification, in order (FORMFLOW_IDENTITY_PROVIDERS="demo,oidc").

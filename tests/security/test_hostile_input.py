@@ -217,3 +217,35 @@ def test_data_error_is_400_and_integrity_error_is_409(sec):
     assert r.status_code == 400 and CJK.search(r.get_data(as_text=True))
     r = c.get("/__probe/integrity")
     assert r.status_code == 409 and CJK.search(r.get_data(as_text=True))
+
+
+# --------------------------------------------------------------------------- API write rate limit
+
+
+def test_api_writes_are_limited_per_account(sec):
+    import dataclasses
+
+    ext = sec.app.extensions["formflow"]
+    ext["settings"] = dataclasses.replace(ext["settings"], api_writes_per_minute=3)
+    app_id = _draft(sec)
+    c = _api(sec)
+    statuses = [c.patch(f"/applications/{app_id}/steps/assets",
+                        {"version": int(_version(sec, app_id)), "data": {}}).status_code for _ in range(4)]
+    assert statuses[:3] == [200, 200, 200] and statuses[3] == 429, statuses
+    r = c.patch(f"/applications/{app_id}/steps/assets", {"version": int(_version(sec, app_id)), "data": {}})
+    assert r.status_code == 429 and r.headers["Retry-After"] and CJK.search(r.json["error"]["message"])
+    # positive control: another account is not held back by the first one's writes, and reads go on
+    other = _api(sec, "jx-citizen-liqiang")
+    assert other.post("/applications", {"pack": "jiangxi", "matter": "public-rental-housing"}).status_code != 429
+    assert c.get(f"/applications/{app_id}").status_code == 200
+
+
+def test_the_write_window_slides():
+    from collections import deque
+
+    from formflow.api.ratelimit import allow
+
+    seen: dict[int, deque[float]] = {}
+    assert [allow(seen, 1, 2, now=t) for t in (0, 1, 2)] == [True, True, False]
+    assert allow(seen, 1, 2, now=61) is True  # the first write has left the window
+    assert allow(seen, 2, 2, now=2) is True  # another account counts alone
