@@ -565,8 +565,12 @@ class LotteryBatch(Base):
     inputs_sha256: Mapped[str | None] = mapped_column(String(64))
     seed_sha256: Mapped[str | None] = mapped_column(String(64))
     #: secret until the draw; shown with the result afterwards
-    seed: Mapped[str | None] = mapped_column(String(64))
+    seed: Mapped[str | None] = mapped_column(SealedJSON)  # sealed (migration 0015)
     witness: Mapped[str | None] = mapped_column(String(200))
+    #: committed before the draw (migration 0015): where the witness comes from, the hash of a sealed value
+    witness_source: Mapped[str | None] = mapped_column(String(300))
+    witness_sha256: Mapped[str | None] = mapped_column(String(64))
+    committed_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     result: Mapped[list[Any] | None] = mapped_column(JSONType, nullable=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -6,7 +6,8 @@ application data's keys): a new column is added, every row is sealed into it in 
 dropped and the new one renamed. `events` is append-only: its triggers are dropped for the conversion
 and recreated after it (on SQLite the table is also rebuilt by the batch operation, which loses triggers).
 Stored idempotency responses are a cache: they are deleted rather than converted. Also
-`stored_files.scan_status` ("held": an upload no virus scan has passed yet).
+`stored_files.scan_status` ("held": an upload no virus scan has passed yet), the lottery seed sealed,
+and the lottery's witness commitment (`witness_source`, `witness_sha256`, `committed_by`).
 
 Revision ID: 0015
 Revises: 0009
@@ -25,7 +26,7 @@ depends_on = None
 
 #: (table, column, was JSON) converted by this revision.
 SEALED = (("households", "name", False), ("households", "facts", True), ("subsidy_rosters", "rows", True),
-          ("events", "note", False))
+          ("events", "note", False), ("lottery_batches", "seed", False))
 EVENTS_APPEND_ONLY = "history events are append-only"
 
 
@@ -110,9 +111,19 @@ def upgrade() -> None:
     _run(seal=True)
     with op.batch_alter_table("stored_files") as batch:  # uploads held while the virus scanner is down
         batch.add_column(sa.Column("scan_status", sa.String(length=16), nullable=True))
+    with op.batch_alter_table("lottery_batches") as batch:  # the witness committed before the draw
+        batch.add_column(sa.Column("witness_source", sa.String(length=300), nullable=True))
+        batch.add_column(sa.Column("witness_sha256", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("committed_by", sa.Integer(), nullable=True))
+        batch.create_foreign_key("fk_lottery_batches_committed_by", "accounts", ["committed_by"], ["id"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("lottery_batches") as batch:
+        batch.drop_constraint("fk_lottery_batches_committed_by", type_="foreignkey")
+        batch.drop_column("committed_by")
+        batch.drop_column("witness_sha256")
+        batch.drop_column("witness_source")
     with op.batch_alter_table("stored_files") as batch:
         batch.drop_column("scan_status")
     _run(seal=False)
