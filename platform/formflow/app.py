@@ -37,7 +37,7 @@ def create_app(
         "packs": packset,
         "engine": (engine := make_engine(settings.database_url)),
         "sessions": session_factory(engine),
-        "keys": keys or DataKeys.from_environment(settings.instance_dir),
+        "keys": keys or DataKeys.from_environment(settings.instance_dir, demo=settings.load_demo),
     }
     install_keys(app.extensions["formflow"]["keys"])
     from formflow.services import Clock, Services

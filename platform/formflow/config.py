@@ -62,6 +62,11 @@ class Settings:
     trusted_proxies: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_TRUSTED_PROXIES", "0")))
     #: How many Argon2id password checks (64 MiB each) may run at once in one process.
     argon2_concurrency: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_ARGON2_CONCURRENCY", "2")))
+    #: How long an API response stored under an Idempotency-Key is replayed (hours), then pruned.
+    idempotency_hours: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_IDEMPOTENCY_HOURS", "24")))
+    #: Writes (POST/PUT/PATCH/DELETE) one account may make to the API per minute (per process).
+    api_writes_per_minute: int = field(
+        default_factory=lambda: int(os.environ.get("FORMFLOW_API_WRITES_PER_MINUTE", "60")))
 
     # ---- plugins (formflow.plugins): which implementation of each pluggable part; checked at start
     #: Identity providers offered for verification, in order (FORMFLOW_IDENTITY_PROVIDERS="demo,oidc").
@@ -73,6 +78,9 @@ class Settings:
     storage: str = field(default_factory=lambda: os.environ.get("FORMFLOW_STORAGE") or "local")
     #: The SMS providers' keys, sign name, templates and rate limits (FORMFLOW_SMS_*): integrations.sms.settings.
     sms_provider: Any = field(default_factory=lambda: _sms_provider_settings())
+    #: Virus scanner of uploads (formflow.files.scanning): "none" or "clamav"; FORMFLOW_CLAMD is clamd's socket.
+    scanner: str = field(default_factory=lambda: os.environ.get("FORMFLOW_SCANNER") or "none")
+    clamd_address: str = field(default_factory=lambda: os.environ.get("FORMFLOW_CLAMD", ""))
     #: OpenID Connect (the "oidc" identity provider).
     oidc_issuer: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_ISSUER", "").rstrip("/"))
     oidc_client_id: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_CLIENT_ID", ""))

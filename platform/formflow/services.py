@@ -148,6 +148,9 @@ def plugin_problems(settings: Settings) -> list[str]:
     chosen: list[tuple[Any, str]] = [(identity_providers, name) for name in settings.identity_providers or ()]
     chosen += [(elicence_providers, settings.elicence_provider), (sms_senders, settings.sms_sender),
                (storages, settings.storage)]
+    from formflow.files.scanning import scanners
+
+    chosen.append((scanners, getattr(settings, "scanner", "none") or "none"))
     for registry, name in chosen:
         problems += registry.problems(name, settings)
     return problems

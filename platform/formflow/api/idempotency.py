@@ -11,6 +11,11 @@ path, body) and the response, in the same transaction as the change itself:
 Two copies arriving at once: the key row is inserted before the work, so the
 second waits on the unique index (PostgreSQL) or the write lock (SQLite),
 then finds the first's response.
+
+The stored response holds what the answer held (full ID numbers, mobiles,
+incomes): it is sealed like application data (`SealedJSON`) and kept only
+`FORMFLOW_IDEMPOTENCY_HOURS` (24 by default). An expired key is as if never
+used; `prune` (run by `formflow tick`) deletes expired rows.
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import request
-from sqlalchemy import select
+from flask import current_app, request
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,9 +63,35 @@ def request_hash(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+#: How long a stored response is replayed when the deployment does not say.
+DEFAULT_LIFETIME = timedelta(hours=24)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _expired(row: ApiIdempotencyKey, now: datetime) -> bool:
+    return row.expires_at is not None and _aware(row.expires_at) <= now
+
+
 def _found(session: Session, account_id: int, key: str) -> ApiIdempotencyKey | None:
     return session.scalar(select(ApiIdempotencyKey).where(
         ApiIdempotencyKey.account_id == account_id, ApiIdempotencyKey.key == key))
+
+
+def lifetime_of_app() -> timedelta:
+    """FORMFLOW_IDEMPOTENCY_HOURS of the running app's settings (24 h by default)."""
+    settings = current_app.extensions.get("formflow", {}).get("settings")
+    hours = getattr(settings, "idempotency_hours", None)
+    return timedelta(hours=hours) if hours else DEFAULT_LIFETIME
+
+
+def prune(session: Session, now: datetime | None = None) -> int:
+    """Delete the expired stored responses; how many went."""
+    result = session.execute(delete(ApiIdempotencyKey).where(
+        ApiIdempotencyKey.expires_at <= (now or datetime.now(UTC))))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _replay(row: ApiIdempotencyKey, digest: str) -> Replay:
@@ -69,8 +101,9 @@ def _replay(row: ApiIdempotencyKey, digest: str) -> Replay:
 
 
 def run(sessions: sessionmaker[Session], account_id: int, key: str | None, body: Any,
-        work: Callable[[Session], tuple[int, dict[str, Any]]]) -> Replay:
-    """Do `work` in one transaction (it returns status and JSON body), once per key.
+        work: Callable[[Session], tuple[int, dict[str, Any]]], *, lifetime: timedelta | None = None,
+        now: datetime | None = None) -> Replay:
+    """Do `work` in one transaction (it returns status and JSON body), once per key while it lasts.
 
     Without a key the work simply runs. ApiError raised by `work` rolls back
     the transaction (the key is not kept).
@@ -80,15 +113,20 @@ def run(sessions: sessionmaker[Session], account_id: int, key: str | None, body:
             status, payload = work(db)
         return Replay(status, payload, False)
     digest = request_hash(body)
-    with sessions() as db:
+    moment = now or datetime.now(UTC)
+    expires = moment + (lifetime or lifetime_of_app())
+    with sessions.begin() as db:
         row = _found(db, account_id, key)
+        if row is not None and _expired(row, moment):
+            db.delete(row)  # an expired key is as if never used
+            row = None
         if row is not None:
             return _replay(row, digest)
     operation = f"{request.method} {request.path}"[:300]
     try:
         with sessions.begin() as db:
             row = ApiIdempotencyKey(account_id=account_id, key=key, operation=operation, request_hash=digest,
-                                    status_code=0, response={})
+                                    status_code=0, response={}, created_at=moment, expires_at=expires)
             db.add(row)
             db.flush()
             status, payload = work(db)

@@ -50,6 +50,20 @@ class Operation:
 OPERATIONS: list[Operation] = []
 
 
+def _limited(view: Callable) -> Callable:
+    """`view` behind the per-account write limit (formflow.api.ratelimit)."""
+    import functools
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        from formflow.api.ratelimit import check_write
+
+        check_write()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def route(rule: str, method: str, *, summary: Any, tags: list[Any], responses: dict[int, Any],
           description: Any = "", auth: bool = True, body: type | None = None, body_required: bool = True,
           multipart: type | None = None, query: type | None = None, errors: tuple[int, ...] = (),
@@ -64,7 +78,7 @@ def route(rule: str, method: str, *, summary: Any, tags: list[Any], responses: d
         module = sys.modules.get(view.__module__)
         area = getattr(module, "API_AREA", None) or view.__module__.rsplit(".", 1)[-1].removeprefix("views_")
         endpoint = f"{area}_{view.__name__}"
-        bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])
+        bp.add_url_rule(rule, endpoint=endpoint, view_func=_limited(view) if auth else view, methods=[method])
         OPERATIONS.append(Operation(
             rule=rule, method=method.lower(), endpoint=endpoint, summary=summary, tags=tags,
             description=description or inspect.cleandoc(view.__doc__ or ""), auth=auth, body=body,

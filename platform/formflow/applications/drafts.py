@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from formflow.applications.bounds import check_data
 from formflow.applications.validation import _title_at, form_errors  # noqa: F401 (_title_at: usecases.identity)
 from formflow.db.models import (
     Account,
@@ -232,6 +233,7 @@ def save_draft(
     """Store the draft's data (no validation): 暂存, 上一步, and every step change."""
     app = _draft(session, app_id, expected_version, actor)
     pinned = pinned_of(session, app)
+    check_data(form_of(pinned), data)  # bounds first: nothing is copied or built beyond them
     new = apply_computed(pinned, copy.deepcopy(dict(data)), today or date.today())
     from formflow.usecases.files import check_materials
 

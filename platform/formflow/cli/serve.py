@@ -1,8 +1,40 @@
-"""Serving: gunicorn where available (several processes), Flask's server otherwise."""
+"""Serving: gunicorn where available (several processes), Flask's server otherwise.
+
+Slow clients: keep-alive connections are closed after `KEEPALIVE` seconds idle, a
+worker stuck longer than `TIMEOUT` is replaced, and request lines and headers are
+bounded in number and size. A gthread worker hands a connection back to its poller
+when no data arrives for a few seconds, but it cannot put a deadline on headers that
+trickle in: in production a reverse proxy buffers requests in front of it
+(docs/nginx.conf, README "Production").
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+#: Seconds an idle kept-alive connection stays open.
+KEEPALIVE = 5
+#: Seconds a worker may be silent before it is replaced (a request stuck that long is ended).
+TIMEOUT = 30
+#: Seconds workers get to finish their requests on a restart.
+GRACEFUL_TIMEOUT = 20
+
+
+def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
+    """The gunicorn settings `formflow serve` runs with."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "keepalive": KEEPALIVE,
+        "timeout": TIMEOUT,
+        "graceful_timeout": GRACEFUL_TIMEOUT,
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+        "limit_request_field_size": 8190,
+        "accesslog": "-",
+    }
 
 
 def run(host: str, port: int, workers: int) -> None:
@@ -21,10 +53,8 @@ def run(host: str, port: int, workers: int) -> None:
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", 4)
-            self.cfg.set("accesslog", "-")
+            for key, value in gunicorn_options(host, port, workers).items():
+                self.cfg.set(key, value)
 
         def load(self) -> Any:
             return create_app()

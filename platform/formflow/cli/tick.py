@@ -36,6 +36,10 @@ def register(main: click.Group) -> None:
                 report = run_tick(sessions, today=day,
                                   calendar=calendars_with_overrides(settings.config_root, sessions),
                                   limit=limit, progress=step)
+            from formflow.api.idempotency import prune
+
+            with sessions.begin() as db:
+                prune(db)  # stored API responses past FORMFLOW_IDEMPOTENCY_HOURS
         finally:
             engine.dispose()
         click.echo(_("%(day)s: moved on at expiry %(expired)s, held by an objection %(blocked)s, newly overdue "

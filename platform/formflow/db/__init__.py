@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout."""
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
 
@@ -26,6 +27,23 @@ def make_engine(url: str, **kwargs) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (0644 by the umask); its -wal/-shm copy the mode."""
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:") or os.path.exists(database):
+        return
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:  # a missing folder: SQLite reports it as it always did
+        return
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

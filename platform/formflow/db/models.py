@@ -256,7 +256,7 @@ class Event(Base):
     from_stage: Mapped[str | None] = mapped_column(String(64))
     to_stage: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(SealedJSON)  # free text, sealed (migration 0015)
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
@@ -268,6 +268,8 @@ class StoredFile(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(100))
+    #: "held" while no virus scan has succeeded (the scanner was down): not shown to staff (migration 0015)
+    scan_status: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -475,8 +477,11 @@ class ApiIdempotencyKey(Base):
     operation: Mapped[str] = mapped_column(String(300))
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
-    response: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    #: sealed (migration 0015): a response carries full ID numbers, mobiles and incomes
+    response: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: replayed until then, pruned after (migration 0015; FORMFLOW_IDEMPOTENCY_HOURS)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=False)
 
 
 # --------------------------------------------------------------------------- allocation
@@ -508,9 +513,9 @@ class Household(Base):
     kind: Mapped[str] = mapped_column(String(16))
     #: waiting | offered | housed | subsidised | stopped | recovered | removed
     status: Mapped[str] = mapped_column(String(16))
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(SealedJSON)  # sealed (migration 0015)
     id_masked: Mapped[str] = mapped_column(String(40))
-    facts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    facts: Mapped[dict[str, Any]] = mapped_column(SealedJSON, default=dict)  # sealed (migration 0015)
     approved_on: Mapped[date] = mapped_column(Date)
     #: the date the household's place on the waiting list counts from
     queued_on: Mapped[date | None] = mapped_column(Date)
@@ -560,8 +565,12 @@ class LotteryBatch(Base):
     inputs_sha256: Mapped[str | None] = mapped_column(String(64))
     seed_sha256: Mapped[str | None] = mapped_column(String(64))
     #: secret until the draw; shown with the result afterwards
-    seed: Mapped[str | None] = mapped_column(String(64))
+    seed: Mapped[str | None] = mapped_column(SealedJSON)  # sealed (migration 0015)
     witness: Mapped[str | None] = mapped_column(String(200))
+    #: committed before the draw (migration 0015): where the witness comes from, the hash of a sealed value
+    witness_source: Mapped[str | None] = mapped_column(String(300))
+    witness_sha256: Mapped[str | None] = mapped_column(String(64))
+    committed_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     result: Mapped[list[Any] | None] = mapped_column(JSONType, nullable=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -583,7 +592,7 @@ class SubsidyRoster(Base):
     matter: Mapped[str] = mapped_column(String(64))
     #: "2026-Q1"
     period: Mapped[str] = mapped_column(String(16))
-    rows: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    rows: Mapped[list[Any]] = mapped_column(SealedJSON, default=list)  # sealed (migration 0015)
     #: decimal as text ("12345.60"), summed from the rows
     total: Mapped[str] = mapped_column(String(32))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))

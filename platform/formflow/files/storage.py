@@ -5,6 +5,11 @@ fsync'd, then renamed to its SHA-256: a process killed mid-upload leaves at
 most a stray temporary file, never a partial file under a real name, and the
 database row is added only after the rename. A full disk gives `StorageFull`.
 
+Local files are sealed with the data keys (`files.sealing`: envelope encryption,
+a data key per file wrapped by the current master key); `read` decrypts, and files
+stored before sealing are read as they are. `rotate` re-wraps every file's data
+key with the current master key and seals plain ones in place.
+
 Storage is a plugin kind (`storages`, see `formflow.plugins`): `local` keeps
 the files under `<FORMFLOW_INSTANCE>/files`; a cluster registers an
 object-store class with the same `write`/`read` and chooses it with
@@ -82,15 +87,23 @@ class LocalStorage:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def write(self, data: bytes) -> str:
+        from formflow.files.sealing import seal
+        from formflow.personal.crypto import active_keys
+
         digest = hashlib.sha256(data).hexdigest()
         target = self.path_of(digest)
         if target.exists():
             return digest
+        self._put(target, seal(active_keys(), data, digest))
+        return digest
+
+    def _put(self, target: Path, blob: bytes) -> None:
+        """`blob` at `target`, atomically (temporary file, fsync, rename), 0600."""
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                fh.write(blob)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
@@ -100,13 +113,32 @@ class LocalStorage:
                 raise StorageFull(_("The storage is full; the file was not saved. Please tell the "
                                     "administrator")) from exc
             raise StorageError(_("The file could not be saved: %(reason)s", reason=exc.strerror)) from exc
-        return digest
 
     def read(self, sha256: str) -> bytes:
+        from formflow.files.sealing import open_blob
+        from formflow.personal.crypto import active_keys
+
         try:
-            return self.path_of(sha256).read_bytes()
+            blob = self.path_of(sha256).read_bytes()
         except FileNotFoundError as exc:
             raise StorageError(_("The file %(id)s… does not exist", id=sha256[:12])) from exc
+        return open_blob(active_keys(), blob, sha256)
+
+    def rotate(self) -> int:
+        """Re-wrap every file's data key with the current master key, sealing plain files; how many changed."""
+        from formflow.files.sealing import is_sealed, rewrap, seal
+        from formflow.personal.crypto import active_keys
+
+        keys, changed = active_keys(), 0
+        for path in self.root.glob("??/??/*"):
+            if path.name.startswith(".") or len(path.name) != 64:
+                continue
+            blob = path.read_bytes()
+            new = rewrap(keys, blob) if is_sealed(blob) else seal(keys, blob, path.name)
+            if new is not blob:
+                self._put(path, new)
+                changed += 1
+        return changed
 
 
 def store(session: Session, storage: Storage, data: bytes, media_type: str) -> StoredFile:

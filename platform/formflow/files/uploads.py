@@ -4,8 +4,15 @@ Accepted: JPEG, PNG and PDF. The type comes from the file's first bytes; the
 name a browser sent is only ever shown (`safe_display_name`), never used for a
 path or a type. Images are opened with Pillow under a pixel limit (a small
 file that decodes to gigapixels is refused before it is decoded) and decoded
-in full. PDFs are parsed with pypdf and refused when unreadable, encrypted,
-or carrying JavaScript or a launch action anywhere in their objects.
+in full, and must end where the file ends (nothing appended after PNG's IEND
+chunk or JPEG's EOI marker: `image_end`, a hand-written walk of the chunk and
+marker structure, since Pillow stops reading at the end and says nothing of
+what follows). PDFs are parsed with pypdf and refused when unreadable,
+encrypted, too complex (pypdf's own decompression limits), carrying JavaScript
+or a launch action anywhere in their objects, a form submission, data import,
+remote go-to, XFA form, embedded files or rich media, an automatic (open or
+additional) action opening an address, or anything but whitespace after the
+last `%%EOF`.
 Every refusal is an `UploadRejected` with a Chinese message naming the file.
 """
 
@@ -22,7 +29,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import LimitReachedError, PdfReadError, PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from formflow.text.catalogue import _
@@ -45,6 +52,12 @@ _ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
 #: Also looked for in the raw bytes (catches what a broken file hides from the parser); "/JS" alone
 #: is too short to look for in raw bytes: compressed image data would contain it by chance.
 _RAW_ACTIVE = re.compile(rb"/(?:JavaScript|Launch)(?![A-Za-z0-9#])")
+#: Keys or actions that submit, import, reach other files or carry other content: none belongs in a scanned material.
+_FOREIGN_KEYS = frozenset({"/XFA", "/EmbeddedFiles", "/RichMedia", "/RichMediaContent", "/RichMediaSettings"})
+_FOREIGN_ACTIONS = frozenset({"/SubmitForm", "/ImportData", "/GoToR", "/GoToE", "/RichMediaExecute"})
+_RAW_FOREIGN = re.compile(rb"/(?:XFA|EmbeddedFiles|RichMedia|SubmitForm|ImportData|GoToR|GoToE)(?![A-Za-z0-9#])")
+#: Whitespace a PDF may carry after its last %%EOF.
+_PDF_TAIL = re.compile(rb"%%EOF[\x00\t\n\x0c\r ]*\Z")
 
 
 class UploadRejected(Refusal, ValueError):
@@ -116,6 +129,12 @@ def inspect_upload(data: bytes, filename: str, *, limit: int, pixel_limit: int =
 def _check_image(data: bytes, image_format: str, shown: str, pixel_limit: int) -> None:
     invalid = _("File “%(name)s” is not a valid %(format)s image (it cannot be read) and was refused", name=shown,
                 format=image_format)
+    end = image_end(data, image_format)
+    if end is None:
+        raise UploadRejected(invalid)
+    if end != len(data):
+        raise UploadRejected(_("File “%(name)s” has other data hidden after the end of its %(format)s image and was "
+                               "refused; please upload the original image", name=shown, format=image_format))
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -138,14 +157,67 @@ def _check_image(data: bytes, image_format: str, shown: str, pixel_limit: int) -
             raise UploadRejected(invalid) from None
 
 
+def image_end(data: bytes, image_format: str) -> int | None:
+    """Where the PNG (after IEND's CRC) or JPEG (after EOI) ends; None if the structure is broken."""
+    return _png_end(data) if image_format == "PNG" else _jpeg_end(data)
+
+
+def _png_end(data: bytes) -> int | None:
+    at = 8
+    while at + 12 <= len(data):
+        length = int.from_bytes(data[at:at + 4], "big")
+        kind = data[at + 4:at + 8]
+        at += 12 + length
+        if kind == b"IEND":
+            return at if at <= len(data) else None
+    return None
+
+
+def _jpeg_end(data: bytes) -> int | None:
+    at, size = 2, len(data)
+    while at + 2 <= size:
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker == 0xD9:  # EOI
+            return at + 2
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
+            at += 2
+            continue
+        if at + 4 > size:
+            return None
+        at += 2 + int.from_bytes(data[at + 2:at + 4], "big")
+        if marker == 0xDA:  # start of scan: entropy-coded data up to the next marker that is not RSTn or stuffing
+            while True:
+                at = data.find(b"\xff", at)
+                if at < 0 or at + 1 >= size:
+                    return None
+                following = data[at + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+                    at += 1 if following == 0xFF else 2
+                    continue
+                break
+    return None
+
+
 # --- PDFs ----------------------------------------------------------------------------------
 
 
 def _check_pdf(data: bytes, shown: str) -> None:
     unreadable = _("File “%(name)s” is not a valid PDF (it cannot be read) and was refused", name=shown)
     active = _("File “%(name)s” contains scripts or automatic actions (JavaScript/Launch) and was refused", name=shown)
+    foreign = _("File “%(name)s” contains forms, embedded files, links to other files or automatic actions and "
+                "was refused; please upload a plain scanned or printed PDF", name=shown)
     if _RAW_ACTIVE.search(data):
         raise UploadRejected(active)
+    if _RAW_FOREIGN.search(data):
+        raise UploadRejected(foreign)
+    if not _PDF_TAIL.search(data[-4096:]):
+        raise UploadRejected(_("File “%(name)s” has other data after the end of the PDF and was refused; please "
+                               "upload the original file", name=shown))
     logger = logging.getLogger("pypdf")
     level = logger.level
     logger.setLevel(logging.ERROR)
@@ -160,14 +232,18 @@ def _check_pdf(data: bytes, shown: str) -> None:
                 raise UploadRejected(unreadable)
             for _page in reader.pages:
                 pass
-            if any(_is_active(obj) for obj in _objects(reader)):
-                raise UploadRejected(active)
+            for obj in _objects(reader):
+                if _is_active(obj):
+                    raise UploadRejected(active)
+                if _is_foreign(obj):
+                    raise UploadRejected(foreign)
     except UploadRejected:
         raise
-    except _TooComplex:
+    except (_TooComplex, LimitReachedError):
         raise UploadRejected(_("The PDF structure of file “%(name)s” is too complex to check and was refused",
                                name=shown)) from None
-    except (PdfReadError, ValueError, TypeError, KeyError, IndexError, AttributeError, OSError, RecursionError,
+    except (PyPdfError, PdfReadError, ValueError, TypeError, KeyError, IndexError, AttributeError, OSError,
+            RecursionError,
             AssertionError, ZeroDivisionError, MemoryError):
         raise UploadRejected(unreadable) from None
     finally:
@@ -221,6 +297,25 @@ def _objects(reader: PdfReader) -> Iterator[DictionaryObject]:
             todo.extend(v for v in node.values() if isinstance(v, _CONTAINERS))
         elif isinstance(node, ArrayObject):
             todo.extend(v for v in node if isinstance(v, _CONTAINERS))
+
+
+def _is_foreign(node: DictionaryObject) -> bool:
+    """Forms that submit, embedded files, rich media, remote go-tos; an automatic action opening an address."""
+    if any(str(key) in _FOREIGN_KEYS for key in node):
+        return True
+    if "/S" in node and str(node["/S"]) in _FOREIGN_ACTIONS:
+        return True
+    automatic = [node.get("/OpenAction")]
+    additional = node.get("/AA")
+    if additional is not None:
+        additional = additional.get_object()
+        if isinstance(additional, DictionaryObject):
+            automatic.extend(additional.values())
+    for action in automatic:
+        action = action.get_object() if action is not None else None
+        if isinstance(action, DictionaryObject) and str(action.get("/S")) == "/URI":
+            return True
+    return False
 
 
 def _is_active(node: DictionaryObject) -> bool:

@@ -399,7 +399,7 @@ class FormSchema:
             nxt: list[Frag] = []
             for f in frags:
                 s = f.schema
-                if isinstance(seg, int) or (isinstance(seg, str) and seg.isdigit()):
+                if isinstance(seg, int) or (isinstance(seg, str) and seg.isascii() and seg.isdigit()):
                     if isinstance(s.get("items"), dict):
                         nxt.append(Frag(s["items"], f.resolver))
                 elif seg in (s.get("properties") or {}):
@@ -528,7 +528,7 @@ def _item_frags(frags: list[Frag]) -> list[Frag]:
 
 
 def _split(name: str) -> tuple[Any, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in name.split("."))
+    return tuple(int(p) if p.isascii() and p.isdigit() else p for p in name.split("."))
 
 
 def split_path(name: str) -> tuple[Any, ...]:

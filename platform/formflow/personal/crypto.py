@@ -61,11 +61,23 @@ class DataKeys:
         return cls(keys, order[0], lookup)
 
     @classmethod
-    def from_environment(cls, instance_dir: Path) -> DataKeys:
-        """FORMFLOW_DATA_KEYS, or (embedded default) a key file made once in instance/."""
+    def from_environment(cls, instance_dir: Path, *, demo: bool | None = None) -> DataKeys:
+        """FORMFLOW_DATA_KEYS, else the key file FORMFLOW_DATA_KEYS_FILE, else (demo only) one made in instance/.
+
+        In production (`FORMFLOW_DEMO=0`) the keys must not sit beside the data: a key file inside the
+        instance folder, or readable by others than its owner, is refused, and none is made there.
+        """
+        production = not (demo if demo is not None else os.environ.get("FORMFLOW_DEMO", "1") == "1")
         spec = os.environ.get("FORMFLOW_DATA_KEYS")
         if spec:
             return cls.parse(spec)
+        named = os.environ.get("FORMFLOW_DATA_KEYS_FILE")
+        if named:
+            return cls.parse(_key_file(Path(named), instance_dir, production))
+        if production:
+            raise DataKeyError(_("FORMFLOW_DEMO=0: the data keys must come from FORMFLOW_DATA_KEYS or a key file "
+                                 "outside the instance folder (FORMFLOW_DATA_KEYS_FILE); a backup of %(folder)s "
+                                 "must not carry them", folder=str(instance_dir)))
         path = instance_dir / "data.keys"
         if not path.exists():
             instance_dir.mkdir(parents=True, exist_ok=True)
@@ -88,6 +100,23 @@ class DataKeys:
     def lookup(self, value: str) -> str:
         normal = value.strip().upper()
         return hmac.new(self.lookup_key, normal.encode(), hashlib.sha256).hexdigest()
+
+
+def _key_file(path: Path, instance_dir: Path, production: bool) -> str:
+    """The key file's text; in production it must be outside the instance folder and private (0600)."""
+    path = path.expanduser().resolve()
+    if production and path.is_relative_to(instance_dir.resolve()):
+        raise DataKeyError(_("FORMFLOW_DATA_KEYS_FILE %(path)s is inside the instance folder; keep the keys apart "
+                             "from the data", path=str(path)))
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text().strip()
+    except OSError as exc:
+        raise DataKeyError(_("FORMFLOW_DATA_KEYS_FILE %(path)s cannot be read (%(reason)s)", path=str(path),
+                             reason=exc.strerror or exc)) from exc
+    if production and mode & 0o077:
+        raise DataKeyError(_("FORMFLOW_DATA_KEYS_FILE %(path)s may be read by others; make it 0600", path=str(path)))
+    return text
 
 
 _ACTIVE: DataKeys | None = None

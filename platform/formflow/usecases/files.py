@@ -28,10 +28,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from formflow.applications import drafts
+from formflow.applications.bounds import check_path
 from formflow.applications.errors import ApplicationError, NotEditable, StaleDraft
 from formflow.applications.materials import field_of
 from formflow.applications.signing import SignatureRejected, signature_data_url, signature_problems
 from formflow.db.models import Account, Application, ApplicationFile
+from formflow.files.scanning import HELD, INFECTED, UNAVAILABLE, scanner_of
 from formflow.files.uploads import UploadRejected, inspect_upload, safe_display_name, store_upload
 from formflow.forms.errors import pointer as to_pointer
 from formflow.forms.render import get_path, set_path, split_path
@@ -78,7 +80,7 @@ class ApplicationNotFound(NotFound):
 def path_of(field: str) -> tuple[Any, ...]:
     """A form place given as a JSON pointer (`/materials/x`) or dotted (`materials.x`)."""
     if field.startswith("/"):
-        return tuple(int(p) if p.isdigit() else p.replace("~1", "/").replace("~0", "~")
+        return tuple(int(p) if p.isascii() and p.isdigit() else p.replace("~1", "/").replace("~0", "~")
                      for p in field[1:].split("/") if p != "")
     return split_path(field)
 
@@ -159,8 +161,17 @@ def attach_file(
         info = inspect_upload(upload.content, upload.filename, limit=services.settings.upload_limit_bytes)
     except UploadRejected as exc:
         raise FileRefused(exc.message, code=exc.code, fields=[FieldProblem(pointer, exc.message)]) from None
-    stored = store_upload(db, services.storage, upload.content, info.media_type)
     name = safe_display_name(upload.filename)
+    verdict = scanner_of(services.settings).scan(upload.content)
+    if verdict.outcome == INFECTED:
+        message = _("File “%(name)s” contains a virus (%(signature)s) and was refused", name=name,
+                    signature=verdict.detail)
+        raise FileRefused(message, code="upload_infected", fields=[FieldProblem(pointer, message)])
+    stored = store_upload(db, services.storage, upload.content, info.media_type)
+    if verdict.outcome == UNAVAILABLE:
+        stored.scan_status = HELD  # kept for the applicant; staff see it once a scan has passed
+    elif stored.scan_status == HELD:
+        stored.scan_status = None
     files = get_path(base, path)
     files = list(files) if isinstance(files, list) and not replace else []
     kind = str(path[-1])
@@ -250,7 +261,8 @@ def save_signature(
     path = path_of(field_pointer)
     where = dotted(path)
     pointer = to_pointer(path)
-    if not any(where == f or where.startswith(f + ".") for f in signature_fields(pinned)):
+    check_path(drafts.form_of(pinned), path)  # a place of the form, indexes within caps: before building anything
+    if not any(where == f for f in signature_fields(pinned)):
         message = _("This place in the form (%(field)s) does not take a signature.", field=where)
         raise FileRefused(message, fields=[FieldProblem(pointer, message)])
     try:

@@ -29,9 +29,10 @@ from sqlalchemy.orm import Session
 from formflow.applications import drafts as apps
 from formflow.applications.materials import file_shas
 from formflow.db.models import Account, Application, ApplicationFile, Notice, StoredFile
+from formflow.files.scanning import HELD
 from formflow.reviews import queue as queue_mod
 from formflow.text.catalogue import _
-from formflow.text.errors import NotFound
+from formflow.text.errors import NotFound, Refusal
 
 #: Types a browser may show inline (anything else is downloaded as octet-stream).
 SHOWABLE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
@@ -139,6 +140,9 @@ def open_file(services: Any, db: Session, actor: Account | None, app_id: int, sh
     stored = db.get(StoredFile, sha256)
     if stored is None:
         raise file_missing()
+    if stored.scan_status == HELD and (actor is None or actor.id not in (app.applicant_id, app.assisted_by_id)):
+        raise Refusal(_("This file is held until the virus check can be done; please try again later."),
+                      code="file_held", status=409)
     body = _read(services, sha256, file_missing())
     media, extra = headers(stored.media_type or "", _name_of(db, app, sha256), sha256[:16], inline=inline)
     return Served(body, media, extra)

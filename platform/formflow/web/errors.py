@@ -1,7 +1,11 @@
 """Error pages: every refusal of the web pages is a page in the reader's language (the API answers in its JSON shape).
 
 Also the faults a request can meet outside the code's control: the database
-going away (503) and a full disk (507). The transaction of the request has been
+going away (503) and a full disk (507). A value the database refuses (`DataError`)
+is the request's fault (400), a unique-key clash (`IntegrityError`) a conflict
+(409): neither is ever shown as an outage. A NUL byte anywhere in a request
+(query, form field, JSON body) is refused at the boundary with 400 before any
+view runs (PostgreSQL cannot store one in text). The transaction of the request has been
 rolled back by then (sessions are context managers), so the page can say
 nothing was saved.
 """
@@ -14,7 +18,7 @@ import logging
 from babel.support import LazyProxy
 from flask import Flask, render_template_string, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from formflow.text.catalogue import _, current_locale, lazy
@@ -100,6 +104,52 @@ def database_error(exc: DBAPIError):
     return _page(503, MESSAGES[503])
 
 
+NUL_MESSAGE = lazy("The request contains a NUL character, which is not allowed; please remove it and "
+                   "send it again.")
+
+
+def _has_nul(text: str) -> bool:
+    return "\x00" in text
+
+
+def refuse_nul():
+    """`before_request`: 400 for a NUL byte in the path, a query or form key or value, or a JSON body."""
+    if _has_nul(request.path) or any(_has_nul(k) or _has_nul(v) for k, v in request.args.items(multi=True)):
+        return _refuse_nul()
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if any(_has_nul(k) or _has_nul(v) for k, v in request.form.items(multi=True)):
+            return _refuse_nul()
+    elif request.is_json and (request.content_length or 0) <= 4 * 1024 * 1024:
+        raw = request.get_data(cache=True)
+        if b"\x00" in raw or b"\\u0000" in raw:
+            return _refuse_nul()
+    return None
+
+
+def _refuse_nul():
+    if _is_api():
+        from formflow.api.errors import error_response
+
+        return error_response(400, "nul_character", str(NUL_MESSAGE))
+    return _page(400, NUL_MESSAGE)
+
+
+def data_error(exc: DataError):
+    """A value the database will not take (too long, out of range, bad encoding): the request's fault."""
+    LOG.warning("database refused a value in %s %s: %s", request.method, request.path, exc.__class__.__name__)
+    if _is_api():
+        return _json(400, MESSAGES[400])
+    return _page(400, MESSAGES[400])
+
+
+def integrity_error(exc: IntegrityError):
+    """A unique or foreign key clash nobody caught: someone else changed it first."""
+    LOG.warning("integrity conflict in %s %s: %s", request.method, request.path, exc.__class__.__name__)
+    if _is_api():
+        return _json(409, MESSAGES[409])
+    return _page(409, MESSAGES[409])
+
+
 def os_error(exc: OSError):
     if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
         raise exc
@@ -136,5 +186,8 @@ def install(app: Flask) -> None:
 
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(DBAPIError, database_error)
+    app.register_error_handler(DataError, data_error)
+    app.register_error_handler(IntegrityError, integrity_error)
+    app.before_request(refuse_nul)
     app.register_error_handler(StorageError, storage_error)
     app.register_error_handler(OSError, os_error)

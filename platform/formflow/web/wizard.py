@@ -11,6 +11,7 @@ import copy
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
+from formflow.applications import bounds
 from formflow.applications import drafts as apps
 from formflow.auth.current import current_account, login_required, signed_in_account
 from formflow.db.models import Account, Application
@@ -72,6 +73,7 @@ def fragment(app_id: int, step_id: str):
         app = _load_app(db, app_id)
         _may_edit_or_404(app)
         form = apps.form_of(apps.pinned_of(db, app))
+        bounds.check_names(form, request.form.keys())  # list indexes within their caps (400), before parsing
         data = form.parse_post(step_id, request.form, app.data)
         db.expunge(app)
     return _render_step(app, step_id, data, [], fragment=True)
@@ -91,6 +93,10 @@ def step_post(app_id: int, step_id: str):
         steps = [s.id for s in form.steps()]
         if step_id not in steps:
             abort(404)
+        bounds.check_names(form, request.form.keys())  # list indexes within their caps (400), before parsing
+        kind_of, _colon, place = action.partition(":")
+        if kind_of in ("add", "remove", "rmfile"):  # the place named must be the form's (400 otherwise)
+            bounds.check_path(form, bounds.split(place.rpartition(".")[0] if kind_of == "rmfile" else place))
         data = form.parse_post(step_id, request.form, app.data)
         db.expunge(app)
     index = steps.index(step_id)
@@ -138,7 +144,8 @@ def step_post(app_id: int, step_id: str):
             if kind == "rmfile":
                 where, _dot, idx = arg.rpartition(".")
                 saved = file_cases.remove_file(services(), db, db.get_one(Account, account.id), app_id, where,
-                                               int(idx) if idx.isdigit() else -1, expected_version=ver)
+                                               int(idx) if idx.isascii() and idx.isdigit() else -1,
+                                               expected_version=ver)
             data = copy.deepcopy(saved.data)
             db.flush()
             db.expunge(saved)
@@ -151,6 +158,14 @@ def step_post(app_id: int, step_id: str):
         app.version = fresh.version  # the page keeps the posted values; saving again overwrites knowingly
         return _render_step(app, step_id, data, [], status=409)
     except IdentityBound as exc:  # shown at the fields; nothing stored
+        flash(exc.message, "error")
+        with sessions()() as db:
+            fresh = db.get(Application, app_id)
+            db.expunge(fresh)
+        page, status = _render_step(fresh, step_id, data, [FieldError(f.pointer, f.message) for f in exc.fields],
+                                    status=exc.status)
+        return page, status, {REFUSAL_HEADER: exc.code}
+    except bounds.DraftOutOfBounds as exc:  # more than the form allows: shown at the field, nothing stored
         flash(exc.message, "error")
         with sessions()() as db:
             fresh = db.get(Application, app_id)

@@ -16,7 +16,7 @@ from formflow.db.models import (
 )
 from formflow.documents.exports import download_headers
 from formflow.text.catalogue import _
-from formflow.web.context import sessions
+from formflow.web.context import services, sessions
 from formflow.web.housing.common import (
     _alloc_or_404,
     _login_or_redirect,
@@ -88,7 +88,9 @@ def lottery_commit(batch_id: int):
     _batch_or_404(batch_id)
     try:
         with sessions().begin() as db:
-            draws.commit(db, batch_id, signed_in_account(), expected_version=_version())
+            draws.commit(db, batch_id, signed_in_account(), expected_version=_version(),
+                         witness_source=request.form.get("witness_source", ""),
+                         witness_sha256=request.form.get("witness_sha256", ""))
         flash(_("The entrants, the flats and the seed hash are published; the draw may take place"), "ok")
     except AllocationError as exc:
         flash(exc.message, "error")
@@ -103,7 +105,7 @@ def lottery_draw(batch_id: int):
     try:
         with sessions().begin() as db:
             draws.draw(db, batch_id, signed_in_account(), witness=request.form.get("witness", ""), today=_today(),
-                       expected_version=_version())
+                       expected_version=_version(), separate_duties=not services().settings.load_demo)
         flash(_("Drawn; the seed and the result are published"), "ok")
     except AllocationError as exc:
         flash(exc.message, "error")
