@@ -17,7 +17,7 @@ import sys
 
 #: Tables whose rows are never changed or deleted. A module adding one appends its name here
 #: (the security log of the authentication work: "security_events").
-APPEND_ONLY: list[str] = ["events", "access_records", "household_events"]
+APPEND_ONLY: list[str] = ["events", "access_records", "household_events", "security_log"]
 
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

@@ -2,7 +2,10 @@
 
 Files are content-addressed like the local storage (`<prefix>ab/cd/<sha256>`),
 so N stateless processes on N nodes share one bucket and a file uploaded
-through one is served by any other. Chosen with `FORMFLOW_STORAGE=s3` and
+through one is served by any other. Files are sealed before they leave the
+process (`files.sealing`: a data key per file wrapped by the data keys), so
+the bucket and its provider hold only ciphertext; a file stored before sealing
+still reads. Chosen with `FORMFLOW_STORAGE=s3` and
 configured by `FORMFLOW_S3_BUCKET`, `FORMFLOW_S3_ENDPOINT` (the provider's S3
 endpoint; empty for AWS), `FORMFLOW_S3_REGION`, `FORMFLOW_S3_ACCESS_KEY`,
 `FORMFLOW_S3_SECRET_KEY` and `FORMFLOW_S3_PREFIX`. At start it checks the
@@ -86,9 +89,13 @@ class S3Storage:
         digest = hashlib.sha256(data).hexdigest()
         if self.exists(digest):
             return digest
+        from formflow.files.sealing import seal
+        from formflow.personal.crypto import active_keys
+
+        blob = seal(active_keys(), data, digest)
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self.key_of(digest), Body=data,
-                                   ChecksumSHA256=_b64_sha256(data))
+            self.client.put_object(Bucket=self.bucket, Key=self.key_of(digest), Body=blob,
+                                   ChecksumSHA256=_b64_sha256(blob))
         except Exception as exc:  # noqa: BLE001
             raise StorageError(_("The file could not be saved: %(reason)s", reason=type(exc).__name__)) from exc
         return digest
@@ -96,10 +103,14 @@ class S3Storage:
     def read(self, sha256: str) -> bytes:
         from botocore.exceptions import ClientError
 
+        from formflow.files.sealing import open_blob
+        from formflow.personal.crypto import active_keys
+
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self.key_of(sha256))["Body"].read()
+            blob = self.client.get_object(Bucket=self.bucket, Key=self.key_of(sha256))["Body"].read()
         except ClientError as exc:
             raise StorageError(_("The file %(id)s… does not exist", id=sha256[:12])) from exc
+        body = open_blob(active_keys(), blob, sha256)
         if hashlib.sha256(body).hexdigest() != sha256:
             raise StorageError(_("The file %(id)s… came back altered from the storage", id=sha256[:12]))
         return body
