@@ -15,7 +15,7 @@ from formflow.config import Settings
 from formflow.files.s3 import S3Storage
 from formflow.files.storage import StorageError, storages
 from formflow.plugins import PluginProblem
-from support import WebClient, demo_password, make_web_app
+from support import TEST_KEYS, WebClient, demo_password, make_web_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "desk"))  # the desk's application builder
 from desk_support import PNG, create  # noqa: E402
@@ -63,7 +63,8 @@ def test_migrate_copies_every_file_verified_and_resumes(s3_env, sqlite_platform)
     p = sqlite_platform  # files on the local disk (the embedded default)
     first = create(p, today=date(2026, 3, 2), with_file=True)
     assert first
-    env = dict(os.environ, FORMFLOW_DATABASE_URL=p.url, FORMFLOW_INSTANCE=str(p.instance))
+    env = dict(os.environ, FORMFLOW_DATABASE_URL=p.url, FORMFLOW_INSTANCE=str(p.instance),
+               FORMFLOW_DATA_KEYS=TEST_KEYS)  # the same keys as the platform: files are sealed with them
     cmd = [sys.executable, "-m", "formflow.cli", "storage", "migrate", "--to", "s3", "--from", "local"]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
