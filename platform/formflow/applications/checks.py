@@ -20,7 +20,8 @@ from formflow.text.catalogue import _
 
 def validation_errors(pinned: Pinned, data: Mapping[str, Any]) -> list[FieldError]:
     """Every problem of the (pruned) data against the pinned form, at the field, named as the form titles it."""
-    return form_errors(form_of(pinned), pinned.validator, data)
+    form = form_of(pinned)
+    return form_errors(form, form.validator, data)
 
 
 def step_errors(pinned: Pinned, data: Mapping[str, Any], step_id: str) -> list[FieldError]:

@@ -50,13 +50,18 @@ def _format_keyword(checker: FormatChecker | None) -> type:
     return FormatKeyword
 
 
+def rs_registry(documents: Mapping[str, Any]) -> Any:
+    """A jsonschema-rs registry of `documents` by URI (their formats as FORMAT_KEYWORD), or None if empty."""
+    resources = [(uri, _with_format_keyword(doc)) for uri, doc in documents.items()]
+    return jsonschema_rs.Registry(resources) if resources else None
+
+
 class FastCheck:
     """`valid(instance)`: the jsonschema-rs verdict on `schema` (whose `$ref`s resolve in `documents`)."""
 
-    def __init__(self, schema: Any, documents: Mapping[str, Any], checker: FormatChecker | None,
+    def __init__(self, schema: Any, documents: Mapping[str, Any] | Any, checker: FormatChecker | None,
                  *, base_uri: str | None = None) -> None:
-        resources = [(uri, _with_format_keyword(doc)) for uri, doc in documents.items()]
-        registry = jsonschema_rs.Registry(resources) if resources else None
+        registry = documents if isinstance(documents, jsonschema_rs.Registry) else rs_registry(documents)
         options: dict[str, Any] = {"validate_formats": False, "keywords": {FORMAT_KEYWORD: _format_keyword(checker)}}
         if registry is not None:
             options["registry"] = registry
@@ -68,7 +73,7 @@ class FastCheck:
         return bool(self._validator.is_valid(instance))
 
 
-def fast_check(schema: Any, documents: Mapping[str, Any], checker: FormatChecker | None,
+def fast_check(schema: Any, documents: Mapping[str, Any] | Any, checker: FormatChecker | None,
                *, base_uri: str | None = None) -> FastCheck | None:
     """A FastCheck, or None when jsonschema-rs cannot compile the schema (the Python path then decides)."""
     try:
@@ -88,4 +93,4 @@ def errors_unless_valid(check: FastCheck | None, instance: Any, errors: Callable
     return errors(instance)
 
 
-__all__ = ["FORMAT_KEYWORD", "FastCheck", "errors_unless_valid", "fast_check"]
+__all__ = ["FORMAT_KEYWORD", "FastCheck", "errors_unless_valid", "fast_check", "rs_registry"]
