@@ -30,7 +30,7 @@ from jsonschema import Draft202012Validator
 
 from formflow.forms.fast import FastCheck, fast_check, rs_registry
 from formflow.forms.formats import FORMAT_CHECKER
-from formflow.forms.render import FormSchema, Frag, _base_uri, _delete, _first, _types
+from formflow.forms.render import FormSchema, Frag, Step, _base_uri, _delete, _first, _types
 from formflow.forms.schema import validator_for
 
 #: Pinned forms compiled per process (LRU).
@@ -89,7 +89,7 @@ class CompiledForm(FormSchema):
         self.sources: dict[str, str] = self._find_sources()
 
     # ------------------------------------------------------------------ what is asked once
-    def steps(self):  # type: ignore[no-untyped-def]
+    def steps(self) -> list[Step]:
         return list(self._steps)
 
     def schema_at(self, path: tuple[Any, ...]) -> list[Frag]:
@@ -224,8 +224,8 @@ class CompiledForm(FormSchema):
         place = _Place(out, conditions)
         place.all_props = bool(_props_of(out))
         names: list[str] = []
-        for f in out:
-            for name in f.schema.get("properties") or {}:
+        for frag in out:
+            for name in frag.schema.get("properties") or {}:
                 if name not in names:
                     names.append(name)
         place.names = names

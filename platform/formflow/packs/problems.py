@@ -17,7 +17,7 @@ from formflow.text.catalogue import _
 _SAFE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class PackYamlLoader(_SAFE_LOADER):  # type: ignore[valid-type,misc]
+class PackYamlLoader(_SAFE_LOADER):
     """Safe YAML where only true/false are booleans (YAML 1.2): `no: 1` stays a key."""
 
 
