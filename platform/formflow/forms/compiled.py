@@ -62,7 +62,16 @@ class _Place:
     frags: list[_Frag]
     #: conditions tested here: ("if", schema, resolver) or ("has", name)
     conditions: list[tuple[Any, ...]]
-    inert: bool = False  # no condition here or below: nothing can ever be hidden
+    inert: bool | None = None  # no condition here or below: nothing can ever be hidden (None: not known yet)
+    #: per fragment: its `required` and its property names; and what holds whatever the data
+    required: list[frozenset[str]] = field(default_factory=list)
+    props: list[frozenset[str]] = field(default_factory=list)
+    base_required: frozenset[str] = frozenset()
+    base_props: frozenset[str] = frozenset()
+    hideable: frozenset[str] = frozenset()
+    #: the names that may be hidden at all (the others never are)
+    may_hide: frozenset[str] = frozenset()
+    items_file: dict[int, bool] = field(default_factory=dict)
     children: dict[str, tuple[_Place, list[int]]] = field(default_factory=dict)
     items: tuple[_Place, list[int]] | None = None
     all_props: bool = False
@@ -83,7 +92,7 @@ class CompiledForm(FormSchema):
         self._steps = super().steps()
         self._schema_at: dict[tuple[str, ...], list[Frag]] = {}
         self._places: dict[tuple[Any, ...], _Place] = {}
-        self._pruned: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._pruned: OrderedDict[str, list[tuple[Any, ...]]] = OrderedDict()
         self.category_path: tuple[Any, ...] | None = self._find_category()
         #: dotted paths (list indices as "*") of the fields filled from an e-licence, with their source
         self.sources: dict[str, str] = self._find_sources()
@@ -151,24 +160,28 @@ class CompiledForm(FormSchema):
 
     # ------------------------------------------------------------------ pruning
     def prune_hidden(self, data: dict[str, Any]) -> dict[str, Any]:
-        """As `FormSchema.prune_hidden`, by the plan; the last few results are kept."""
+        """As `FormSchema.prune_hidden`, by the plan; what the last few documents lost is kept."""
         try:
-            key = json.dumps(data, sort_keys=True, ensure_ascii=False, default=repr)
+            key: str | None = json.dumps(data, sort_keys=True, ensure_ascii=False, default=repr)
         except (TypeError, ValueError):
             key = None
+        result = _copy(data)
         if key is not None and key in self._pruned:
             self._pruned.move_to_end(key)
-            return _copy(self._pruned[key])
-        result = _copy(data)
+            for path in self._pruned[key]:
+                _delete(result, path)
+            return result
+        deleted: list[tuple[Any, ...]] = []
         for _round in range(10):
             removed = False
             for path in self.hidden_paths(result):
                 if _delete(result, path):
+                    deleted.append(path)
                     removed = True
             if not removed:
                 break
         if key is not None:
-            self._pruned[key] = _copy(result)
+            self._pruned[key] = deleted
             while len(self._pruned) > PRUNED_KEPT:
                 self._pruned.popitem(last=False)
         return result
@@ -229,6 +242,14 @@ class CompiledForm(FormSchema):
                 if name not in names:
                     names.append(name)
         place.names = names
+        place.required = [frozenset(f.schema.get("required") or []) for f in out]
+        place.props = [frozenset(f.schema.get("properties") or {}) for f in out]
+        place.base_required = frozenset().union(*[r for f, r in zip(out, place.required, strict=True) if not f.cond])
+        place.base_props = frozenset().union(*[p for f, p in zip(out, place.props, strict=True) if not f.cond])
+        place.hideable = frozenset().union(*[r for f, r in zip(out, place.required, strict=True)
+                                             if f.cond and f.local])
+        place.may_hide = frozenset(n for n in names if (n in place.hideable and n not in place.base_required)
+                                   or n not in place.base_props)
         return place
 
     def _child(self, place: _Place, name: str) -> tuple[_Place, list[int]]:
@@ -252,18 +273,16 @@ class CompiledForm(FormSchema):
 
     def _is_inert(self, place: _Place, depth: int = 0) -> bool:
         """No fragment here or below came from a condition: every fragment is active, nothing is ever hidden."""
-        if place.inert:
-            return True
-        if depth > MAX_DEPTH or any(f.cond for f in place.frags):
-            return False
-        for name in place.names:
-            if not self._is_inert(self._child(place, name)[0], depth + 1):
-                return False
-        if any(isinstance(f.schema.get("items"), dict) for f in place.frags):
-            if not self._is_inert(self._items(place)[0], depth + 1):
-                return False
-        place.inert = True
-        return True
+        if place.inert is not None:
+            return place.inert
+        if depth > MAX_DEPTH:
+            return False  # not recorded: a recursive schema is judged again from a shallower place
+        inert = not any(f.cond for f in place.frags)
+        inert = inert and all(self._is_inert(self._child(place, name)[0], depth + 1) for name in place.names)
+        if inert and any(isinstance(f.schema.get("items"), dict) for f in place.frags):
+            inert = self._is_inert(self._items(place)[0], depth + 1)
+        place.inert = inert
+        return inert
 
     def _walk(self, place: _Place, incoming_active: list[bool], path: tuple[Any, ...], data: Any,
               out: list[tuple[Any, ...]], depth: int) -> None:
@@ -283,56 +302,65 @@ class CompiledForm(FormSchema):
             return holds[index]
 
         active = [incoming_active[f.origin] and all(guard(i) == want for i, want in f.guards) for f in place.frags]
-        live = [f for f, a in zip(place.frags, active, strict=True) if a]
-        live_frags = [Frag(f.schema, f.resolver) for f in live]
-        types = _types(_first(live_frags, "type"))
-        widget = _first(live_frags, "x-widget")
+        types_value: Any = None
+        widget: Any = None
+        typed = widgeted = False
+        items_file = has_items = False
+        for i, (f, a) in enumerate(zip(place.frags, active, strict=True)):
+            if not a:
+                continue
+            schema = f.schema
+            if not typed and "type" in schema:
+                types_value, typed = schema["type"], True
+            if not widgeted and "x-widget" in schema:
+                widget, widgeted = schema["x-widget"], True
+            if isinstance(schema.get("items"), dict):
+                has_items = True
+                items_file = items_file or self._items_are_files(place, i)
         if widget == "file" or widget == "hidden":
             return
-        if types == ["array"] and any(
-            _first(self._deref(Frag(f.schema["items"], f.resolver)), "x-widget") == "file"
-            for f in live if isinstance(f.schema.get("items"), dict)
-        ):
+        types = _types(types_value)
+        if types == ["array"] and items_file:
             return
         if types == ["object"] or (not types and place.all_props):
             self._walk_children(place, active, path, here, out, depth)
             return
-        has_items = any(isinstance(f.schema.get("items"), dict) for f in live)
         if types == ["array"] and widget in (None, "repeat") and has_items and isinstance(data, list):
             child, carriers = self._items(place)
             child_active = [active[i] for i in carriers]
             for i, item in enumerate(data):
                 self._walk(child, child_active, (*path, i), item, out, depth + 1)
 
+    def _items_are_files(self, place: _Place, index: int) -> bool:
+        """Is the `items` schema of fragment `index` a file (its first `x-widget`, through `$ref`s)?"""
+        found = place.items_file.get(index)
+        if found is None:
+            f = place.frags[index]
+            widget = _first(self._deref(Frag(f.schema["items"], f.resolver)), "x-widget")
+            found = place.items_file[index] = widget == "file"
+        return found
+
     def _walk_children(self, place: _Place, active: list[bool], path: tuple[Any, ...], data: dict[str, Any],
                        out: list[tuple[Any, ...]], depth: int) -> None:
-        frags = place.frags
-        base_required: set[str] = set()
         required_now: set[str] = set()
-        hideable: set[str] = set()
-        base_props: set[str] = set()
         active_props: set[str] = set()
-        for f, a in zip(frags, active, strict=True):
-            required = f.schema.get("required") or []
-            props = f.schema.get("properties") or {}
-            if not f.cond:
-                base_required.update(required)
-                base_props.update(props)
-            if a:
-                required_now.update(required)
-                active_props.update(props)
-            if f.cond and f.local:
-                hideable.update(required)
+        if place.may_hide:
+            for i, a in enumerate(active):
+                if a:
+                    required_now.update(place.required[i])
+                    active_props.update(place.props[i])
         for name in place.names:
-            hidden = (
-                (name in hideable and name not in base_required and name not in required_now)
-                or (name not in base_props and name not in active_props)
-            )
-            if hidden:
+            if name in place.may_hide and (
+                (name in place.hideable and name not in place.base_required and name not in required_now)
+                or (name not in place.base_props and name not in active_props)
+            ):
                 out.append((*path, name))
                 continue
             child, carriers = self._child(place, name)
-            self._walk(child, [active[i] for i in carriers], (*path, name), data.get(name), out, depth + 1)
+            child_active = [active[i] for i in carriers]
+            if child.inert and all(child_active):
+                continue
+            self._walk(child, child_active, (*path, name), data.get(name), out, depth + 1)
 
 
 def _absolute_refs(node: Any, base: str) -> Any:
