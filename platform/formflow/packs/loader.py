@@ -21,7 +21,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from formflow.forms.errors import translate
-from formflow.forms.fast import FastCheck, errors_unless_valid, fast_check
+from formflow.forms.fast import FastCheck, errors_unless_valid, fast_check, rs_registry
 from formflow.forms.schema import common_uri, form_uri, iter_errors, meta_uri
 from formflow.packs.problems import Problem, Reader
 from formflow.text.catalogue import _
@@ -117,10 +117,10 @@ def _digest(content: Any) -> str:
 
 
 _MetaValidators = dict[str, tuple[Draft202012Validator, FastCheck | None]]
-_META: dict[str, tuple[Registry, _MetaValidators]] = {}
+_META: dict[str, tuple[Registry, _MetaValidators, Any]] = {}
 
 
-def _meta_registry(meta: dict[str, Any]) -> tuple[Registry, _MetaValidators]:
+def _meta_registry(meta: dict[str, Any]) -> tuple[Registry, _MetaValidators, Any]:
     """The registry of every meta-schema (crawled once) and its validators, per set of meta-schema contents."""
     key = _digest(meta)
     found = _META.get(key)
@@ -130,16 +130,19 @@ def _meta_registry(meta: dict[str, Any]) -> tuple[Registry, _MetaValidators]:
         resources = [
             (meta_uri(k), Resource.from_contents(d, default_specification=DRAFT202012)) for k, d in meta.items()
         ]
-        found = _META[key] = (_specifications().with_resources(resources).crawl(), {})
+        rs = rs_registry({meta_uri(k): d for k, d in meta.items()})
+        found = _META[key] = (_specifications().with_resources(resources).crawl(), {}, rs)
     return found
 
 
 @lru_cache(maxsize=1)
-def _json_schema_checker() -> Draft202012Validator:
-    """Checks a common definitions file is a JSON Schema (compiled once)."""
+def _json_schema_checker() -> tuple[Draft202012Validator, FastCheck | None]:
+    """Checks a common definitions file is a JSON Schema (compiled once): rs decides, Python words."""
     registry = _specifications()
-    resolver = registry.resolver(base_uri=str(Draft202012Validator.META_SCHEMA["$id"]))
-    return Draft202012Validator(Draft202012Validator.META_SCHEMA, registry=registry, _resolver=resolver)
+    uri = str(Draft202012Validator.META_SCHEMA["$id"])
+    python = Draft202012Validator(Draft202012Validator.META_SCHEMA, registry=registry,
+                                  _resolver=registry.resolver(base_uri=uri))
+    return python, fast_check({"$ref": uri}, {}, None)
 
 
 class _Loader:
@@ -156,7 +159,7 @@ class _Loader:
             doc = self.reader.read(path)
             if isinstance(doc, dict):
                 self.meta[kind] = doc
-        self.meta_registry, self.validators = _meta_registry(self.meta)
+        self.meta_registry, self.validators, self.rs_registry = _meta_registry(self.meta)
 
     def load_common(self) -> None:
         folder = self.root / "schemas" / "common"
@@ -164,7 +167,8 @@ class _Loader:
             doc = self.reader.read(path)
             if doc is None:
                 continue
-            for err in _json_schema_checker().iter_errors(doc):
+            python, fast = _json_schema_checker()
+            for err in errors_unless_valid(fast, doc, lambda d, v=python: list(v.iter_errors(d))):
                 fe = translate(err)
                 self.reader.problem(path, fe.pointer, _("Not a valid JSON Schema: %(message)s", message=fe.message))
             self.common[common_uri(path.name)] = doc
@@ -182,8 +186,8 @@ class _Loader:
             checker = FormatChecker()
             python = Draft202012Validator(schema, registry=self.meta_registry, format_checker=checker,
                                           _resolver=resolver)
-            documents = {meta_uri(k): d for k, d in self.meta.items()}
-            found = self.validators[kind] = (python, fast_check(schema, documents, checker, base_uri=meta_uri(kind)))
+            fast = fast_check(schema, self.rs_registry, checker, base_uri=meta_uri(kind))
+            found = self.validators[kind] = (python, fast)
         validator, fast = found
         for err in errors_unless_valid(fast, content, lambda c: iter_errors(validator, c)):
             fe = translate(err)
