@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +39,18 @@ FIELDS_WANTED = 710
 MEMBERS = 5
 
 
+@lru_cache(maxsize=1)
+def _packs() -> Any:
+    from formflow.packs.loader import load_packs
+
+    return load_packs(ROOT, only=[PACK])
+
+
 def _pinned(form_bundle: dict[str, Any] | None = None) -> Any:
     """The Meizhou matter pinned from the shipped packs (no database: the versions are content hashes)."""
-    from formflow.packs.loader import load_packs
     from formflow.packs.versions import Pinned, _documents, content_hash
 
-    documents = _documents(load_packs(ROOT, only=[PACK]), PACK, MATTER)
+    documents = _documents(_packs(), PACK, MATTER)
     if form_bundle is not None:
         documents["form"] = form_bundle
     versions: dict[str, Any] = {"tables": {t: content_hash(c) for t, c in documents["tables"].items()}}
