@@ -13,6 +13,7 @@ here names a material: every id, title and path comes from the pack.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -213,19 +214,23 @@ def checklist_schema(items: Iterable[ChecklistItem], materials: Mapping[str, Any
 #: Checklist schemas compiled per process (a category's checklist is the same for many applications).
 CHECKLISTS_KEPT = 256
 _CHECKLISTS: OrderedDict[tuple[Any, ...], tuple[Draft202012Validator, FastCheck | None]] = OrderedDict()
+_CHECKLISTS_LOCK = threading.Lock()
 
 
 def _checklist_validators(required: list[ChecklistItem]) -> tuple[Draft202012Validator, FastCheck | None]:
     """The Python validator (it says which items fail) and the jsonschema-rs check of a checklist, compiled once."""
     key = tuple((item.kind, item.field, item.signature, item.title) for item in required)
-    found = _CHECKLISTS.get(key)
-    if found is None:
-        schema = checklist_schema(required)
-        found = _CHECKLISTS[key] = (Draft202012Validator(schema), fast_check(schema, {}, None))
+    with _CHECKLISTS_LOCK:
+        found = _CHECKLISTS.get(key)
+        if found is not None:
+            _CHECKLISTS.move_to_end(key)
+            return found
+    schema = checklist_schema(required)
+    made = (Draft202012Validator(schema), fast_check(schema, {}, None))
+    with _CHECKLISTS_LOCK:
+        found = _CHECKLISTS.setdefault(key, made)
         while len(_CHECKLISTS) > CHECKLISTS_KEPT:
             _CHECKLISTS.popitem(last=False)
-    else:
-        _CHECKLISTS.move_to_end(key)
     return found
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,6 +94,7 @@ class CompiledForm(FormSchema):
         self._schema_at: dict[tuple[str, ...], list[Frag]] = {}
         self._places: dict[tuple[Any, ...], _Place] = {}
         self._pruned: OrderedDict[str, list[tuple[Any, ...]]] = OrderedDict()
+        self._lock = threading.Lock()
         self.category_path: tuple[Any, ...] | None = self._find_category()
         #: dotted paths (list indices as "*") of the fields filled from an e-licence, with their source
         self.sources: dict[str, str] = self._find_sources()
@@ -166,9 +168,12 @@ class CompiledForm(FormSchema):
         except (TypeError, ValueError):
             key = None
         result = _copy(data)
-        if key is not None and key in self._pruned:
-            self._pruned.move_to_end(key)
-            for path in self._pruned[key]:
+        with self._lock:
+            kept = self._pruned.get(key) if key is not None else None
+            if kept is not None and key is not None:
+                self._pruned.move_to_end(key)
+        if kept is not None:
+            for path in kept:
                 _delete(result, path)
             return result
         deleted: list[tuple[Any, ...]] = []
@@ -181,9 +186,10 @@ class CompiledForm(FormSchema):
             if not removed:
                 break
         if key is not None:
-            self._pruned[key] = deleted
-            while len(self._pruned) > PRUNED_KEPT:
-                self._pruned.popitem(last=False)
+            with self._lock:
+                self._pruned[key] = deleted
+                while len(self._pruned) > PRUNED_KEPT:
+                    self._pruned.popitem(last=False)
         return result
 
     def hidden_paths(self, data: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -393,17 +399,21 @@ def _props_of(frags: list[_Frag]) -> dict[str, Any]:
 
 
 _FORMS: OrderedDict[str, CompiledForm] = OrderedDict()
+_FORMS_LOCK = threading.Lock()
 
 
 def compiled_form(key: str, bundle: dict[str, Any]) -> CompiledForm:
     """The compiled form of a pinned form version (cached: pinned content never changes)."""
-    found = _FORMS.get(key)
-    if found is None:
-        found = _FORMS[key] = CompiledForm(bundle)
+    with _FORMS_LOCK:
+        found = _FORMS.get(key)
+        if found is not None:
+            _FORMS.move_to_end(key)
+            return found
+    made = CompiledForm(bundle)  # outside the lock: two threads may both compile, one result is kept
+    with _FORMS_LOCK:
+        found = _FORMS.setdefault(key, made)
         while len(_FORMS) > FORMS_KEPT:
             _FORMS.popitem(last=False)
-    else:
-        _FORMS.move_to_end(key)
     return found
 
 

@@ -163,12 +163,16 @@ class _Loader:
 
     def load_common(self) -> None:
         folder = self.root / "schemas" / "common"
+        python, fast = _json_schema_checker()
+
+        def problems(doc: Any) -> list[Any]:
+            return list(python.iter_errors(doc))
+
         for path in sorted(folder.glob("*.json")):
             doc = self.reader.read(path)
             if doc is None:
                 continue
-            python, fast = _json_schema_checker()
-            for err in errors_unless_valid(fast, doc, lambda d, v=python: list(v.iter_errors(d))):
+            for err in errors_unless_valid(fast, doc, problems):
                 fe = translate(err)
                 self.reader.problem(path, fe.pointer, _("Not a valid JSON Schema: %(message)s", message=fe.message))
             self.common[common_uri(path.name)] = doc
