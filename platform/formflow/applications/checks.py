@@ -47,7 +47,7 @@ def all_errors(pinned: Pinned, data: Mapping[str, Any], today: date) -> list[Fie
     """Full validation plus the material checklist (what submission enforces)."""
     errors = validation_errors(pinned, data)
     seen = {(e.pointer, e.message) for e in errors}
-    for err in checklist_errors(pinned, form_of(pinned).prune_hidden(dict(data)), today):
+    for err in checklist_errors(pinned, form_of(pinned).pruned(dict(data)), today):
         if (err.pointer, err.message) not in seen:
             errors.append(err)
     return errors

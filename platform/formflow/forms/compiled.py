@@ -31,7 +31,7 @@ from jsonschema import Draft202012Validator
 
 from formflow.forms.fast import FastCheck, fast_check, rs_registry
 from formflow.forms.formats import FORMAT_CHECKER
-from formflow.forms.render import FormSchema, Frag, Step, _base_uri, _delete, _first, _types
+from formflow.forms.render import FormSchema, Frag, Step, _base_uri, _delete, _first, _types, get_path
 from formflow.forms.schema import validator_for
 
 #: Pinned forms compiled per process (LRU).
@@ -162,35 +162,54 @@ class CompiledForm(FormSchema):
 
     # ------------------------------------------------------------------ pruning
     def prune_hidden(self, data: dict[str, Any]) -> dict[str, Any]:
-        """As `FormSchema.prune_hidden`, by the plan; what the last few documents lost is kept."""
+        """As `FormSchema.prune_hidden` (a copy), by the plan; what the last few documents lost is kept."""
+        return self.pruned(data, copy_always=True)
+
+    def pruned(self, data: dict[str, Any], *, copy_always: bool = False) -> dict[str, Any]:
+        """`data` without its hidden fields; `data` itself when nothing is hidden, unless `copy_always`.
+
+        For reading only (validation, the checklist): the caller must not change what it gets.
+        """
         try:
             key: str | None = json.dumps(data, sort_keys=True, ensure_ascii=False, default=repr)
         except (TypeError, ValueError):
             key = None
-        result = _copy(data)
         with self._lock:
             kept = self._pruned.get(key) if key is not None else None
             if kept is not None and key is not None:
                 self._pruned.move_to_end(key)
-        if kept is not None:
-            for path in kept:
-                _delete(result, path)
-            return result
+        if kept is None:
+            kept = self._deleted(data)
+            if key is not None:
+                with self._lock:
+                    self._pruned[key] = kept
+                    while len(self._pruned) > PRUNED_KEPT:
+                        self._pruned.popitem(last=False)
+        if not kept and not copy_always:
+            return data
+        result = _copy(data)
+        for path in kept:
+            _delete(result, path)
+        return result
+
+    def _deleted(self, data: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """The paths pruning removes, round after round until stable (a removal may reveal or hide more)."""
+        first = self.hidden_paths(data)
+        if not any(_exists(data, path) for path in first):
+            return []
+        result = _copy(data)
         deleted: list[tuple[Any, ...]] = []
+        paths = first
         for _round in range(10):
             removed = False
-            for path in self.hidden_paths(result):
+            for path in paths:
                 if _delete(result, path):
                     deleted.append(path)
                     removed = True
             if not removed:
                 break
-        if key is not None:
-            with self._lock:
-                self._pruned[key] = deleted
-                while len(self._pruned) > PRUNED_KEPT:
-                    self._pruned.popitem(last=False)
-        return result
+            paths = self.hidden_paths(result)
+        return deleted
 
     def hidden_paths(self, data: dict[str, Any]) -> list[tuple[Any, ...]]:
         """The paths `FormSchema.build` would record as hidden for `data`, found by the plan."""
@@ -377,6 +396,12 @@ def _absolute_refs(node: Any, base: str) -> Any:
     if isinstance(node, list):
         return [_absolute_refs(v, base) for v in node]
     return node
+
+
+def _exists(data: Any, path: tuple[Any, ...]) -> bool:
+    """Would `_delete(data, path)` remove something?"""
+    parent = get_path(data, path[:-1]) if len(path) > 1 else data
+    return isinstance(parent, dict) and path[-1] in parent
 
 
 def _copy(value: Any) -> Any:
