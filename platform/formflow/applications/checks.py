@@ -20,7 +20,8 @@ from formflow.text.catalogue import _
 
 def validation_errors(pinned: Pinned, data: Mapping[str, Any]) -> list[FieldError]:
     """Every problem of the (pruned) data against the pinned form, at the field, named as the form titles it."""
-    return form_errors(form_of(pinned), pinned.validator, data)
+    form = form_of(pinned)
+    return form_errors(form, form.validator, data)
 
 
 def step_errors(pinned: Pinned, data: Mapping[str, Any], step_id: str) -> list[FieldError]:
@@ -46,7 +47,7 @@ def all_errors(pinned: Pinned, data: Mapping[str, Any], today: date) -> list[Fie
     """Full validation plus the material checklist (what submission enforces)."""
     errors = validation_errors(pinned, data)
     seen = {(e.pointer, e.message) for e in errors}
-    for err in checklist_errors(pinned, form_of(pinned).prune_hidden(dict(data)), today):
+    for err in checklist_errors(pinned, form_of(pinned).pruned(dict(data)), today):
         if (err.pointer, err.message) not in seen:
             errors.append(err)
     return errors

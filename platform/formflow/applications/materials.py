@@ -13,6 +13,8 @@ here names a material: every id, title and path comes from the pack.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from formflow.forms.errors import FieldError, pointer
+from formflow.forms.fast import FastCheck, fast_check
 from formflow.forms.rules import evaluate
 from formflow.text.catalogue import _
 
@@ -208,12 +211,43 @@ def checklist_schema(items: Iterable[ChecklistItem], materials: Mapping[str, Any
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "allOf": entries}
 
 
-def material_errors(items: Iterable[ChecklistItem], data: Mapping[str, Any]) -> list[FieldError]:
-    """Validate `data` against `checklist_schema(items)`: one "请上传：…" error per missing item, at its field."""
-    required = [item for item in items if item.required]
+#: Checklist schemas compiled per process (a category's checklist is the same for many applications).
+CHECKLISTS_KEPT = 256
+_CHECKLISTS: OrderedDict[tuple[Any, ...], tuple[Draft202012Validator, FastCheck | None]] = OrderedDict()
+_CHECKLISTS_LOCK = threading.Lock()
+
+
+def _checklist_validators(required: list[ChecklistItem]) -> tuple[Draft202012Validator, FastCheck | None]:
+    """The Python validator (it says which items fail) and the jsonschema-rs check of a checklist, compiled once."""
+    key = tuple((item.kind, item.field, item.signature, item.title) for item in required)
+    with _CHECKLISTS_LOCK:
+        found = _CHECKLISTS.get(key)
+        if found is not None:
+            _CHECKLISTS.move_to_end(key)
+            return found
     schema = checklist_schema(required)
+    made = (Draft202012Validator(schema), fast_check(schema, {}, None))
+    with _CHECKLISTS_LOCK:
+        found = _CHECKLISTS.setdefault(key, made)
+        while len(_CHECKLISTS) > CHECKLISTS_KEPT:
+            _CHECKLISTS.popitem(last=False)
+    return found
+
+
+def material_errors(items: Iterable[ChecklistItem], data: Mapping[str, Any]) -> list[FieldError]:
+    """Validate `data` against `checklist_schema(items)`: one "请上传：…" error per missing item, at its field.
+
+    jsonschema-rs decides whether anything is missing; the Python validator says what, only then.
+    """
+    required = [item for item in items if item.required]
+    validator, fast = _checklist_validators(required)
+    try:
+        if fast is not None and fast.valid(data):
+            return []
+    except (ValueError, TypeError, OverflowError):
+        pass
     failed: dict[int, None] = {}
-    for error in Draft202012Validator(schema).iter_errors(data):
+    for error in validator.iter_errors(data):
         path = list(error.relative_schema_path)
         if len(path) >= 2 and path[0] == "allOf" and isinstance(path[1], int):
             failed.setdefault(path[1])

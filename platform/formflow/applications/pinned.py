@@ -11,28 +11,26 @@ from formflow.applications.validation import _title_at, form_errors  # noqa: F40
 from formflow.db.models import (
     Application,
 )
+from formflow.forms.compiled import CompiledForm, compiled_form
 from formflow.forms.render import FormSchema, get_path
 from formflow.packs.versions import Pinned, load_pinned
 
 # --------------------------------------------------------------------------- pinned form
-
-_FORMS: dict[str, FormSchema] = {}
 
 
 def pinned_of(session: Session, app: Application) -> Pinned:
     return load_pinned(session, app.versions)
 
 
-def form_of(pinned: Pinned) -> FormSchema:
-    key = pinned.versions["form"]
-    found = _FORMS.get(key)
-    if found is None:
-        found = _FORMS[key] = FormSchema(pinned.documents["form"])
-    return found
+def form_of(pinned: Pinned) -> CompiledForm:
+    """The compiled form of the pinned form version (built once per version and process)."""
+    return compiled_form(pinned.versions["form"], pinned.documents["form"])
 
 
 def category_path(form: FormSchema) -> tuple[Any, ...] | None:
     """Where the form keeps the applicant category (the field marked `x-category`)."""
+    if isinstance(form, CompiledForm):
+        return form.category_path
     if hasattr(form, "_category_path"):
         cached: tuple[Any, ...] | None = form._category_path
         return cached

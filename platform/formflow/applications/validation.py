@@ -12,6 +12,7 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError, best_match
 
+from formflow.forms.compiled import CompiledForm
 from formflow.forms.errors import FieldError, _missing_property, translate
 from formflow.forms.errors import pointer as to_pointer
 from formflow.forms.formats import FORMAT_MESSAGES, explain_format
@@ -25,8 +26,18 @@ def _format_messages() -> dict[str, Any]:
 
 
 def form_errors(form: FormSchema, validator: Any, data: Mapping[str, Any]) -> list[FieldError]:
-    """Every problem of the (pruned) data against the form, at the field, named as the form titles it."""
-    pruned = form.prune_hidden(dict(data))
+    """Every problem of the (pruned) data against the form, at the field, named as the form titles it.
+
+    A compiled form's jsonschema-rs check decides first: valid data never walks the Python validator,
+    which runs only to word the errors of invalid data (so every message is the same).
+    """
+    pruned = form.pruned(dict(data)) if isinstance(form, CompiledForm) else form.prune_hidden(dict(data))
+    if isinstance(form, CompiledForm) and form.fast is not None and validator is form.validator:
+        try:
+            if form.fast.valid(pruned):
+                return []
+        except (ValueError, TypeError, OverflowError):  # a value rs cannot take: the Python path decides
+            pass
     raw = iter_errors(validator, pruned)
     messages = _format_messages()
     out: dict[tuple[str, str], FieldError] = {}

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from operator import mul
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,13 +31,14 @@ _ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 _ID_CHECK = "10X98765432"
 _ID_BODY = re.compile(r"[0-9]{17}[0-9Xx]")
 _ID_TZ = "Asia/Shanghai"
+_SEVENTEEN_DIGITS = re.compile(r"[0-9]{17}")
 
 
 def id_card_check_digit(first17: str) -> str:
     """GB 11643-1999 (ISO 7064 MOD 11-2) check character for 17 digits."""
-    if len(first17) != 17 or any(c not in DIGITS for c in first17):
+    if len(first17) != 17 or not _SEVENTEEN_DIGITS.fullmatch(first17):
         raise ValueError(_("Should be 17 digits: %(value)s", value=repr(first17)))
-    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+    return _ID_CHECK[sum(map(mul, map(int, first17), _ID_WEIGHTS)) % 11]
 
 
 def explain_cn_id_card(s: Any, today: date | None = None) -> str | None:

@@ -142,6 +142,11 @@ def display_value(value: Any) -> str:
     return str(value)
 
 
+def _base_uri(resolver: Any) -> str:
+    """The base URI a resolver resolves against (what a cached `$ref` resolution depends on)."""
+    return str(getattr(resolver, "_base_uri", id(resolver)))
+
+
 def _types(schema_type: Any) -> list[str]:
     if isinstance(schema_type, list):
         return [str(t) for t in schema_type]
@@ -156,7 +161,10 @@ class FormSchema:
         self.root: dict[str, Any] = bundle["form"]
         self.registry = registry_of(dict(bundle.get("common") or {}) | {self.uri: self.root})
         self.resolver = self.registry.resolver(base_uri=self.uri)
-        self._if_cache: dict[int, Draft202012Validator] = {}
+        #: (id(condition), base URI) -> (condition, validator): pinned content never changes
+        self._if_cache: dict[tuple[int, str], tuple[Any, Draft202012Validator]] = {}
+        #: (id(schema), base URI) -> (schema, [(fragment schema, resolver), …]): every `$ref` resolved once
+        self._ref_cache: dict[tuple[int, str], tuple[Any, list[tuple[dict[str, Any], Any]]]] = {}
 
     # ------------------------------------------------------------------ steps
     def steps(self) -> list[Step]:
@@ -175,6 +183,18 @@ class FormSchema:
 
     # ------------------------------------------------------------- fragments
     def _deref(self, frag: Frag, depth: int = 0) -> list[Frag]:
+        """`frag` and what its `$ref` chain leads to (resolved once per schema and base URI, then cached)."""
+        schema = frag.schema
+        if not isinstance(schema, dict):
+            return []
+        key = (id(schema), _base_uri(frag.resolver))
+        found = self._ref_cache.get(key)
+        if found is None or found[0] is not schema:
+            chain = [(f.schema, f.resolver) for f in self._deref_uncached(Frag(schema, frag.resolver), depth)]
+            found = self._ref_cache[key] = (schema, chain)
+        return [Frag(s, r, frag.cond, frag.active, frag.local) for s, r in found[1]]
+
+    def _deref_uncached(self, frag: Frag, depth: int = 0) -> list[Frag]:
         schema = frag.schema
         if not isinstance(schema, dict):
             return []
@@ -186,7 +206,7 @@ class FormSchema:
                 resolved = frag.resolver.lookup(ref)
             except Unresolvable:
                 return out
-            out += self._deref(
+            out += self._deref_uncached(
                 Frag(resolved.contents, resolved.resolver, frag.cond, frag.active, frag.local), depth + 1
             )
         return out
@@ -196,10 +216,15 @@ class FormSchema:
             return True
         if not isinstance(condition, dict):
             return False
-        try:
-            validator = Draft202012Validator(condition, registry=self.registry, _resolver=resolver)
-        except TypeError:  # pragma: no cover - older jsonschema
-            validator = Draft202012Validator(condition, registry=self.registry)
+        key = (id(condition), _base_uri(resolver))
+        found = self._if_cache.get(key)
+        if found is None or found[0] is not condition:
+            try:
+                made = Draft202012Validator(condition, registry=self.registry, _resolver=resolver)
+            except TypeError:  # pragma: no cover - older jsonschema
+                made = Draft202012Validator(condition, registry=self.registry)
+            found = self._if_cache[key] = (condition, made)
+        validator = found[1]
         try:
             return validator.is_valid(data)
         except Unresolvable:
@@ -345,6 +370,8 @@ class FormSchema:
             if hidden:
                 ctx.hidden.append(path)
                 continue
+            if ctx.only is not None and not node.path and name != ctx.only:
+                continue  # rendering one step: the others are not built
             sub_frags = [
                 Frag(f.schema["properties"][name], f.resolver, f.cond, f.active)
                 for f in frags if name in (f.schema.get("properties") or {})
@@ -358,7 +385,7 @@ class FormSchema:
 
     def step_node(self, step_id: str, data: dict[str, Any], *, hide: set[str] | None = None) -> tuple[Node, list]:
         """The node tree of one step, decided against the WHOLE data (conditions may look across steps)."""
-        ctx = _Ctx(hide_paths=hide or set())
+        ctx = _Ctx(hide_paths=hide or set(), only=step_id)
         root = self.build([Frag(self.root, self.resolver)], (), data, ctx)
         for child in root.children:
             if child.path == (step_id,):
@@ -463,6 +490,7 @@ class _Ctx:
     hidden: list[tuple[Any, ...]] = field(default_factory=list)
     hide_paths: set[str] = field(default_factory=set)
     readonly: bool = False
+    only: str | None = None  # build only this step (its conditions still see the whole data)
 
 
 def coerce(raw: str, types: list[str]) -> Any:

@@ -8,21 +8,27 @@ first problem: every problem is collected with file and JSON pointer.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema_specifications import REGISTRY as SPEC_REGISTRY
-from referencing import Resource
+from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from formflow.forms.errors import translate
+from formflow.forms.fast import FastCheck, errors_unless_valid, fast_check, rs_registry
 from formflow.forms.schema import common_uri, form_uri, iter_errors, meta_uri
 from formflow.packs.problems import Problem, Reader
 from formflow.text.catalogue import _
 
 RESERVED_DIRS = {"meta", "common"}
+#: Validators kept per process, one per meta kind and content (a changed meta-schema compiles anew).
+META_VALIDATORS_KEPT = 64
 META_KINDS = (
     "pack", "form", "materials", "rules", "table", "workflow", "parameters",
     "offices", "calendar", "calendar-overrides", "demo", "elicences", "allocation",
@@ -100,6 +106,45 @@ class PackSet:
         return not self.problems
 
 
+@lru_cache(maxsize=1)
+def _specifications() -> Registry:
+    """The JSON Schema dialects' own meta-schemas, crawled once per process (anchors found once)."""
+    return SPEC_REGISTRY.crawl()
+
+
+def _digest(content: Any) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+_MetaValidators = dict[str, tuple[Draft202012Validator, FastCheck | None]]
+_META: dict[str, tuple[Registry, _MetaValidators, Any]] = {}
+
+
+def _meta_registry(meta: dict[str, Any]) -> tuple[Registry, _MetaValidators, Any]:
+    """The registry of every meta-schema (crawled once) and its validators, per set of meta-schema contents."""
+    key = _digest(meta)
+    found = _META.get(key)
+    if found is None:
+        if len(_META) >= META_VALIDATORS_KEPT:
+            _META.pop(next(iter(_META)))
+        resources = [
+            (meta_uri(k), Resource.from_contents(d, default_specification=DRAFT202012)) for k, d in meta.items()
+        ]
+        rs = rs_registry({meta_uri(k): d for k, d in meta.items()})
+        found = _META[key] = (_specifications().with_resources(resources).crawl(), {}, rs)
+    return found
+
+
+@lru_cache(maxsize=1)
+def _json_schema_checker() -> tuple[Draft202012Validator, FastCheck | None]:
+    """Checks a common definitions file is a JSON Schema (compiled once): rs decides, Python words."""
+    registry = _specifications()
+    uri = str(Draft202012Validator.META_SCHEMA["$id"])
+    python = Draft202012Validator(Draft202012Validator.META_SCHEMA, registry=registry,
+                                  _resolver=registry.resolver(base_uri=uri))
+    return python, fast_check({"$ref": uri}, {}, None)
+
+
 class _Loader:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -114,19 +159,20 @@ class _Loader:
             doc = self.reader.read(path)
             if isinstance(doc, dict):
                 self.meta[kind] = doc
-        resources = [
-            (meta_uri(k), Resource.from_contents(d, default_specification=DRAFT202012))
-            for k, d in self.meta.items()
-        ]
-        self.meta_registry = SPEC_REGISTRY.with_resources(resources)
+        self.meta_registry, self.validators, self.rs_registry = _meta_registry(self.meta)
 
     def load_common(self) -> None:
         folder = self.root / "schemas" / "common"
+        python, fast = _json_schema_checker()
+
+        def problems(doc: Any) -> list[Any]:
+            return list(python.iter_errors(doc))
+
         for path in sorted(folder.glob("*.json")):
             doc = self.reader.read(path)
             if doc is None:
                 continue
-            for err in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(doc):
+            for err in errors_unless_valid(fast, doc, problems):
                 fe = translate(err)
                 self.reader.problem(path, fe.pointer, _("Not a valid JSON Schema: %(message)s", message=fe.message))
             self.common[common_uri(path.name)] = doc
@@ -136,10 +182,18 @@ class _Loader:
         schema = self.meta.get(kind)
         if schema is None:
             return
-        validator = Draft202012Validator(
-            schema, registry=self.meta_registry, format_checker=FormatChecker()
-        )
-        for err in iter_errors(validator, content):
+        found = self.validators.get(kind)
+        if found is None:
+            # An explicit resolver over the crawled registry: jsonschema's default one combines it with the
+            # uncrawled dialect registry, and every `$dynamicRef` then re-crawls the dialect's meta-schemas.
+            resolver = self.meta_registry.resolver(base_uri=meta_uri(kind))
+            checker = FormatChecker()
+            python = Draft202012Validator(schema, registry=self.meta_registry, format_checker=checker,
+                                          _resolver=resolver)
+            fast = fast_check(schema, self.rs_registry, checker, base_uri=meta_uri(kind))
+            found = self.validators[kind] = (python, fast)
+        validator, fast = found
+        for err in errors_unless_valid(fast, content, lambda c: iter_errors(validator, c)):
             fe = translate(err)
             self.reader.problem(path, fe.pointer, fe.message)
 

@@ -13,8 +13,11 @@ import yaml
 
 from formflow.text.catalogue import _
 
+#: libyaml's parser when PyYAML was built with it (several times faster), else the pure-Python one.
+_SAFE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class PackYamlLoader(yaml.SafeLoader):
+
+class PackYamlLoader(_SAFE_LOADER):
     """Safe YAML where only true/false are booleans (YAML 1.2): `no: 1` stays a key."""
 
 

@@ -112,7 +112,10 @@ class MatterCheck(WorkflowChecks):
 
     def check_tables(self) -> None:
         for table in self.matter.tables.values():
-            for i, row in enumerate(self._content(table).get("rows") or []):
+            rows = self._content(table).get("rows")
+            for i, row in enumerate(rows if isinstance(rows, list) else []):
+                if not isinstance(row, dict):
+                    continue  # the meta-schema reports it
                 kind = row.get("material")
                 if kind is not None and kind not in self.kinds:
                     self.reader.problem(table.path, f"/rows/{i}/material",

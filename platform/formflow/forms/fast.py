@@ -1,0 +1,106 @@
+"""jsonschema-rs decides valid or invalid; the Python `jsonschema` path words the errors.
+
+`FastCheck` holds one compiled jsonschema-rs validator of a schema and its referenced documents.
+The formats stay the platform's own: every `format` keyword is handed to rs as a custom keyword that
+calls the very `FormatChecker` the Python path uses (jsonschema-rs checks formats only on strings and
+with its own rules, while `money`/`area` also constrain numbers), so both paths agree on every
+document; `tests/forms/test_fast_validation.py` compares them on a corpus built from the shipped packs.
+When rs cannot compile a schema (a regex it does not support, say) the check is simply absent and the
+Python path decides alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jsonschema_rs
+from jsonschema import FormatChecker
+
+#: The keyword every `format` becomes in the documents handed to jsonschema-rs.
+FORMAT_KEYWORD = "x-formflow-format"
+
+
+def _with_format_keyword(node: Any) -> Any:
+    """A copy of a schema document where every `format` (a string at a schema's place) is FORMAT_KEYWORD."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "format" and isinstance(value, str):
+                out[FORMAT_KEYWORD] = value
+            else:
+                out[key] = _with_format_keyword(value)
+        return out
+    if isinstance(node, list):
+        return [_with_format_keyword(v) for v in node]
+    return node
+
+
+def _format_keyword(checker: FormatChecker | None) -> type:
+    """The custom keyword class: the instance conforms to the format as `checker` judges it."""
+
+    class FormatKeyword:
+        def __init__(self, parent: Any, value: Any, path: Any) -> None:
+            self.fmt = str(value)
+            # What `FormatChecker.conforms` does, without its two calls per value: unknown formats conform,
+            # a check conforms when it returns true without raising one of its declared exceptions.
+            self.check = checker.checkers.get(self.fmt) if checker is not None else None
+
+        def validate(self, instance: Any) -> None:
+            if self.check is None:
+                return
+            func, raises = self.check
+            try:
+                ok = func(instance)
+            except raises:
+                ok = False
+            if not ok:
+                raise ValueError(self.fmt)
+
+    return FormatKeyword
+
+
+def rs_registry(documents: Mapping[str, Any]) -> Any:
+    """A jsonschema-rs registry of `documents` by URI (their formats as FORMAT_KEYWORD), or None if empty."""
+    resources = [(uri, _with_format_keyword(doc)) for uri, doc in documents.items()]
+    return jsonschema_rs.Registry(resources) if resources else None
+
+
+class FastCheck:
+    """`valid(instance)`: the jsonschema-rs verdict on `schema` (whose `$ref`s resolve in `documents`)."""
+
+    def __init__(self, schema: Any, documents: Mapping[str, Any] | Any, checker: FormatChecker | None,
+                 *, base_uri: str | None = None) -> None:
+        registry = documents if isinstance(documents, jsonschema_rs.Registry) else rs_registry(documents)
+        options: dict[str, Any] = {"validate_formats": False, "keywords": {FORMAT_KEYWORD: _format_keyword(checker)}}
+        if registry is not None:
+            options["registry"] = registry
+        if base_uri:
+            options["base_uri"] = base_uri
+        self._validator = jsonschema_rs.validator_for(_with_format_keyword(schema), **options)
+
+    def valid(self, instance: Any) -> bool:
+        return bool(self._validator.is_valid(instance))
+
+
+def fast_check(schema: Any, documents: Mapping[str, Any] | Any, checker: FormatChecker | None,
+               *, base_uri: str | None = None) -> FastCheck | None:
+    """A FastCheck, or None when jsonschema-rs cannot compile the schema (the Python path then decides)."""
+    try:
+        return FastCheck(schema, documents, checker, base_uri=base_uri)
+    except (ValueError, TypeError, jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError):
+        return None
+
+
+def errors_unless_valid(check: FastCheck | None, instance: Any, errors: Callable[[Any], list]) -> list:
+    """`[]` when rs says `instance` is valid, else what the Python path `errors(instance)` says."""
+    if check is not None:
+        try:
+            if check.valid(instance):
+                return []
+        except (ValueError, TypeError, OverflowError):  # a value rs cannot represent (huge integers …)
+            pass
+    return errors(instance)
+
+
+__all__ = ["FORMAT_KEYWORD", "FastCheck", "errors_unless_valid", "fast_check", "rs_registry"]
