@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-for folder in ("workflow", "allocation"):
+for folder in ("workflow", "allocation", "api"):
     if str(HERE.parent / folder) not in sys.path:
         sys.path.append(str(HERE.parent / folder))
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from formflow.api import views_auth, views_citizen, views_matters, views_meta, views_review  # noqa: F401
+from formflow.api import views_messages  # noqa: F401
 from formflow.api.errors import (
     MESSAGES,
     ApiError,
