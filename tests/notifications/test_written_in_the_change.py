@@ -30,7 +30,8 @@ def test_the_happy_path_tells_the_citizen_each_step(flow):
     first, *_rest, last = messages(flow.p, CITIZEN[MZ])
     number = flow.app(app_id).number
     assert first.content["title"] == "申请已受理"
-    assert first.content["body"] == f"陈**，您的梅州城区公共租赁住房申请（{number}）已受理，现进入街道初审。可在“我的申请”查看进度。"
+    assert first.content["body"] == (f"陈**，您的梅州城区公共租赁住房申请（{number}）已受理，现进入街道初审。"
+                                     "可在“我的申请”查看进度。")
     assert first.link == f"/portal/applications/{app_id}" and first.read_at is None
     assert "符合住房保障条件" in last.content["body"]
     # the kinds the pack sends by SMS are in the outbox, keyed by message id, with no mobile number

@@ -18,8 +18,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from formflow.db.models import utcnow
-from formflow.db.models import Account, Application, Correction, Event, Household, HouseholdEvent, Message
+from formflow.db.models import Account, Application, Correction, Event, Household, HouseholdEvent, Message, utcnow
 from formflow.notifications import registry
 from formflow.notifications.kinds import MessageKind, render
 from formflow.outbox import enqueue
@@ -64,18 +63,27 @@ class Letter:
 
 def write(session: Session, letter: Letter) -> Message:
     """Add the message (and its SMS, if the kind says so) to the session; the same key twice is one."""
-    found = session.scalars(select(Message).where(Message.key == letter.key)).first()
+    values = {"link": portal_link(letter.application_id), **letter.values}
+    return add(session, account_id=letter.account_id, kind=letter.kind.id, pack=letter.pack,
+               application_id=letter.application_id, title=render(letter.kind.title, values),
+               body=render(letter.kind.body, values), link=portal_link(letter.application_id), key=letter.key,
+               sms=letter.kind.sms, params=_plain(values))
+
+
+def add(session: Session, *, account_id: int, kind: str, pack: str | None, application_id: int | None, title: str,
+        body: str, link: str | None, key: str, sms: bool, params: dict[str, str] | None = None) -> Message:
+    """One message with its words already made; an `sms` outbox message follows once it has its id."""
+    with session.no_autoflush:
+        found = session.scalars(select(Message).where(Message.key == key)).first()
+    if found is None:
+        found = next((m for m in session.new if isinstance(m, Message) and m.key == key), None)
     if found is not None:
         return found
-    values = {"link": portal_link(letter.application_id), **letter.values}
-    title = render(letter.kind.title, values)
-    body = render(letter.kind.body, values)
-    msg = Message(account_id=letter.account_id, application_id=letter.application_id, pack=letter.pack,
-                  kind=letter.kind.id, content={"title": title, "body": body},
-                  link=portal_link(letter.application_id), key=letter.key, created_at=utcnow())
+    msg = Message(account_id=account_id, application_id=application_id, pack=pack, kind=kind,
+                  content={"title": title, "body": body}, link=link, key=key, created_at=utcnow())
     session.add(msg)
-    if letter.kind.sms:
-        session.info.setdefault(_PENDING_SMS, []).append((msg, {"params": _plain(values), "text": body}))
+    if sms:
+        session.info.setdefault(_PENDING_SMS, []).append((msg, {"params": params or {}, "text": body}))
     return msg
 
 
