@@ -79,9 +79,11 @@ def _remind(sessions: sessionmaker[Session], correction_id: int, app_id: int, re
         for kind in reminders:
             if left > (kind.when.correction_due or 0):
                 continue
+            key = f"correction:{correction.id}:{kind.id}"
+            if db.scalar(select(Message.id).where(Message.key == key)) is not None:
+                continue
             values = application_values(db, app, correction.stage, due)
-            msg = write(db, Letter(app.applicant_id, kind, app.pack, app.id, values,
-                                   key=f"correction:{correction.id}:{kind.id}"))
+            msg = write(db, Letter(app.applicant_id, kind, app.pack, app.id, values, key=key))
             db.flush()
             sent.append(msg.id)
     return sent
