@@ -87,3 +87,10 @@ def mark_all_read(services: Any, db: Session, account: Account) -> int:
     result = db.execute(update(Message).where(Message.account_id == account.id, Message.read_at.is_(None))
                         .values(read_at=now))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def desk_counts(services: Any, db: Session, account: Account) -> Any:
+    """The reviewer's queue in numbers for the desk header (mine, overdue): `reminders.QueueCounts`."""
+    from formflow.notifications.reminders import queue_counts
+
+    return queue_counts(db, account, services.packs)
