@@ -1,4 +1,7 @@
-"""我的消息 in a real browser (formflow.notifications): the citizen's unread badge appears after a reviewer acts at the desk (phone and desktop)."""
+"""我的消息 in a real browser: the citizen's unread badge appears after a reviewer acts at the desk.
+
+At a 390 px phone width and on a desktop (formflow.notifications).
+"""
 
 from __future__ import annotations
 
@@ -12,9 +15,9 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "desk"))
 sys.path.insert(0, str(TESTS / "workflow"))
 
-from conftest import _context  # noqa: E402
 from desk_support import MZ, create, sample_data  # noqa: E402
 
+from conftest import _context  # noqa: E402
 from support import demo_password  # noqa: E402
 
 pytestmark = [pytest.mark.browser]

@@ -60,7 +60,8 @@ def test_the_digest_tells_each_reviewer_once_a_day_what_is_due(flow):
     assert messages(flow.p, "mj-street") == []  # nothing of theirs is due
     thu = run(flow, date(2026, 3, 5))
     assert len(thu.digests) == 1
-    assert messages(flow.p, "mj-community")[-1].content["title"] == "待办提醒：今日到期 1 件，即将到期 0 件，已超期 0 件"
+    latest = messages(flow.p, "mj-community")[-1]
+    assert latest.content["title"] == "待办提醒：今日到期 1 件，即将到期 0 件，已超期 0 件"
     flow.tick(date(2026, 3, 6))  # marks it overdue
     run(flow, date(2026, 3, 6))
     assert "已超期 1 件" in messages(flow.p, "mj-community")[-1].content["title"]

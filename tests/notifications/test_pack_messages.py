@@ -98,7 +98,8 @@ def test_changing_the_packs_template_changes_the_words_sent(config_copy, sqlite_
     flow.act(app_id, "community_acceptance", "accept", "mj-community", today=date(2026, 3, 2), mark=True)
     (msg,) = messages(flow.p, CITIZEN[MZ])
     number = flow.app(app_id).number
-    assert msg.content == {"title": "好消息：已受理", "body": f"梅州城区公共租赁住房申请 {number} 由街道初审办理；陈**请留意。"}
+    assert msg.content == {"title": "好消息：已受理",
+                           "body": f"梅州城区公共租赁住房申请 {number} 由街道初审办理；陈**请留意。"}
     assert flow.count(type(msg)) == 1
     from notes import sms
 

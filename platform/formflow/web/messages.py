@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 
-from formflow.auth.current import current_account, login_required
+from formflow.auth.current import current_account, login_required, signed_in_account
 from formflow.text.errors import Refusal
 from formflow.usecases import messages as messages_uc
 from formflow.web.context import services, sessions
@@ -31,7 +31,7 @@ def _badge() -> dict:
 @login_required
 def messages():
     with sessions()() as db:
-        box = messages_uc.inbox(services(), db, current_account())
+        box = messages_uc.inbox(services(), db, signed_in_account())
     return render_template("portal/messages.html", inbox=box)
 
 
@@ -47,7 +47,7 @@ def _safe_next(link: str | None) -> str:
 def read(message_id: int):
     try:
         with sessions().begin() as db:
-            view = messages_uc.mark_read(services(), db, current_account(), message_id)
+            view = messages_uc.mark_read(services(), db, signed_in_account(), message_id)
     except Refusal as refusal:
         abort(refusal.status)
     return redirect(_safe_next(view.link))
@@ -57,5 +57,5 @@ def read(message_id: int):
 @login_required
 def read_all():
     with sessions().begin() as db:
-        messages_uc.mark_all_read(services(), db, current_account())
+        messages_uc.mark_all_read(services(), db, signed_in_account())
     return redirect(url_for("portal.messages"))
