@@ -73,3 +73,19 @@ def test_the_digest_tells_each_reviewer_once_a_day_what_is_due(flow):
     run(flow, date(2026, 3, 9))
     assert [m.kind for m in messages(flow.p, "mj-community")].count("digest") == 3
     assert flow.count(Message, kind="digest") >= before  # the street reviewer may now have one
+
+
+def test_formflow_tick_sends_the_digest_once(sqlite_flow, monkeypatch):
+    from click.testing import CliRunner
+
+    from formflow.cli import main
+
+    flow = sqlite_flow
+    flow.create(MZ, today=DAY)
+    monkeypatch.setenv("FORMFLOW_DATABASE_URL", flow.p.url)
+    monkeypatch.setenv("FORMFLOW_CONFIG_ROOT", str(flow.p.root))
+    for _ in range(2):  # cron may run it twice: one digest
+        result = CliRunner().invoke(main, ["tick", "--today", "2026-03-03"])
+        assert result.exit_code == 0, result.output
+    assert [m.kind for m in messages(flow.p, "mj-community")] == ["digest"]
+    assert messages(flow.p, "mj-street") == []
