@@ -36,7 +36,13 @@ def listen() -> None:
         return
     sa_event.listen(Session, "before_flush", _before_flush)
     sa_event.listen(Session, "after_flush_postexec", _after_flush)
+    sa_event.listen(Session, "after_soft_rollback", _forget)
     _listening["on"] = True
+
+
+def _forget(session: Session, _previous: Any) -> None:
+    """A rolled-back flush leaves no SMS waiting for a message that is gone."""
+    session.info.pop(_PENDING_SMS, None)
 
 
 def portal_link(app_id: int | None) -> str | None:
