@@ -127,3 +127,20 @@ def test_the_openapi_document_describes_the_message_resources(site):
     doc = Client(app).get("/openapi.json").json
     assert "/api/v1/me/messages" in doc["paths"] or "/me/messages" in doc["paths"]
     assert "MessageList" in str(doc["components"]["schemas"])
+
+
+def test_the_desk_header_counts_mine_and_overdue(site):
+    from support import WebClient
+
+    app, flow = site
+    flow.create(MZ, today=DAY)  # community acceptance due Thursday 5 March
+    web = WebClient(app)
+    web.login("mj-community")
+    page = web.get("/desk/").get_data(as_text=True)
+    assert re.search(r'id="queue-mine"[^>]*>1<', page) and 'id="queue-overdue"' not in page
+    flow.tick(date(2026, 3, 6))  # now overdue
+    page = web.get("/desk/").get_data(as_text=True)
+    assert re.search(r'id="queue-overdue"[^>]*>[^<]*<span class="badge badge-bad">1<', page)
+    other = WebClient(app)
+    other.login("mj-street")  # nothing of theirs
+    assert re.search(r'id="queue-mine"[^>]*>0<', other.get("/desk/").get_data(as_text=True))
