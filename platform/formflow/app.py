@@ -40,6 +40,9 @@ def create_app(
         "keys": keys or DataKeys.from_environment(settings.instance_dir, demo=settings.load_demo),
     }
     install_keys(app.extensions["formflow"]["keys"])
+    from formflow.notifications.registry import install as install_messages
+
+    install_messages(packset)  # message kinds: written in the flush of each change (formflow.notifications)
     from formflow.services import Clock, Services
 
     app.extensions["formflow.services"] = Services(

@@ -47,7 +47,7 @@ def _docs(pack):
         if doc is not None:
             yield doc
     for matter in pack.matters.values():
-        for doc in (matter.form, matter.workflow, matter.materials, matter.rules, matter.allocation,
+        for doc in (matter.form, matter.workflow, matter.materials, matter.rules, matter.allocation, matter.messages,
                     *matter.tables.values()):
             if doc is not None:
                 yield doc

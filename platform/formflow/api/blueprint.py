@@ -9,7 +9,14 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from formflow.api import views_auth, views_citizen, views_matters, views_meta, views_review  # noqa: F401
+from formflow.api import (  # noqa: F401
+    views_auth,
+    views_citizen,
+    views_matters,
+    views_messages,  # noqa: F401
+    views_meta,
+    views_review,
+)
 from formflow.api.errors import (
     MESSAGES,
     ApiError,

@@ -23,6 +23,7 @@ def register(main: click.Group) -> None:
         from formflow.calendars.overrides import calendars_with_overrides
         from formflow.calendars.workdays import today as local_today
         from formflow.db import make_engine, session_factory
+        from formflow.notifications.daily import from_settings as daily_messages
         from formflow.workflow.timers import tick as run_tick
 
         settings = Settings()
@@ -32,6 +33,7 @@ def register(main: click.Group) -> None:
         engine = make_engine(settings.database_url)
         try:
             sessions = session_factory(engine)
+            daily_messages(settings, sessions, day)  # correction reminders, reviewers' digest (formflow.notifications)
             with progress_bar(_("Timers and time limits")) as step:
                 report = run_tick(sessions, today=day,
                                   calendar=calendars_with_overrides(settings.config_root, sessions),

@@ -820,3 +820,31 @@ class SecurityEvent(Base):
     #: what it concerns: another account, a keyed hash of a mobile number, an export's name
     subject: Mapped[str] = mapped_column(String(100), default="")
     detail: Mapped[str] = mapped_column(String(500), default="")
+# --------------------------------------------------------------------------- messages
+# Appended with migration 0011: the citizen's and reviewer's messages (我的消息), written by
+# `formflow.notifications` in the same flush as the change they tell of.
+
+
+class Message(Base):
+    """One message to one account: its title and body sealed, read or not."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_inbox", "account_id", "read_at", "id"),
+        UniqueConstraint("key", name="uq_messages_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    pack: Mapped[str | None] = mapped_column(String(64))
+    #: the message kind of the pack's messages.yaml (or "digest" for the reviewers' daily digest)
+    kind: Mapped[str] = mapped_column(String(64))
+    #: {"title": …, "body": …}, sealed: a message may carry a name or a reason
+    content: Mapped[dict[str, Any]] = mapped_column(SealedJSON)
+    #: a path inside the platform (the application's page), or none
+    link: Mapped[str | None] = mapped_column(String(300))
+    #: idempotency: what this message is about (the event, or the account and day of a digest)
+    key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -32,6 +32,7 @@ META_VALIDATORS_KEPT = 64
 META_KINDS = (
     "pack", "form", "materials", "rules", "table", "workflow", "parameters",
     "offices", "calendar", "calendar-overrides", "demo", "elicences", "allocation",
+    "messages",
 )  # fmt: skip
 
 
@@ -56,6 +57,8 @@ class Matter:
     tables: dict[str, Doc] = field(default_factory=dict)
     #: what happens after approval (waiting list, lottery, subsidy roster, follow-up)
     allocation: Doc | None = None
+    #: message kinds: when the applicant is told what, and whether also by SMS (formflow.notifications)
+    messages: Doc | None = None
 
     @property
     def title(self) -> str:
@@ -259,6 +262,7 @@ class _Loader:
             materials=self.doc(folder / "materials.yaml", "materials", required=False),
             rules=self.doc(folder / "rules.yaml", "rules", required=False),
             allocation=self.doc(folder / "allocation.yaml", "allocation", required=False),
+            messages=self.doc(folder / "messages.yaml", "messages", required=False),
         )
         for path in sorted((folder / "tables").glob("*.yaml")):
             table = self.doc(path, "table")

@@ -409,3 +409,7 @@ def _number_filter(value: Any) -> str:
 @bp.app_template_filter("desk_date")
 def _date_filter(value: Any) -> str:
     return fmt.when(value)
+
+
+# The header's queue counts register on `bp` (imported last: it imports this module).
+from formflow.web import desk_counts as _desk_counts  # noqa: E402,F401

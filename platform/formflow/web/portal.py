@@ -292,5 +292,6 @@ def withdraw(app_id: int):
 
 
 # The wizard and the window register their views on `bp` (imported last: they import this module).
+from formflow.web import messages as _messages  # noqa: E402,F401
 from formflow.web import window as _window  # noqa: E402,F401
 from formflow.web import wizard as _wizard  # noqa: E402,F401

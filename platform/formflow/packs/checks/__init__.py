@@ -19,6 +19,7 @@ from __future__ import annotations
 from formflow.auth.roles import BUILTIN_ROLES
 from formflow.packs.checks.allocation import check_allocation
 from formflow.packs.checks.matter import MatterCheck
+from formflow.packs.checks.messages import check_messages
 from formflow.packs.checks.offices import check_demo, check_offices
 from formflow.packs.loader import PackSet
 from formflow.packs.problems import Reader
@@ -42,3 +43,4 @@ def cross_check(packset: PackSet, reader: Reader) -> None:
         for check in checks:
             if check.matter.allocation is not None:
                 check_allocation(check, roles_in_pack | set(BUILTIN_ROLES))
+            check_messages(check)
