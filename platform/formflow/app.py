@@ -78,7 +78,7 @@ def _security_headers(response):
     return response
 
 
-BLUEPRINTS = ("public", "auth", "portal", "desk", "admin", "api", "housing")
+BLUEPRINTS = ("public", "auth", "portal", "desk", "admin", "api", "housing", "outbox_admin")
 
 
 def _register_blueprints(app: Flask) -> None:

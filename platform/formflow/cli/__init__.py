@@ -238,6 +238,7 @@ def _register_more() -> None:
     tick.register(main)
     tick.register_calendar(main)
     allocation.register(main)
+    __import__("formflow.cli.worker", fromlist=["register"]).register(main)  # worker, outbox (h1)
 
 
 _register_more()

@@ -1,4 +1,8 @@
-"""Serving: gunicorn where available (several processes), Flask's server otherwise."""
+"""Serving: gunicorn where available (several processes), Flask's server otherwise.
+
+Each serving process runs the embedded outbox worker thread (`formflow.outbox.embedded`)
+unless FORMFLOW_EMBEDDED_WORKER=0, so notices render without a separate `formflow worker`.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ def run(host: str, port: int, workers: int) -> None:
     try:
         from gunicorn.app.base import BaseApplication
     except ImportError:  # pragma: no cover - non-POSIX systems
-        create_app().run(host=host, port=port)
+        app = create_app()
+        _with_worker(app)
+        app.run(host=host, port=port)
         return
 
     class _Server(BaseApplication):
@@ -22,6 +28,13 @@ def run(host: str, port: int, workers: int) -> None:
             self.cfg.set("accesslog", "-")
 
         def load(self) -> Any:
-            return create_app()
+            return _with_worker(create_app())
 
     _Server().run()
+
+
+def _with_worker(app: Any) -> Any:
+    from formflow.outbox.embedded import start
+
+    start(app.extensions["formflow.services"])
+    return app
