@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -29,9 +28,3 @@ def ob_flow(platform_db, calendar) -> Flow:
 @pytest.fixture
 def sqlite_flow(sqlite_platform, calendar) -> Flow:
     return Flow(sqlite_platform, calendar)
-
-
-def services_of(platform, renderers: Path | None = None) -> SimpleNamespace:
-    """What handlers are handed: storage, keys, renderers (the shipped ones unless given)."""
-    return SimpleNamespace(sessions=platform.sessions, storage=platform.storage, keys=platform.keys,
-                           renderers=renderers or platform.root / "renderers", packs=platform.packs)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from outbox_support import services_of
 from sqlalchemy import func, select
 from wf_support import MZ
 
-from conftest import services_of
 from formflow.db.models import Application, Notice, NoticeCounter, OutboxMessage, StoredFile, utcnow
 from formflow.documents.notices import RENDER_NOTICE
 from formflow.documents.pdf import pdf_text

@@ -90,3 +90,18 @@ def test_worker_settings_are_read_and_checked(monkeypatch):
     monkeypatch.setenv("FORMFLOW_WORKER_LEASE", "0")
     with pytest.raises(ValueError, match="FORMFLOW_WORKER_LEASE"):
         Settings()
+
+
+def test_on_a_terminal_the_worker_shows_progress_then_one_total_line(sqlite_flow, capsys):
+    from outbox_support import services_of
+
+    from formflow.cli.worker import _drain
+    from formflow.outbox.worker import Options, load_handlers
+
+    load_handlers()
+    p = sqlite_flow.p
+    app_id = sqlite_flow.create(MZ, today=TODAY)
+    sqlite_flow.act(app_id, "community_acceptance", "accept", "mj-community", today=TODAY, mark=True)
+    assert _drain(services_of(p), Options(), tty=True) == 1
+    assert "1" in capsys.readouterr().out
+    assert _drain(services_of(p), Options(), tty=True) == 0  # nothing due: no bar, no line

@@ -11,9 +11,9 @@ import time
 from datetime import timedelta
 
 import pytest
+from outbox_support import services_of
 from sqlalchemy import select, text
 
-from conftest import services_of
 from formflow.db.models import OutboxMessage, utcnow
 from formflow.outbox import enqueue, handler
 from formflow.outbox.worker import Options, backlog, batches, claim, run_batch
