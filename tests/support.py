@@ -110,3 +110,35 @@ def make_web_app(platform: Platform):
     app.config["TESTING"] = True
     app.extensions["formflow.services"].storage = platform.storage
     return app
+
+
+def drain_outbox(target) -> int:
+    """Run the outbox worker until nothing is due; how many messages it delivered.
+
+    `target`: a Flask app, a `WebClient` or a `Platform` (notices render with its storage and the
+    configuration root's renderers/).
+    """
+    from types import SimpleNamespace
+
+    from formflow.outbox.worker import batches, load_handlers
+
+    load_handlers()
+    if isinstance(target, WebClient):
+        target = target.app
+    if hasattr(target, "extensions"):  # a Flask app
+        services = target.extensions["formflow.services"]
+    else:  # a Platform (or a test folder's copy of one)
+        services = SimpleNamespace(sessions=target.sessions, storage=target.storage, keys=target.keys,
+                                   renderers=target.root / "renderers", packs=target.packs)
+    return sum(report.delivered for report in batches(services.sessions, services))
+
+
+def notice_pdf(platform, notice_id: int) -> bytes:
+    """The PDF of notice `notice_id` once the outbox rendered it (drains the outbox first)."""
+    from formflow.db.models import Notice
+
+    drain_outbox(platform)
+    with platform.sessions() as session:
+        row = session.get(Notice, notice_id)
+        assert row is not None and row.status == "ready" and row.sha256, f"notice {notice_id} was not rendered"
+        return platform.storage.read(row.sha256)

@@ -81,7 +81,7 @@ def _security_headers(response):
     return response
 
 
-BLUEPRINTS = ("public", "auth", "portal", "desk", "admin", "api", "housing", "audit", "ops")
+BLUEPRINTS = ("public", "auth", "portal", "desk", "admin", "api", "housing", "audit", "ops", "outbox_admin")
 
 
 def _register_blueprints(app: Flask) -> None:

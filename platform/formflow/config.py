@@ -88,7 +88,26 @@ class Settings:
     oidc_id_claim: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_ID_CLAIM") or "id_number")
     oidc_name_claim: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_NAME_CLAIM") or "name")
 
+    # ---- the outbox worker (formflow.outbox.worker): `formflow worker` and the one embedded in `formflow serve`
+    #: Run a worker thread inside each `formflow serve` process (FORMFLOW_EMBEDDED_WORKER=0 turns it off).
+    embedded_worker: bool = field(default_factory=lambda: os.environ.get("FORMFLOW_EMBEDDED_WORKER", "1") != "0")
+    #: Seconds between looks at the outbox when nothing woke the worker.
+    worker_poll_seconds: float = field(default_factory=lambda: float(os.environ.get("FORMFLOW_WORKER_POLL", "2")))
+    #: Messages claimed at once, and how long a claim holds before another worker may take it (seconds).
+    worker_batch: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_WORKER_BATCH", "20")))
+    worker_lease_seconds: float = field(default_factory=lambda: float(os.environ.get("FORMFLOW_WORKER_LEASE", "300")))
+    #: Failed deliveries before a message is dead (shown on the admin page, retried by hand).
+    outbox_max_attempts: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_OUTBOX_MAX_ATTEMPTS", "8")))
+
     def __post_init__(self) -> None:
+        for value, variable in (
+            (self.worker_poll_seconds, "FORMFLOW_WORKER_POLL"),
+            (self.worker_batch, "FORMFLOW_WORKER_BATCH"),
+            (self.worker_lease_seconds, "FORMFLOW_WORKER_LEASE"),
+            (self.outbox_max_attempts, "FORMFLOW_OUTBOX_MAX_ATTEMPTS"),
+        ):
+            if value <= 0:
+                raise ValueError(_("%(variable)s=%(value)s: must be greater than 0", variable=variable, value=value))
         if self.identity_providers is None:
             self.identity_providers = (("demo",) if self.load_demo else ()) + (("oidc",) if self.oidc_issuer else ())
         if self.retention_months < MIN_RETENTION_MONTHS:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from formflow.calendars.workdays import pack_calendars as calendars
 from formflow.db.models import Application, Event
 from formflow.workflow.timers import tick
+from support import drain_outbox
 
 PACK, MATTER = "meizhou-meijiang", "public-rental-housing"
 CITIZEN = "mj-citizen-chen"
@@ -171,7 +172,13 @@ def test_reviewer_journey_to_approval(api_on_each_database):
     detail = citizen.get(f"/applications/{app_id}").json
     assert detail["status"] == "closed" and detail["result"] == "approved"
     assert "mark" not in {e["action"] for e in detail["timeline"]}
-    assert detail["notices"]
+    assert detail["notices"] and not detail["notices"][-1]["ready"]  # rendered after commit, by the outbox
+    early = citizen.get(detail["notices"][-1]["url"].removeprefix("/api/v1"))
+    assert early.status_code == 409 and early.json["error"]["code"] == "notice_pending"
+    assert int(early.headers["Retry-After"]) > 0
+    drain_outbox(api.app)
+    detail = citizen.get(f"/applications/{app_id}").json
+    assert all(n["ready"] for n in detail["notices"])
     pdf = citizen.get(detail["notices"][0]["url"].removeprefix("/api/v1"))
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     # the reviewer's view of the history names who did what

@@ -29,6 +29,7 @@ from formflow.reviews.tables import record_marking
 from formflow.text.formatting import local_time
 from formflow.workflow import engine
 from formflow.workflow.timers import tick
+from support import drain_outbox
 
 TODAY = date(2026, 3, 2)
 NOT_FOUND = "申请不存在或不在您的办理范围内"
@@ -157,6 +158,7 @@ def with_notice(p, app) -> World:
     app_id = create(p, MZ, today=TODAY, category="low-income", with_file=True)
     _assisted(p, app_id)
     _act(p, app_id, "mj-community", "community_acceptance", "accept", TODAY)
+    drain_outbox(p)  # the notice's PDF is rendered after commit
     return World(p, app, app_id)
 
 

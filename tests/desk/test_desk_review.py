@@ -11,6 +11,7 @@ from sqlalchemy import select
 from formflow.db.models import Notice
 from formflow.documents.pdf import pdf_text
 from formflow.workflow.timers import tick
+from support import notice_pdf
 
 START = date(2026, 3, 2)
 
@@ -121,7 +122,7 @@ def test_rejection_asks_reason_and_confirmation_and_issues_the_notice(desk):
     with desk.p.sessions() as s:
         notice = s.scalar(select(Notice).where(Notice.application_id == app_id))
     assert notice.kind == "non-acceptance"
-    text = pdf_text(desk.p.storage.read(notice.sha256))
+    text = pdf_text(notice_pdf(desk.p, notice.id))
     assert "申请人户籍不在本辖区" in text
 
     html = _page(client, app_id)

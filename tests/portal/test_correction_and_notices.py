@@ -15,6 +15,7 @@ from formflow.calendars.workdays import pack_calendars
 from formflow.db.models import Account, Application, ApplicationFile, Notice
 from formflow.documents.pdf import pdf_text
 from formflow.workflow import engine
+from support import drain_outbox
 
 
 def _png() -> bytes:
@@ -51,6 +52,12 @@ def test_citizen_answers_a_correction_request_and_downloads_its_notice(web, sqli
     assert 'id="correction"' in page and "收入证明缺少单位盖章" in page
     field = re.search(r'name="file:([^"]+)"', page).group(1)
     notice_link = re.search(r'href="(/portal/notices/\d+\.pdf)"', page).group(1)
+    # numbered in the transition, rendered after commit by the outbox: until then 生成中 and a 409, never a 500
+    assert "生成中" in page
+    early = web.get(notice_link)
+    assert early.status_code == 409 and early.headers["Retry-After"] and "正在生成" in early.get_data(as_text=True)
+    assert drain_outbox(web) == 1
+    assert "生成中" not in web.get(f"/portal/applications/{app_id}").get_data(as_text=True)
     pdf = web.get(notice_link)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = pdf_text(pdf.data)

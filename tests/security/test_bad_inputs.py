@@ -26,6 +26,7 @@ from sqlalchemy import select
 from formflow.applications import drafts as apps
 from formflow.db.models import Account, Application, ApplicationFile, StoredFile
 from formflow.documents.exports import Sheet, csv_bytes, xlsx_bytes
+from support import notice_pdf
 
 JX_PACK, MATTER = "jiangxi", "public-rental-housing"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -504,7 +505,7 @@ def test_script_in_a_name_and_note_is_plain_text_in_the_notice_pdf(sec):
     assert r.status_code == 302, r.get_data(as_text=True)[-500:]
     with sec.p.sessions() as s:
         notice = s.scalar(select(Notice).where(Notice.application_id == app_id))
-    text = pdf_text(sec.p.storage.read(notice.sha256)).replace("\n", "")
+    text = pdf_text(notice_pdf(sec.p, notice.id)).replace("\n", "")
     assert "<b>粗体</b>" in text and "alert(1)" in text
 
 

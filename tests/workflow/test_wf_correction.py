@@ -12,6 +12,7 @@ from formflow.db.models import Correction, Notice, StageClock
 from formflow.documents.pdf import pdf_text
 from formflow.workflow import engine
 from formflow.workflow.errors import ActionNotAvailable, GuardNotMet
+from support import notice_pdf
 
 
 def test_correction_and_answer_move_the_deadline(flow):
@@ -24,7 +25,7 @@ def test_correction_and_answer_move_the_deadline(flow):
     assert app.deadline is None and app.awaiting == "citizen"  # no clock runs while waiting
     notice = t.notices[0]
     assert notice.kind == "correction" and notice.number == "梅江公租补〔2026〕1号"
-    text = pdf_text(flow.p.storage.read(notice.sha256))
+    text = pdf_text(notice_pdf(flow.p, notice.id))
     assert "申请人及家庭成员的身份证" in text and "身份证复印件未加盖验证章" in text and notice.number in text
 
     flow.mark(app_id, "community_acceptance", "mj-community")

@@ -10,6 +10,7 @@ from wf_support import MZ
 
 from formflow.db.models import Notice, StageClock
 from formflow.documents.pdf import pdf_text
+from support import notice_pdf
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -66,7 +67,7 @@ def test_meizhou_submission_to_approval(both):
         assert commitment.started_on == date(2026, 3, 3)
         notices = s.scalars(select(Notice).where(Notice.application_id == app_id).order_by(Notice.id)).all()
         assert [n.kind for n in notices] == ["acceptance", "eligible"]
-        text = pdf_text(f.p.storage.read(notices[-1].sha256))
+        text = pdf_text(notice_pdf(f.p, notices[-1].id))
         assert notices[-1].title in text and notices[-1].number in text
         assert notices[-1].number == "梅市住保符〔2026〕1号"
 

@@ -11,6 +11,7 @@ from wf_support import MZ
 from formflow.db.models import Notice, StageClock
 from formflow.documents.pdf import pdf_text
 from formflow.workflow.errors import ReasonRequired
+from support import notice_pdf
 
 
 def test_rejection_with_reason_and_notice(flow):
@@ -29,7 +30,7 @@ def test_rejection_with_reason_and_notice(flow):
         clocks = s.scalars(select(StageClock).where(StageClock.application_id == app_id)).all()
         assert {c.name: c.stopped_on for c in clocks} == {
             "community_acceptance": date(2026, 3, 2), "*commitment": date(2026, 3, 3)}
-    text = pdf_text(flow.p.storage.read(notice.sha256))
+    text = pdf_text(notice_pdf(flow.p, notice.id))
     assert "不符合住房保障条件通知书" in text
     assert notice.number == "梅江街住保不符〔2026〕1号" and notice.number in text
     assert reason in text.replace("\n", "")

@@ -157,7 +157,10 @@ def from_refusal(exc: Refusal) -> Response:
                                        for sid, title in zip(current.stages, current.stage_titles, strict=False)]}
     if details:
         extra["details"] = {k: (v.as_dict() if hasattr(v, "as_dict") else v) for k, v in details.items()}
-    return error_response(exc.status, exc.code, exc.message, [f.as_dict() for f in exc.fields], extra)
+    response = error_response(exc.status, exc.code, exc.message, [f.as_dict() for f in exc.fields], extra)
+    if exc.details.get("retry_after"):  # e.g. a notice being generated: ask again after that many seconds
+        response.headers["Retry-After"] = str(exc.details["retry_after"])
+    return response
 
 
 def from_api_error(exc: ApiError) -> Response:

@@ -67,6 +67,11 @@ def _response(kind: Any, status: int) -> dict[str, Any]:
     if kind == "pdf":
         return {"description": _("PDF document"), "content": {"application/pdf": {"schema": {"type": "string",
                                                                                      "format": "binary"}}}}
+    if kind == "pending":  # a document still being generated after commit
+        return {"description": _("The document is still being generated; ask again after Retry-After seconds"),
+                "headers": {"Retry-After": {"description": _("Seconds to wait before asking again"),
+                                            "schema": {"type": "integer"}}},
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     if kind == "file":
         binary = {"schema": {"type": "string", "format": "binary"}}
         return {"description": _("File content (type judged from the content)"),

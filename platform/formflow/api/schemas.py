@@ -364,6 +364,8 @@ class NoticeSchema(Base):
     number = fields.String(required=True)
     issued_at = Instant(allow_none=True, required=True)
     url = fields.String(required=True, metadata={"description": lazy("PDF download address")})
+    ready = fields.Boolean(required=True, metadata={"description": lazy(
+        "The PDF exists; false while it is being generated (the download answers 409 with Retry-After)")})
 
 
 class CorrectionItemSchema(Base):
@@ -546,6 +548,8 @@ class IssuedNoticeSchema(Base):
     title = fields.String(required=True)
     number = fields.String(required=True)
     url = fields.String(required=True)
+    ready = fields.Boolean(required=True, metadata={"description": lazy(
+        "The PDF exists; false while it is being generated (the download answers 409 with Retry-After)")})
 
 
 class TransitionSchema(Base):

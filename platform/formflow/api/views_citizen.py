@@ -107,7 +107,7 @@ def entries_json(entries: Any) -> list[dict[str, Any]]:
 
 def notices_json(rows: Any) -> list[dict[str, Any]]:
     return [{"id": n.id, "kind": n.kind, "title": n.title, "number": n.number, "issued_at": n.issued_at,
-             "url": c.notice_url(n.id)} for n in rows]
+             "url": c.notice_url(n.id), "ready": n.ready} for n in rows]
 
 
 def files_json(rows: Any) -> list[dict[str, Any]]:
@@ -492,7 +492,9 @@ def withdraw(app_id: int):
 
 @route(f"/notices/<{ID}:notice_id>", "GET",
        summary=lazy("Download a notice (PDF): the applicant, or staff who may handle it"),
-       tags=[CITIZEN], responses={200: "pdf"})
+       tags=[CITIZEN], responses={200: "pdf", 409: "pending"},
+       description=lazy("409 `notice_pending` with `Retry-After` (seconds) while the notice's PDF is still being "
+                        "generated (it is rendered just after the action that issued it commits)."))
 def notice(notice_id: int):
     with c.sessions()() as db:
         return served(serving.open_notice(services(), db, c.current_account(), notice_id))

@@ -189,7 +189,7 @@ def perform(app_id: int):
             "stages": [{"id": st.id, "title": st.title} for st in done.stages], "result": done.result,
             "awaiting": done.awaiting, "deadline": done.deadline, "event_id": done.event_id,
             "notices": [{"id": n.id, "kind": n.kind, "title": n.title, "number": n.number,
-                         "url": c.notice_url(n.id)} for n in done.notices],
+                         "url": c.notice_url(n.id), "ready": n.sha256 is not None} for n in done.notices],
         })
 
     return _idempotent(account, body, work)

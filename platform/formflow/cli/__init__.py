@@ -277,6 +277,7 @@ def _register_more() -> None:
     allocation.register(main)
     storage.register(main)
     __import__("formflow.cli.webhooks", fromlist=["register"]).register(main)
+    __import__("formflow.cli.worker", fromlist=["register"]).register(main)  # worker, outbox (h1)
 
 
 _register_more()

@@ -6,6 +6,9 @@ bounded in number and size. A gthread worker hands a connection back to its poll
 when no data arrives for a few seconds, but it cannot put a deadline on headers that
 trickle in: in production a reverse proxy buffers requests in front of it
 (docs/nginx.conf, README "Production").
+
+Each serving process runs the embedded outbox worker thread (`formflow.outbox.embedded`)
+unless FORMFLOW_EMBEDDED_WORKER=0, so notices render without a separate `formflow worker`.
 """
 
 from __future__ import annotations
@@ -48,7 +51,9 @@ def run(host: str, port: int, workers: int) -> None:
     try:
         from gunicorn.app.base import BaseApplication
     except ImportError:  # pragma: no cover - non-POSIX systems
-        create_app().run(host=host, port=port)
+        app = create_app()
+        _with_worker(app)
+        app.run(host=host, port=port)
         return
 
     class _Server(BaseApplication):
@@ -57,7 +62,7 @@ def run(host: str, port: int, workers: int) -> None:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return create_app()
+            return _with_worker(create_app())
 
     drop_server_banner()
     _Server().run()
@@ -76,3 +81,10 @@ def drop_server_banner() -> None:
 
     default_headers.formflow_quiet = True  # type: ignore[attr-defined]
     wsgi.Response.default_headers = default_headers
+
+
+def _with_worker(app: Any) -> Any:
+    from formflow.outbox.embedded import start
+
+    start(app.extensions["formflow.services"])
+    return app

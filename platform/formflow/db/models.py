@@ -319,9 +319,12 @@ class Notice(Base):
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(100))
-    sha256: Mapped[str] = mapped_column(ForeignKey("stored_files.sha256"))
+    #: the PDF, once the outbox rendered it (migration 0010: None while `status` is pending)
+    sha256: Mapped[str | None] = mapped_column(ForeignKey("stored_files.sha256"))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    #: pending (numbered, its PDF rendered after commit by the outbox) | ready (migration 0010)
+    status: Mapped[str] = mapped_column(String(16), default="ready", server_default="ready")
 
 
 class CalendarOverride(Base):
@@ -677,6 +680,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
     pack: Mapped[str | None] = mapped_column(String(64))
+    #: the claim of one worker's batch: its token and the end of its lease (claimed again after that)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # --------------------------------------------------------------------------- calendar years

@@ -1,4 +1,4 @@
-"""Issue a numbered notice: next number, render the PDF, store it, record it.
+"""Issue a numbered notice: next number and record it in the action's transaction, render the PDF after commit.
 
 Numbers run per (pack, notice kind, year) without gaps or duplicates, also
 under concurrency: the counter row is created if missing, then incremented by
@@ -22,14 +22,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from formflow.db.models import Account, Application, Notice, NoticeCounter
+from formflow.db.models import Account, Application, Notice, NoticeCounter, OutboxMessage
 from formflow.documents.pdf import format_number, render_pdf
 from formflow.files.storage import LocalStorage, store
 from formflow.forms.formats import mask_id_number
+from formflow.outbox import enqueue, handler
 from formflow.packs.versions import load_pinned
 from formflow.workflow.spec import spec_for
 
 PDF = "application/pdf"
+#: The outbox kind that renders a numbered notice after commit.
+RENDER_NOTICE = "render_notice"
+#: Notice.status: numbered, PDF not rendered yet | PDF stored.
+PENDING_NOTICE, READY_NOTICE = "pending", "ready"
 
 
 def next_seq(session: Session, pack: str, kind: str, year: int) -> int:
@@ -126,36 +131,86 @@ def issue_notice(
     notice_id: str,
     *,
     context: Mapping[str, Any],
-    storage: LocalStorage,
-    renderers: Path,
+    storage: LocalStorage | None = None,
+    renderers: Path | None = None,
     today: date,
     event_id: int | None = None,
     keys: Any = None,
 ) -> Notice:
-    """Number, render, store and record notice `notice_id` of the application's workflow.
+    """Number and record notice `notice_id` of the application's workflow; its PDF comes after commit.
 
-    `context` adds to (and overrides) the base context: office_name, reason,
-    missing, deadline… Runs in the caller's transaction.
+    Runs in the caller's transaction: the number, the `Notice` row (status
+    pending, no PDF yet) and the outbox message `render_notice` (key
+    `notice:<id>`, the context sealed in its payload) commit or roll back with
+    the action. `context` adds to (and overrides) the base context:
+    office_name, reason, missing, deadline… `storage`, `renderers` and `keys`
+    are the worker's now (kept for callers).
     """
     pinned = load_pinned(session, app.versions)
     notice = spec_for(app.versions["workflow"], pinned.workflow).notice(notice_id)
     seq = next_seq(session, app.pack, notice_id, today.year)
     number = format_number(notice.number, year=today.year, seq=seq)
-    full = {**base_context(session, app, keys, notice_id=notice_id), "office_name": "", **context}
-    dirs, name = template_dirs(Path(renderers), app.pack, notice.template)
-    pdf = render_pdf(dirs, name, full, title=notice.title, number=number, issued_on=today)
-    stored = store(session, storage, pdf, PDF)
     row = Notice(
-        application_id=app.id,
-        pack=app.pack,
-        kind=notice_id,
-        title=notice.title,
-        year=today.year,
-        seq=seq,
-        number=number,
-        sha256=stored.sha256,
-        event_id=event_id,
+        application_id=app.id, pack=app.pack, kind=notice_id, title=notice.title, year=today.year, seq=seq,
+        number=number, sha256=None, event_id=event_id, status=PENDING_NOTICE,
     )
     session.add(row)
     session.flush()
+    enqueue(session, RENDER_NOTICE, {"notice": row.id, "issued_on": today.isoformat(), "context": _plain(context)},
+            key=f"notice:{row.id}", application_id=app.id, pack=app.pack)
     return row
+
+
+def render_stored(session: Session, row: Notice, *, context: Mapping[str, Any], storage: Any, renderers: Path,
+                  issued_on: date, keys: Any = None) -> Notice:
+    """Render notice `row`, store its PDF and mark it ready (the `render_notice` handler's work)."""
+    app = session.get(Application, row.application_id)
+    assert app is not None
+    pinned = load_pinned(session, app.versions)
+    notice = spec_for(app.versions["workflow"], pinned.workflow).notice(row.kind)
+    full = {**base_context(session, app, keys, notice_id=row.kind), "office_name": "", **context}
+    dirs, name = template_dirs(Path(renderers), app.pack, notice.template)
+    pdf = render_pdf(dirs, name, full, title=row.title, number=row.number, issued_on=issued_on)
+    stored = store(session, storage, pdf, PDF)
+    row.sha256, row.status = stored.sha256, READY_NOTICE
+    session.flush()
+    return row
+
+
+@handler(RENDER_NOTICE)
+def render_notice(session: Session, message: OutboxMessage, services: Any) -> None:
+    """Outbox handler: render a pending notice (a ready or vanished one is left alone: idempotent)."""
+    payload = message.payload
+    row = session.get(Notice, payload["notice"], with_for_update=True)
+    if row is None or row.status == READY_NOTICE:
+        return
+    render_stored(session, row, context=_typed(payload.get("context") or {}), storage=services.storage,
+                  renderers=services.renderers, issued_on=date.fromisoformat(payload["issued_on"]),
+                  keys=services.keys)
+
+
+# --------------------------------------------------------------------------- the context in a JSON payload
+
+_DATE = "$date"
+
+
+def _plain(value: Any) -> Any:
+    """`context` as JSON (dates tagged), to travel sealed in the outbox payload."""
+    if isinstance(value, date):
+        return {_DATE: value.isoformat()}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _typed(value: Any) -> Any:
+    """The inverse of `_plain`."""
+    if isinstance(value, dict):
+        if set(value) == {_DATE}:
+            return date.fromisoformat(value[_DATE])
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return value

@@ -15,16 +15,20 @@ polling loop do, in a few lines (the worker is `formflow.outbox.worker`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from formflow.db.models import OutboxMessage, utcnow
 
 PENDING, DONE, DEAD = "pending", "done", "dead"
+STATUSES = (PENDING, DONE, DEAD)
+#: `session.info` flag: this transaction enqueued something (the embedded worker is woken after its commit)
+ENQUEUED = "formflow.outbox.enqueued"
 
 
 class Handler(Protocol):
@@ -73,4 +77,31 @@ def enqueue(
         available_at=available_at or utcnow(), application_id=application_id, pack=pack,
     )
     session.add(row)
+    session.info[ENQUEUED] = True
     return row
+
+
+# --------------------------------------------------------------------------- waking a worker after commit
+
+_WAKERS: set[threading.Event] = set()
+
+
+def wake_on_commit(flag: threading.Event) -> None:
+    """Set `flag` after every commit (in this process) that enqueued a message."""
+    _WAKERS.add(flag)
+
+
+def stop_waking(flag: threading.Event) -> None:
+    _WAKERS.discard(flag)
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    if session.info.pop(ENQUEUED, False):
+        for flag in tuple(_WAKERS):
+            flag.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(ENQUEUED, None)

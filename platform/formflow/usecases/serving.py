@@ -14,7 +14,9 @@ The portal, the desk and the API all answer with what `open_file` /
   `filename*=UTF-8''…`;
 - `X-Content-Type-Options: nosniff`, a CSP that runs nothing (framed by our
   own pages only), `Cache-Control: private, no-store` (personal data);
-- a notice's number in ONE header, `X-Notice-Number`, percent-encoded UTF-8.
+- a notice's number in ONE header, `X-Notice-Number`, percent-encoded UTF-8;
+- a notice whose PDF the outbox has not rendered yet: `NoticePending` (409,
+  `Retry-After`), never a 500.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ NOTICE_TYPE = "application/pdf"
 NOTICE_HEADER = "X-Notice-Number"
 CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 CACHE = "private, no-store"
+#: Seconds a client is asked to wait before asking again for a notice being generated.
+RETRY_AFTER = 3
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,17 @@ def file_missing() -> NotFound:
 
 def notice_missing() -> NotFound:
     return NotFound(_("The notice does not exist or is not within your reach."))
+
+
+class NoticePending(Refusal):
+    """The notice is numbered, its PDF is still being generated (rendered after commit by the outbox)."""
+
+    code = "notice_pending"
+    status = 409
+
+    def __init__(self, notice_id: int) -> None:
+        super().__init__(_("The notice is being generated; please try again in a moment."), notice=notice_id,
+                         retry_after=RETRY_AFTER)
 
 
 def valid_sha(sha256: str) -> bool:
@@ -156,6 +171,8 @@ def open_notice(services: Any, db: Session, actor: Account | None, notice_id: in
         raise notice_missing()
     if not may_see(services, db, actor, db.get(Application, row.application_id)):
         raise notice_missing()
+    if row.sha256 is None or row.status != "ready":
+        raise NoticePending(row.id)
     body = _read(services, row.sha256, notice_missing())
     name = f"{row.title}{row.number}.pdf" if row.title or row.number else ""
     _media, extra = headers(NOTICE_TYPE, name, f"notice-{row.id}.pdf", inline=False)

@@ -176,7 +176,10 @@ def refusal(exc: Refusal):
         from formflow.api.errors import from_refusal
 
         return from_refusal(exc)
-    return _page(exc.status, exc.message)
+    body, status, headers = _page(exc.status, exc.message)
+    if exc.details.get("retry_after"):  # e.g. a notice being generated
+        headers["Retry-After"] = str(exc.details["retry_after"])
+    return body, status, headers
 
 
 def install(app: Flask) -> None:

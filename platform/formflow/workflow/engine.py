@@ -69,7 +69,7 @@ class IssuedNotice:
     kind: str
     title: str
     number: str
-    sha256: str
+    sha256: str | None  # None until the outbox rendered it (after commit)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("application_id", BIGID, nullable=True),
         sa.Column("pack", sa.String(length=64), nullable=True),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
+        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["application_id"], ["applications.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key", name="uq_outbox_messages_key"),

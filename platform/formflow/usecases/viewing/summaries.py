@@ -84,6 +84,9 @@ class NoticeView:
     issued_at: datetime | None
     issued: str  # local time
     issued_day: str
+    #: the PDF exists (False: numbered, being generated after commit; `state` says so)
+    ready: bool = True
+    state: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,10 @@ def notices(db: Session, app_id: int) -> tuple[NoticeView, ...]:
     rows = db.scalars(select(Notice).where(Notice.application_id == app_id).order_by(Notice.id))
     return tuple(NoticeView(id=n.id, kind=n.kind, title=n.title, number=n.number,
                             issued_at=fmt.aware(n.issued_at) if n.issued_at else None,
-                            issued=fmt.local_time(n.issued_at), issued_day=fmt.day(n.issued_at)) for n in rows)
+                            issued=fmt.local_time(n.issued_at), issued_day=fmt.day(n.issued_at),
+                            ready=n.status == "ready" and n.sha256 is not None,
+                            state="" if n.status == "ready" and n.sha256 is not None else _("Being generated"))
+                  for n in rows)
 
 
 def files(db: Session, app_id: int) -> tuple[FileView, ...]:
