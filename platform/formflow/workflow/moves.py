@@ -60,10 +60,13 @@ def lock(session: Session, app_id: int, *, skip_locked: bool = False) -> Applica
     return session.scalars(query).one_or_none()
 
 
-def sync_stage_rows(session: Session, app: Application) -> None:
-    """Make the queue projection (`application_stages`) list exactly the application's current stages."""
+def sync_stage_rows(session: Session, app: Application, *, fresh: bool = False) -> None:
+    """Make the queue projection (`application_stages`) list exactly the application's current stages.
+
+    `fresh`: the application has no rows yet (it is entering the workflow), nothing is read.
+    """
     current = set(app.stages or []) if app.status == ACTIVE else set()
-    existing = {row.stage: row for row in session.scalars(
+    existing = {} if fresh else {row.stage: row for row in session.scalars(
         select(ApplicationStage).where(ApplicationStage.application_id == app.id))}
     for stage in existing.keys() - current:
         session.delete(existing[stage])
@@ -128,11 +131,14 @@ class Move:
     calendar: WorkCalendar
     clocks: list[StageClock] = field(default_factory=list)
     entered: list[str] = field(default_factory=list)
+    #: the application is entering the workflow: it has no clocks or stage rows to read
+    fresh: bool = False
 
     @classmethod
-    def of(cls, session: Session, app: Application, today: date, calendar: WorkCalendar) -> Move:
+    def of(cls, session: Session, app: Application, today: date, calendar: WorkCalendar, *,
+           fresh: bool = False) -> Move:
         spec = workflow_of(session, app)
-        return cls(session, app, spec, today, calendar, clocks.live(session, app.id))
+        return cls(session, app, spec, today, calendar, [] if fresh else clocks.live(session, app.id), fresh=fresh)
 
     # -- stages ------------------------------------------------------------
     def leave(self, stage_id: str) -> None:
@@ -206,8 +212,8 @@ class Move:
         """Project clocks onto the row, add the one event, flush once."""
         stages = list(self.app.stages or [])
         self.app.stage = stages[0] if stages else None
-        sync_stage_rows(self.session, self.app)
         clocks.project(self.app, self.clocks, self.spec, self.today)
+        sync_stage_rows(self.session, self.app, fresh=self.fresh)
         self.app.updated_at = utcnow()
         event.application_id = self.app.id
         self.session.add(event)
