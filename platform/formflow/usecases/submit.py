@@ -81,11 +81,12 @@ def _lock_for_submit(db: Session, actor: Account | None, app_id: int) -> tuple[A
     before it (submissions of one matter queue there; drafts of other matters
     do not wait).
     """
+    # "sha:uploader" of the files on the application, not correlated (SQLite's RETURNING drops the
+    # table names, so `applications.id` inside it would read the files' own id); uploaders are checked below
     uploads = (
-        select(func.aggregate_strings(ApplicationFile.sha256, ","))
-        .where(ApplicationFile.application_id == Application.id, ApplicationFile.replaced_at.is_(None),
-               ApplicationFile.uploaded_by.in_([Application.applicant_id, Application.assisted_by_id]))
-        .correlate(Application)
+        select(func.aggregate_strings(ApplicationFile.sha256 + literal(":", String)
+                                      + func.cast(ApplicationFile.uploaded_by, String), ","))
+        .where(ApplicationFile.application_id == app_id, ApplicationFile.replaced_at.is_(None))
         .scalar_subquery()
     )
     if db.get_bind().dialect.name == "sqlite":
@@ -97,10 +98,12 @@ def _lock_for_submit(db: Session, actor: Account | None, app_id: int) -> tuple[A
         stmt = (select(Application, uploads, matter_lock).where(Application.id == app_id)
                 .with_for_update(of=Application).execution_options(populate_existing=True))
     row = db.execute(stmt).first()
-    app = row[0] if row is not None else None
-    if app is None or actor is None or actor.id not in (app.applicant_id, app.assisted_by_id):
+    if row is None or actor is None or actor.id not in (row[0].applicant_id, row[0].assisted_by_id):
         raise ApplicationNotFound(app_id)
-    return app, set(filter(None, (row[1] or "").split(",")))
+    app = row[0]
+    uploaders = {str(i) for i in (app.applicant_id, app.assisted_by_id) if i is not None}
+    pairs = (entry.rpartition(":") for entry in (row[1] or "").split(",") if entry)
+    return app, {sha for sha, _sep, who in pairs if who in uploaders}
 
 
 def _claim_household(db: Session, app: Application, hashes: list[str]) -> bool:

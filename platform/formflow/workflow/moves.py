@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from formflow.calendars.workdays import WorkCalendar, load_calendar
-from formflow.db.models import Application, ApplicationStage, Event, StageClock, utcnow
+from formflow.db.models import NO_DEADLINE, Application, ApplicationStage, Event, StageClock, utcnow
 from formflow.packs.versions import load_pinned
 from formflow.workflow import clocks
 from formflow.workflow.errors import CurrentState, StaleApplication, UnknownApplication
@@ -63,15 +63,24 @@ def lock(session: Session, app_id: int, *, skip_locked: bool = False) -> Applica
 def sync_stage_rows(session: Session, app: Application, *, fresh: bool = False) -> None:
     """Make the queue projection (`application_stages`) list exactly the application's current stages.
 
+    Each row also carries what the queue sorts by (the application's overdue
+    flag and deadline), so call it after the clocks are projected onto the
+    application: the engine's moves and the timers both do, in `Move.finish`.
     `fresh`: the application has no rows yet (it is entering the workflow), nothing is read.
     """
     current = set(app.stages or []) if app.status == ACTIVE else set()
     existing = {} if fresh else {row.stage: row for row in session.scalars(
         select(ApplicationStage).where(ApplicationStage.application_id == app.id))}
+    overdue, due = bool(app.overdue), app.deadline or NO_DEADLINE
     for stage in existing.keys() - current:
         session.delete(existing[stage])
+    for stage in current & existing.keys():
+        row = existing[stage]
+        if row.overdue != overdue or row.due != due:
+            row.overdue, row.due = overdue, due
     for stage in sorted(current - existing.keys()):
-        session.add(ApplicationStage(application_id=app.id, stage=stage, pack=app.pack, office_path=app.office_path))
+        session.add(ApplicationStage(application_id=app.id, stage=stage, pack=app.pack, office_path=app.office_path,
+                                     overdue=overdue, due=due))
 
 
 def lock_or_fail(session: Session, app_id: int) -> Application:
