@@ -64,8 +64,10 @@ def sync_stage_rows(session: Session, app: Application, *, fresh: bool = False) 
     """Make the queue projection (`application_stages`) list exactly the application's current stages.
 
     Each row also carries what the queue sorts by (the application's overdue
-    flag and deadline), so call it after the clocks are projected onto the
-    application: the engine's moves and the timers both do, in `Move.finish`.
+    flag and deadline): new rows get them here, so call it after the clocks are
+    projected onto the application (the engine's moves and the timers both do,
+    in `Move.finish`); later changes reach existing rows by the database trigger
+    of migration 0012, whoever updates the application.
     `fresh`: the application has no rows yet (it is entering the workflow), nothing is read.
     """
     current = set(app.stages or []) if app.status == ACTIVE else set()
@@ -74,10 +76,6 @@ def sync_stage_rows(session: Session, app: Application, *, fresh: bool = False) 
     overdue, due = bool(app.overdue), app.deadline or NO_DEADLINE
     for stage in existing.keys() - current:
         session.delete(existing[stage])
-    for stage in current & existing.keys():
-        row = existing[stage]
-        if row.overdue != overdue or row.due != due:
-            row.overdue, row.due = overdue, due
     for stage in sorted(current - existing.keys()):
         session.add(ApplicationStage(application_id=app.id, stage=stage, pack=app.pack, office_path=app.office_path,
                                      overdue=overdue, due=due))

@@ -6,6 +6,12 @@ Revises: 0009
 `application_stages` gets `overdue` and `due` (the deadline, 9999-12-31 when
 there is none, so that every database sorts it last) and an index in the
 queue's order, so that a page reads its ~20 rows in index order.
+
+A trigger on `applications` copies a changed `overdue` or `deadline` into the
+application's stage rows, whoever writes them (the engine's moves and the
+timers do, through `Move.finish`; so does any direct UPDATE): the projection
+cannot drift from the row it projects. New stage rows get the values from the
+engine (`workflow.moves.sync_stage_rows`).
 """
 
 import sqlalchemy as sa
@@ -30,9 +36,33 @@ def upgrade() -> None:
     )
     op.create_index("ix_app_stage_order", "application_stages",
                     ["pack", "stage", sa.text("overdue DESC"), "due", "application_id", "office_path"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("""CREATE FUNCTION application_stages_order() RETURNS trigger AS $$
+            BEGIN
+                UPDATE application_stages SET overdue = COALESCE(NEW.overdue, false),
+                       due = COALESCE(NEW.deadline, DATE '9999-12-31')
+                 WHERE application_id = NEW.id;
+                RETURN NULL;
+            END $$ LANGUAGE plpgsql""")
+        op.execute("""CREATE TRIGGER application_stages_order AFTER UPDATE OF overdue, deadline ON applications
+            FOR EACH ROW WHEN (OLD.overdue IS DISTINCT FROM NEW.overdue OR OLD.deadline IS DISTINCT FROM NEW.deadline)
+            EXECUTE FUNCTION application_stages_order()""")
+    else:
+        op.execute("""CREATE TRIGGER application_stages_order AFTER UPDATE OF overdue, deadline ON applications
+            FOR EACH ROW WHEN OLD.overdue IS NOT NEW.overdue OR OLD.deadline IS NOT NEW.deadline
+            BEGIN
+                UPDATE application_stages SET overdue = COALESCE(NEW.overdue, 0),
+                       due = COALESCE(NEW.deadline, '9999-12-31')
+                 WHERE application_id = NEW.id;
+            END""")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS application_stages_order ON applications")
+        op.execute("DROP FUNCTION IF EXISTS application_stages_order()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS application_stages_order")
     op.drop_index("ix_app_stage_order", table_name="application_stages")
     with op.batch_alter_table("application_stages") as batch:
         batch.drop_column("due")
