@@ -24,13 +24,14 @@ from drafts import HOME_OFFICE, MATTER, PACK, form_data, record_upload, with_mat
 
 from formflow.applications import drafts as apps  # noqa: E402
 from formflow.calendars.workdays import load_calendar  # noqa: E402
-from formflow.db.models import Account, ApplicationStage, Event, HouseholdMember, StageClock  # noqa: E402
+from formflow.files.uploads import record_stored_file  # noqa: E402
+from formflow.db.models import Account, ApplicationFile, ApplicationStage, Event, HouseholdMember, StageClock  # noqa: E402
 
 TODAY = date(2026, 3, 2)
 MAX_STATEMENTS = 6
 
 
-def _draft(p, index: int) -> tuple[int, int]:
+def _draft(p, index: int, *, extra_uploads: int = 0) -> tuple[int, int]:
     with p.sessions.begin() as session:
         account = Account(username=f"rt-{index}", display_name="申请人", is_demo=False)
         session.add(account)
@@ -38,6 +39,10 @@ def _draft(p, index: int) -> tuple[int, int]:
         app = apps.start_draft(session, p.packs, applicant=account, pack=PACK, matter=MATTER,
                                office_id=HOME_OFFICE, channel="community")
         record_upload(session, app.id, account.id)
+        for k in range(extra_uploads):  # file row ids then differ from application ids (as in a real database)
+            record_stored_file(session, f"{k:064x}", 10, "image/png")
+            session.add(ApplicationFile(application_id=app.id, material="scan", sha256=f"{k:064x}",
+                                        original_name="other.png", uploaded_by=account.id))
         data = with_materials(apps.pinned_of(session, app), form_data(index), TODAY)
         apps.save_draft(session, app.id, data, actor=account, expected_version=app.version, step="materials",
                         today=TODAY)
@@ -66,7 +71,7 @@ def _submit_counting(p, account_id: int, app_id: int) -> list[str]:
 
 def test_a_submission_sends_at_most_six_statements(platform_db):
     p = platform_db
-    warm = _draft(p, 71)
+    warm = _draft(p, 71, extra_uploads=2)
     _submit_counting(p, *warm)  # caches warm, as in a running server
     account_id, app_id = _draft(p, 72)
     sent = _submit_counting(p, account_id, app_id)
