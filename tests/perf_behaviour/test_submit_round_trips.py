@@ -24,8 +24,8 @@ from drafts import HOME_OFFICE, MATTER, PACK, form_data, record_upload, with_mat
 
 from formflow.applications import drafts as apps  # noqa: E402
 from formflow.calendars.workdays import load_calendar  # noqa: E402
-from formflow.files.uploads import record_stored_file  # noqa: E402
 from formflow.db.models import Account, ApplicationFile, ApplicationStage, Event, HouseholdMember, StageClock  # noqa: E402
+from formflow.files.uploads import record_stored_file  # noqa: E402
 
 TODAY = date(2026, 3, 2)
 MAX_STATEMENTS = 6
