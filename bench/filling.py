@@ -35,6 +35,8 @@ from typing import Any
 from drafts import MATTER, PACK, form_data, with_materials
 from sqlalchemy import select, text
 
+from formflow.db.models import NO_DEADLINE
+
 BATCH = 20_000
 
 #: Active applications over the stages of the Meizhou chain (weights).
@@ -55,7 +57,7 @@ APP_COLUMNS = (
     "awaiting", "arrived",
 )
 MEMBER_COLUMNS = ("id", "application_id", "matter", "id_hash", "active")
-STAGE_COLUMNS = ("id", "application_id", "stage", "pack", "office_path")
+STAGE_COLUMNS = ("id", "application_id", "stage", "pack", "office_path", "overdue", "due")
 EVENT_COLUMNS = ("id", "application_id", "actor_id", "actor_role", "action", "from_stage", "to_stage", "at",
                  "note", "details")
 CLOCK_COLUMNS = ("id", "application_id", "name", "started_on", "due_on", "unit", "days", "running",
@@ -236,7 +238,7 @@ class Filler:
             ))
             if status == "active":  # the queue's projection row, as the workflow engine writes it
                 out["application_stages"].append((self.ids["application_stages"] + k, app_id, stage, PACK,
-                                                   office_path))
+                                                   office_path, overdue, deadline or NO_DEADLINE))
             active_member = status == "active" or result == "approved"
             for j, digest in enumerate(hashes):
                 out["household_members"].append((self.ids["household_members"] + 2 * k + j, app_id, MATTER, digest,

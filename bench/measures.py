@@ -244,7 +244,7 @@ def _capture_queue_sql(db, after: str | None) -> tuple[str, Any, str | None]:
     seen: list[tuple[str, Any]] = []
 
     def listen(conn, cursor, statement, parameters, context, executemany):
-        if "FROM applications" in statement and "ORDER BY" in statement and "LIMIT" in statement:
+        if "FROM application_stages" in statement and "ORDER BY" in statement and "LIMIT" in statement:
             seen.append((statement, parameters))
 
     event.listen(db.engine, "before_cursor_execute", listen)
@@ -253,7 +253,7 @@ def _capture_queue_sql(db, after: str | None) -> tuple[str, Any, str | None]:
             page = queue_page(session, reviewer_id(db), after=after, limit=20, packset=db.packs)
     finally:
         event.remove(db.engine, "before_cursor_execute", listen)
-    assert seen, "queue_page sent no query over applications"
+    assert seen, "queue_page sent no ordered query over the stage projection"
     statement, parameters = seen[-1]
     return statement, parameters, page.next_cursor
 

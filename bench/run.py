@@ -7,16 +7,22 @@ and one Meizhou application taken through its ten transitions, each timed.
 
     .venv/bin/python bench/run.py                                   # sqlite,postgresql × 100000,1000000
     .venv/bin/python bench/run.py --databases sqlite --sizes 100000
+    .venv/bin/python bench/run.py --quick                           # the smoke test's tiny run
     FORMFLOW_BENCH_DATABASE_URL=postgresql+psycopg://… bench/run.py --databases postgresql
 
 Sizes of one database are filled incrementally (the 1,000,000 run adds 900,000 rows to
 the 100,000 one) in one database that is made at the start and dropped at the end.
+Then the goal figures that are not database rates (bench/goals.py: PDF, transition,
+lottery, forms) and those that need a real server (bench/server.py: API journey vs
+/healthz, sign-in, worker RSS). The LAST line printed is one JSON object
+{"ratios": {...}, "figures": {...}} (keys in bench/README.md; a figure not measured is null).
 See bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform as stdlib_platform
 import signal
@@ -61,7 +67,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-minutes", type=float, default=180.0,
                         help="stop (and drop the databases) after this long (default 180)")
     parser.add_argument("--workdir", type=Path, default=None, help="where SQLite files go (default: system temp)")
+    parser.add_argument("--no-server", action="store_true", help="skip the figures measured on a real server")
+    parser.add_argument("--journeys", type=int, default=5, help="API journeys over HTTP (default 5)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a tiny run (sqlite, 200 applications, 3 submissions and pages, 1 API journey)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.databases, args.sizes, args.submissions, args.pages = "sqlite", [200], 3, 3
+        args.inserts, args.selects, args.journeys = args.inserts or 10, args.selects or 10, 1
     args.databases = [d.strip() for d in args.databases.split(",") if d.strip()]
     for kind in args.databases:
         if kind not in ("sqlite", "postgresql"):
@@ -106,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     from drafts import PACK
     from filling import Filler
     from flow import run_flow
+    from goals import NoticeCapture, forms_figures, lottery_s, transition_ms
     from measures import measure
 
     from formflow.calendars.workdays import pack_calendars
@@ -123,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     log(f"databases: {', '.join(args.databases)}; sizes: {', '.join(f'{n:,}' for n in args.sizes)}; "
         f"submissions {args.submissions}, queue pages {args.pages}, bare inserts {args.inserts}, "
         f"bare selects {args.selects}; today {TODAY}")
+    started = time.perf_counter()
     packs = load_packs(ROOT)
+    pack_load = time.perf_counter() - started
     if packs.problems:
         log(f"pack problems: {packs.problems}")
         return 2
@@ -132,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     results: list[tuple[str, int, float, object]] = []
     flows: list[tuple[str, int, list]] = []
     skipped: list[str] = []
+    capture = NoticeCapture()
+    extra: dict[str, object] = {}
     status = 0
     try:
         for kind in args.databases:
@@ -182,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
                     results.append((kind, size, fill_s, measured))
                     if not args.no_flow:
                         started = time.perf_counter()
-                        steps = run_flow(db, today=TODAY, calendar=calendar, renderers=renderers, tag=f"{tag}-flow",
-                                         index=900_000 + round_no)
+                        capture = NoticeCapture()
+                        with capture:
+                            steps = run_flow(db, today=TODAY, calendar=calendar, renderers=renderers,
+                                             tag=f"{tag}-flow", index=900_000 + round_no)
                         measured.phases["flow"] = time.perf_counter() - started
                         report_flow(kind, size, steps)
                         flows.append((kind, size, steps))
@@ -192,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 db.close()
                 log(f"\n== {kind}: database dropped ({time.perf_counter() - started:.1f} s)")
+        extra = goal_figures(args, capture, flows, log_forms=forms_figures, lottery=lottery_s,
+                             transition=transition_ms)
     except OutOfTime as exc:
         log(f"\n!! {exc}")
         status = 3
@@ -199,7 +221,64 @@ def main(argv: list[str] | None = None) -> int:
         signal.alarm(0)
     summary(results, flows, skipped)
     log(f"\ntotal wall time: {time.perf_counter() - wall:.1f} s")
+    log(json.dumps(goals_json(results, extra, pack_load), sort_keys=True))
     return status
+
+
+# --------------------------------------------------------------------------- the goals' JSON
+
+RATIO_KEYS = ("submit_per_insert_sqlite", "submit_per_insert_postgresql", "queue_per_select_sqlite",
+              "queue_per_select_postgresql", "validate_per_rs", "api_journey_per_healthz")
+FIGURE_KEYS = ("pdf_ms", "transition_ms", "form700_render_ms", "form700_validate_ms", "lottery_100k_1000_s",
+               "rss_peak_mib", "pack_load_s")
+
+
+def goal_figures(args, capture, flows, *, log_forms, lottery, transition) -> dict[str, object]:
+    """PDF, transition, lottery, forms and the server's figures, each reported as it is measured."""
+    log("\nGOALS")
+    out: dict[str, object] = {}
+    out["pdf_ms"] = capture.pdf_ms()
+    out["pdf_renders_in_flow"] = capture.calls
+    out["transition_ms"] = transition(flows[-1][2], capture) if flows else None
+    log(f"  notice PDF, warm (render_pdf on the flow's first notice): {_num(out['pdf_ms'])} ms; "
+        f"{capture.calls} PDFs rendered inside the flow's transitions ({capture.seconds * 1000:.0f} ms)")
+    log(f"  transition engine time without PDF (mean of engine.perform): {_num(out['transition_ms'])} ms")
+    out["lottery_100k_1000_s"] = lottery()
+    log(f"  lottery, 100,000 entrants × 1,000 flats: {out['lottery_100k_1000_s']:.3f} s")
+    out.update(log_forms(log))
+    if args.no_server:
+        log("  server figures: skipped (--no-server)")
+    else:
+        from server import measure_server
+
+        log("  server (formflow serve --workers 1, SQLite, demo data) …")
+        found = measure_server(args.workdir, journeys=args.journeys, healthz=50 if args.quick else 500, log=log)
+        out.update(found)
+        log(f"  GET /healthz {_num(found['healthz_per_s'])}/s; API journey (token held) "
+            f"{_num(found['api_journey_per_s'])}/s → journey/healthz {_num(found['api_journey_per_healthz'], 4)}; "
+            f"sign-in {_num(found['sign_in_s'])} s; 10 concurrent sign-ins {_num(found['concurrent_sign_ins_s'])} s; "
+            f"worker RSS peak {_num(found['rss_peak_mib'])} MiB")
+    return out
+
+
+def _num(value, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def goals_json(results, extra: dict[str, object], pack_load: float) -> dict[str, dict[str, object]]:
+    ratios: dict[str, object] = dict.fromkeys(RATIO_KEYS)
+    figures: dict[str, object] = dict.fromkeys(FIGURE_KEYS)
+    for kind, size, _fill, m in results:  # the largest size of each database wins (sizes run in order)
+        ratios[f"submit_per_insert_{kind}"] = m.submit.per_second / m.insert.per_second
+        ratios[f"queue_per_select_{kind}"] = m.queue.per_second / m.select.per_second
+        figures[f"submit_ms_{kind}"] = m.submit.ms_each
+        figures[f"queue_page_ms_{kind}"] = m.queue.ms_each
+        figures[f"size_{kind}"] = size
+    for key, value in extra.items():
+        (ratios if key in RATIO_KEYS else figures)[key] = value
+    if figures.get("pack_load_s") is None:
+        figures["pack_load_s"] = pack_load  # load_packs at the start of this run
+    return {"ratios": ratios, "figures": figures}
 
 
 # --------------------------------------------------------------------------- reports

@@ -73,28 +73,72 @@ def ticket(seed: str, witness: str, inputs_sha256: str, code: str) -> str:
     return sha256_hex(f"{seed}:{witness}:{inputs_sha256}:{code}")
 
 
-def _fits(flat: Mapping[str, Any], size: Any) -> bool:
+def _size(value: Any) -> int | None:
+    """A size as the draw compares it (`int(...)`), or None when it is not a number."""
     try:
-        return int(flat["min_size"]) <= int(size) <= int(flat["max_size"])
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _bounds(flat: Mapping[str, Any]) -> tuple[int, int] | None:
+    try:
+        return int(flat["min_size"]), int(flat["max_size"])
     except (KeyError, TypeError, ValueError):
-        return False
+        return None
+
+
+def _fits(flat: Mapping[str, Any], size: Any) -> bool:
+    bounds, wanted = _bounds(flat), _size(size)
+    return bounds is not None and wanted is not None and bounds[0] <= wanted <= bounds[1]
+
+
+class _Cursors:
+    """Per household size, the flats that fit it in published order and how far the draw has got.
+
+    Flats are only ever taken, never given back, so a size's cursor only moves
+    forward: the whole draw reads each size's list once (the reference
+    algorithm scanned the flat list from the start for every entrant).
+    """
+
+    def __init__(self, flats: Sequence[Mapping[str, Any]]) -> None:
+        self.codes = [str(f["code"]) for f in flats]
+        self.bounds = [_bounds(f) for f in flats]
+        self.taken: set[str] = set()
+        self.fitting: dict[int, list[int]] = {}
+        self.at: dict[int, int] = {}
+
+    def take(self, size: int) -> str | None:
+        fitting = self.fitting.get(size)
+        if fitting is None:
+            fitting = self.fitting[size] = [i for i, b in enumerate(self.bounds)
+                                            if b is not None and b[0] <= size <= b[1]]
+            self.at[size] = 0
+        at, codes, taken = self.at[size], self.codes, self.taken
+        while at < len(fitting) and codes[fitting[at]] in taken:
+            at += 1
+        self.at[size] = at
+        if at == len(fitting):
+            return None
+        code = codes[fitting[at]]
+        taken.add(code)
+        return code
 
 
 def draw(entrants: Sequence[Mapping[str, Any]], flats: Sequence[Mapping[str, Any]], *, seed: str,
          witness: str, inputs_sha256: str) -> list[dict[str, Any]]:
     """The result: one row per entrant in draw order, with the flat it gets (or None)."""
-    drawn = sorted(
-        ((ticket(seed, witness, inputs_sha256, str(e["code"])), e) for e in entrants),
-        key=lambda pair: (pair[0], str(pair[1]["code"])),
-    )
-    taken: set[str] = set()
+    prefix = f"{seed}:{witness}:{inputs_sha256}:".encode()
+    codes = [str(e["code"]) for e in entrants]
+    sha256 = hashlib.sha256
+    tickets = [sha256(prefix + code.encode()).hexdigest() for code in codes]
+    take = _Cursors(flats).take
     out: list[dict[str, Any]] = []
-    for order, (tick, entrant) in enumerate(drawn, start=1):
-        flat = next((f for f in flats if str(f["code"]) not in taken and _fits(f, entrant.get("size"))), None)
-        if flat is not None:
-            taken.add(str(flat["code"]))
-        out.append({"order": order, "entrant": str(entrant["code"]), "ticket": tick,
-                    "flat": str(flat["code"]) if flat is not None else None})
+    # (ticket, code, position): compared in C; equal code and ticket keep the entrants' order, as before
+    for order, (ticket_hex, code, i) in enumerate(sorted(zip(tickets, codes, range(len(codes)), strict=True)), start=1):
+        size = _size(entrants[i].get("size"))
+        out.append({"order": order, "entrant": code, "ticket": ticket_hex,
+                    "flat": take(size) if size is not None else None})
     return out
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -240,6 +241,11 @@ class ApplicationStage(Base):
     stage: Mapped[str] = mapped_column(String(64))
     pack: Mapped[str] = mapped_column(String(64))
     office_path: Mapped[str | None] = mapped_column(PathType)
+
+    if TYPE_CHECKING:
+        # Mapped at the end of this module with migration 0012; declared here for the type checker.
+        overdue: Mapped[bool]
+        due: Mapped[date]
 
 
 class Event(Base):
@@ -854,3 +860,17 @@ class Message(Base):
     key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --------------------------------------------------------------------------- queue order (0012)
+# Appended with migration 0012: the queue sorts by (overdue first, earliest deadline, id);
+# each projection row carries its application's overdue flag and deadline (`due`, 9999-12-31
+# when there is none) so that a page reads its rows in the order of one index.
+
+#: The deadline of an application without one: sorts last on every database.
+NO_DEADLINE = date(9999, 12, 31)
+ApplicationStage.overdue = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+ApplicationStage.due = mapped_column(Date, nullable=False, default=NO_DEADLINE, server_default="9999-12-31")
+Index("ix_app_stage_order", ApplicationStage.__table__.c.pack, ApplicationStage.__table__.c.stage,
+      ApplicationStage.__table__.c.overdue.desc(), ApplicationStage.__table__.c.due,
+      ApplicationStage.__table__.c.application_id, ApplicationStage.__table__.c.office_path)

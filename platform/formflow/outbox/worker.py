@@ -36,7 +36,9 @@ from formflow.outbox import DEAD, DONE, PENDING, handler_for
 from formflow.text.catalogue import _
 
 #: Modules whose import registers handlers (a worker process imports them before its first batch).
-HANDLER_MODULES: tuple[str, ...] = ("formflow.documents.notices", "formflow.integrations.sms.outbox", "formflow.webhooks")
+HANDLER_MODULES: tuple[str, ...] = (
+    "formflow.documents.notices", "formflow.integrations.sms.outbox", "formflow.webhooks",
+)
 
 DELIVERED, RETRY, BURIED, LOST = "delivered", "retry", "dead", "lost"
 ERROR_LIMIT = 2000

@@ -10,6 +10,13 @@ workflow version of the pack (the `pack_versions` rows applications pinned,
 plus the pack's current workflow files); the queue itself is then one SQL
 query. Order: overdue first, then earliest deadline (none last), then id.
 Pagination is keyset on (overdue, deadline, id), never OFFSET.
+
+A page reads the stage projection in the order of its index
+`ix_app_stage_order` (pack, stage, overdue DESC, due, application id): one
+`LIMIT n+1` range per (reach, owned stage), merged in one statement, so the
+cost of a page does not grow with the history in reach. The application
+rows are then fetched by id without their sealed form data, which a queue
+page never shows (it stays deferred; reading `app.data` loads it).
 """
 
 from __future__ import annotations
@@ -21,18 +28,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, exists, false, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, union_all
+from sqlalchemy.orm import Session, defer
 
 from formflow.auth.jurisdiction import under
-from formflow.db.models import Account, Application, ApplicationStage, Event, PackVersion
+from formflow.db.models import NO_DEADLINE, Account, Application, ApplicationStage, Event, PackVersion
 from formflow.workflow.access import assignments
-from formflow.workflow.spec import WorkflowSpec, spec_for
+from formflow.workflow.spec import WorkflowSpec, cached_spec, spec_for
 
 ACTIVE = "active"
 AWAITING_CITIZEN = "citizen"
-#: Stands in for "no deadline" so that those sort last on every database.
-NO_DEADLINE = date(9999, 12, 31)
 MAX_LIMIT = 100
 
 
@@ -82,24 +87,46 @@ class Page:
 
 # --------------------------------------------------------------------------- workflows of a pack
 
-def workflow_specs(session: Session, pack: str, packset: Any = None) -> list[WorkflowSpec]:
-    """Every workflow version of `pack`: those applications pinned, and the current files."""
-    specs: dict[str, WorkflowSpec] = {}
-    rows = session.execute(
-        select(PackVersion.hash, PackVersion.content).where(PackVersion.pack == pack,
-                                                            PackVersion.kind == "workflow")
-    ).all()
-    for digest, content in rows:
-        specs[digest] = spec_for(digest, content)
-    found = getattr(packset, "packs", {}).get(pack) if packset is not None else None
-    if found is not None:
+#: id(doc) -> (doc, content hash) of the packs' current workflow files (a loaded doc never changes).
+_FILE_HASHES: dict[int, tuple[Any, str]] = {}
+
+
+def _file_hash(doc: Any) -> str:
+    found = _FILE_HASHES.get(id(doc))
+    if found is None or found[0] is not doc:
         from formflow.packs.versions import content_hash
 
+        found = _FILE_HASHES[id(doc)] = (doc, content_hash(doc.content))
+    return found[1]
+
+
+def workflow_specs(session: Session, pack: str, packset: Any = None) -> list[WorkflowSpec]:
+    """Every workflow version of `pack`: those applications pinned, and the current files.
+
+    Pinned versions are looked up by hash (their content is read only for a
+    version this process has not parsed yet); the current files are hashed
+    once per loaded file, not per request.
+    """
+    specs: dict[str, WorkflowSpec] = {}
+    digests = session.scalars(select(PackVersion.hash).where(PackVersion.pack == pack,
+                                                             PackVersion.kind == "workflow")).all()
+    for digest in digests:
+        cached = cached_spec(digest)
+        if cached is not None:
+            specs[digest] = cached
+    missing = [d for d in digests if d not in specs]
+    if missing:
+        for digest, content in session.execute(select(PackVersion.hash, PackVersion.content).where(
+                PackVersion.pack == pack, PackVersion.kind == "workflow", PackVersion.hash.in_(missing))).all():
+            specs[digest] = spec_for(digest, content)
+    found = getattr(packset, "packs", {}).get(pack) if packset is not None else None
+    if found is not None:
         for matter in found.matters.values():
             doc = getattr(matter, "workflow", None)
             if doc is not None and doc.content:
-                digest = content_hash(doc.content)
-                specs.setdefault(digest, spec_for(digest, doc.content))
+                digest = _file_hash(doc)
+                if digest not in specs:
+                    specs[digest] = spec_for(digest, doc.content)
     return list(specs.values())
 
 
@@ -159,14 +186,14 @@ def reach_clause(session: Session, reach: Sequence[Reach], *, current_only: bool
     return or_(*(and_(Application.pack == r.pack, under(Application.office_path, r.office_path)) for r in reach))
 
 
-def _deadline_key():
-    return func.coalesce(Application.deadline, literal(NO_DEADLINE, Date))
-
-
 # --------------------------------------------------------------------------- cursor
 
 def encode_cursor(app: Application) -> str:
-    raw = json.dumps([1 if app.overdue else 0, (app.deadline or NO_DEADLINE).isoformat(), app.id])
+    return _encode((bool(app.overdue), app.deadline or NO_DEADLINE, app.id))
+
+
+def _encode(key: tuple[bool, date, int]) -> str:
+    raw = json.dumps([1 if key[0] else 0, key[1].isoformat(), key[2]])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -182,18 +209,10 @@ def decode_cursor(cursor: str | None) -> tuple[bool, date, int] | None:
         return None
 
 
-def _after(cursor: tuple[bool, date, int]) -> ColumnElement[bool]:
-    overdue, deadline, app_id = cursor
-    key = _deadline_key()
-    later = or_(key > deadline, and_(key == deadline, Application.id > app_id))
-    if overdue:
-        return or_(Application.overdue.is_(False), and_(Application.overdue.is_(True), later))
-    return and_(Application.overdue.is_(False), later)
-
-
 # --------------------------------------------------------------------------- the queue
 
 def queue_query(session: Session, reach: Sequence[Reach], filters: Filters | None = None):
+    """Every application of the queue, unordered (for counts and checks; pages use `queue_page`)."""
     filters = filters or Filters()
     query = select(Application).where(
         Application.status == ACTIVE,
@@ -213,6 +232,68 @@ def queue_query(session: Session, reach: Sequence[Reach], filters: Filters | Non
     return query
 
 
+def _row_after(cursor: tuple[bool, date, int]) -> ColumnElement[bool]:
+    """Projection rows after the cursor in the queue's order (the index's order)."""
+    overdue, deadline, app_id = cursor
+    row = ApplicationStage
+    later = or_(row.due > deadline, and_(row.due == deadline, row.application_id > app_id))
+    if overdue:
+        return or_(row.overdue.is_(False), and_(row.overdue.is_(True), later))
+    return and_(row.overdue.is_(False), later)
+
+
+def _range(session: Session, r: Reach, stage: str, filters: Filters, cursor: tuple[bool, date, int] | None,
+           n: int) -> Any:
+    """The first `n` rows of one owned stage under one office, in index order, with the page's filters."""
+    row = ApplicationStage
+    query = (
+        select(row.overdue, row.due, row.application_id)
+        .join(Application, Application.id == row.application_id)
+        .where(row.pack == r.pack, row.stage == stage, under(row.office_path, r.office_path),
+               Application.status == ACTIVE,
+               or_(Application.awaiting.is_(None), Application.awaiting != AWAITING_CITIZEN))
+    )
+    if filters.stage and filters.stage != stage:  # at the filtered stage too (a parallel branch)
+        query = query.where(stage_in(session, [filters.stage]))
+    if filters.category:
+        query = query.where(Application.category == filters.category)
+    if filters.channel:
+        query = query.where(Application.channel == filters.channel)
+    if filters.overdue is not None:
+        query = query.where(row.overdue.is_(filters.overdue))
+    if cursor is not None:
+        query = query.where(_row_after(cursor))
+    return query.order_by(row.overdue.desc(), row.due.asc(), row.application_id.asc()).limit(n)
+
+
+def _first_rows(session: Session, reach: Sequence[Reach], filters: Filters,
+                cursor: tuple[bool, date, int] | None, n: int) -> list[tuple[bool, date, int]]:
+    """(overdue, due, id) of the first `n` applications of the queue after `cursor`: one statement.
+
+    Each (reach, stage) range reads at most `n` rows in index order; the
+    ranges are merged here. An application at two owned stages (parallel
+    branches) comes once: the first `n` distinct ids are among the rows read,
+    since each range holds distinct ids.
+    """
+    ranges = [_range(session, r, stage, filters, cursor, n) for r in reach for stage in sorted(r.stages)]
+    if not ranges:
+        return []
+    if len(ranges) == 1:
+        statement: Any = ranges[0]
+    else:
+        parts = [select(*sub.c) for sub in (q.subquery() for q in ranges)]
+        statement = union_all(*parts)
+    rows = sorted(((bool(o), d, int(i)) for o, d, i in session.execute(statement)),
+                  key=lambda t: (not t[0], t[1], t[2]))
+    seen: set[int] = set()
+    out = []
+    for key in rows:
+        if key[2] not in seen:
+            seen.add(key[2])
+            out.append(key)
+    return out[:n]
+
+
 def queue_page(
     session: Session,
     account: Account | int,
@@ -227,19 +308,15 @@ def queue_page(
     reach = reach_of(session, account, packset)
     if not reach:
         return Page([], None, reach)
-    query = queue_query(session, reach, filters)
-    cursor = decode_cursor(after)
-    if cursor is not None:
-        query = query.where(_after(cursor))
-    query = query.order_by(
-        Application.overdue.desc(),
-        _deadline_key().asc(),
-        Application.id.asc(),
-    ).limit(limit + 1)
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    items = rows[:limit]
-    return Page(items, encode_cursor(items[-1]) if more and items else None, reach)
+    keys = _first_rows(session, reach, filters or Filters(), decode_cursor(after), limit + 1)
+    more = len(keys) > limit
+    keys = keys[:limit]
+    if not keys:
+        return Page([], None, reach)
+    loaded = {app.id: app for app in session.scalars(
+        select(Application).where(Application.id.in_([k[2] for k in keys])).options(defer(Application.data)))}
+    items = [loaded[k[2]] for k in keys if k[2] in loaded]
+    return Page(items, _encode(keys[-1]) if more else None, reach)
 
 
 def in_reach(session: Session, app_id: int, reach: Sequence[Reach]) -> bool:

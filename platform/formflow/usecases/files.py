@@ -335,20 +335,25 @@ def attached_shas(db: Session, app: Application) -> set[str]:
         ApplicationFile.uploaded_by.in_(uploaders))))
 
 
-def file_references_problems(db: Session, app: Application, data: Any) -> list[FieldProblem]:
-    """One problem per file reference in `data` that is not this application's own upload."""
+def file_references_problems(db: Session, app: Application, data: Any,
+                             uploads: set[str] | None = None) -> list[FieldProblem]:
+    """One problem per file reference in `data` that is not this application's own upload.
+
+    `uploads`: `attached_shas` already read by the caller (submit reads them with the locked row).
+    """
     refs = _references(data)
     if not refs:
         return []
-    mine = attached_shas(db, app)
+    mine = attached_shas(db, app) if uploads is None else uploads
     return [FieldProblem(to_pointer(path), _("File “%(name)s” was not uploaded to this application; please "
                                              "upload it again.", name=name))
             for path, sha, name in refs if sha not in mine]
 
 
-def materials_problems(db: Session, app: Application, data: Any) -> list[FieldProblem]:
+def materials_problems(db: Session, app: Application, data: Any,
+                       uploads: set[str] | None = None) -> list[FieldProblem]:
     """File references and drawn signatures of `data` that are refused (checked at save and at submit)."""
-    problems = file_references_problems(db, app, data)
+    problems = file_references_problems(db, app, data, uploads)
     problems += [FieldProblem(p, m) for p, m in signature_problems(data)]
     return problems
 

@@ -17,18 +17,18 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import String, and_, exists, func, insert, literal, or_, select, true, union_all, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from formflow.allocation.config import HOUSED, OFFERED, SUBSIDISED, WAITING
 from formflow.applications import drafts
 from formflow.applications.errors import AlreadySubmitted, DuplicateHousehold, Incomplete, StaleDraft
-from formflow.db.models import Account, Application, Event, Household, HouseholdMember
+from formflow.db.models import Account, Application, ApplicationFile, Event, Household, HouseholdMember
 from formflow.forms.errors import FieldError
 from formflow.forms.formats import mask_id_number
 from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale
-from formflow.usecases.files import locked_application, materials_problems
+from formflow.usecases.files import ApplicationNotFound, materials_problems
+from formflow.workflow.errors import StaleApplication
 from formflow.workflow.moves import current_state, workflow_of
 
 SUBMIT_EVENT = "submit"
@@ -52,20 +52,78 @@ def household_clash(db: Session, app: Application, hashes: list[str]) -> str | N
     """
     if not hashes:
         return None
+    return db.execute(_clashing(app, hashes).order_by(HouseholdMember.id).limit(1)).scalar()
+
+
+def _clashing(app: Application, hashes: list[str]):
+    """The member hashes of other applications of the matter that count (see `household_clash`)."""
     live = or_(
         Application.status == "active",
         and_(Application.status == "closed", Application.result == APPROVED,
              or_(Household.id.is_(None), Household.status.in_(LIVE_HOUSEHOLD))),
     )
-    return db.execute(
+    return (
         select(HouseholdMember.id_hash)
         .join(Application, Application.id == HouseholdMember.application_id)
         .outerjoin(Household, Household.application_id == Application.id)
         .where(HouseholdMember.matter == app.matter, HouseholdMember.id_hash.in_(hashes),
                HouseholdMember.active.is_(True), Application.id != app.id, live)
-        .order_by(HouseholdMember.id)
-        .limit(1)
-    ).scalar()
+    )
+
+
+def _lock_for_submit(db: Session, actor: Account | None, app_id: int) -> tuple[Application, set[str]]:
+    """The draft, locked, with the files its applicant or clerk uploaded to it — one statement.
+
+    SQLite: a no-op UPDATE … RETURNING takes the database's write lock and reads
+    the row. PostgreSQL: SELECT … FOR UPDATE, and in the same statement the
+    transaction's advisory lock on the matter's households, so that the
+    duplicate-household check that follows sees every submission committed
+    before it (submissions of one matter queue there; drafts of other matters
+    do not wait).
+    """
+    # "sha:uploader" of the files on the application, not correlated (SQLite's RETURNING drops the
+    # table names, so `applications.id` inside it would read the files' own id); uploaders are checked below
+    uploads = (
+        select(func.aggregate_strings(ApplicationFile.sha256 + literal(":", String)
+                                      + func.cast(ApplicationFile.uploaded_by, String), ","))
+        .where(ApplicationFile.application_id == app_id, ApplicationFile.replaced_at.is_(None))
+        .scalar_subquery()
+    )
+    if db.get_bind().dialect.name == "sqlite":
+        stmt: Any = (update(Application).where(Application.id == app_id).values(version=Application.version)
+                     .returning(Application, uploads)
+                     .execution_options(populate_existing=True, synchronize_session=False))
+    else:
+        matter_lock = func.pg_advisory_xact_lock(func.hashtext(literal("household:", String) + Application.matter))
+        stmt = (select(Application, uploads, matter_lock).where(Application.id == app_id)
+                .with_for_update(of=Application).execution_options(populate_existing=True))
+    row = db.execute(stmt).first()
+    if row is None or actor is None or actor.id not in (row[0].applicant_id, row[0].assisted_by_id):
+        raise ApplicationNotFound(app_id)
+    app = row[0]
+    uploaders = {str(i) for i in (app.applicant_id, app.assisted_by_id) if i is not None}
+    pairs = (entry.rpartition(":") for entry in (row[1] or "").split(",") if entry)
+    return app, {sha for sha, _sep, who in pairs if who in uploaders}
+
+
+def _claim_household(db: Session, app: Application, hashes: list[str]) -> bool:
+    """Record the household's members unless one is in another application that counts — one statement.
+
+    The members are inserted by `INSERT … SELECT … WHERE NOT EXISTS (clash)`:
+    all or none, under the lock `_lock_for_submit` took. False: one clashed
+    (nothing was written; `household_clash` then says which).
+    """
+    distinct = list(dict.fromkeys(hashes))
+    if not distinct:
+        return True
+    rows = union_all(*(select(literal(h, String).label("id_hash")) for h in distinct)).subquery() \
+        if len(distinct) > 1 else select(literal(distinct[0], String).label("id_hash")).subquery()
+    chosen = (select(literal(app.id), literal(app.matter, String), rows.c.id_hash, true())
+              .where(~exists(_clashing(app, distinct))))
+    table = HouseholdMember.__table__
+    done = db.execute(insert(table).from_select(["application_id", "matter", "id_hash", "active"], chosen)
+                      .returning(table.c.id)).all()  # rows, not rowcount: psycopg reports -1 for INSERT … SELECT
+    return len(done) == len(distinct)
 
 
 def _warnings(pinned: Any, data: dict[str, Any], today: Any) -> list[str]:
@@ -93,8 +151,6 @@ def before_submit(services: Any, db: Session, actor: Account, app_id: int) -> Be
     """The confirmation page's content: the same checks `submit` makes, without changing anything."""
     app = db.get(Application, app_id)
     if app is None or actor is None or actor.id not in (app.applicant_id, app.assisted_by_id):
-        from formflow.usecases.files import ApplicationNotFound
-
         raise ApplicationNotFound(app_id)
     today = services.today()
     pinned = drafts.pinned_of(db, app)
@@ -130,7 +186,7 @@ def submit(
     `token` makes it idempotent. `confirm_warnings`: the person saw the pre-check's unmet conditions
     and submits anyway (the pre-check only advises; it is recorded in the submit event).
     """
-    app = locked_application(db, actor, app_id)
+    app, uploads = _lock_for_submit(db, actor, app_id)
     if app.status != "draft":
         if token and submitted_with(db, app.id, token):
             return app
@@ -144,7 +200,7 @@ def submit(
     data = drafts.apply_computed(pinned, form.prune_hidden(copy.deepcopy(app.data or {})), today)
     errors = drafts.all_errors(pinned, data, today)
     seen = {(e.pointer, e.message) for e in errors}
-    errors += [FieldError(p.pointer, p.message) for p in materials_problems(db, app, data)
+    errors += [FieldError(p.pointer, p.message) for p in materials_problems(db, app, data, uploads=uploads)
                if (p.pointer, p.message) not in seen]
     if errors:
         raise Incomplete(errors)
@@ -152,12 +208,9 @@ def submit(
     checks_household = (pinned.manifest.get("matter") or {}).get("kind", "application") == "application"
     members = drafts.household(pinned, data) if checks_household else []
     hashes = [services.keys.lookup(number) for _name, number in members]
-    if db.get_bind().dialect.name == "postgresql":
-        for digest in sorted(set(hashes)):
-            db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"household:{app.matter}:{digest}"})
-    clash = household_clash(db, app, hashes)
-    if clash is not None:
-        name, number = members[hashes.index(clash)]
+    if not _claim_household(db, app, hashes):
+        clash = household_clash(db, app, hashes)
+        name, number = members[hashes.index(clash)] if clash in hashes else members[0]
         raise DuplicateHousehold(name or _("(name not given)"), mask_id_number(number))
     warnings = _warnings(pinned, data, today)
     app.data = data
@@ -165,22 +218,18 @@ def submit(
     app.category = drafts.category_of(pinned, data)
     app.submitted_at = services.now()
     app.household_hashes = hashes
-    for digest in dict.fromkeys(hashes):
-        db.add(HouseholdMember(application_id=app.id, matter=app.matter, id_hash=digest, active=True))
-    try:
-        db.flush()
-    except StaleDataError:
-        raise StaleDraft(int(db.scalar(select(Application.version).where(Application.id == app.id)) or 0)) from None
-    from formflow.workflow.engine import enter_workflow
-
-    enter_workflow(db, app, actor, calendar=services.calendar(app.pack), today=today,
-                   note=in_locale(DEFAULT_LOCALE, "Submitted online" if app.assisted_by_id is None
-                                  else "Submitted at the service-hall window"),
-                   details={"token": token, "channel": app.channel, "via": channel, "warnings": warnings,
-                            "warnings_confirmed": bool(confirm_warnings)})
     if not app.number:
         app.number = f"{app.submitted_at:%Y%m%d}{app.id:06d}"
-    db.flush()
+    from formflow.workflow.engine import enter_workflow
+
+    try:  # the one flush: the application, its stage rows, its clocks and the submit event
+        enter_workflow(db, app, actor, calendar=services.calendar(app.pack), today=today, fresh=True,
+                       note=in_locale(DEFAULT_LOCALE, "Submitted online" if app.assisted_by_id is None
+                                      else "Submitted at the service-hall window"),
+                       details={"token": token, "channel": app.channel, "via": channel, "warnings": warnings,
+                                "warnings_confirmed": bool(confirm_warnings)})
+    except StaleApplication:
+        raise StaleDraft(int(db.scalar(select(Application.version).where(Application.id == app.id)) or 0)) from None
     return app
 
 

@@ -134,9 +134,13 @@ def _actor_role(session: Session, app: Application, actor: Account) -> str | Non
 
 def enter_workflow(
     session: Session, app: Application, actor: Account, *, calendar: WorkCalendar | None, today: date,
-    note: str | None = None, details: dict[str, Any] | None = None,
+    note: str | None = None, details: dict[str, Any] | None = None, fresh: bool = False,
 ) -> Transition:
     """Start a validated application at the workflow's `start` stage (event `submit`).
+
+    `fresh`: the caller holds the row locked and knows it never entered the
+    workflow (a draft): no clocks or stage rows are read back, and the
+    applicant acts as the citizen without a look-up of their roles.
 
     The application is a draft, or already marked active by the submit service
     but not yet at any stage. `calendar` None: the national calendar of the
@@ -150,7 +154,7 @@ def enter_workflow(
     if app.id is None:
         session.flush()
     with session.no_autoflush:
-        move = Move.of(session, app, today, calendar or default_calendar())
+        move = Move.of(session, app, today, calendar or default_calendar(), fresh=fresh)
         app.status = ACTIVE
         app.stages = []
         app.result = None
@@ -162,7 +166,7 @@ def enter_workflow(
         move.start_commitment(None)
         event = move.finish(Event(
             actor_id=actor.id,
-            actor_role=_actor_role(session, app, actor),
+            actor_role=CITIZEN_ROLE if fresh and actor.id == app.applicant_id else _actor_role(session, app, actor),
             action=SUBMIT,
             from_stage=None,
             to_stage=move.spec.start,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from formflow.calendars.workdays import WorkCalendar, load_calendar
-from formflow.db.models import Application, ApplicationStage, Event, StageClock, utcnow
+from formflow.db.models import NO_DEADLINE, Application, ApplicationStage, Event, StageClock, utcnow
 from formflow.packs.versions import load_pinned
 from formflow.workflow import clocks
 from formflow.workflow.errors import CurrentState, StaleApplication, UnknownApplication
@@ -60,15 +60,25 @@ def lock(session: Session, app_id: int, *, skip_locked: bool = False) -> Applica
     return session.scalars(query).one_or_none()
 
 
-def sync_stage_rows(session: Session, app: Application) -> None:
-    """Make the queue projection (`application_stages`) list exactly the application's current stages."""
+def sync_stage_rows(session: Session, app: Application, *, fresh: bool = False) -> None:
+    """Make the queue projection (`application_stages`) list exactly the application's current stages.
+
+    Each row also carries what the queue sorts by (the application's overdue
+    flag and deadline): new rows get them here, so call it after the clocks are
+    projected onto the application (the engine's moves and the timers both do,
+    in `Move.finish`); later changes reach existing rows by the database trigger
+    of migration 0012, whoever updates the application.
+    `fresh`: the application has no rows yet (it is entering the workflow), nothing is read.
+    """
     current = set(app.stages or []) if app.status == ACTIVE else set()
-    existing = {row.stage: row for row in session.scalars(
+    existing = {} if fresh else {row.stage: row for row in session.scalars(
         select(ApplicationStage).where(ApplicationStage.application_id == app.id))}
+    overdue, due = bool(app.overdue), app.deadline or NO_DEADLINE
     for stage in existing.keys() - current:
         session.delete(existing[stage])
     for stage in sorted(current - existing.keys()):
-        session.add(ApplicationStage(application_id=app.id, stage=stage, pack=app.pack, office_path=app.office_path))
+        session.add(ApplicationStage(application_id=app.id, stage=stage, pack=app.pack, office_path=app.office_path,
+                                     overdue=overdue, due=due))
 
 
 def lock_or_fail(session: Session, app_id: int) -> Application:
@@ -128,11 +138,14 @@ class Move:
     calendar: WorkCalendar
     clocks: list[StageClock] = field(default_factory=list)
     entered: list[str] = field(default_factory=list)
+    #: the application is entering the workflow: it has no clocks or stage rows to read
+    fresh: bool = False
 
     @classmethod
-    def of(cls, session: Session, app: Application, today: date, calendar: WorkCalendar) -> Move:
+    def of(cls, session: Session, app: Application, today: date, calendar: WorkCalendar, *,
+           fresh: bool = False) -> Move:
         spec = workflow_of(session, app)
-        return cls(session, app, spec, today, calendar, clocks.live(session, app.id))
+        return cls(session, app, spec, today, calendar, [] if fresh else clocks.live(session, app.id), fresh=fresh)
 
     # -- stages ------------------------------------------------------------
     def leave(self, stage_id: str) -> None:
@@ -206,8 +219,8 @@ class Move:
         """Project clocks onto the row, add the one event, flush once."""
         stages = list(self.app.stages or [])
         self.app.stage = stages[0] if stages else None
-        sync_stage_rows(self.session, self.app)
         clocks.project(self.app, self.clocks, self.spec, self.today)
+        sync_stage_rows(self.session, self.app, fresh=self.fresh)
         self.app.updated_at = utcnow()
         event.application_id = self.app.id
         self.session.add(event)

@@ -287,6 +287,11 @@ def parse_workflow(content: Mapping[str, Any]) -> WorkflowSpec:
 _SPECS: dict[str, WorkflowSpec] = {}
 
 
+def cached_spec(digest: str) -> WorkflowSpec | None:
+    """The spec of a pinned workflow version this process has already parsed, if any."""
+    return _SPECS.get(digest)
+
+
 def spec_for(digest: str, content: Mapping[str, Any]) -> WorkflowSpec:
     """The spec of a pinned workflow version (cached: pinned content never changes)."""
     found = _SPECS.get(digest)
