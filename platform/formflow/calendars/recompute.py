@@ -49,7 +49,9 @@ def _live_working_clocks(session: Session) -> list[tuple[StageClock, str]]:
 
 def recompute_deadlines(session: Session, *, before: Calendars, after: Calendars, today: date,
                         reason: str, progress: Callable[[int, int], None] | None = None) -> RecomputeReport:
-    """Count every live working-day clock again under `after`; runs in the caller's transaction."""
+    """Count every live working-day clock again under `after`; runs in the caller's transaction.
+
+    `progress(done, more)` as `cli.progress` takes it: the total once, then one step a clock."""
     report = RecomputeReport()
     live = _live_working_clocks(session)
     for done, (clock, pack) in enumerate(live, start=1):
@@ -62,7 +64,7 @@ def recompute_deadlines(session: Session, *, before: Calendars, after: Calendars
             clock.due_on = new_due
             report.moved.setdefault(clock.application_id, {})[clock.name] = (old_due, new_due)
         if progress is not None:
-            progress(done, len(live))
+            progress(1, len(live) if done == 1 else 0)
     for app_id, moved in report.moved.items():
         app = session.get(Application, app_id)
         if app is None:

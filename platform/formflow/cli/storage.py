@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from formflow.config import Settings
@@ -21,6 +19,7 @@ def register(main: click.Group) -> None:
                   help=_("The storage to copy from (default: FORMFLOW_STORAGE)."))
     def migrate_files(target_name: str, source_name: str | None) -> None:
         """Copy every stored file to another storage; files already there are verified, not copied again."""
+        from formflow.cli.progress import progress_bar
         from formflow.db import make_engine, session_factory
         from formflow.files.migrate import file_ids, migrate
         from formflow.files.storage import storages
@@ -36,12 +35,9 @@ def register(main: click.Group) -> None:
         engine = make_engine(settings.database_url)
         try:
             sessions = session_factory(engine)
-            total = len(file_ids(sessions))
-            if sys.stderr.isatty():
-                with click.progressbar(length=total, label=_("Copying files"), file=sys.stderr) as bar:
-                    report = migrate(sessions, source, target, progress=lambda _sha: bar.update(1))
-            else:
-                report = migrate(sessions, source, target)
+            with progress_bar(_("Copying files")) as step:
+                step(0, len(file_ids(sessions)))
+                report = migrate(sessions, source, target, progress=lambda _sha: step(1, 0))
         finally:
             engine.dispose()
         click.echo(_("%(total)s files: %(copied)s copied, %(present)s already there, %(failed)s failed "

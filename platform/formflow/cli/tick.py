@@ -79,14 +79,17 @@ def register_calendar(main: click.Group) -> None:
         """Make DAY a holiday or a working day, named NAME; running deadlines are counted again."""
         from formflow.calendars.overrides import KINDS
         from formflow.calendars.workdays import today as local_today
+        from formflow.cli.progress import progress_bar
         from formflow.db import make_engine, session_factory
         from formflow.usecases.calendar import set_day as change_day
 
         settings = Settings()
         engine = make_engine(settings.database_url)
         try:
-            change = change_day(session_factory(engine), settings.config_root, day.date(), kind, name, pack=pack,
-                                note=note, today=on.date() if on else local_today(settings.timezone))
+            with progress_bar(_("Counting running deadlines again")) as step:
+                change = change_day(session_factory(engine), settings.config_root, day.date(), kind, name,
+                                    pack=pack, note=note, today=on.date() if on else local_today(settings.timezone),
+                                    progress=step)
         finally:
             engine.dispose()
         if pack:
@@ -107,15 +110,17 @@ def register_calendar(main: click.Group) -> None:
         """Load a year of holidays from FILE (the seeds/calendar shape); running deadlines are counted again."""
         from formflow.calendars.workdays import today as local_today
         from formflow.calendars.years import CalendarFileError
+        from formflow.cli.progress import progress_bar
         from formflow.db import make_engine, session_factory
         from formflow.usecases.calendar import import_year
 
         settings = Settings()
         engine = make_engine(settings.database_url)
         try:
-            change = import_year(session_factory(engine), settings.config_root, file, by=by,
-                                 today=on.date() if on else local_today(settings.timezone),
-                                 validate_only=validate_only)
+            with progress_bar(_("Counting running deadlines again")) as step:
+                change = import_year(session_factory(engine), settings.config_root, file, by=by,
+                                     today=on.date() if on else local_today(settings.timezone),
+                                     validate_only=validate_only, progress=step)
         except CalendarFileError as exc:
             click.echo(exc.message, err=True)
             raise SystemExit(2) from exc

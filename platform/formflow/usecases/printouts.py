@@ -21,6 +21,7 @@ from formflow.documents import printouts
 from formflow.documents.exports import PDF, download_headers
 from formflow.documents.notices import notice_settings
 from formflow.packs.versions import load_pinned
+from formflow.personal.numbers import id_number_of
 from formflow.text import formatting as fmt
 from formflow.text.catalogue import DEFAULT_LOCALE, in_locale
 from formflow.usecases import serving
@@ -67,12 +68,7 @@ def application_copy(services: Any, db: Session, actor: Account | None, app_id: 
     matter = (pinned.manifest.get("matter") or {}).get("title") or app.matter
     title = in_locale(DEFAULT_LOCALE, "%(matter)s application form", matter=_bare(matter))
     applicant = db.get(Account, app.applicant_id)
-    number = ""
-    if applicant is not None and applicant.id_number_enc:
-        try:
-            number = services.keys.open(applicant.id_number_enc)
-        except Exception:  # noqa: BLE001 - an unreadable number is shown as absent
-            number = ""
+    number = id_number_of(services.keys, applicant)
     context = {
         "matter_title": matter, "application_no": app.number or str(app.id),
         "applicant_name": applicant.display_name if applicant else "", "id_number_masked": fmt.mask_id(number),
@@ -93,12 +89,7 @@ def window_receipt(services: Any, db: Session, actor: Account | None, app_id: in
     today = services.today()
     rows = checklist(pinned, copy.deepcopy(app.data or {}), today)
     applicant = db.get(Account, app.applicant_id)
-    number = ""
-    if applicant is not None and applicant.id_number_enc:
-        try:
-            number = services.keys.open(applicant.id_number_enc)
-        except Exception:  # noqa: BLE001 - an unreadable number is shown as absent
-            number = ""
+    number = id_number_of(services.keys, applicant)
     office = db.get(Office, app.office_id) if app.office_id else None
     matter = (pinned.manifest.get("matter") or {}).get("title") or app.matter
     settings = notice_settings(pinned.workflow, None)

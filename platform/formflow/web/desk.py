@@ -144,28 +144,28 @@ def detail(app_id: int):
     return render_template("desk/detail.html", **context)
 
 
-@bp.post("/applications/<int:app_id>/full-id-number")
-@reviewer_required
-def full_id_number(app_id: int):
-    """The applicant's full ID number: shown once, on this response only, and recorded in the access log."""
+def _revealed(app_id: int, **reveal: bool) -> Response:
+    """The detail page with one number in full: on this response only, recorded in the access log."""
     account = _reviewer()
     with sessions()() as db:
-        view = viewing.staff_view(services(), db, account, app_id, full_id=True)
+        view = viewing.staff_view(services(), db, account, app_id, **reveal)
         response = Response(render_template("desk/detail.html", **_detail_context(db, app_id, account, view=view)))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.post("/applications/<int:app_id>/full-id-number")
+@reviewer_required
+def full_id_number(app_id: int):
+    """The applicant's full ID number."""
+    return _revealed(app_id, full_id=True)
 
 
 @bp.post("/applications/<int:app_id>/full-mobile")
 @reviewer_required
 def full_mobile(app_id: int):
-    """The applicant's full mobile number: shown on this response only, and recorded in the access log."""
-    account = _reviewer()
-    with sessions()() as db:
-        view = viewing.staff_view(services(), db, account, app_id, full_mobile=True)
-        response = Response(render_template("desk/detail.html", **_detail_context(db, app_id, account, view=view)))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    """The applicant's full mobile number."""
+    return _revealed(app_id, full_mobile=True)
 
 
 def _rerender(app_id: int, status: int, **extra: Any):

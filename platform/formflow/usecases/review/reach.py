@@ -69,12 +69,10 @@ def attached(db: Session, actor: Account) -> Account:
 
 
 def masked_id(services: Any, who: Account | None) -> str:
-    if who is None or not who.id_number_enc:
-        return ""
-    try:
-        return mask_id(services.keys.open(who.id_number_enc))
-    except Exception:  # noqa: BLE001 - an unreadable number is shown as absent
-        return ""
+    from formflow.personal.numbers import id_number_of
+
+    number = id_number_of(services.keys, who)
+    return mask_id(number) if number else ""
 
 
 def applicant_of(services: Any, db: Session, app: Application) -> tuple[str, str]:

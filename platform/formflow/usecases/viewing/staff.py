@@ -21,6 +21,7 @@ from formflow.db.models import Account, Application
 from formflow.forms.render import Node
 from formflow.packs.versions import load_pinned
 from formflow.personal import access_log
+from formflow.personal.numbers import id_number_of, mobile_of
 from formflow.reviews import queue as queue_mod
 from formflow.text import formatting as fmt
 from formflow.text.catalogue import _
@@ -118,13 +119,6 @@ def _record(services: Any, actor: Account, app_id: int, whats: Sequence[str]) ->
             access_log.record_access(log, actor.id, app_id, what)
 
 
-def _opened(services: Any, sealed: Any) -> str:
-    try:
-        return services.keys.open(sealed) if sealed else ""
-    except Exception:  # noqa: BLE001 - an unreadable number is shown as absent
-        return ""
-
-
 def staff_view(services: Any, db: Session, actor: Account | None, app_id: int, *, full_id: bool = False,
                full_mobile: bool = False) -> StaffView:
     """A reviewer's view of an application within reach: data formatted and masked, checklist, pre-check,
@@ -143,16 +137,11 @@ def staff_view(services: Any, db: Session, actor: Account | None, app_id: int, *
     steps, sourced = data_steps(pinned, data, items)
     elicences, sources = _elicence_rows(sourced)
     applicant = db.get(Account, app.applicant_id)
-    number = ""
-    if applicant is not None and applicant.id_number_enc:
-        try:
-            number = services.keys.open(applicant.id_number_enc)
-        except Exception:  # noqa: BLE001 - an unreadable number is shown as absent
-            number = ""
+    number = id_number_of(services.keys, applicant)
     whats = [access_log.ELICENCE.format(source=s) for s in sources]
     if full_id:
         whats.append(access_log.FULL_ID_NUMBER)
-    mobile = _opened(services, applicant.mobile_enc) if applicant is not None else ""
+    mobile = mobile_of(services.keys, applicant)
     if full_mobile and mobile:
         whats.append(access_log.FULL_MOBILE)
     _record(services, actor, app.id, whats)
