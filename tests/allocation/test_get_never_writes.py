@@ -19,7 +19,7 @@ from formflow.db.models import Household
 DAY = date(2026, 4, 15)
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.IGNORECASE)
 #: the security log records each export of personal data (issue 12): an audit trail, not a change of state
-AUDIT_TRAIL = re.compile(r"^\s*INSERT INTO security_log\b", re.IGNORECASE)
+AUDIT_TRAIL = re.compile(r"^\s*INSERT INTO (security_log|access_records)\b", re.IGNORECASE)
 FLATS = "F-101, 江南路1号101, 一室一厅, 40.5, 1, 2\nF-201, 江南路1号201, 两室一厅, 60, 3, 4"
 BASE = f"/housing/{MZ}/{MATTER}"
 PUBLIC = f"/public/{MZ}/{MATTER}/waiting-list"
