@@ -13,6 +13,7 @@ from babel.support import LazyProxy
 from formflow.api import schemas as s
 from formflow.api.errors import MESSAGES
 from formflow.api.idempotency import HEADER
+from formflow.api.ratelimit import WRITES
 from formflow.api.routing import OPERATIONS, PREFIX, Operation
 from formflow.text.catalogue import _, current_locale, lazy
 
@@ -25,7 +26,7 @@ ERROR_TITLES = {
     413: lazy("The request body is too large"),
     415: lazy("The request's content type is not supported"),
     422: lazy("The request has problems (fields points to them)"),
-    429: lazy("Too many requests (sign-in throttling)"),
+    429: lazy("Too many requests (sign-in throttling, or the account's writes per minute)"),
 }
 SUCCESS_TITLES = {200: lazy("Success"), 201: lazy("Created"), 204: lazy("Done (no content)")}
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
@@ -56,6 +57,8 @@ def _error_statuses(op: Operation) -> list[int]:
         statuses |= {413, 415}
     if op.auth:
         statuses.add(401)
+    if op.auth and op.method.upper() in WRITES:
+        statuses.add(429)  # the per-account write limit (api/ratelimit.py)
     statuses |= set(op.errors)
     return sorted(statuses)
 
