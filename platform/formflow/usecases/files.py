@@ -235,6 +235,15 @@ def remove_file(
 # --------------------------------------------------------------------------- signature
 
 
+def _takes_signature(form: Any, path: tuple[Any, ...], signed: list[str]) -> bool:
+    """A signature material's field itself, or a field within it the form draws as a signature pad."""
+    where = dotted(path)
+    if where in signed:
+        return True
+    within = any(where.startswith(f + ".") for f in signed)
+    return within and any((frag.schema or {}).get("x-widget") == "signature" for frag in form.schema_at(path))
+
+
 def signature_fields(pinned: Any) -> list[str]:
     """Dotted places of the materials that are signed (on screen or on paper)."""
     materials = pinned.materials or {}
@@ -262,7 +271,7 @@ def save_signature(
     where = dotted(path)
     pointer = to_pointer(path)
     check_path(drafts.form_of(pinned), path)  # a place of the form, indexes within caps: before building anything
-    if not any(where == f for f in signature_fields(pinned)):
+    if not _takes_signature(drafts.form_of(pinned), path, signature_fields(pinned)):
         message = _("This place in the form (%(field)s) does not take a signature.", field=where)
         raise FileRefused(message, fields=[FieldProblem(pointer, message)])
     try:
