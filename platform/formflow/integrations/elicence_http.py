@@ -8,7 +8,7 @@ national 电子证照 query shape as the example):
     timeout_seconds: 5
     auth: {type: bearer, token_env: FORMFLOW_ELICENCE_TOKEN}   # or {type: header, name: X-App-Key, value_env: …}
     request:                                     # a JSON body; "{id_number}", "{licence_type}" are filled in
-      body: {licenceTypeCode: "{licence_type}", holderIdentityNum: "{id_number}", useFor: 公租房申请}
+      body: {licenceTypeCode: "{licence_type}", holderIdentityNum: "{id_number}"}   # other keys as written
     found: {path: code, equals: "0"}             # otherwise: not found (None); HTTP 5xx / timeout: unavailable
     record: data.licenceData                     # where the licence's fields are in the answer
     sources:
