@@ -29,6 +29,8 @@ def create_app(
                              listing=listing))
     from formflow.services import check_plugins
 
+    # production refuses keys kept beside the data, before anything else is checked
+    keys = keys or DataKeys.from_environment(settings.instance_dir, demo=settings.load_demo)
     check_plugins(settings)  # a misconfigured identity, e-licence, SMS or storage plugin refuses the start
     app = Flask(__name__, static_folder=str(settings.renderers_dir / "static"))
     app.config["SECRET_KEY"] = settings.secret_key or _instance_secret(settings)
@@ -37,7 +39,7 @@ def create_app(
         "packs": packset,
         "engine": (engine := make_engine(settings.database_url)),
         "sessions": session_factory(engine),
-        "keys": keys or DataKeys.from_environment(settings.instance_dir, demo=settings.load_demo),
+        "keys": keys,  # read before the plugins are checked: a key beside the data is the first thing refused
     }
     install_keys(app.extensions["formflow"]["keys"])
     from formflow.notifications.registry import install as install_messages

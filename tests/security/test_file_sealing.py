@@ -15,6 +15,7 @@ from formflow.db.models import Notice
 from formflow.files import sealing
 from formflow.files.storage import LocalStorage
 from formflow.personal.crypto import DataKeys, active_keys, install
+from support import drain_outbox
 
 
 def _blob(storage, sha: str) -> bytes:
@@ -44,6 +45,7 @@ def test_notice_pdf_is_sealed_on_disk(sec):
                 "expected_version": str(version_on(page, "community_acceptance", "reject"))},
                token_from=f"/desk/applications/{app_id}")
     assert r.status_code == 302
+    drain_outbox(sec.p)  # the notice is rendered after commit
     with sec.p.sessions() as s:
         notice = s.scalar(select(Notice).where(Notice.application_id == app_id))
     blob = _blob(sec.p.storage, notice.sha256)

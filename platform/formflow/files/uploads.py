@@ -215,6 +215,8 @@ def _check_pdf(data: bytes, shown: str) -> None:
         raise UploadRejected(active)
     if _RAW_FOREIGN.search(data):
         raise UploadRejected(foreign)
+    if b"%%EOF" not in data:
+        raise UploadRejected(unreadable)  # cut short or not a PDF at all: it has no end
     if not _PDF_TAIL.search(data[-4096:]):
         raise UploadRejected(_("File “%(name)s” has other data after the end of the PDF and was refused; please "
                                "upload the original file", name=shown))
