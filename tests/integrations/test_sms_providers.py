@@ -260,7 +260,10 @@ def test_bad_templates_and_limits_refuse_to_start(tmp_path, shipped_packs):
     assert "FORMFLOW_SMS_RATE_LIMITS：“5/week”不是 2/min、10/h 或 30/day 这样的限额" in message
 
 
-def test_the_log_sender_outside_a_demo_refuses_to_start(tmp_path, shipped_packs):
+def test_the_log_sender_outside_a_demo_refuses_to_start(tmp_path, shipped_packs, monkeypatch):
+    from support import TEST_KEYS
+
+    monkeypatch.setenv("FORMFLOW_DATA_KEYS", TEST_KEYS)  # production keys in order: the SMS sender is what is refused
     message = _start_refusal(tmp_path, shipped_packs, load_demo=False, identity_providers=(), sms_sender="log")
     assert "FORMFLOW_SMS_SENDER 选择了日志发送" in message and "FORMFLOW_DEMO=1" in message
 

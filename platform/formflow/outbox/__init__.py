@@ -16,7 +16,8 @@ polling loop do, in a few lines (the worker is `formflow.outbox.worker`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -105,3 +106,30 @@ def _wake_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(ENQUEUED, None)
+
+
+@contextmanager
+def side_transaction(sessions: Any, wait_ms: int = 100) -> Iterator[Session]:
+    """A transaction of its own beside a handler's (a delivery log that must outlive a retry).
+
+    On SQLite only one connection writes at a time, and inside the worker the message's own
+    transaction already holds the write lock: there the side transaction waits `wait_ms`, not
+    the engine's busy timeout, before its `OperationalError` tells the caller to write with the
+    worker's transaction instead.
+    """
+    with sessions() as own:
+        conn = own.connection()
+        sqlite = conn.dialect.name == "sqlite"
+        before = conn.exec_driver_sql("PRAGMA busy_timeout").scalar() if sqlite else None
+        if sqlite:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait_ms)}")
+        try:
+            yield own
+            own.flush()  # the write that may find the lock taken, while the short wait is in force
+        except BaseException:
+            own.rollback()
+            raise
+        finally:
+            if sqlite and not conn.closed:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(before or 0)}")
+        own.commit()

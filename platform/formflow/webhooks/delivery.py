@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from formflow.db.models import OutboxMessage, WebhookDelivery, WebhookSubscription
-from formflow.outbox import handler
+from formflow.outbox import handler, side_transaction
 from formflow.text.catalogue import _
 from formflow.webhooks.signing import SIGNATURE, TIMESTAMP, sign
 
@@ -75,7 +75,7 @@ def post(subscription: WebhookSubscription, body: dict[str, Any], *, delivery: s
 def record(session: Session, services: Any, row: WebhookDelivery) -> None:
     """Commit the attempt in a transaction of its own (the worker's may roll back)."""
     try:
-        with services.sessions.begin() as own:
+        with side_transaction(services.sessions) as own:
             row.attempts = (own.scalar(select(func.count(WebhookDelivery.id)).where(
                 WebhookDelivery.outbox_key == row.outbox_key)) or 0) + 1
             own.add(row)

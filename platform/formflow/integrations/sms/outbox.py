@@ -21,7 +21,7 @@ from formflow.db.models import Account, OutboxMessage, SmsSend
 from formflow.integrations.sms import SmsFailed, mask
 from formflow.integrations.sms.limits import over_limit
 from formflow.integrations.sms.settings import provider_settings
-from formflow.outbox import handler
+from formflow.outbox import handler, side_transaction
 from formflow.text.catalogue import _
 
 log = logging.getLogger("formflow.sms")
@@ -30,7 +30,7 @@ log = logging.getLogger("formflow.sms")
 def _record(session: Session, services: Any, row: SmsSend) -> None:
     """Commit the send at once (own transaction); in the worker's transaction if the database will not."""
     try:
-        with services.sessions.begin() as own:
+        with side_transaction(services.sessions) as own:
             own.add(row)
     except OperationalError:  # e.g. SQLite busy under the worker's own write
         session.add(SmsSend(key=row.key, mobile_hash=row.mobile_hash, kind=row.kind, sender=row.sender,
