@@ -218,7 +218,10 @@ def test_oidc_with_an_issuer_but_no_client_credentials_refuses_to_start(tmp_path
     assert "未设置 FORMFLOW_OIDC_CLIENT_SECRET" in refusal.message
 
 
-def test_the_demo_identity_check_outside_a_demo_deployment_refuses_to_start(tmp_path, shipped_packs):
+def test_the_demo_identity_check_outside_a_demo_deployment_refuses_to_start(tmp_path, shipped_packs, monkeypatch):
+    from support import TEST_KEYS
+
+    monkeypatch.setenv("FORMFLOW_DATA_KEYS", TEST_KEYS)  # production keys in order: the identity check is refused
     refusal = _refusal(tmp_path, shipped_packs, load_demo=False, identity_providers=("demo",))
     assert "FORMFLOW_IDENTITY_PROVIDERS 选择了演示身份核验，只有演示部署（FORMFLOW_DEMO=1）才能使用" in refusal.message
 
