@@ -30,6 +30,22 @@ from formflow.web.context import services, sessions
 from formflow.web.portal import REFUSAL_HEADER, _is_clerk, _load_app, bp
 
 
+def _stored(app_id: int) -> Application:
+    """The application as stored now (detached), after a save that stored nothing."""
+    with sessions()() as db:
+        fresh = db.get_one(Application, app_id)
+        db.expunge(fresh)
+    return fresh
+
+
+def _refused_at_fields(app_id: int, step_id: str, data: dict, exc: Refusal, status: int):
+    """The step again with the posted values and the refusal at its fields; the refusal's code in a header."""
+    flash(exc.message, "error")
+    page, status = _render_step(_stored(app_id), step_id, data,
+                                [FieldError(f.pointer, f.message) for f in exc.fields], status=status)
+    return page, status, {REFUSAL_HEADER: exc.code}
+
+
 def _render_step(app: Application, step_id: str, data, errors, *, status: int = 200, fragment: bool = False,
                  problems: list[str] | None = None):
     with sessions()() as db:
@@ -152,35 +168,12 @@ def step_post(app_id: int, step_id: str):
             app = saved
     except apps.StaleDraft as exc:
         flash(exc.message, "error")
-        with sessions()() as db:
-            fresh = db.get(Application, app_id)
-            db.expunge(fresh)
-        app.version = fresh.version  # the page keeps the posted values; saving again overwrites knowingly
+        app.version = _stored(app_id).version  # the page keeps the posted values; saving again overwrites knowingly
         return _render_step(app, step_id, data, [], status=409)
-    except IdentityBound as exc:  # shown at the fields; nothing stored
-        flash(exc.message, "error")
-        with sessions()() as db:
-            fresh = db.get(Application, app_id)
-            db.expunge(fresh)
-        page, status = _render_step(fresh, step_id, data, [FieldError(f.pointer, f.message) for f in exc.fields],
-                                    status=exc.status)
-        return page, status, {REFUSAL_HEADER: exc.code}
-    except bounds.DraftOutOfBounds as exc:  # more than the form allows: shown at the field, nothing stored
-        flash(exc.message, "error")
-        with sessions()() as db:
-            fresh = db.get(Application, app_id)
-            db.expunge(fresh)
-        page, status = _render_step(fresh, step_id, data, [FieldError(f.pointer, f.message) for f in exc.fields],
-                                    status=exc.status)
-        return page, status, {REFUSAL_HEADER: exc.code}
+    except (IdentityBound, bounds.DraftOutOfBounds) as exc:  # shown at the fields; nothing stored
+        return _refused_at_fields(app_id, step_id, data, exc, exc.status)
     except apps.ApplicationError as exc:  # the same code, status and fields as the API's answer; nothing stored
-        flash(exc.message, "error")
-        with sessions()() as db:
-            fresh = db.get(Application, app_id)
-            db.expunge(fresh)
-        page, status = _render_step(fresh, step_id, data, [FieldError(f.pointer, f.message) for f in exc.fields],
-                                    status=400)
-        return page, status, {REFUSAL_HEADER: exc.code}
+        return _refused_at_fields(app_id, step_id, data, exc, 400)
     if errors:
         flash(_("This step still has %(n)s items to complete or correct", n=len(errors)), "error")
         return _render_step(app, step_id, data, errors, status=422)
