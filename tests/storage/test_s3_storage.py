@@ -28,7 +28,7 @@ def test_files_round_trip_and_are_content_addressed(s3_env):
     assert sha == hashlib.sha256(data).hexdigest() and storage.read(sha) == data
     assert storage.write(data) == sha  # the same bytes twice: one object
     raw = storage.client.get_object(Bucket=storage.bucket, Key=storage.key_of(sha))["Body"].read()
-    assert data not in raw and raw.startswith(b"FFS1")  # the bucket holds only ciphertext
+    assert data not in raw and raw.startswith(b"FFS2")  # the bucket holds only ciphertext
     with pytest.raises(StorageError):
         storage.read("0" * 64)
 

@@ -377,12 +377,11 @@ def upload(app_id: int):
     upload_file = files.get("file")
     if upload_file is None or not upload_file.filename:
         raise ApiError(422, fields=[("/file", _("Please choose the file to upload"))])
-    content = upload_file.read(c.upload_limit() + 1)
+    sent = file_cases.Upload.received(upload_file.stream, upload_file.filename, c.upload_limit())
     factory = c.sessions()
     try:
         with factory.begin() as db:
-            saved = file_cases.attach_file(services(), db, db.get_one(Account, account.id), app_id, body["field"],
-                                           file_cases.Upload(content, upload_file.filename),
+            saved = file_cases.attach_file(services(), db, db.get_one(Account, account.id), app_id, body["field"], sent,
                                            expected_version=body["version"], replace=body["replace"])
             ref = (get_path(saved.data, file_cases.path_of(body["field"])) or [{}])[-1]
             return s.UploadResultSchema().dump({"field": body["field"], "file": ref, "version": saved.version}), 201

@@ -16,11 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from formflow.files.storage import StorageError, storages
+from formflow.files.storage import Content, StorageError, closing_pieces, digest_of, reader_of, storages
 from formflow.text.catalogue import _
+
+#: Sealed files up to this size are kept in memory before they are sent; larger ones go by multipart.
+SPOOL = 8 * 1024 * 1024
 
 
 def _env(name: str) -> str:
@@ -85,38 +90,50 @@ class S3Storage:
             raise StorageError(_("The file storage does not answer: %(reason)s", reason=exc)) from exc
         return True
 
-    def write(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
+    def write(self, data: Content) -> str:
+        """Seal `data` piece by piece into a spooled file and send it (multipart above 8 MiB)."""
+        digest = digest_of(data)
         if self.exists(digest):
             return digest
-        from formflow.files.sealing import seal
+        from boto3.s3.transfer import TransferConfig
+
+        from formflow.files.sealing import seal_stream
         from formflow.personal.crypto import active_keys
 
-        blob = seal(active_keys(), data, digest)
-        try:
-            self.client.put_object(Bucket=self.bucket, Key=self.key_of(digest), Body=blob,
-                                   ChecksumSHA256=_b64_sha256(blob))
-        except Exception as exc:  # noqa: BLE001
-            raise StorageError(_("The file could not be saved: %(reason)s", reason=type(exc).__name__)) from exc
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL) as sealed:
+            for piece in seal_stream(active_keys(), reader_of(data), digest):
+                sealed.write(piece)
+            sealed.seek(0)
+            try:
+                self.client.upload_fileobj(sealed, self.bucket, self.key_of(digest),
+                                           ExtraArgs={"ChecksumAlgorithm": "SHA256"},
+                                           Config=TransferConfig(multipart_threshold=SPOOL, multipart_chunksize=SPOOL))
+            except Exception as exc:  # noqa: BLE001
+                raise StorageError(_("The file could not be saved: %(reason)s", reason=type(exc).__name__)) from exc
         return digest
 
     def read(self, sha256: str) -> bytes:
-        from botocore.exceptions import ClientError
-
-        from formflow.files.sealing import open_blob
-        from formflow.personal.crypto import active_keys
-
-        try:
-            blob = self.client.get_object(Bucket=self.bucket, Key=self.key_of(sha256))["Body"].read()
-        except ClientError as exc:
-            raise StorageError(_("The file %(id)s… does not exist", id=sha256[:12])) from exc
-        body = open_blob(active_keys(), blob, sha256)
+        body = b"".join(self.open(sha256))
         if hashlib.sha256(body).hexdigest() != sha256:
             raise StorageError(_("The file %(id)s… came back altered from the storage", id=sha256[:12]))
         return body
 
+    def open(self, sha256: str) -> Iterator[bytes]:
+        """The file's content as it arrives from the bucket, decrypted chunk by chunk."""
+        from botocore.exceptions import ClientError
 
-def _b64_sha256(data: bytes) -> str:
-    import base64
+        from formflow.files.sealing import open_stream
+        from formflow.personal.crypto import active_keys
 
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self.key_of(sha256))["Body"]
+        except ClientError as exc:
+            raise StorageError(_("The file %(id)s… does not exist", id=sha256[:12])) from exc
+        try:
+            pieces = open_stream(active_keys(), body, sha256)
+        except BaseException:
+            body.close()
+            raise
+        return closing_pieces(pieces, body)
+
+

@@ -19,6 +19,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from formflow.files.buffers import Buffer
 from formflow.plugins import Registry
 from formflow.text.catalogue import _, lazy
 
@@ -35,7 +36,7 @@ class Verdict:
 
 
 class Scanner(Protocol):
-    def scan(self, data: bytes) -> Verdict: ...
+    def scan(self, data: Buffer) -> Verdict: ...
 
 
 #: Virus scanners, by name (`settings.scanner` chooses one).
@@ -50,7 +51,7 @@ class NoScanner:
     def from_settings(cls, settings: Any, **_context: Any) -> NoScanner:
         return cls()
 
-    def scan(self, data: bytes) -> Verdict:
+    def scan(self, data: Buffer) -> Verdict:
         return Verdict(CLEAN)
 
 
@@ -81,7 +82,7 @@ class ClamdScanner:
         host, _sep, port = self.address.rpartition(":")
         return socket.create_connection((host or "127.0.0.1", int(port)), timeout=self.timeout)
 
-    def scan(self, data: bytes) -> Verdict:
+    def scan(self, data: Buffer) -> Verdict:
         try:
             with self._connect() as sock:
                 sock.sendall(b"zINSTREAM\0")

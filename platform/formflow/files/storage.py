@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
+import mmap
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol, cast
 
 from sqlalchemy.orm import Session
 
@@ -41,12 +44,38 @@ class StorageFull(StorageError):
     """No space left on the storage device."""
 
 
-class Storage(Protocol):
-    """Where uploaded files go: bytes in, their SHA-256 out, and back."""
+#: What can be stored: bytes, or a seekable binary file (an upload spooled to disk, `files.buffers`).
+Content = bytes | mmap.mmap | BinaryIO
 
-    def write(self, data: bytes) -> str: ...
+
+class Storage(Protocol):
+    """Where uploaded files go: bytes in, their SHA-256 out, and back (whole, or as a stream of pieces)."""
+
+    def write(self, data: Content) -> str: ...
 
     def read(self, sha256: str) -> bytes: ...
+
+    def open(self, sha256: str) -> Iterator[bytes]: ...
+
+
+
+def digest_of(data: Content) -> str:
+    """The SHA-256 of `data`, read in pieces when it is a file."""
+    if isinstance(data, bytes | bytearray | memoryview | mmap.mmap):
+        return hashlib.sha256(data).hexdigest()
+    data.seek(0)
+    digest = hashlib.sha256()
+    while piece := data.read(1024 * 1024):
+        digest.update(piece)
+    return digest.hexdigest()
+
+
+def reader_of(data: Content) -> BinaryIO:
+    """`data` as a binary file positioned at its start (a mapped upload is read in place)."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return io.BytesIO(data)
+    data.seek(0)
+    return cast(BinaryIO, data)
 
 
 #: File storage implementations, by name (`settings.storage` chooses one).
@@ -86,24 +115,26 @@ class LocalStorage:
             raise StorageError(_("Invalid file identifier: %(value)s", value=repr(sha256)))
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def write(self, data: bytes) -> str:
-        from formflow.files.sealing import seal
+    def write(self, data: Content) -> str:
+        """Seal and store `data` piece by piece (a file is never read whole); its SHA-256."""
+        from formflow.files.sealing import seal_stream
         from formflow.personal.crypto import active_keys
 
-        digest = hashlib.sha256(data).hexdigest()
+        digest = digest_of(data)
         target = self.path_of(digest)
         if target.exists():
             return digest
-        self._put(target, seal(active_keys(), data, digest))
+        self._put(target, seal_stream(active_keys(), reader_of(data), digest))
         return digest
 
-    def _put(self, target: Path, blob: bytes) -> None:
-        """`blob` at `target`, atomically (temporary file, fsync, rename), 0600."""
+    def _put(self, target: Path, blob: bytes | Iterator[bytes]) -> None:
+        """`blob` (or its pieces) at `target`, atomically (temporary file, fsync, rename), 0600."""
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
+                for piece in [blob] if isinstance(blob, bytes) else blob:
+                    fh.write(piece)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
@@ -115,14 +146,23 @@ class LocalStorage:
             raise StorageError(_("The file could not be saved: %(reason)s", reason=exc.strerror)) from exc
 
     def read(self, sha256: str) -> bytes:
-        from formflow.files.sealing import open_blob
+        return b"".join(self.open(sha256))
+
+    def open(self, sha256: str) -> Iterator[bytes]:
+        """The file's content in pieces, decrypted as it is read (header and key checked before this returns)."""
+        from formflow.files.sealing import open_stream
         from formflow.personal.crypto import active_keys
 
         try:
-            blob = self.path_of(sha256).read_bytes()
+            fh = self.path_of(sha256).open("rb")
         except FileNotFoundError as exc:
             raise StorageError(_("The file %(id)s… does not exist", id=sha256[:12])) from exc
-        return open_blob(active_keys(), blob, sha256)
+        try:
+            pieces = open_stream(active_keys(), fh, sha256)
+        except BaseException:
+            fh.close()
+            raise
+        return closing_pieces(pieces, fh)
 
     def rotate(self) -> int:
         """Re-wrap every file's data key with the current master key, sealing plain files; how many changed."""
@@ -141,12 +181,26 @@ class LocalStorage:
         return changed
 
 
-def store(session: Session, storage: Storage, data: bytes, media_type: str) -> StoredFile:
+def closing_pieces(pieces: Iterator[bytes], fh: BinaryIO) -> Iterator[bytes]:
+    """`pieces`, closing `fh` when they are read to the end or dropped."""
+    try:
+        yield from pieces
+    finally:
+        fh.close()
+
+
+def size_of(data: Content) -> int:
+    if isinstance(data, bytes | bytearray | memoryview | mmap.mmap):
+        return len(data)
+    return data.seek(0, io.SEEK_END)
+
+
+def store(session: Session, storage: Storage, data: Content, media_type: str) -> StoredFile:
     """Write `data` and record it (idempotent: the same bytes give the same row)."""
     digest = storage.write(data)
     row = session.get(StoredFile, digest)
     if row is None:
-        row = StoredFile(sha256=digest, size=len(data), media_type=media_type)
+        row = StoredFile(sha256=digest, size=size_of(data), media_type=media_type)
         session.add(row)
         session.flush()
     return row

@@ -20,18 +20,20 @@ from __future__ import annotations
 
 import io
 import logging
+import mmap
 import re
 import unicodedata
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import LimitReachedError, PdfReadError, PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
+from formflow.files.buffers import Buffer
 from formflow.text.catalogue import _
 from formflow.text.errors import Refusal
 
@@ -104,7 +106,7 @@ def _size_text(limit: int) -> str:
     return _("%(n)s bytes", n=limit)
 
 
-def inspect_upload(data: bytes, filename: str, *, limit: int, pixel_limit: int = PIXEL_LIMIT) -> InspectedFile:
+def inspect_upload(data: Buffer, filename: str, *, limit: int, pixel_limit: int = PIXEL_LIMIT) -> InspectedFile:
     """The type of an uploaded file, decided by its content; `UploadRejected` if it is not accepted."""
     shown = safe_display_name(filename)
     if not data:
@@ -113,7 +115,7 @@ def inspect_upload(data: bytes, filename: str, *, limit: int, pixel_limit: int =
         raise UploadRejected(_("File “%(name)s” is larger than the limit of %(limit)s and was refused", name=shown,
                                limit=_size_text(limit)))
     for magic, media_type, extension, image_format in _MAGIC:
-        if data.startswith(magic):
+        if data[:len(magic)] == magic:
             if image_format is not None:
                 _check_image(data, image_format, shown, pixel_limit)
             else:
@@ -126,7 +128,15 @@ def inspect_upload(data: bytes, filename: str, *, limit: int, pixel_limit: int =
 # --- images --------------------------------------------------------------------------------
 
 
-def _check_image(data: bytes, image_format: str, shown: str, pixel_limit: int) -> None:
+def _readable(data: Buffer) -> BinaryIO:
+    """`data` as a file from its start (a mapped upload is read in place, never copied whole)."""
+    if isinstance(data, mmap.mmap):
+        data.seek(0)
+        return cast(BinaryIO, data)
+    return io.BytesIO(data)
+
+
+def _check_image(data: Buffer, image_format: str, shown: str, pixel_limit: int) -> None:
     invalid = _("File “%(name)s” is not a valid %(format)s image (it cannot be read) and was refused", name=shown,
                 format=image_format)
     end = image_end(data, image_format)
@@ -138,7 +148,7 @@ def _check_image(data: bytes, image_format: str, shown: str, pixel_limit: int) -
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(io.BytesIO(data), formats=[image_format]) as image:
+            with Image.open(_readable(data), formats=[image_format]) as image:
                 width, height = image.size
                 if width <= 0 or height <= 0:
                     raise UploadRejected(invalid)
@@ -147,7 +157,7 @@ def _check_image(data: bytes, image_format: str, shown: str, pixel_limit: int) -
                         "The image in file “%(name)s” is too large (%(width)s×%(height)s pixels, the limit is "
                         "%(limit)s pixels) and was refused", name=shown, width=width, height=height, limit=pixel_limit))
                 image.verify()
-            with Image.open(io.BytesIO(data), formats=[image_format]) as image:
+            with Image.open(_readable(data), formats=[image_format]) as image:
                 image.load()  # decode every pixel: verify() does not for JPEG
         except UploadRejected:
             raise
@@ -157,12 +167,12 @@ def _check_image(data: bytes, image_format: str, shown: str, pixel_limit: int) -
             raise UploadRejected(invalid) from None
 
 
-def image_end(data: bytes, image_format: str) -> int | None:
+def image_end(data: Buffer, image_format: str) -> int | None:
     """Where the PNG (after IEND's CRC) or JPEG (after EOI) ends; None if the structure is broken."""
     return _png_end(data) if image_format == "PNG" else _jpeg_end(data)
 
 
-def _png_end(data: bytes) -> int | None:
+def _png_end(data: Buffer) -> int | None:
     at = 8
     while at + 12 <= len(data):
         length = int.from_bytes(data[at:at + 4], "big")
@@ -173,7 +183,7 @@ def _png_end(data: bytes) -> int | None:
     return None
 
 
-def _jpeg_end(data: bytes) -> int | None:
+def _jpeg_end(data: Buffer) -> int | None:
     at, size = 2, len(data)
     while at + 2 <= size:
         if data[at] != 0xFF:
@@ -206,7 +216,7 @@ def _jpeg_end(data: bytes) -> int | None:
 # --- PDFs ----------------------------------------------------------------------------------
 
 
-def _check_pdf(data: bytes, shown: str) -> None:
+def _check_pdf(data: Buffer, shown: str) -> None:
     unreadable = _("File “%(name)s” is not a valid PDF (it cannot be read) and was refused", name=shown)
     active = _("File “%(name)s” contains scripts or automatic actions (JavaScript/Launch) and was refused", name=shown)
     foreign = _("File “%(name)s” contains forms, embedded files, links to other files or automatic actions and "
@@ -226,7 +236,7 @@ def _check_pdf(data: bytes, shown: str) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            reader = PdfReader(io.BytesIO(data), strict=False)
+            reader = PdfReader(_readable(data), strict=False)
             if reader.is_encrypted and not _open_with_empty_password(reader):
                 raise UploadRejected(_("File “%(name)s” is an encrypted PDF whose content cannot be checked; please "
                                        "upload an unencrypted file", name=shown))
@@ -351,7 +361,7 @@ def record_stored_file(session: Any, sha256: str, size: int, media_type: str) ->
     return session.get(StoredFile, sha256, populate_existing=True)
 
 
-def store_upload(session: Any, storage: Any, data: bytes, media_type: str) -> Any:
+def store_upload(session: Any, storage: Any, data: Buffer, media_type: str) -> Any:
     """Write accepted bytes to the storage (content-addressed) and record them, race-safe (`record_stored_file`)."""
     digest = storage.write(data)
     return record_stored_file(session, digest, len(data), media_type)

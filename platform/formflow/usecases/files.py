@@ -21,7 +21,7 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from formflow.applications.errors import ApplicationError, NotEditable, StaleDra
 from formflow.applications.materials import field_of
 from formflow.applications.signing import SignatureRejected, signature_data_url, signature_problems
 from formflow.db.models import Account, Application, ApplicationFile
+from formflow.files.buffers import Buffer, receive
 from formflow.files.scanning import HELD, INFECTED, UNAVAILABLE, scanner_of
 from formflow.files.uploads import UploadRejected, inspect_upload, safe_display_name, store_upload
 from formflow.forms.errors import pointer as to_pointer
@@ -44,10 +45,19 @@ from formflow.workflow.moves import ACTIVE, AWAITING_CITIZEN, lock
 
 @dataclass(frozen=True)
 class Upload:
-    """What a person sent: the bytes and the name their device gave the file (only ever shown)."""
+    """What a person sent: the bytes and the name their device gave the file (only ever shown).
 
-    content: bytes
+    `content` is bytes, or a read-only map of the upload spooled to disk (`files.buffers`): a
+    large file is never held whole in memory.
+    """
+
+    content: Buffer
     filename: str
+
+    @classmethod
+    def received(cls, stream: IO[bytes], filename: str | None, limit: int) -> Upload:
+        """An upload read from a request's file stream (at most `limit + 1` bytes)."""
+        return cls(receive(stream, limit), filename or "")
 
 
 class FileRefused(ApplicationError):

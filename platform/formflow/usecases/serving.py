@@ -21,6 +21,7 @@ The portal, the desk and the API all answer with what `open_file` /
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -48,9 +49,14 @@ RETRY_AFTER = 3
 
 @dataclass(frozen=True)
 class Served:
-    """A body and the headers every channel answers it with."""
+    """A body and the headers every channel answers it with.
 
-    body: bytes
+    `body` is the file's content as the storage streams it (decrypted chunk by chunk), so a
+    channel's response sends a large file without holding it whole; `Content-Length` is set
+    from the stored size.
+    """
+
+    body: Iterator[bytes] | bytes
     media_type: str
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -115,9 +121,10 @@ def notice_number_header(number: str) -> str:
     return quote(number or "", safe="")
 
 
-def _read(services: Any, sha256: str, missing: NotFound) -> bytes:
+def _read(services: Any, sha256: str, missing: NotFound) -> Iterator[bytes]:
+    """The stored content in pieces; the header and key are checked before the first byte is sent."""
     try:
-        return services.storage.read(sha256)
+        return services.storage.open(sha256)
     except Exception:  # noqa: BLE001 - a missing blob is a missing file
         raise missing from None
 
@@ -160,6 +167,8 @@ def open_file(services: Any, db: Session, actor: Account | None, app_id: int, sh
                       code="file_held", status=409)
     body = _read(services, sha256, file_missing())
     media, extra = headers(stored.media_type or "", _name_of(db, app, sha256), sha256[:16], inline=inline)
+    if stored.size is not None:
+        extra["Content-Length"] = str(stored.size)
     return Served(body, media, extra)
 
 
@@ -174,7 +183,10 @@ def open_notice(services: Any, db: Session, actor: Account | None, notice_id: in
     if row.sha256 is None or row.status != "ready":
         raise NoticePending(row.id)
     body = _read(services, row.sha256, notice_missing())
+    stored = db.get(StoredFile, row.sha256)
     name = f"{row.title}{row.number}.pdf" if row.title or row.number else ""
     _media, extra = headers(NOTICE_TYPE, name, f"notice-{row.id}.pdf", inline=False)
     extra[NOTICE_HEADER] = notice_number_header(row.number)
+    if stored is not None and stored.size is not None:
+        extra["Content-Length"] = str(stored.size)
     return Served(body, NOTICE_TYPE, extra)

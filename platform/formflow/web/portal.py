@@ -223,9 +223,10 @@ def correction(app_id: int):
         if uploads:
             with sessions().begin() as db:
                 actor = db.get_one(Account, signed_in_account().id)
+                limit = services().settings.upload_limit_bytes
                 for where, f in uploads:
                     version = file_cases.attach_file(services(), db, actor, app_id, where,
-                                                     file_cases.Upload(f.read(), f.filename or ""),
+                                                     file_cases.Upload.received(f.stream, f.filename, limit),
                                                      expected_version=version).version
         with sessions().begin() as db:
             correction_case.answer_correction(services(), db, db.get_one(Account, signed_in_account().id), app_id,

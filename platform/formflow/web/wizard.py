@@ -152,9 +152,10 @@ def step_post(app_id: int, step_id: str):
                                        refresh=kind == "fetch", only=arg or None, note=note)
             saved, problems = done.app, done.problems
             ver = saved.version
+            limit = services().settings.upload_limit_bytes
             for key, storage_file in uploads:
-                saved = file_cases.attach_file(services(), db, db.get_one(Account, account.id), app_id, key[5:],
-                                               file_cases.Upload(storage_file.read(), storage_file.filename or ""),
+                sent = file_cases.Upload.received(storage_file.stream, storage_file.filename, limit)
+                saved = file_cases.attach_file(services(), db, db.get_one(Account, account.id), app_id, key[5:], sent,
                                                expected_version=ver)
                 ver = saved.version
             if kind == "rmfile":
