@@ -24,8 +24,12 @@ from typing import Any
 from formflow.files.storage import Content, StorageError, closing_pieces, digest_of, reader_of, storages
 from formflow.text.catalogue import _
 
-#: Sealed files up to this size are kept in memory before they are sent; larger ones go by multipart.
-SPOOL = 8 * 1024 * 1024
+#: Sealed files up to this size are sent in one request; larger ones by multipart, in parts of this size.
+PART = 5 * 1024 * 1024  # the smallest part S3 accepts
+#: Parts in flight at once (memory is about PART × this, whatever the file's size).
+PARTS_IN_FLIGHT = 2
+#: A sealed file is kept in memory up to this size before it is spooled to disk.
+SPOOL = 1024 * 1024
 
 
 def _env(name: str) -> str:
@@ -91,7 +95,7 @@ class S3Storage:
         return True
 
     def write(self, data: Content) -> str:
-        """Seal `data` piece by piece into a spooled file and send it (multipart above 8 MiB)."""
+        """Seal `data` piece by piece into a spooled file and send it (multipart above `PART`)."""
         digest = digest_of(data)
         if self.exists(digest):
             return digest
@@ -100,6 +104,8 @@ class S3Storage:
         from formflow.files.sealing import seal_stream
         from formflow.personal.crypto import active_keys
 
+        transfer = TransferConfig(multipart_threshold=PART, multipart_chunksize=PART, max_concurrency=PARTS_IN_FLIGHT)
+        transfer.max_in_memory_upload_chunks = PARTS_IN_FLIGHT  # s3transfer reads ahead 10 parts by default
         with tempfile.SpooledTemporaryFile(max_size=SPOOL) as sealed:
             for piece in seal_stream(active_keys(), reader_of(data), digest):
                 sealed.write(piece)
@@ -107,7 +113,7 @@ class S3Storage:
             try:
                 self.client.upload_fileobj(sealed, self.bucket, self.key_of(digest),
                                            ExtraArgs={"ChecksumAlgorithm": "SHA256"},
-                                           Config=TransferConfig(multipart_threshold=SPOOL, multipart_chunksize=SPOOL))
+                                           Config=transfer)
             except Exception as exc:  # noqa: BLE001
                 raise StorageError(_("The file could not be saved: %(reason)s", reason=type(exc).__name__)) from exc
         return digest
