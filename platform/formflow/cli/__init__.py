@@ -53,6 +53,8 @@ def check(paths: tuple[str, ...]) -> None:
         else:
             for pack in packset.packs.values():
                 click.echo(summarize(pack))
+        for problem in packset.warnings:  # after the errors; they do not make the check fail
+            click.echo("  " + _("Warning: %(warning)s", warning=problem), err=True)
         for warning in _calendar_warnings(root, list(packset.packs)):
             click.echo(_("Warning: %(warning)s", warning=warning), err=True)
     sys.exit(2 if failed else 0)
