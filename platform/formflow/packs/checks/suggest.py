@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from difflib import get_close_matches
+from difflib import SequenceMatcher, get_close_matches
 from typing import Any
 
 from formflow.text.catalogue import _
@@ -11,6 +11,8 @@ from formflow.text.catalogue import _
 #: How alike a known name must be to be suggested (difflib's ratio), and how many are offered.
 CUTOFF = 0.6
 OFFERED = 3
+#: A further name is offered only when it is nearly as close as the closest one.
+CLOSE_TO_BEST = 0.05
 
 
 def close_names(name: Any, known: Iterable[Any]) -> list[str]:
@@ -18,7 +20,12 @@ def close_names(name: Any, known: Iterable[Any]) -> list[str]:
     if not isinstance(name, str) or not name:
         return []
     choices = sorted({str(k) for k in known if k is not None and str(k) != name})
-    return get_close_matches(name, choices, n=OFFERED, cutoff=CUTOFF)
+    found = get_close_matches(name, choices, n=OFFERED, cutoff=CUTOFF)
+    if not found:
+        return []
+    # only the names about as close as the closest: a clear typo gets one suggestion
+    best = SequenceMatcher(None, name, found[0]).ratio()
+    return [n for n in found if SequenceMatcher(None, name, n).ratio() >= best - CLOSE_TO_BEST]
 
 
 def best_guess(name: Any, known: Iterable[Any]) -> str | None:
