@@ -11,7 +11,12 @@ a matter's files define, and the names used in them), `matter` (form,
 materials, rules, tables, documents, and the order of every check of a
 matter), `workflow` (the workflow, parallel branches included),
 `allocation` (allocation.yaml) and `walking` (subschemas of a JSON Schema,
-variables of a JSON Logic expression).
+variables of a JSON Logic expression), `suggest` ("did you mean" for every
+unknown name).
+
+A file that did not parse is in `reader.broken`: checks that depend on it
+are skipped (its problem, printed first, is the cause). A role no demo
+account holds is a warning (`reader.warning`), not an error.
 """
 
 from __future__ import annotations
