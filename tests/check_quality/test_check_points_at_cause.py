@@ -29,6 +29,9 @@ OFFICES = f"seeds/{PACK}/offices.yaml"
 DEMO = f"seeds/{PACK}/demo.yaml"
 COMMON = "schemas/common/types.json"
 CONSULTATION = f"workflows/{PACK}/consultation.yaml"
+MESSAGES = f"schemas/{PACK}/{MATTER}/messages.yaml"
+ALLOCATION = f"schemas/{PACK}/{MATTER}/allocation.yaml"
+MANIFEST = f"schemas/{PACK}/pack.yaml"
 
 
 def read(root: Path, rel: str):
@@ -68,8 +71,8 @@ def break_yaml_line_3(root: Path, rel: str) -> tuple[int, int]:
     return 3, 8
 
 
-@pytest.mark.parametrize("rel", [PARAMETERS, WORKFLOW, MATERIALS, RULES, TABLE, OFFICES, DEMO,
-                                 f"workflows/{PACK}/flat-follow-up.yaml"])
+@pytest.mark.parametrize("rel", [PARAMETERS, WORKFLOW, MATERIALS, RULES, TABLE, OFFICES, DEMO, MESSAGES, ALLOCATION,
+                                 MANIFEST, f"workflows/{PACK}/flat-follow-up.yaml"])
 def test_a_yaml_syntax_error_is_one_problem_with_line_and_column(config_copy, rel):
     line, column = break_yaml_line_3(config_copy, rel)
     packset = load_packs(config_copy)
@@ -293,3 +296,16 @@ def test_warnings_print_after_errors_and_errors_decide_the_exit_code(config_copy
 def test_the_shipped_packs_have_no_problems_and_no_warnings():
     packset = load_packs(Path(__file__).resolve().parents[2])
     assert packset.problems == [] and packset.warnings == [], listed(packset.problems + packset.warnings)
+
+
+def test_a_list_item_compared_outside_its_enum_is_a_problem(config_copy):
+    def change(r):
+        r["computed"]["has_wife"] = {"title": "w", "logic": {"some": [
+            {"var": "data.members.co_applicants"}, {"==": [{"var": "relation"}, "wife"]}]}}
+        r["computed"]["has_child"] = {"title": "c", "logic": {"some": [
+            {"var": "data.members.co_applicants"}, {"==": [{"var": "relation"}, "child"]}]}}
+    edit(config_copy, RULES, change)
+    problems = load_packs(config_copy).problems
+    assert [(p.file, p.pointer) for p in problems] == [(RULES, "/computed/has_wife/logic/some/1/==/1")], \
+        listed(problems)
+    assert '"spouse"、"child"、"parent"、"other"' in problems[0].message

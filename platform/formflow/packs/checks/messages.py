@@ -34,7 +34,9 @@ def check_messages(check: MatterCheck) -> None:
     wf = check.matter.workflow.content if check.matter.workflow else None
     actions, stages = _workflow_ids(wf)
     actions |= PLATFORM_ACTIONS
-    has_allocation = check.matter.allocation is not None
+    # an allocation.yaml that did not parse still exists: household kinds are not reported for it
+    has_allocation = check.matter.allocation is not None or check.reader.is_broken(
+        check.root / "schemas" / check.pack.id / check.matter.id / "allocation.yaml")
     for kid, kind in (doc.content.get("kinds") or {}).items():
         if not isinstance(kind, dict):
             continue
