@@ -309,3 +309,21 @@ def test_a_list_item_compared_outside_its_enum_is_a_problem(config_copy):
     assert [(p.file, p.pointer) for p in problems] == [(RULES, "/computed/has_wife/logic/some/1/==/1")], \
         listed(problems)
     assert '"spouse"、"child"、"parent"、"other"' in problems[0].message
+
+
+def test_a_role_granted_in_the_database_is_not_warned_about(config_copy, sqlite_platform):
+    import os
+
+    from formflow.db.models import RoleAssignment
+
+    edit(config_copy, WORKFLOW, lambda wf: wf["roles"].update({"night_clerk": {"title": "夜班受理人员"}}))
+    env = {**os.environ, "FORMFLOW_DATABASE_URL": sqlite_platform.url}
+    cmd = [sys.executable, "-m", "formflow.cli", "check", str(config_copy)]
+    before = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert before.returncode == 0 and "'night_clerk'" in before.stderr, before.stderr
+    with sqlite_platform.sessions.begin() as session:
+        account = sqlite_platform.account("mj-community")
+        session.add(RoleAssignment(account_id=account.id, role="night_clerk", office_id="441402001001", pack=PACK))
+    after = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert after.returncode == 0, after.stderr
+    assert "night_clerk" not in after.stderr

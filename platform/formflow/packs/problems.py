@@ -56,6 +56,9 @@ class Problem:
     column: int | None = None
     #: the file could not be read or parsed: the checks that depend on it were skipped
     parse: bool = False
+    #: what kind of problem, when something acts on it (e.g. ROLE_NOT_HELD), and the name it is about
+    code: str | None = None
+    subject: str | None = None
 
     def sort_key(self) -> tuple[int, str, str, str]:
         """Parse errors first, then errors, then warnings; by file and pointer within each."""
@@ -92,8 +95,10 @@ class Reader:
         file = self.rel(path) if isinstance(path, Path) else path
         self.problems.append(Problem(file, pointer, message, severity))
 
-    def warning(self, path: Path | str, pointer: str, message: str) -> None:
-        self.problem(path, pointer, message, severity=WARNING)
+    def warning(self, path: Path | str, pointer: str, message: str, *, code: str | None = None,
+                subject: str | None = None) -> None:
+        file = self.rel(path) if isinstance(path, Path) else path
+        self.problems.append(Problem(file, pointer, message, WARNING, code=code, subject=subject))
 
     def is_broken(self, path: Path | str | None) -> bool:
         """Whether a file exists but did not parse (so what it defines is unknown, not missing)."""

@@ -11,6 +11,8 @@ from formflow.packs.problems import Reader
 from formflow.text.catalogue import _
 
 REGION_KINDS = ("province", "city", "district", "street", "community")
+#: The code of the warning about a workflow role nobody holds (`packs.checks.grants` drops it for granted roles).
+ROLE_NOT_HELD = "role_not_held"
 
 
 def _walk_offices(nodes: Any, base: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -84,7 +86,8 @@ def check_roles_held(pack: Pack, reader: Reader, held: set[str]) -> None:
             if str(role) not in held:
                 reader.warning(matter.workflow.path, f"/roles/{role}", _(  # type: ignore[union-attr]
                     "Role %(role)s is held by no demo account: nobody can act at the stages it owns until "
-                    "someone is granted it (formflow roles grant)", role=repr(role)))
+                    "someone is granted it (formflow roles grant)", role=repr(role)),
+                    code=ROLE_NOT_HELD, subject=str(role))
 
 def office_levels(pack: Pack) -> set[str] | None:
     """The levels the pack's offices act at (a region its kind; a bureau or centre its parent's), None if unknown.
