@@ -40,11 +40,14 @@ def main() -> None:
 def check(paths: tuple[str, ...]) -> None:
     """Validate locality packs: exit 0 with a summary per pack, or 2 listing every problem."""
     from formflow.packs import load_packs
+    from formflow.packs.checks.grants import drop_granted, granted_roles
     from formflow.packs.summary import summarize
 
     failed = False
+    granted = granted_roles(Settings().database_url)  # roles granted in the database count as held
     for root, only in _resolve_targets(paths, Settings().config_root):
         packset = load_packs(root, only)
+        drop_granted(packset, granted)
         if packset.problems:
             failed = True
             click.echo(_("%(root)s: %(n)s problems found", root=root, n=len(packset.problems)), err=True)
@@ -53,6 +56,8 @@ def check(paths: tuple[str, ...]) -> None:
         else:
             for pack in packset.packs.values():
                 click.echo(summarize(pack))
+        for problem in packset.warnings:  # after the errors; they do not make the check fail
+            click.echo("  " + _("Warning: %(warning)s", warning=problem), err=True)
         for warning in _calendar_warnings(root, list(packset.packs)):
             click.echo(_("Warning: %(warning)s", warning=warning), err=True)
     sys.exit(2 if failed else 0)

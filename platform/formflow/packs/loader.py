@@ -23,7 +23,7 @@ from referencing.jsonschema import DRAFT202012
 from formflow.forms.errors import translate
 from formflow.forms.fast import FastCheck, errors_unless_valid, fast_check, rs_registry
 from formflow.forms.schema import common_uri, form_uri, iter_errors, meta_uri
-from formflow.packs.problems import Problem, Reader
+from formflow.packs.problems import WARNING, Problem, Reader, ordered
 from formflow.text.catalogue import _
 
 RESERVED_DIRS = {"meta", "common"}
@@ -102,7 +102,10 @@ class PackSet:
     packs: dict[str, Pack]
     common: dict[str, Any]
     calendars: list[Doc]
+    #: errors (parse errors first): the packs cannot be used until they are corrected
     problems: list[Problem]
+    #: what is probably wrong but does not stop the packs (printed after the errors)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -309,5 +312,7 @@ def load_packs(root: Path, only: list[str] | None = None) -> PackSet:
                 loader.reader.problem(f"schemas/{name}", "", _("No locality pack %(name)s found", name=repr(name)))
     packset = PackSet(root, packs, loader.common, calendars, loader.reader.problems)
     cross_check(packset, loader.reader)
-    packset.problems = sorted(set(loader.reader.problems))
+    found = ordered(loader.reader.problems)
+    packset.problems = [p for p in found if p.severity != WARNING]
+    packset.warnings = [p for p in found if p.severity == WARNING]
     return packset

@@ -35,16 +35,45 @@ def load_yaml(text: str):
     return yaml.load(text, Loader=PackYamlLoader)  # noqa: S506 - a SafeLoader subclass
 
 
+#: Severities: an error blocks (`formflow check` exits 2, the app does not start); a warning is only told.
+ERROR = "error"
+WARNING = "warning"
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
-    """What is wrong, where: file (relative to the configuration root), JSON pointer, message."""
+    """What is wrong, where: file (relative to the configuration root), JSON pointer, message.
+
+    `severity` is ERROR or WARNING; `line`/`column` (1-based) are set for a
+    file that does not parse, whose problem is then the cause of any other.
+    """
 
     file: str
     pointer: str
     message: str
+    severity: str = ERROR
+    line: int | None = None
+    column: int | None = None
+    #: the file could not be read or parsed: the checks that depend on it were skipped
+    parse: bool = False
+    #: what kind of problem, when something acts on it (e.g. ROLE_NOT_HELD), and the name it is about
+    code: str | None = None
+    subject: str | None = None
+
+    def sort_key(self) -> tuple[int, str, str, str]:
+        """Parse errors first, then errors, then warnings; by file and pointer within each."""
+        rank = 0 if self.parse else 1 if self.severity == ERROR else 2
+        return rank, self.file, self.pointer, self.message
 
     def __str__(self) -> str:
+        if self.line is not None:
+            return f"{self.file}:{self.line}:{self.column or 1}: {self.message}"
         return f"{self.file}:{self.pointer or '/'}: {self.message}"
+
+
+def ordered(problems: list[Problem]) -> list[Problem]:
+    """Distinct problems, parse errors first, then errors, then warnings."""
+    return sorted(set(problems), key=Problem.sort_key)
 
 
 class Reader:
@@ -53,6 +82,8 @@ class Reader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[Problem] = []
+        #: files (relative) that exist but could not be read or parsed: checks that depend on them are skipped
+        self.broken: set[str] = set()
 
     def rel(self, path: Path) -> str:
         try:
@@ -60,9 +91,25 @@ class Reader:
         except ValueError:
             return str(path)
 
-    def problem(self, path: Path | str, pointer: str, message: str) -> None:
+    def problem(self, path: Path | str, pointer: str, message: str, *, severity: str = ERROR) -> None:
         file = self.rel(path) if isinstance(path, Path) else path
-        self.problems.append(Problem(file, pointer, message))
+        self.problems.append(Problem(file, pointer, message, severity))
+
+    def warning(self, path: Path | str, pointer: str, message: str, *, code: str | None = None,
+                subject: str | None = None) -> None:
+        file = self.rel(path) if isinstance(path, Path) else path
+        self.problems.append(Problem(file, pointer, message, WARNING, code=code, subject=subject))
+
+    def is_broken(self, path: Path | str | None) -> bool:
+        """Whether a file exists but did not parse (so what it defines is unknown, not missing)."""
+        if path is None:
+            return False
+        return (self.rel(path) if isinstance(path, Path) else path) in self.broken
+
+    def parse_problem(self, path: Path, message: str, line: int | None = None, column: int | None = None) -> None:
+        rel = self.rel(path)
+        self.broken.add(rel)
+        self.problems.append(Problem(rel, "", message, ERROR, line, column, parse=True))
 
     def read(self, path: Path, *, required: bool = True) -> Any:
         """Parsed content of a YAML or JSON file, or None (with a problem) if unreadable."""
@@ -73,23 +120,27 @@ class Reader:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            self.problem(path, "", _("Cannot be read (should be UTF-8 text): %(error)s", error=exc))
+            self.parse_problem(path, _("Cannot be read (should be UTF-8 text): %(error)s", error=exc))
             return None
         try:
             if path.suffix == ".json":
                 return json.loads(text)
-            return plain(load_yaml(text))
+            content = plain(load_yaml(text))
+            if content is None:
+                self.parse_problem(path, _("The file is empty (or holds only comments)"), 1, 1)
+            return content
         except json.JSONDecodeError as exc:
-            self.problem(path, "", _("JSON syntax error (line %(line)s, column %(column)s): %(error)s",
-                                     line=exc.lineno, column=exc.colno, error=exc.msg))
+            self.parse_problem(path, _("JSON syntax error (line %(line)s, column %(column)s): %(error)s",
+                                       line=exc.lineno, column=exc.colno, error=exc.msg), exc.lineno, exc.colno)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            error = getattr(exc, "problem", exc)
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            error = getattr(exc, "problem", None) or getattr(exc, "context", None) or exc
             if mark:
-                self.problem(path, "", _("YAML syntax error (line %(line)s, column %(column)s): %(error)s",
-                                         line=mark.line + 1, column=mark.column + 1, error=error))
+                line, column = mark.line + 1, mark.column + 1
+                self.parse_problem(path, _("YAML syntax error (line %(line)s, column %(column)s): %(error)s",
+                                           line=line, column=column, error=error), line, column)
             else:
-                self.problem(path, "", _("YAML syntax error: %(error)s", error=error))
+                self.parse_problem(path, _("YAML syntax error: %(error)s", error=error))
         return None
 
 

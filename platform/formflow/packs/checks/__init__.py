@@ -11,7 +11,12 @@ a matter's files define, and the names used in them), `matter` (form,
 materials, rules, tables, documents, and the order of every check of a
 matter), `workflow` (the workflow, parallel branches included),
 `allocation` (allocation.yaml) and `walking` (subschemas of a JSON Schema,
-variables of a JSON Logic expression).
+variables of a JSON Logic expression), `suggest` ("did you mean" for every
+unknown name).
+
+A file that did not parse is in `reader.broken`: checks that depend on it
+are skipped (its problem, printed first, is the cause). A role no demo
+account holds is a warning (`reader.warning`), not an error.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from formflow.auth.roles import BUILTIN_ROLES
 from formflow.packs.checks.allocation import check_allocation
 from formflow.packs.checks.matter import MatterCheck
 from formflow.packs.checks.messages import check_messages
-from formflow.packs.checks.offices import check_demo, check_offices
+from formflow.packs.checks.offices import check_demo, check_offices, check_roles_held, demo_roles
 from formflow.packs.loader import PackSet
 from formflow.packs.problems import Reader
 
@@ -39,8 +44,14 @@ def cross_check(packset: PackSet, reader: Reader) -> None:
             wf = matter.workflow.content if matter.workflow else None
             if isinstance(wf, dict):
                 roles_in_pack |= set(wf.get("roles") or {})
-        check_demo(pack, reader, offices, roles_in_pack | set(BUILTIN_ROLES))
+        roles_known = not any(check.unparsed["workflow"] for check in checks)
+        offices_known = not reader.is_broken(packset.root / "seeds" / pack.id / "offices.yaml")
+        check_demo(pack, reader, offices, roles_in_pack | set(BUILTIN_ROLES), roles_known=roles_known,
+                   offices_known=offices_known)
+        held = demo_roles(pack)
+        if held is not None:
+            check_roles_held(pack, reader, held)
         for check in checks:
             if check.matter.allocation is not None:
-                check_allocation(check, roles_in_pack | set(BUILTIN_ROLES))
+                check_allocation(check, roles_in_pack | set(BUILTIN_ROLES), roles_known=roles_known)
             check_messages(check)

@@ -7,6 +7,7 @@ from typing import Any
 from formflow.auth.roles import ADMIN, CONFIGURATOR
 from formflow.forms.rules import META_VARIABLES
 from formflow.packs.checks.matter import MatterCheck
+from formflow.packs.checks.suggest import did_you_mean
 from formflow.packs.checks.walking import logic_vars
 from formflow.packs.loader import Matter
 from formflow.text.catalogue import _
@@ -28,7 +29,7 @@ HOUSEHOLD_VARIABLES = frozenset({"code", "approved_on", "queued_on", "since", "d
 PLATFORM_ROLES = frozenset({CONFIGURATOR, ADMIN})
 
 
-def check_allocation(check: MatterCheck, roles: set[str]) -> None:
+def check_allocation(check: MatterCheck, roles: set[str], *, roles_known: bool = True) -> None:
     """allocation.yaml: results, modes, follow-up matters, roles, facts and every expression's names."""
     doc, pack, matter, reader = check.matter.allocation, check.pack, check.matter, check.reader
     if doc is None or not isinstance(doc.content, dict):
@@ -36,9 +37,11 @@ def check_allocation(check: MatterCheck, roles: set[str]) -> None:
     spec = doc.content
     path = doc.path
     entry = spec.get("entry") or {}
-    if entry.get("result") is not None and entry["result"] not in _end_results(matter):
+    if entry.get("result") is not None and entry["result"] not in _end_results(matter) \
+            and not check.unparsed["workflow"]:
         reader.problem(path, "/entry/result", _("Workflow %(matter)s has no end stage with result %(result)s",
-                                                matter=repr(matter.id), result=repr(entry["result"])))
+                                                matter=repr(matter.id), result=repr(entry["result"]))
+                       + did_you_mean(entry["result"], _end_results(matter)))
     check.check_logic(entry.get("mode"), path, "/entry/mode")
     household = spec.get("household") or {}
     for key in ("name", "id_number"):
@@ -48,7 +51,8 @@ def check_allocation(check: MatterCheck, roles: set[str]) -> None:
         check.check_logic((fact or {}).get("logic"), path, f"/household/facts/{name}/logic")
     if household.get("size") is not None and household["size"] not in facts:
         reader.problem(path, "/household/size", _("Household size %(name)s is not one of household.facts",
-                                                  name=repr(household["size"])))
+                                                  name=repr(household["size"]))
+                       + did_you_mean(household["size"], facts))
     modes = spec.get("modes") or {}
     follow_ups: set[str] = set()
     for mid, mode in modes.items():
@@ -57,7 +61,8 @@ def check_allocation(check: MatterCheck, roles: set[str]) -> None:
             continue
         if target not in pack.matters:
             reader.problem(path, f"/modes/{mid}/follow_up", _(
-                "Follow-up matter %(matter)s is not among the matters of pack.yaml", matter=repr(target)))
+                "Follow-up matter %(matter)s is not among the matters of pack.yaml", matter=repr(target))
+                + did_you_mean(target, pack.matters))
         else:
             follow_ups.add(target)
     for part, listed in (spec.get("roles") or {}).items():
@@ -67,9 +72,10 @@ def check_allocation(check: MatterCheck, roles: set[str]) -> None:
                                _("Role %(role)s is a platform role: it gets configuration only, never households, "
                                  "lotteries or rosters (separation of duties); name a business role of the workflow",
                                  role=repr(role)))
-            elif role not in roles:
+            elif role not in roles and roles_known:
                 reader.problem(path, f"/roles/{part}/{i}",
-                               _("Role %(role)s is not defined in any workflow of this pack", role=repr(role)))
+                               _("Role %(role)s is not defined in any workflow of this pack", role=repr(role))
+                               + did_you_mean(role, roles))
     waiting = spec.get("waiting_list") or {}
     for i, key in enumerate(waiting.get("order") or []):
         _check_household_logic(check, (key or {}).get("logic"), facts, f"/waiting_list/order/{i}/logic")
@@ -78,7 +84,7 @@ def check_allocation(check: MatterCheck, roles: set[str]) -> None:
         for i, name in enumerate(listing or []):
             if name not in facts:
                 reader.problem(path, f"{where}/{i}", _("%(name)s is not one of household.facts",
-                                                       name=repr(name)))
+                                                       name=repr(name)) + did_you_mean(name, facts))
     subsidy = spec.get("subsidy")
     if subsidy is not None:
         _check_household_logic(check, subsidy.get("monthly_amount"), facts, "/subsidy/monthly_amount")
@@ -92,11 +98,12 @@ def check_allocation(check: MatterCheck, roles: set[str]) -> None:
         if chosen is None and not any((m or {}).get("kind") == "flat" for m in modes.values()):
             reader.problem(path, "/lottery", _("lottery is configured, but modes has no mode of kind flat"))
     results = set().union(*(_end_results(pack.matters[m]) for m in follow_ups)) if follow_ups else set()
+    unparsed = any(reader.is_broken(check.root / "workflows" / pack.id / f"{m}.yaml") for m in follow_ups)
     for result in ((spec.get("follow_up") or {}).get("outcomes") or {}):
-        if result not in results:
+        if result not in results and not unparsed:
             reader.problem(path, f"/follow_up/outcomes/{result}",
                            _("The follow-up matter's workflow has no end stage with result %(result)s",
-                             result=repr(result)))
+                             result=repr(result)) + did_you_mean(result, results))
 
 
 def _check_household_logic(check: MatterCheck, expr: Any, facts: dict[str, Any], where: str) -> None:
@@ -109,13 +116,16 @@ def _check_household_logic(check: MatterCheck, expr: Any, facts: dict[str, Any],
                 continue
             if field in HOUSEHOLD_VARIABLES and not sub:
                 continue
+            known = [f"household.facts.{f}" for f in facts] + [f"household.{v}" for v in HOUSEHOLD_VARIABLES]
             check.reader.problem(path, at, _(
                 "Unknown household variable %(name)s (available: household.facts.<name>, %(names)s)",
-                name=repr(name), names=_(", ").join("household." + v for v in sorted(HOUSEHOLD_VARIABLES))))
+                name=repr(name), names=_(", ").join("household." + v for v in sorted(HOUSEHOLD_VARIABLES)))
+                + did_you_mean(name, known))
         elif head == "params":
-            if rest not in check.params:
+            if rest not in check.params and not check.unparsed["parameters"]:
                 check.reader.problem(path, at, _(
-                    "The rule names a parameter %(name)s that parameters.yaml does not have", name=repr(rest)))
+                    "The rule names a parameter %(name)s that parameters.yaml does not have", name=repr(rest))
+                    + did_you_mean(rest, check.params))
         elif head == "meta":
             if rest not in META_VARIABLES:
                 check.reader.problem(path, at, _("Unknown meta variable %(name)s", name=repr(rest)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from referencing.exceptions import Unresolvable
 
 from formflow.forms.errors import pointer
+from formflow.packs.checks.suggest import did_you_mean
 from formflow.packs.checks.walking import subschemas
 from formflow.packs.checks.workflow import WorkflowChecks
 from formflow.text.catalogue import _
@@ -29,17 +30,18 @@ class MatterCheck(WorkflowChecks):
         categories: list[tuple[str, set[str]]] = []
         for where, node in subschemas(self.form, ""):
             ref = node.get("$ref")
-            if isinstance(ref, str):
+            if isinstance(ref, str) and not self.unparsed["common"]:
                 try:
                     resolver.lookup(ref)
                 except Unresolvable:
                     self.reader.problem(self.matter.form.path, f"{where}/$ref", _("$ref %(ref)s cannot be resolved",
                                                                                   ref=repr(ref)))
             computed = node.get("x-computed")
-            if computed is not None and computed not in self.computed:
+            if computed is not None and computed not in self.computed and not self.unparsed["rules"]:
                 self.reader.problem(
                     self.matter.form.path, f"{where}/x-computed",
-                    _("Computed value %(name)s is not defined in rules.yaml", name=repr(computed)),
+                    _("Computed value %(name)s is not defined in rules.yaml", name=repr(computed))
+                    + did_you_mean(computed, self.computed),
                 )
             if node.get("x-category") is True:
                 categories.append((where, {str(v) for v in node.get("enum") or []}))
@@ -57,15 +59,15 @@ class MatterCheck(WorkflowChecks):
             if categories is not None and cat not in categories:
                 self.reader.problem(doc.path, where, _(
                     "Category %(category)s is not one of the values of the form's category field (x-category)",
-                    category=repr(cat)))
-            if categories is None:
+                    category=repr(cat)) + did_you_mean(cat, categories))
+            if categories is None and self.form is not None:
                 self.reader.problem(doc.path, where, _("The form has no category field marked x-category"))
             for listing in ("required", "optional"):
                 for i, item in enumerate(spec.get(listing) or []):
                     kind = item if isinstance(item, str) else item.get("kind")
                     if kind not in self.kinds:
                         message = _("Category %(category)s names a material %(kind)s that does not exist",
-                                    category=repr(cat), kind=repr(kind))
+                                    category=repr(cat), kind=repr(kind)) + did_you_mean(kind, self.kinds)
                         self.reader.problem(doc.path, f"{where}/{listing}/{i}", message)
                     if isinstance(item, dict) and "when" in item:
                         self.check_logic(item["when"], doc.path, f"{where}/{listing}/{i}/when")
@@ -77,16 +79,19 @@ class MatterCheck(WorkflowChecks):
             return
         upload_path = self.materials.get("upload_path")
         uploads_ok = isinstance(upload_path, str) and self.field_schema(upload_path.split(".")) is not None
+        if self.unparsed["common"]:
+            return  # fields behind a $ref to a common file that did not parse are unknown, not missing
         if isinstance(upload_path, str) and not uploads_ok:
             self.reader.problem(doc.path, "/upload_path", _("upload_path %(path)s is not a field of the form",
-                                                            path=repr(upload_path)))
+                                                            path=repr(upload_path))
+                                + did_you_mean(upload_path, self.field_names()))
         for kind, spec in (self.materials.get("kinds") or {}).items():
             field = spec.get("field") if isinstance(spec, dict) else None
             where = f"/kinds/{pointer([kind])[1:]}"
             if isinstance(field, str):
                 if self.field_schema(field.split(".")) is None:
                     message = _("The field %(field)s of material %(kind)s is not a field of the form",
-                                field=repr(field), kind=repr(kind))
+                                field=repr(field), kind=repr(kind)) + did_you_mean(field, self.field_names())
                     self.reader.problem(doc.path, f"{where}/field", message)
             elif uploads_ok and self.field_schema([*str(upload_path).split("."), kind]) is None:
                 message = _("Material %(kind)s has no field in the form: %(path)s does not exist and no field is given",
@@ -104,13 +109,15 @@ class MatterCheck(WorkflowChecks):
             if categories is not None and cat not in categories:
                 self.reader.problem(doc.path, where, _(
                     "Category %(category)s is not one of the values of the form's category field (x-category)",
-                    category=repr(cat)))
+                    category=repr(cat)) + did_you_mean(cat, categories))
             for i, cond in enumerate(spec.get("conditions") or []):
                 self.check_logic(cond.get("logic"), doc.path, f"{where}/conditions/{i}/logic")
                 for j, shown in enumerate(cond.get("shows") or []):
                     self.check_logic({"var": shown}, doc.path, f"{where}/conditions/{i}/shows/{j}")
 
     def check_tables(self) -> None:
+        if self.unparsed["materials"]:
+            return  # the materials a row may name are unknown
         for table in self.matter.tables.values():
             rows = self._content(table).get("rows")
             for i, row in enumerate(rows if isinstance(rows, list) else []):
@@ -119,9 +126,12 @@ class MatterCheck(WorkflowChecks):
                 kind = row.get("material")
                 if kind is not None and kind not in self.kinds:
                     self.reader.problem(table.path, f"/rows/{i}/material",
-                                        _("Material %(kind)s is not in materials.yaml", kind=repr(kind)))
+                                        _("Material %(kind)s is not in materials.yaml", kind=repr(kind))
+                                        + did_you_mean(kind, self.kinds))
 
     def check_documents(self) -> None:
+        if self.unparsed["workflow"]:
+            return  # the notices it defines are unknown
         notices = set(self.workflow.get("notices") or {})
         index = list(self.pack.manifest.content.get("matters") or []).index(self.matter.entry)
         for i, document in enumerate(self.matter.entry.get("documents") or []):
@@ -130,5 +140,6 @@ class MatterCheck(WorkflowChecks):
                 self.reader.problem(
                     self.pack.manifest.path,
                     f"/matters/{index}/documents/{i}/notice",
-                    _("Notice %(notice)s is not defined in the workflow's notices", notice=repr(notice)),
+                    _("Notice %(notice)s is not defined in the workflow's notices", notice=repr(notice))
+                    + did_you_mean(notice, notices),
                 )

@@ -12,6 +12,7 @@ from formflow.notifications.kinds import (
     compile_problem,
 )
 from formflow.packs.checks.matter import MatterCheck
+from formflow.packs.checks.suggest import did_you_mean
 from formflow.text.catalogue import _
 
 
@@ -33,7 +34,9 @@ def check_messages(check: MatterCheck) -> None:
     wf = check.matter.workflow.content if check.matter.workflow else None
     actions, stages = _workflow_ids(wf)
     actions |= PLATFORM_ACTIONS
-    has_allocation = check.matter.allocation is not None
+    # an allocation.yaml that did not parse still exists: household kinds are not reported for it
+    has_allocation = check.matter.allocation is not None or check.reader.is_broken(
+        check.root / "schemas" / check.pack.id / check.matter.id / "allocation.yaml")
     for kid, kind in (doc.content.get("kinds") or {}).items():
         if not isinstance(kind, dict):
             continue
@@ -56,10 +59,13 @@ def check_messages(check: MatterCheck) -> None:
                  "household": (HOUSEHOLD_ACTIONS, _("%(id)s is not a household event (matter %(matter)s)")),
                  "household_status": (HOUSEHOLD_STATUSES, _("%(id)s is not a household status (matter %(matter)s)"))}
         for key, (ids, message) in known.items():
+            if key in ("actions", "enters", "leaves") and check.unparsed["workflow"]:
+                continue  # the workflow did not parse: its ids are unknown
             for i, value in enumerate(when.get(key) or []):
                 if value not in ids:
                     reader.problem(path, f"{base}/when/{key}/{i}",
-                                   message % {"matter": repr(check.matter.id), "id": repr(value)})
+                                   message % {"matter": repr(check.matter.id), "id": repr(value)}
+                                   + did_you_mean(value, ids))
         if (when.get("household") or when.get("household_status")) and not has_allocation:
             reader.problem(path, f"{base}/when", _(
                 "Matter %(matter)s has no allocation.yaml, so no household event ever happens",

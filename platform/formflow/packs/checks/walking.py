@@ -92,3 +92,151 @@ def logic_vars(expr: Any, where: str, item: Any) -> Iterator[tuple[str, str, Any
             yield from logic_vars(sub, f"{at}/{i}", item)
         return
     yield from logic_vars(args, at, item)
+
+
+#: JSON Logic operations that compare a value with another, and those whose truth a literal can decide.
+EQUALITY_OPS = ("==", "!=", "===", "!==")
+_LITERAL = (str, int, float, bool)
+
+
+def _var_name(arg: Any) -> str | None:
+    if isinstance(arg, dict) and len(arg) == 1 and "var" in arg:
+        name = arg["var"]
+        name = name[0] if isinstance(name, list) and name else name
+        return name if isinstance(name, str) and name else None
+    return None
+
+
+def logic_ops(expr: Any, where: str, item: Any) -> Iterator[tuple[str, Any, str, Any]]:
+    """(operation, arguments, pointer, item scope) for every operation of a JSON Logic expression.
+
+    The item scope is that of `logic_vars`: inside map/filter/all/some/none/reduce
+    the body's variables are relative to the array item.
+    """
+    if isinstance(expr, list):
+        for i, sub in enumerate(expr):
+            yield from logic_ops(sub, f"{where}/{i}", item)
+        return
+    if not isinstance(expr, dict) or len(expr) != 1:
+        return
+    op, args = next(iter(expr.items()))
+    at = f"{where}{pointer([op])}"
+    if op == "var":
+        return
+    yield op, args, at, item
+    if op in ITERATING_OPS and isinstance(args, list) and args:
+        yield from logic_ops(args[0], f"{at}/0", item)
+        source = args[0].get("var") if isinstance(args[0], dict) else None
+        known = source if item is None and isinstance(source, str) else None
+        for i, sub in enumerate(args[1:2], start=1):
+            yield from logic_ops(sub, f"{at}/{i}", (known, op == "reduce"))
+        for i, sub in enumerate(args[2:], start=2):
+            yield from logic_ops(sub, f"{at}/{i}", item)
+        return
+    yield from logic_ops(args, at, item)
+
+
+def comparisons(expr: Any, where: str) -> Iterator[tuple[str, Any, list[tuple[Any, str]], bool]]:
+    """(variable, item scope, [(literal, its pointer)], of_items) for every comparison with literals.
+
+    `{"==": [{"var": v}, "x"]}` (and !=, ===, !==, either order), `{"in": [{"var": v}, ["x", "y"]]}`
+    (v is one of the list), and `{"in": ["x", {"var": v}]}` (the array v holds "x": of_items).
+    """
+    for op, args, at, item in logic_ops(expr, where, None):
+        if not isinstance(args, list) or len(args) != 2:
+            continue
+        first, second = args
+        if op in EQUALITY_OPS:
+            for i, (var, lit) in enumerate(((first, second), (second, first))):
+                name = _var_name(var)
+                if name is not None and isinstance(lit, _LITERAL):
+                    yield name, item, [(lit, f"{at}/{1 - i}")], False
+        elif op == "in":
+            name = _var_name(first)
+            if name is not None and isinstance(second, list) and all(isinstance(v, _LITERAL) for v in second):
+                yield name, item, [(v, f"{at}/1/{j}") for j, v in enumerate(second)], False
+            name = _var_name(second)
+            if name is not None and isinstance(first, _LITERAL) and not isinstance(first, bool):
+                yield name, item, [(first, f"{at}/0")], True
+
+
+#: How deep `field_paths` and `allowed_values` follow nesting and `$ref`s (forms are shallow; cycles stop here).
+_DEPTH = 12
+
+
+def _properties(node: Any, resolver: Any, depth: int = 0) -> list[tuple[str, Any, Any]]:
+    """(name, subschema, resolver) of the properties a schema has, through `$ref` and combinators."""
+    if not isinstance(node, dict) or depth > _DEPTH:
+        return []
+    if isinstance(node.get("$ref"), str):
+        try:
+            resolved = resolver.lookup(node["$ref"])
+        except Unresolvable:
+            return []
+        return _properties(resolved.contents, resolved.resolver, depth + 1)
+    found = [(str(name), sub, resolver) for name, sub in (node.get("properties") or {}).items()]
+    subs = [*(node.get("allOf") or []), *(node.get("anyOf") or []), *(node.get("oneOf") or []),
+            node.get("then"), node.get("else"), *(node.get("dependentSchemas") or {}).values()]
+    for sub in subs:
+        found.extend(_properties(sub, resolver, depth + 1))
+    return found
+
+
+def field_paths(node: Any, resolver: Any) -> set[str]:
+    """Every dotted field path under a schema (what a `data.` variable may name), for "did you mean"."""
+    paths: set[str] = set()
+
+    def visit(schema: Any, res: Any, prefix: str, depth: int) -> None:
+        if depth > _DEPTH:
+            return
+        for name, sub, sub_res in _properties(schema, res):
+            path = prefix + name
+            if path not in paths:
+                paths.add(path)
+                visit(sub, sub_res, path + ".", depth + 1)
+
+    visit(node, resolver, "", 0)
+    return paths
+
+
+def _values(node: Any, resolver: Any, depth: int = 0) -> list[Any] | None:
+    """The values a schema allows when it lists them (enum, const, a oneOf/anyOf of those, boolean), else None."""
+    if not isinstance(node, dict) or depth > _DEPTH:
+        return None
+    if isinstance(node.get("$ref"), str):
+        try:
+            resolved = resolver.lookup(node["$ref"])
+        except Unresolvable:
+            return None
+        return _values(resolved.contents, resolved.resolver, depth + 1)
+    if "const" in node:
+        return [node["const"]]
+    if isinstance(node.get("enum"), list):
+        return list(node["enum"])
+    for key in ("oneOf", "anyOf"):
+        branches = node.get(key)
+        if isinstance(branches, list) and branches:
+            found = [_values(b, resolver, depth + 1) for b in branches]
+            if all(f is not None for f in found):
+                return [v for f in found for v in f or []]
+            return None
+    for sub in node.get("allOf") or []:
+        found_in_sub = _values(sub, resolver, depth + 1)
+        if found_in_sub is not None:
+            return found_in_sub
+    if node.get("type") == "boolean":
+        return [True, False]
+    return None
+
+
+def allowed_values(nodes: list[tuple[Any, Any]]) -> list[Any] | None:
+    """The values a field may take across the schemas it has (None: not a closed list, or no schema)."""
+    if not nodes:
+        return None
+    allowed: list[Any] = []
+    for node, resolver in nodes:
+        found = _values(node, resolver)
+        if found is None:
+            return None
+        allowed.extend(v for v in found if not any(type(v) is type(a) and v == a for a in allowed))
+    return allowed

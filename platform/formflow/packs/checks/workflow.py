@@ -11,6 +11,7 @@ from typing import Any
 
 from formflow.auth.roles import BUILTIN_ROLES
 from formflow.packs.checks.scope import MatterScope
+from formflow.packs.checks.suggest import best_guess, did_you_mean
 from formflow.text.catalogue import _
 from formflow.workflow.spec import END_KIND, TIMER_KIND, action_targets, stage_targets
 
@@ -31,28 +32,36 @@ class WorkflowChecks(MatterScope):
         action_ids: set[str] = set()
         if wf.get("start") not in self.stages:
             self.reader.problem(path, "/start", _("The start stage %(stage)s does not exist",
-                                                  stage=repr(wf.get("start"))))
+                                                  stage=repr(wf.get("start"))) + self.stage_hint(wf.get("start")))
         for sid, stage in self.stages.items():
             where = f"/stages/{sid}"
             kind = stage.get("kind", "review")
             table = stage.get("table")
-            if table is not None and table not in self.matter.tables:
+            if table is not None and table not in self.matter.tables and table not in self.unparsed_tables:
                 self.reader.problem(path, f"{where}/table", _(
                     "Stage %(stage)s names a review table %(table)s that does not exist",
-                    stage=repr(sid), table=repr(table)))
+                    stage=repr(sid), table=repr(table)) + did_you_mean(table, self.matter.tables))
             owner = stage.get("owner") or {}
             if kind != END_KIND and not owner:
                 self.reader.problem(path, where, _("Stage %(stage)s has no owning role (owner)", stage=repr(sid)))
             if owner and owner.get("role") not in roles:
                 self.reader.problem(path, f"{where}/owner/role", _("Role %(role)s is not defined in roles",
-                                                                   role=repr(owner.get("role"))))
+                                                                   role=repr(owner.get("role")))
+                                    + did_you_mean(owner.get("role"), roles))
+            level = owner.get("level") if isinstance(owner, dict) else None
+            if isinstance(level, str) and self.levels is not None and level not in self.levels:
+                self.reader.problem(path, f"{where}/owner/level", _(
+                    "Stage %(stage)s is owned at level %(level)s, but offices.yaml has no office of that level, "
+                    "so nobody can act at it (levels with offices: %(levels)s)", stage=repr(sid), level=repr(level),
+                    levels=_(", ").join(sorted(self.levels)) or "-") + did_you_mean(level, self.levels))
             for target in stage.get("join") or []:
                 if target not in self.stages:
                     self.reader.problem(path, f"{where}/join", _("The joined stage %(stage)s does not exist",
-                                                                 stage=repr(target)))
+                                                                 stage=repr(target)) + self.stage_hint(target))
             if kind == TIMER_KIND and stage.get("on_expiry") not in self.stages:
                 self.reader.problem(path, f"{where}/on_expiry", _(
-                    "The stage entered on expiry %(stage)s does not exist", stage=repr(stage.get("on_expiry"))))
+                    "The stage entered on expiry %(stage)s does not exist", stage=repr(stage.get("on_expiry")))
+                    + self.stage_hint(stage.get("on_expiry")))
             for aid, action in (stage.get("actions") or {}).items():
                 action_ids.add(aid)
                 self.check_action(action, f"{where}/actions/{aid}", roles, notices)
@@ -65,11 +74,12 @@ class WorkflowChecks(MatterScope):
             for sid in [] if frm == "any" else frm:
                 if sid not in self.stages:
                     self.reader.problem(path, f"/citizen/{aid}/from",
-                                        _("Stage %(stage)s does not exist", stage=repr(sid)))
+                                        _("Stage %(stage)s does not exist", stage=repr(sid)) + self.stage_hint(sid))
         commitment = wf.get("commitment") or {}
         if commitment.get("starts_on") and commitment["starts_on"] not in action_ids:
             self.reader.problem(path, "/commitment/starts_on", _("Action %(action)s does not exist",
-                                                                 action=repr(commitment["starts_on"])))
+                                                                 action=repr(commitment["starts_on"]))
+                                + did_you_mean(commitment["starts_on"], action_ids))
         self.check_reachable()
         self.check_fork_regions()
         for nid, notice in (wf.get("notices") or {}).items():
@@ -87,31 +97,51 @@ class WorkflowChecks(MatterScope):
         for target in targets if isinstance(targets, list) else [targets] if targets else []:
             if target not in self.stages:
                 self.reader.problem(path, f"{where}/to", _("The target stage %(stage)s does not exist",
-                                                           stage=repr(target)))
+                                                           stage=repr(target)) + self.stage_hint(target))
         if action.get("notice") is not None and action["notice"] not in notices:
             self.reader.problem(path, f"{where}/notice", _("Notice %(notice)s is not defined in notices",
-                                                           notice=repr(action["notice"])))
+                                                           notice=repr(action["notice"]))
+                                + did_you_mean(action["notice"], notices))
         guard = action.get("guard") or {}
         if guard.get("role") is not None and guard["role"] not in roles:
             self.reader.problem(path, f"{where}/guard/role", _("Role %(role)s is not defined in roles",
-                                                               role=repr(guard["role"])))
+                                                               role=repr(guard["role"]))
+                                + did_you_mean(guard["role"], roles))
         if "rule" in guard:
             self.check_logic(guard["rule"], path, f"{where}/guard/rule")
 
+    def stage_hint(self, name: Any) -> str:
+        return did_you_mean(name, self.stages)
+
+    def meant_stage(self, name: Any) -> str | None:
+        """The stage a name stands for: itself if it exists, else the stage it is a typo of (or None)."""
+        if isinstance(name, str) and name in self.stages:
+            return name
+        return best_guess(name, self.stages)
+
     def check_reachable(self) -> None:
-        start = self.workflow.get("start")
-        if start not in self.stages:
+        """Every stage is reached from the start or a citizen action.
+
+        A mistyped stage name (start, target, expiry) counts as the stage it
+        is closest to: that typo is reported once, as unknown with its
+        suggestion, and the stages behind it are not reported unreachable too.
+        """
+        start = self.meant_stage(self.workflow.get("start"))
+        if start is None:
             return
         reached, todo = {start}, [start]
+        for action in (self.workflow.get("citizen") or {}).values():
+            for target in action_targets(action) if isinstance(action, dict) else []:
+                meant = self.meant_stage(target)
+                if meant is not None and meant not in reached:
+                    reached.add(meant)
+                    todo.append(meant)
         while todo:
             for target in stage_targets(self.stages.get(todo.pop()) or {}):
-                if target in self.stages and target not in reached:
-                    reached.add(target)
-                    todo.append(target)
-        for action in (self.workflow.get("citizen") or {}).values():
-            target = action.get("to")
-            if target in self.stages:
-                reached.add(target)
+                meant = self.meant_stage(target)
+                if meant is not None and meant not in reached:
+                    reached.add(meant)
+                    todo.append(meant)
         for sid in self.stages:
             if sid not in reached:
                 self.reader.problem(self.matter.workflow.path, f"/stages/{sid}",  # type: ignore[union-attr]
