@@ -308,7 +308,7 @@ def plan(session: Session, config_root: Path, bundle: Bundle) -> Plan:
                 result.parameters.append(ParameterChange(pack_id, pid, _value(before[pid]), None, removed=True))
             elif _value(before[pid]) != _value(after[pid]):
                 result.parameters.append(ParameterChange(pack_id, pid, _value(before[pid]), _value(after[pid])))
-        stored = dict(session.execute(select(Office.id, Office.name).where(Office.pack == pack_id)).tuples().all())
+        stored = dict(session.execute(select(Office.id, Office.name).where(Office.pack == pack_id)).all())
         wanted = dict(_offices(_content(pack.offices).get("offices")))
         result.offices_added += [OfficeChange(pack_id, oid, name) for oid, name in wanted.items() if oid not in stored]
         result.offices_removed += [OfficeChange(pack_id, oid, name) for oid, name in stored.items()
@@ -317,7 +317,7 @@ def plan(session: Session, config_root: Path, bundle: Bundle) -> Plan:
         select(Application.pack, Application.matter, Application.status, func.count())
         .where(Application.pack.in_(bundle.packs), Application.status.in_(IN_FLIGHT))
         .group_by(Application.pack, Application.matter, Application.status)
-    ).tuples().all()
+    ).all()
     rows: dict[tuple[str, str], InFlight] = {}
     for pack_id, matter_id, status, count in counts:
         row = rows.setdefault((pack_id, matter_id), InFlight(pack_id, matter_id, 0, 0))
