@@ -104,8 +104,10 @@ def test_a_tampered_bundle_is_refused_naming_the_file_and_nothing_changes(roots,
     before, rows = snapshot(target), counts(sqlite_platform)
     wf = f"workflows/{MZ}/{MATTER}.yaml"
 
-    tampered = _rewritten(out, tmp_path / "tampered.zip",
-                          lambda name, data: data.replace("复核通过".encode(), "直接通过".encode()) if name == wf else data)
+    def tamper(name: str, data: bytes) -> bytes:
+        return data.replace("复核通过".encode(), "直接通过".encode()) if name == wf else data
+
+    tampered = _rewritten(out, tmp_path / "tampered.zip", tamper)
     result = run(["import", str(tampered)], target, sqlite_platform.url)
     assert result.exit_code == 2
     assert wf in result.output and "SHA-256" in result.output
