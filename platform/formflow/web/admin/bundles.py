@@ -27,9 +27,19 @@ from formflow.web.context import services, sessions
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
+#: An uploaded bundle waits this long for its confirmation, then is deleted.
+KEEP_UPLOADS_SECONDS = 24 * 3600
+
+
 def _uploads() -> Path:
+    """The folder uploads wait in for their confirmation (those left unconfirmed a day are deleted)."""
+    import time
+
     folder = services().settings.instance_dir / "bundles"
     folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.zip"):
+        if old.stat().st_mtime < time.time() - KEEP_UPLOADS_SECONDS:
+            old.unlink(missing_ok=True)
     return folder
 
 
