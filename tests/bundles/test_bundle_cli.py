@@ -167,3 +167,28 @@ def test_exporting_an_unknown_pack_is_refused(tmp_path):
     result = run(["export", "no-such-pack", "--out", str(tmp_path / "x.zip")], copy_root(tmp_path / "c"))
     assert result.exit_code == 2 and "no-such-pack" in result.output
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_a_write_failing_midway_puts_every_file_back_and_records_nothing(roots, sqlite_platform, tmp_path,
+                                                                        monkeypatch):
+    from formflow.packs.bundle import read_bundle as read
+    from formflow.packs.importing import publish
+
+    source, target = roots
+    out = tmp_path / "mj.zip"
+    assert run(["export", MZ, "--out", str(out)], source).exit_code == 0
+    before, rows = snapshot(target), counts(sqlite_platform)
+    real_replace, calls = Path.replace, []
+
+    def failing_replace(self, other):
+        calls.append(self)
+        if len(calls) == 2:  # the second file's rename fails (a full disk, a read-only folder)
+            raise OSError(28, "No space left on device")
+        return real_replace(self, other)
+
+    monkeypatch.setattr(Path, "replace", failing_replace)
+    with pytest.raises(OSError):
+        publish(sqlite_platform.sessions, target, read(out), by="ops-zhang")
+    monkeypatch.undo()
+    assert snapshot(target) == before and counts(sqlite_platform) == rows
+    assert not [p for p in target.rglob(".*.import-*")]  # no temporary file left behind

@@ -362,7 +362,8 @@ def publish(sessions: sessionmaker[Session], config_root: Path, bundle: Bundle, 
             session.add(record)
             session.flush()
             record_id = record.id
-            writer = _Writer(config_root, dict(bundle.files), checked.files_removed)
+            changed = {rel: bundle.files[rel] for rel in [*checked.files_added, *checked.files_changed]}
+            writer = _Writer(config_root, changed, checked.files_removed)
             writer.apply()
     except BaseException:
         if writer is not None:  # the commit failed after the files were written: put them back
