@@ -283,6 +283,7 @@ def _register_more() -> None:
     storage.register(main)
     __import__("formflow.cli.webhooks", fromlist=["register"]).register(main)
     __import__("formflow.cli.worker", fromlist=["register"]).register(main)  # worker, outbox (h1)
+    __import__("formflow.cli.bundles", fromlist=["register"]).register(main)  # export, import (hf)
 
 
 _register_more()

@@ -874,3 +874,26 @@ ApplicationStage.due = mapped_column(Date, nullable=False, default=NO_DEADLINE, 
 Index("ix_app_stage_order", ApplicationStage.__table__.c.pack, ApplicationStage.__table__.c.stage,
       ApplicationStage.__table__.c.overdue.desc(), ApplicationStage.__table__.c.due,
       ApplicationStage.__table__.c.application_id, ApplicationStage.__table__.c.office_path)
+
+
+# --------------------------------------------------------------------------- configuration imports
+# Appended with migration 0019: each configuration bundle imported into this environment (`formflow import`,
+# the admin bundle page): who, when, the bundle's SHA-256, and what it changed.
+
+
+class ConfigImport(Base):
+    """One configuration bundle published into this environment (kept: a record, never changed)."""
+
+    __tablename__ = "config_imports"
+    __table_args__ = (Index("ix_config_imports_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: the account name (admin page) or `cli:<OS user>` / the `--by` value (command line)
+    by: Mapped[str] = mapped_column(String(200))
+    #: SHA-256 of the bundle file as uploaded
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: the pack ids the bundle carries
+    packs: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    #: what changed: versions, parameters, offices, files, in-flight applications (importing.Plan.summary)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

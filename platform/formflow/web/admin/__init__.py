@@ -292,4 +292,5 @@ def parameters(pack_id: str):
     )
 
 
+from formflow.web.admin import bundles as _bundles  # noqa: E402,F401  (export / import bundles, hf)
 from formflow.web.admin import webhooks as _webhooks  # noqa: E402,F401  (its pages, on this blueprint)
