@@ -157,7 +157,7 @@ def _password(username: str) -> str:
 def test_refused_id_tokens(idapi, change, code, words):
     change = dict(change)
     key = idapi.issuer.stranger if change.pop("key", None) == "stranger" else None
-    token = idapi.issuer.id_token({"cert_no": NEW_ID, "name": NEW_NAME}, key=key, **change)
+    token = idapi.issuer.id_token({"cert_no": NEW_ID, "name": NEW_NAME, "nonce": "the-one"}, key=key, **change)
     before = accounts(idapi)
     response = id_token_grant(idapi, token, nonce="the-one")
     assert response.status_code == 401, response.json
