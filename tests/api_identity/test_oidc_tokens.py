@@ -221,3 +221,19 @@ def test_the_openapi_document_describes_the_grants(idapi):
     assert "/api/v1/tokens/sms-code" in doc["paths"]
     assert {"invalid_code", "id_token_signature", "id_token_expired", "unknown_provider", "invalid_sms_code",
             "password_required"} <= set(doc["x-error-codes"])
+
+
+def test_an_identity_alone_does_not_sign_in_staff(idapi):
+    """Staff bound to an identity still give their password, as with an SMS code."""
+    clerk = idapi.signed_in(idapi.client().post("/tokens", {"username": "mj-community",
+                                                            "password": _password("mj-community")}))
+    code = idapi.issuer.code_for({"cert_no": NEW_ID, "name": "周丽华"}, REDIRECT)
+    bound = clerk.post("/tokens", {"grant_type": "authorization_code", "provider": "oidc", "code": code,
+                                   "redirect_uri": REDIRECT})
+    assert bound.status_code == 201 and clerk.get("/me").json["identity_bound"] is True
+    token = idapi.issuer.id_token({"cert_no": NEW_ID, "name": "周丽华"})
+    refused = id_token_grant(idapi, token)
+    assert refused.status_code == 401 and refused.json["error"]["code"] == "password_required"
+    assert "密码" in refused.json["error"]["message"]
+    ok = id_token_grant(idapi, token, password=_password("mj-community"))
+    assert ok.status_code == 201 and idapi.signed_in(ok).get("/me").json["username"] == "mj-community"
