@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
+from identity_support import MINI_PROGRAM
 from oidc_issuer import CLIENT_ID, CLIENT_SECRET, Issuer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))  # api_support: the API's JSON client
@@ -15,7 +15,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))  # api_supp
 from api_support import Client  # noqa: E402
 
 TODAY = date(2026, 3, 2)
-MINI_PROGRAM = "mini-program-1"
 
 
 @pytest.fixture
@@ -71,7 +70,3 @@ def idapi(sqlite_platform, issuer) -> IdentityApi:
 def idapi_on_each_database(platform_db, issuer) -> IdentityApi:
     return IdentityApi(platform_db, issuer)
 
-
-def sent_code(capsys) -> str:
-    """The sign-in code the log SMS sender printed last (as the web's SMS tests read it)."""
-    return re.findall(r"验证码为 (\d{6})", capsys.readouterr().out)[-1]

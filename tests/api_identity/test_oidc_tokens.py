@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import MINI_PROGRAM
+from identity_support import MINI_PROGRAM
 from sqlalchemy import select
 
 from formflow.db.models import Account, Application, SecurityEvent

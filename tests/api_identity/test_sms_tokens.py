@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import sent_code
+from identity_support import sent_code
 from sqlalchemy import select
 
 from formflow.db.models import SecurityEvent, utcnow
@@ -106,7 +106,8 @@ def test_codes_are_capped_per_number(idapi, capsys, clock):
         assert ask(idapi, NEW_MOBILE).status_code == 202
     clock.advance(61)
     capped = ask(idapi, NEW_MOBILE)
-    assert capped.status_code == 429 and capped.json["error"]["message"] == "获取验证码次数过多，请稍后再试或使用密码登录"
+    assert capped.status_code == 429
+    assert capped.json["error"]["message"] == "获取验证码次数过多，请稍后再试或使用密码登录"
     clock.advance(3600)  # the next hour
     assert ask(idapi, NEW_MOBILE).status_code == 202
 
