@@ -87,6 +87,10 @@ class Settings:
     oidc_client_secret: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_CLIENT_SECRET", ""))
     oidc_id_claim: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_ID_CLAIM") or "id_number")
     oidc_name_claim: str = field(default_factory=lambda: os.environ.get("FORMFLOW_OIDC_NAME_CLAIM") or "name")
+    #: Further client ids an id_token shown to the API may be issued to (a mini-program's, an app's):
+    #: FORMFLOW_OIDC_AUDIENCES="wx-miniprogram,app-android"; the client id itself is always accepted.
+    oidc_audiences: tuple[str, ...] = field(
+        default_factory=lambda: _names(os.environ.get("FORMFLOW_OIDC_AUDIENCES")) or ())
 
     # ---- the outbox worker (formflow.outbox.worker): `formflow worker` and the one embedded in `formflow serve`
     #: Run a worker thread inside each `formflow serve` process (FORMFLOW_EMBEDDED_WORKER=0 turns it off).

@@ -47,6 +47,21 @@ MESSAGES = {
     "internal": lazy("Internal server error; please try again later"),
     "idempotency_mismatch": lazy("The same idempotency key was used for a different request"),
     "idempotency_key": lazy("Idempotency-Key should be 1–200 visible characters"),
+    # sign-in by an identity service or an SMS code (POST /tokens with grant_type authorization_code, id_token, sms)
+    "unknown_provider": lazy("The identity provider is unknown or does not sign in on the API"),
+    "invalid_code": lazy("The identity service did not accept the authorisation code (it is wrong, already used "
+                         "or expired); please sign in again"),
+    "invalid_id_token": lazy("The id_token is malformed"),
+    "id_token_signature": lazy("The signature of the id_token is not valid: it was not issued by the identity "
+                               "service"),
+    "id_token_expired": lazy("The id_token has expired; please sign in again"),
+    "id_token_claims": lazy("The id_token was not issued for this service (its iss, aud or nonce does not match)"),
+    "identity_failed": lazy("The identity could not be verified"),
+    "identity_mismatch": lazy("The verified identity differs from the one bound to this account"),
+    "identity_taken": lazy("This identity is bound to another account; please sign in with that account"),
+    "provider_unavailable": lazy("The identity service cannot be reached; please try again later"),
+    "invalid_sms_code": lazy("The code is wrong or has expired"),
+    "password_required": lazy("Staff accounts sign in with their password and an identity or SMS code together"),
 }
 
 STATUS_CODES = {

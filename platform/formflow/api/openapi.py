@@ -27,8 +27,10 @@ ERROR_TITLES = {
     415: lazy("The request's content type is not supported"),
     422: lazy("The request has problems (fields points to them)"),
     429: lazy("Too many requests (sign-in throttling, or the account's writes per minute)"),
+    503: lazy("The identity service cannot be reached; please try again later"),
 }
-SUCCESS_TITLES = {200: lazy("Success"), 201: lazy("Created"), 204: lazy("Done (no content)")}
+SUCCESS_TITLES = {200: lazy("Success"), 201: lazy("Created"), 202: lazy("Accepted (being delivered)"),
+                  204: lazy("Done (no content)")}
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
 STRING_PARAM = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_.-]+$"}
 PARAMS: dict[str, dict[str, Any]] = {
@@ -145,6 +147,10 @@ def _document(locale: str) -> dict[str, Any]:
             _("Authentication: `POST /api/v1/tokens` exchanges account and password for an access token (15 "
               "minutes) and a refresh token (rotated on use, revocable); every later request carries "
               "`Authorization: Bearer <access token>`. The API uses no cookies."),
+            _("Mini-programs and apps may sign in instead with the identity service (`grant_type` "
+              "`authorization_code` or `id_token`: the id_token's signature, issuer, audience, expiry and nonce are "
+              "checked and the verified name and ID number are bound to the account) or with an SMS code "
+              "(`POST /api/v1/tokens/sms-code`, then `grant_type` `sms`)."),
             _("Errors: always `%(shape)s`.",
               shape='{"error": {"code", "message", "fields": [{"pointer", "message"}]}}'),
             _("Forms: given as the pack's own JSON Schema (the version the application pinned); a client renders "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from formflow.text.catalogue import lazy
 
@@ -75,9 +75,59 @@ class ErrorSchema(Base):
 # --------------------------------------------------------------------------- tokens and account
 
 
+#: POST /tokens: each grant type and the fields it needs (`password` is also the staff's second factor).
+GRANT_FIELDS = {
+    "password": ("username", "password"),
+    "authorization_code": ("provider", "code", "redirect_uri"),
+    "id_token": ("provider", "id_token"),
+    "sms": ("mobile", "code"),
+}
+
+
 class TokenRequestSchema(Base):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    grant_type = fields.String(load_default="password", validate=validate.OneOf(list(GRANT_FIELDS)),
+                               metadata={"description": lazy(
+        "How to sign in: password (username, password; the default), authorization_code (provider, code, "
+        "redirect_uri: a code from the identity service), id_token (provider, id_token), sms (mobile, code)")})
+    username = fields.String(validate=validate.Length(min=1, max=64))
+    password = fields.String(validate=validate.Length(min=1, max=256), metadata={"description": lazy(
+        "The account's password; with the sms and identity grants, staff accounts give it as well")})
+    provider = fields.String(validate=SLUG, metadata={"description": lazy(
+        "The identity provider's id (FORMFLOW_IDENTITY_PROVIDERS), e.g. oidc")})
+    code = fields.String(validate=validate.Length(min=1, max=2048), metadata={"description": lazy(
+        "The authorisation code from the identity service, or the SMS code")})
+    redirect_uri = fields.String(validate=validate.Length(min=1, max=2000), metadata={"description": lazy(
+        "The redirect_uri the code was issued for")})
+    code_verifier = fields.String(validate=validate.Length(min=43, max=128), metadata={"description": lazy(
+        "PKCE: the verifier of the code_challenge sent when asking for the code")})
+    nonce = fields.String(validate=validate.Length(min=1, max=255), metadata={"description": lazy(
+        "The nonce sent when asking for the code or id_token; the id_token must carry it")})
+    id_token = fields.String(validate=validate.Length(min=1, max=16000), metadata={"description": lazy(
+        "An id_token the client received from the identity service")})
+    mobile = fields.String(validate=validate.Length(min=1, max=20), metadata={"description": lazy(
+        "The mobile number the SMS code was sent to")})
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _grant_fields(self, data: dict[str, Any], original: Any, **_kwargs: Any) -> None:
+        """The fields the grant type needs (a field given but invalid is named by its own check)."""
+        given = original if isinstance(original, dict) else {}
+        needed = GRANT_FIELDS.get(data.get("grant_type") or "password", ())
+        missing = {name: ["Missing data for required field."] for name in needed if name not in given}
+        if missing:
+            raise ValidationError(missing)
+
+
+class SmsCodeRequestSchema(Base):
+    mobile = fields.String(required=True, validate=validate.Length(min=1, max=20),
+                           metadata={"pattern": "^1[3-9][0-9]{9}$",
+                                     "description": lazy("Mainland mobile number (11 digits)")})
+
+
+class SmsCodeSentSchema(Base):
+    mobile_masked = fields.String(required=True)
+    expires_in = fields.Integer(required=True, metadata={"description": lazy("Seconds the code is valid (300)")})
+    resend_after = fields.Integer(required=True,
+                                  metadata={"description": lazy("Seconds before another code may be asked for")})
 
 
 class RefreshRequestSchema(Base):

@@ -1,18 +1,22 @@
-"""Tokens (sign-in, refresh, logout), the signed-in account, identity verification."""
+"""Tokens (sign-in by password, identity service or SMS code; refresh, logout), the account, identity."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, request
-from sqlalchemy import select
 
 from formflow.api import schemas as s
 from formflow.api import tokens
-from formflow.api.common import current_account, keys, masked_identity, role_title, sessions
+from formflow.api.common import bearer_token, current_account, keys, masked_identity, role_title, sessions
 from formflow.api.errors import ApiError, load_body
 from formflow.api.routing import route
-from formflow.auth import throttle
+from formflow.auth import seclog, sms, throttle
+from formflow.auth.providers import IdentityError
 from formflow.db.models import Account
+from formflow.forms.formats import is_cn_mobile, mask_mobile
 from formflow.text.catalogue import _, lazy
+from formflow.usecases.identity import IdentityConflict, account_for_identity, bind_account_identity
 from formflow.web.context import services
 
 TAG = lazy("Tokens and account")
@@ -26,13 +30,26 @@ def _pair(pair: tokens.TokenPair) -> dict:
     return s.TokenPairSchema().dump(pair.__dict__)
 
 
-@route("/tokens", "POST", summary=lazy("Sign in: exchange account and password for an access and a refresh token"),
-       tags=[TAG], auth=False, body=s.TokenRequestSchema, responses={201: s.TokenPairSchema}, errors=(401, 429),
-       description=lazy("The same throttling as the web sign-in: five failures of an account from one address "
-                        "within 15 minutes pause it there; 20 failures of an account from anywhere lock it."))
+@route("/tokens", "POST", summary=lazy("Sign in: exchange a password, an identity service's code or id_token, or "
+                                       "an SMS code for an access and a refresh token"),
+       tags=[TAG], auth=False, body=s.TokenRequestSchema, responses={201: s.TokenPairSchema},
+       errors=(401, 409, 429, 503),
+       description=lazy("grant_type password (the default): the same throttling as the web sign-in: five failures of "
+                        "an account from one address within 15 minutes pause it there; 20 failures of an account "
+                        "from anywhere lock it. grant_type authorization_code or id_token: the identity service's "
+                        "id_token is verified (signature by its JWKS, iss, aud, exp, the nonce if given) and the "
+                        "verified name and ID number are bound to the account (a new citizen account for a new "
+                        "person; with a bearer token, the signed-in account). grant_type sms: the code from POST "
+                        "/api/v1/tokens/sms-code. A code or an identity alone signs in citizens only: staff "
+                        "accounts give their password as well."))
 def create_token():
-    """Password sign-in, throttled like the web's."""
+    """Sign-in by password, identity service or SMS code, throttled like the web's."""
     body = load_body(s.TokenRequestSchema())
+    grant = body.get("grant_type") or "password"
+    if grant == "sms":
+        return _sms_grant(body)
+    if grant in ("authorization_code", "id_token"):
+        return _identity_grant(grant, body)
     username, password = body["username"].strip(), body["password"]
     secret = current_app.config["SECRET_KEY"]
     with sessions().begin() as db:
@@ -43,6 +60,100 @@ def create_token():
     if refusal is not None:
         raise ApiError(429, "throttled", refusal)
     raise ApiError(401, "invalid_credentials")
+
+
+def _sms_grant(body: dict[str, Any]) -> Any:
+    """The web's SMS-code sign-in (`auth.sms.sign_in_with_code`), answered with tokens."""
+    mobile = body["mobile"].strip()
+    if not is_cn_mobile(mobile):
+        raise ApiError(422, fields=[("/mobile", _("The mobile number is not valid"))])
+    secret = current_app.config["SECRET_KEY"]
+    with sessions().begin() as db:
+        result = sms.sign_in_with_code(db, keys(), mobile, body["code"].strip()[:10], body.get("password", ""),
+                                       address=_address())
+        if result.account is not None:
+            return _pair(tokens.issue(db, secret, result.account, address=_address())), 201
+    # the failure is committed above; now refuse
+    if result.reason == "paused":
+        raise ApiError(429, "throttled", result.refusal)
+    if result.reason == "password_required":
+        raise ApiError(401, "password_required", result.refusal)
+    raise ApiError(401, "invalid_sms_code", result.refusal)
+
+
+def _identity_provider(name: str) -> Any:
+    """A configured identity provider that signs in on the API (it verifies id_tokens); 422 otherwise."""
+    chosen = services().identity
+    usable = sorted(n for n, p in chosen.items() if hasattr(p, "verify_id_token"))
+    if name not in usable:
+        message = _("Unknown identity provider \"%(provider)s\"; the API signs in with: %(names)s", provider=name,
+                    names=", ".join(usable) or "-")
+        raise ApiError(422, "unknown_provider", message, fields=[("/provider", message)])
+    return chosen[name]
+
+
+def _identity_grant(grant: str, body: dict[str, Any]) -> Any:
+    """Sign in with a verified identity: bound to the account as the web's verification binds it."""
+    provider = _identity_provider(body["provider"])
+    signed_in = current_account() if bearer_token() is not None else None
+    address = _address()
+    try:  # the identity service first, outside any transaction
+        if grant == "authorization_code":
+            identity = provider.exchange_code(body["code"], body["redirect_uri"],
+                                              code_verifier=body.get("code_verifier"), nonce=body.get("nonce"))
+        else:
+            identity = provider.verify_id_token(body["id_token"], nonce=body.get("nonce"))
+    except IdentityError as exc:
+        with sessions().begin() as db:
+            seclog.record(db, seclog.SIGN_IN_FAILED, actor=db.get(Account, signed_in.id) if signed_in else None,
+                          actor_name=provider.name, address=address, detail=f"{grant}: {exc.code}")
+        raise
+    secret = current_app.config["SECRET_KEY"]
+    refusal: Exception | None = None
+    with sessions().begin() as db:
+        try:
+            if signed_in is not None:
+                account = bind_account_identity(keys(), db, db.get_one(Account, signed_in.id), identity)
+            else:
+                account = account_for_identity(keys(), db, identity)
+        except IdentityConflict as exc:  # nothing was bound
+            seclog.record(db, seclog.SIGN_IN_FAILED, actor_name=provider.name, address=address,
+                          detail=f"{grant}: {exc.code}")
+            refusal = exc
+        else:
+            if signed_in is None and not sms.second_factor_ok(account, ""):  # staff: their password as well
+                paused = throttle.refusal_for(db, account.username, address)
+                if paused is not None:
+                    seclog.record(db, seclog.SIGN_IN_FAILED, actor=account, address=address, detail="paused")
+                    refusal = ApiError(429, "throttled", paused)
+                elif not sms.second_factor_ok(account, body.get("password", "")):
+                    throttle.record_failure(db, account, address, account.username)
+                    refusal = ApiError(401, "password_required", _("Staff accounts sign in with their password and "
+                                                                   "an identity or SMS code together"))
+            if refusal is None:
+                throttle.record_success(db, account, address, f"{provider.name}:{grant}")
+                return _pair(tokens.issue(db, secret, account, address=address)), 201
+    assert refusal is not None
+    raise refusal
+
+
+@route("/tokens/sms-code", "POST", summary=lazy("Send a sign-in code by SMS (for grant_type sms)"), tags=[TAG],
+       auth=False, body=s.SmsCodeRequestSchema, responses={202: s.SmsCodeSentSchema}, errors=(429,),
+       description=lazy("The same limits as the web: at most one code a minute, five an hour and ten a day per "
+                        "number and per address; a code is valid 5 minutes and for one sign-in."))
+def send_sms_code():
+    """Send a sign-in code through the SMS sender (`auth.sms.issue_code`)."""
+    body = load_body(s.SmsCodeRequestSchema())
+    mobile = body["mobile"].strip()
+    if not is_cn_mobile(mobile):
+        raise ApiError(422, fields=[("/mobile", _("The mobile number is not valid"))])
+    with sessions().begin() as db:
+        refusal = sms.issue_code(db, services().sms, mobile, keys().lookup(mobile), address=_address())
+    if refusal is not None:
+        raise ApiError(429, "throttled", refusal)
+    return s.SmsCodeSentSchema().dump({
+        "mobile_masked": mask_mobile(mobile), "expires_in": int(sms.CODE_TTL.total_seconds()),
+        "resend_after": int(sms.RESEND_AFTER.total_seconds())}), 202
 
 
 @route("/tokens/refresh", "POST",
@@ -102,8 +213,6 @@ def me():
                         "application draft needs a verified identity."))
 def verify_identity():
     """Verify and bind the account's identity."""
-    from formflow.auth.providers import IdentityError
-
     account = current_account()
     body = load_body(s.IdentityRequestSchema())
     if not body["consent"]:
@@ -116,19 +225,8 @@ def verify_identity():
         identity = demo.verify(body["name"], body["id_number"])
     except IdentityError as exc:
         raise ApiError(422, exc.code, exc.message) from None
-    digest = keys().lookup(identity.id_number)
-    with sessions().begin() as db:
-        row = db.get(Account, account.id)
-        if row.id_number_hash and row.id_number_hash != digest:
-            raise ApiError(409, "identity_mismatch",
-                           _("The verified identity differs from the one bound to this account"))
-        other = db.scalar(select(Account).where(Account.id_number_hash == digest, Account.id != account.id))
-        if other is not None:
-            raise ApiError(409, "identity_taken",
-                           _("This identity is bound to another account; please sign in with that account"))
-        row.id_number_hash = digest
-        row.id_number_enc = keys().seal(identity.id_number)
-        row.display_name = identity.name or row.display_name
+    with sessions().begin() as db:  # the one binding of the web and the API (usecases.identity)
+        row = bind_account_identity(keys(), db, db.get_one(Account, account.id), identity)
         db.flush()
         _roles = [(r.role, r.office) for r in row.roles]
         db.expunge_all()

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -96,3 +97,48 @@ def check_code(session: Session, mobile_hash: str, code: str) -> bool:
         return False
     row.used = True
     return True
+
+
+@dataclass(frozen=True)
+class CodeSignIn:
+    """What an SMS-code sign-in came to: the account, or why not (`reason`: paused, password_required, wrong_code)."""
+
+    account: Any = None
+    refusal: str | None = None
+    reason: str = ""
+
+
+def sign_in_with_code(session: Session, keys: Any, mobile: str, code: str, password: str = "", *,
+                      address: str = "") -> CodeSignIn:
+    """The one SMS-code sign-in of the web and the API, in the caller's transaction.
+
+    Throttled like passwords (per number and address, `auth.throttle`); a code alone
+    signs in a citizen (a new citizen account for a new number), staff also need their
+    password (`second_factor_ok`). Success and failures go to the security log.
+    """
+    from formflow.auth import throttle
+    from formflow.auth.roles import CITIZEN
+    from formflow.db.models import Account, RoleAssignment
+    from formflow.forms.formats import is_cn_mobile, mask_mobile
+
+    mobile_hash = keys.lookup(mobile) if is_cn_mobile(mobile) else ""
+    key = f"sms:{mobile_hash[:16]}"
+    account = session.scalar(select(Account).where(Account.mobile_hash == mobile_hash)) if mobile_hash else None
+    refusal = throttle.refusal_for(session, key, address)
+    if refusal is not None:
+        return CodeSignIn(None, refusal, "paused")
+    if not (mobile_hash and check_code(session, mobile_hash, code)):
+        throttle.record_failure(session, account, address, key)
+        return CodeSignIn(None, _("The code is wrong or has expired"), "wrong_code")
+    if account is not None and not second_factor_ok(account, password):  # staff: password + code
+        throttle.record_failure(session, account, address, key)
+        return CodeSignIn(None, _("Staff accounts sign in with their password and an SMS code together"),
+                          "password_required")
+    if account is None:
+        account = Account(username=f"m{mobile_hash[:12]}", display_name=mask_mobile(mobile),
+                          mobile_enc=keys.seal(mobile), mobile_hash=mobile_hash)
+        account.roles = [RoleAssignment(role=CITIZEN)]
+        session.add(account)
+        session.flush()
+    throttle.record_success(session, account, address, "sms")
+    return CodeSignIn(account, None, "")

@@ -14,16 +14,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formflow.applications import drafts as apps
 from formflow.applications.errors import ApplicationError
-from formflow.db.models import Account, Application
+from formflow.auth.roles import CITIZEN
+from formflow.db.models import Account, Application, RoleAssignment
 from formflow.forms.errors import pointer as to_pointer
 from formflow.forms.render import get_path, set_path
 from formflow.packs.versions import Pinned
 from formflow.text.catalogue import _
-from formflow.text.errors import FieldProblem
+from formflow.text.errors import FieldProblem, Refusal
 from formflow.text.formatting import mask_id
 
 #: The keys of the identity a bound field holds.
@@ -130,5 +132,48 @@ def check_bound(pinned: Pinned, old_data: Mapping[str, Any] | None, new_data: Ma
         raise IdentityBound(problems)
 
 
-__all__ = ["BoundField", "IdentityBound", "bind_identity", "bound_fields", "bound_identity_problems",
-           "check_bound", "identity_of"]
+# --------------------------------------------------------------------------- the account's verified identity
+
+
+class IdentityConflict(Refusal):
+    """A verified identity that cannot be bound: another one is bound to the account, or it is another's."""
+
+    code = "identity_mismatch"
+    status = 409
+
+
+def bind_account_identity(keys: Any, db: Session, account: Account, identity: Any) -> Account:
+    """Record a verified identity (name, ID number) on `account` — the one binding of the web and the API.
+
+    Once bound, an account's identity cannot change, and one identity belongs to one
+    account; `IdentityConflict` otherwise (nothing changed). Applications started
+    afterwards bind their applicant fields to it (`bind_identity`, `usecases.start`).
+    """
+    digest = keys.lookup(identity.id_number)
+    if account.id_number_hash and account.id_number_hash != digest:
+        raise IdentityConflict(_("The verified identity differs from the one bound to this account"))
+    other = db.scalar(select(Account).where(Account.id_number_hash == digest, Account.id != account.id))
+    if other is not None:
+        raise IdentityConflict(_("This identity is bound to another account; please sign in with that account"),
+                               code="identity_taken")
+    account.id_number_hash = digest
+    account.id_number_enc = keys.seal(identity.id_number)
+    account.display_name = identity.name or account.display_name
+    return account
+
+
+def account_for_identity(keys: Any, db: Session, identity: Any) -> Account:
+    """The account a verified identity signs in to: the one it is bound to, or a new citizen account bound to it."""
+    digest = keys.lookup(identity.id_number)
+    account = db.scalar(select(Account).where(Account.id_number_hash == digest))
+    if account is None:
+        account = Account(username=f"c-{digest[:20]}", display_name=identity.name, password_hash=None)
+        account.roles = [RoleAssignment(role=CITIZEN)]
+        db.add(account)
+    bind_account_identity(keys, db, account, identity)
+    db.flush()
+    return account
+
+
+__all__ = ["BoundField", "IdentityBound", "IdentityConflict", "account_for_identity", "bind_account_identity",
+           "bind_identity", "bound_fields", "bound_identity_problems", "check_bound", "identity_of"]

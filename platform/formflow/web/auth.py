@@ -12,7 +12,6 @@ from typing import Any
 from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from formflow.auth import passwords, seclog, sms, throttle, websessions
@@ -21,9 +20,10 @@ from formflow.auth.passwords import hash_password, policy_problems, verify_passw
 from formflow.auth.providers import IdentityError
 from formflow.auth.roles import AUDITOR, CITIZEN
 from formflow.auth.safety import safe_target
-from formflow.db.models import Account, RoleAssignment
+from formflow.db.models import Account
 from formflow.forms.formats import is_cn_mobile, mask_mobile
 from formflow.text.catalogue import LOCALES, SESSION_KEY, _
+from formflow.usecases.identity import IdentityConflict, bind_account_identity
 from formflow.web.context import services, sessions
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -133,33 +133,12 @@ def sms_login():
     mobile = request.form.get("mobile", "").strip()
     code = request.form.get("code", "").strip()[:10]
     password = request.form.get("password", "")[:256]
-    keys = services().keys
-    mobile_hash = keys.lookup(mobile) if is_cn_mobile(mobile) else ""
-    key = f"sms:{mobile_hash[:16]}"
-    with sessions().begin() as db:
-        account = db.scalar(select(Account).where(Account.mobile_hash == mobile_hash)) if mobile_hash else None
-        refusal = throttle.refusal_for(db, key, _address())
-        if refusal is None and mobile_hash and sms.check_code(db, mobile_hash, code):
-            if account is not None and not sms.second_factor_ok(account, password):  # staff: password + code
-                throttle.record_failure(db, account, _address(), key)
-                refusal = _("Staff accounts sign in with their password and an SMS code together")
-                signed = None
-            elif account is None:
-                account = Account(username=f"m{mobile_hash[:12]}", display_name=mask_mobile(mobile),
-                                  mobile_enc=keys.seal(mobile), mobile_hash=mobile_hash)
-                account.roles = [RoleAssignment(role=CITIZEN)]
-                db.add(account)
-                db.flush()
-            if refusal is None:
-                throttle.record_success(db, account, _address(), "sms")
-                _roles = [r.role for r in account.roles]
-                signed = account
-                _sign_in(db, signed)
-        else:
-            signed = None
-            if refusal is None:
-                throttle.record_failure(db, account, _address(), f"sms:{mobile_hash[:16]}")
-                refusal = _("The code is wrong or has expired")
+    with sessions().begin() as db:  # the one SMS sign-in of the web and the API (auth.sms)
+        result = sms.sign_in_with_code(db, services().keys, mobile, code, password, address=_address())
+        signed, refusal = result.account, result.refusal
+        if signed is not None:
+            _roles = [r.role for r in signed.roles]
+            _sign_in(db, signed)
     if signed is None:
         flash(refusal, "error")
         return render_template("auth/login.html", tab="sms", mobile=mobile, code_sent=True,
@@ -263,18 +242,11 @@ def verify_identity():
 
 def _bind_identity(account_id: int, identity: Any) -> str | None:
     """Record the verified identity on the account (once bound, it cannot change)."""
-    keys = services().keys
-    digest = keys.lookup(identity.id_number)
-    with sessions().begin() as db:
-        account = db.get(Account, account_id)
-        if account.id_number_hash and account.id_number_hash != digest:
-            return _("The verified identity differs from the one bound to this account")
-        other = db.scalar(select(Account).where(Account.id_number_hash == digest, Account.id != account_id))
-        if other is not None:
-            return _("This identity is bound to another account; please sign in with that account")
-        account.id_number_hash = digest
-        account.id_number_enc = keys.seal(identity.id_number)
-        account.display_name = identity.name or account.display_name
+    with sessions().begin() as db:  # the one binding of the web and the API (usecases.identity)
+        try:
+            bind_account_identity(services().keys, db, db.get_one(Account, account_id), identity)
+        except IdentityConflict as exc:
+            return exc.message
     session[IDENTITY_KEY] = account_id
     return None
 
