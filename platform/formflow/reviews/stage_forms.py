@@ -22,7 +22,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,11 +52,10 @@ def fragment_problems(fragment: Any) -> list[tuple[str, str]]:
     if not isinstance(fragment, Mapping):
         return [("", _("A stage form is a JSON Schema object (type: object) with properties."))]
     out: list[tuple[str, str]] = []
-    try:
-        Draft202012Validator.check_schema(dict(fragment))
-    except SchemaError as exc:
-        where = "".join(f"/{p}" for p in exc.absolute_path)
-        out.append((where, _("Not a valid JSON Schema: %(error)s", error=exc.message)))
+    meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+    for error in translate_all(meta.iter_errors(dict(fragment))):
+        out.append((error.pointer, _("Not a valid JSON Schema: %(error)s", error=error.message)))
+    if out:
         return out
     if fragment.get("type") != "object":
         out.append(("/type", _("A stage form is a JSON Schema object (type: object) with properties.")))
