@@ -6,6 +6,7 @@ from datetime import date
 from itertools import count
 from typing import Any
 
+import yaml
 from sqlalchemy import select
 
 from formflow.calendars.workdays import load_calendar
@@ -103,3 +104,36 @@ def desk_marking(table: dict[str, Any], **fields: str) -> dict[str, str]:
     out = {f"r{r['no']}.c{i}": "pass" for r in table["rows"] for i, _c in enumerate(r["criteria"])}
     out.update({f"f.{k}": v for k, v in fields.items()})
     return out
+
+
+#: The street review's own fields (the street investigates the household's income and visits it, 004 九、2).
+STREET_FORM = {
+    "type": "object",
+    "required": ["verified_income"],
+    "properties": {
+        "verified_income": {"type": "number", "title": "核定家庭人均月收入（元）", "minimum": 0, "format": "money"},
+        "appointment": {"type": "string", "format": "date", "title": "入户调查日期"},
+        "household_visited": {"type": "boolean", "title": "已入户调查"},
+    },
+}
+#: Approving at the street needs the verified income at or below the subsistence line (900 元 in the pack).
+INCOME_RULE = {"<=": [{"var": "stage.street_review.verified_income"}, {"var": "params.subsistence_line"}]}
+
+
+def write_stage_form_pack(root) -> None:
+    path = root / "workflows" / MZ / "public-rental-housing.yaml"
+    wf = yaml.safe_load(path.read_text(encoding="utf-8"))
+    street = wf["stages"]["street_review"]
+    street["form"] = STREET_FORM
+    street["actions"]["approve"]["guard"] = {"outcome": "pass", "rule": INCOME_RULE}
+    path.write_text(yaml.safe_dump(wf, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def write_household_fact(root) -> None:
+    """The household archive keeps the verified income, and the subsidy roster shows it as a column."""
+    path = root / "schemas" / MZ / MATTER / "allocation.yaml"
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec["household"]["facts"]["verified_income"] = {
+        "title": "核定家庭人均月收入", "unit": "元", "logic": {"var": "stage.street_review.verified_income"}}
+    spec["subsidy"]["columns"] = [*spec["subsidy"].get("columns", []), "verified_income"]
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -6,8 +6,7 @@ import copy
 
 import pytest
 import yaml
-from conftest import INCOME_RULE, STREET_FORM
-from sf_support import MZ
+from sf_support import INCOME_RULE, MZ, STREET_FORM
 
 from formflow.packs import load_packs
 

@@ -110,10 +110,11 @@ class WorkflowChecks(MatterScope):
             self.reader.problem(path, f"{where}/guard/role", _("Role %(role)s is not defined in roles",
                                                                role=repr(guard["role"])))
         if "rule" in guard:
-            self.check_guard_rule(guard["rule"], path, f"{where}/guard/rule")
+            self.check_stage_logic(guard["rule"], path, f"{where}/guard/rule")
 
-    def check_guard_rule(self, expr: Any, file: Any, where: str) -> None:
-        """A guard's rule: the rules' variables, plus `stage.<stage-id>.<field>` of a stage form."""
+    def check_stage_logic(self, expr: Any, file: Any, where: str) -> None:
+        """A guard's rule (or a household fact): the rules' variables, plus `stage.<stage-id>.<field>`
+        of a stage form."""
         for name, at, item in logic_vars(expr, where, None):
             head, _dot, rest = name.partition(".")
             if item is None and head == "stage":
