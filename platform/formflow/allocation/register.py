@@ -42,9 +42,11 @@ from formflow.db.models import Account, Application, Event, Household, Household
 from formflow.forms.formats import mask_id_number
 from formflow.forms.rules import evaluate
 from formflow.packs.versions import load_pinned
+from formflow.reviews.stage_forms import stage_values
 from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale
 from formflow.text.errors import Refusal
 from formflow.text.formatting import local
+from formflow.workflow.spec import spec_for
 
 
 class AllocationError(Refusal):
@@ -178,6 +180,8 @@ def _enter(session: Session, alloc: Allocation, app_id: int, today: date, report
         return
     pinned = load_pinned(session, app.versions)
     scope = pinned.ruleset.variables(app.data or {}, today)
+    workflow = spec_for(pinned.versions["workflow"], pinned.workflow)
+    scope["stage"] = stage_values(session, app.id, workflow.stages.values())  # facts may name stage form values
     mode = evaluate(alloc.spec["entry"]["mode"], scope)
     if mode not in alloc.modes:
         raise AllocationError(_("The support mode %(mode)s of application %(number)s is not configured in "

@@ -550,11 +550,14 @@ class MarkingViewSchema(Base):
     schema = fields.Dict(required=True, metadata={"description": lazy("JSON Schema of the review marking")})
     marking = fields.Dict(allow_none=True, required=True)
     outcome = fields.String(allow_none=True, required=True, metadata={"enum": ["pass", "fail", None]})
+    form = fields.Dict(allow_none=True, load_default=None, metadata={"description": lazy(
+        "JSON Schema of the stage's reviewer-entered fields (sent as marking.form), or null")})
 
 
 class MarkingRequestSchema(Base):
     marking = fields.Dict(required=True, metadata={
-        "description": '{"rows": {"1": {"criteria": ["pass", "na"], "note": "…"}}, "note": "…"}'})
+        "description": '{"rows": {"1": {"criteria": ["pass", "na"], "note": "…"}}, "note": "…", '
+                       '"form": {"verified_income": 1200}}  (form: the stage form\'s fields, when it has one)'})
 
 
 class MarkingResultSchema(Base):
@@ -562,6 +565,16 @@ class MarkingResultSchema(Base):
     table_id = fields.String(required=True)
     outcome = fields.String(required=True, metadata={"enum": ["pass", "fail"]})
     failed_rows = fields.List(fields.String(), required=True)
+    form = fields.Dict(allow_none=True, load_default=None, metadata={
+        "description": lazy("The stage form's values as stored (null when the stage has no form)")})
+
+
+class StageValuesSchema(Base):
+    stage = fields.String(required=True)
+    stage_title = fields.String(required=True)
+    values = fields.Dict(required=True, metadata={"description": lazy("Field → value, as entered")})
+    shown = fields.List(fields.Dict(), required=True, metadata={
+        "description": lazy("Field titles and formatted values ({title, text})")})
 
 
 class AvailableActionSchema(Base):

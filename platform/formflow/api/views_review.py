@@ -69,6 +69,8 @@ class ReviewViewSchema(s.ReviewApplicationSchema):
         "description": lazy("This application's materials checklist and its states")})
     precheck = fields.Dict(allow_none=True, required=True, metadata={
         "description": lazy("The eligibility pre-check (values formatted)")})
+    stage_values = fields.List(fields.Nested(s.StageValuesSchema), required=True, metadata={
+        "description": lazy("Values reviewers entered in the stages' forms (latest marking of each stage)")})
 
 
 def _value_json(v: viewing.Value) -> dict[str, Any]:
@@ -95,6 +97,8 @@ def staff_json(view: viewing.StaffView) -> dict[str, Any]:
             "computed": [{"title": t, "text": x} for t, x in pre.computed],
             "conditions": [{"id": cond.id, "title": cond.title, "holds": cond.holds, "verdict": cond.verdict,
                             "shown": [{"title": t, "text": x} for t, x in cond.shown]} for cond in pre.conditions]},
+        "stage_values": [{"stage": sv["stage"], "stage_title": sv["stage_title"], "values": sv["values"],
+                          "shown": [{"title": t, "text": x} for t, x in sv["shown"]]} for sv in view.stage_values],
     })
 
 
@@ -121,6 +125,7 @@ def marking(app_id: int, stage_id: str):
     return s.MarkingViewSchema().dump({
         "stage": form.stage.id, "table_id": form.table_id, "table_version": form.table_version,
         "table": form.table, "schema": form.schema, "marking": form.marking, "outcome": form.outcome,
+        "form": form.form,
     })
 
 
@@ -140,7 +145,8 @@ def put_marking(app_id: int, stage_id: str):
         raise ApiError(422, exc.code, exc.message,
                        fields=[("/marking" + f.pointer, f.message) for f in exc.fields]) from None
     return s.MarkingResultSchema().dump({"stage": done.stage.id, "table_id": done.table_id,
-                                         "outcome": done.outcome, "failed_rows": done.failed_rows})
+                                         "outcome": done.outcome, "failed_rows": done.failed_rows,
+                                         "form": done.values})
 
 
 @route(f"/review/applications/<{ID}:app_id>/actions", "GET",

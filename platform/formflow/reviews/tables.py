@@ -237,12 +237,15 @@ def record_marking(
     pinned: Any,
     *,
     not_applicable: Collection[str] = (),
+    values: Mapping[str, Any] | None = None,
 ) -> ReviewMarking:
     """Validate and store a marking with the table's pinned version, plus its event.
 
     `pinned` is the application's `packs.versions.Pinned`; `not_applicable`
-    the rows only `na` may be given for (`not_applicable_rows`). Raises
-    `LookupError` for a table the application did not pin and
+    the rows only `na` may be given for (`not_applicable_rows`). `values`: the
+    stage form's values, already validated (`reviews.stage_forms`), stored in
+    the marking under `form`; the event's details then name the marking row.
+    Raises `LookupError` for a table the application did not pin and
     `MarkingInvalid` for a bad marking.
     """
     table = pinned.table(table_id)
@@ -258,11 +261,15 @@ def record_marking(
         stage=stage,
         table_id=table_id,
         table_version=version,
-        marking=marking,
+        marking=marking if values is None else {**marking, "form": dict(values)},
         outcome=summary.outcome,
         reviewer_id=reviewer.id,
     )
     session.add(row)
+    details: dict[str, Any] = {"table": table_id, "outcome": summary.outcome, "failed_rows": summary.failed_rows}
+    if values is not None:
+        session.flush()  # the row's id, for the history to find the values
+        details["marking"] = row.id
     session.add(Event(
         application_id=app.id,
         actor_id=reviewer.id,
@@ -270,7 +277,7 @@ def record_marking(
         from_stage=stage,
         to_stage=stage,
         note=marking.get("note"),
-        details={"table": table_id, "outcome": summary.outcome, "failed_rows": summary.failed_rows},
+        details=details,
     ))
     session.flush()
     return row

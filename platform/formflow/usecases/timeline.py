@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from formflow.auth.roles import BUILTIN_ROLES
 from formflow.db.models import Account, Application, Event, StageClock
+from formflow.reviews import stage_forms
 from formflow.text import formatting as fmt
 from formflow.text.catalogue import _, lazy
 from formflow.workflow.history import HIDDEN_FROM_CITIZENS, HIDDEN_FROM_REVIEWERS, event_title
@@ -56,6 +57,8 @@ class Entry:
     at: datetime | None  # the instant (aware, UTC)
     when: str  # local time, `2026-03-02 15:28`
     iso: str | None  # ISO 8601 with the deployment zone's offset
+    #: Staff only: a marking's stage form values, (title, formatted value) (`reviews.stage_forms`).
+    values: tuple[tuple[str, str], ...] = ()
 
     @property
     def moved(self) -> bool:
@@ -150,16 +153,28 @@ def timeline(db: Session, app: Application, spec: WorkflowSpec, *, audience: str
         if ids:
             names = {a.id: a.display_name for a in db.scalars(select(Account).where(Account.id.in_(ids)))}
     hidden = HIDDEN[audience]
+    entered = _stage_form_values(db, rows) if audience == STAFF else {}
     out = []
     for e in rows:
         if e.action in hidden:
             continue
+        stage = spec.stages.get(e.from_stage or "")
+        shown = stage_forms.shown_values(stage.form, entered[e.id]) if stage is not None and e.id in entered else []
         out.append(Entry(
             id=e.id, action=e.action, title=_title(spec, e, audience), actor=_actor(spec, app, e, names, audience),
             stage=_stage_title(spec, e.from_stage), to_stage=_stage_title(spec, e.to_stage),
             note=e.note or "", at=fmt.aware(e.at) if e.at else None, when=fmt.local_time(e.at), iso=fmt.iso(e.at),
+            values=tuple(shown),
         ))
     return out
+
+
+def _stage_form_values(db: Session, rows: Sequence[Event]) -> dict[int, dict[str, Any]]:
+    """Event id → the stage form values of the marking a `mark` event recorded (one query)."""
+    linked = {e.id: int((e.details or {})["marking"]) for e in rows
+              if e.action == "mark" and isinstance((e.details or {}).get("marking"), int)}
+    found = stage_forms.values_of_markings(db, linked.values())
+    return {eid: found[mid] for eid, mid in linked.items() if mid in found}
 
 
 def _stage_title(spec: WorkflowSpec, stage_id: str | None) -> str | None:

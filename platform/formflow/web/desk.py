@@ -25,6 +25,7 @@ from formflow.db.models import (
     Application,
 )
 from formflow.reviews import queue as queue_mod
+from formflow.reviews import stage_forms
 from formflow.reviews.tables import (
     FAIL,
     NA,
@@ -255,7 +256,9 @@ def marking_errors(fields: list[FieldProblem]) -> dict[str, str]:
     out: dict[str, str] = {}
     for problem in fields:
         parts = [p for p in problem.pointer.split("/")[1:] if p != ""]
-        if len(parts) >= 2 and parts[0] == "rows":
+        if len(parts) >= 2 and parts[0] == "form":  # a stage form's field: `f.<field>`
+            key = f"f.{parts[1]}"
+        elif len(parts) >= 2 and parts[0] == "rows":
             row = parts[1]
             if len(parts) >= 4 and parts[2] == "criteria":
                 key = f"r{row}.c{parts[3]}"
@@ -278,6 +281,8 @@ def mark(app_id: int, stage_id: str):
         with sessions().begin() as db:
             form = review.marking_form(services(), db, account, app_id, stage_id)
             marking = parse_marking(form.table, request.form)
+            if form.form:  # the stage's own fields, posted as `f.<field>` with the marking
+                marking["form"] = stage_forms.posted_values(form.form, request.form)
             done = review.mark(services(), db, account, app_id, stage_id, marking,
                                expected_version=_int(request.form.get("expected_version")))
     except MarkingInvalid as exc:

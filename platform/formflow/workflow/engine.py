@@ -28,6 +28,7 @@ from formflow.documents.notices import issue_notice, missing_items
 from formflow.files.storage import LocalStorage
 from formflow.forms.rules import evaluate
 from formflow.packs.versions import load_pinned
+from formflow.reviews.stage_forms import stage_values
 from formflow.reviews.tables import latest_marking
 from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale, lazy
 from formflow.workflow import clocks
@@ -243,6 +244,7 @@ def _guard_reason(
                      have=str(have), need=str(need))
     if guard.rule is not None:
         scope = load_pinned(session, app.versions).ruleset.variables(app.data or {}, today)
+        scope["stage"] = stage_values(session, app.id, spec.stages.values())  # `stage.<stage-id>.<field>`
         if not evaluate(guard.rule, scope):
             return _("The conditions of this action are not met.")
     if guard.role is not None and stage.owner is not None:
@@ -364,6 +366,7 @@ def _apply(
             "deadline": None if action.correction else app.deadline,
             "missing": missing_items(pinned.materials, materials, note) if action.correction else [],
             "time_limit": _commitment_text(move.spec),
+            "stage_values": stage_values(session, app.id, move.spec.stages.values()),
         }
         issued.append(_issue(session, app, action.notice, context, storage, renderers, today,
                              event, keys))

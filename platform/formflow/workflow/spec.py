@@ -104,6 +104,8 @@ class Stage:
     objections: bool = False
     join: tuple[str, ...] = ()
     result: str | None = None
+    #: Reviewer-entered fields (a JSON Schema object fragment), entered with the marking (`reviews.stage_forms`).
+    form: Mapping[str, Any] | None = None
 
     @property
     def is_end(self) -> bool:
@@ -232,6 +234,7 @@ def _stage(stage_id: str, raw: dict[str, Any]) -> Stage:
         objections=bool(raw.get("objections", False)),
         join=tuple(str(j) for j in raw.get("join") or ()),
         result=raw.get("result"),
+        form=MappingProxyType(dict(raw["form"])) if isinstance(raw.get("form"), dict) else None,
     )
 
 

@@ -48,7 +48,7 @@ def check_allocation(check: MatterCheck, roles: set[str], *, roles_known: bool =
         check.check_logic(household.get(key), path, f"/household/{key}")
     facts = household.get("facts") or {}
     for name, fact in facts.items():
-        check.check_logic((fact or {}).get("logic"), path, f"/household/facts/{name}/logic")
+        check.check_stage_logic((fact or {}).get("logic"), path, f"/household/facts/{name}/logic")
     if household.get("size") is not None and household["size"] not in facts:
         reader.problem(path, "/household/size", _("Household size %(name)s is not one of household.facts",
                                                   name=repr(household["size"]))

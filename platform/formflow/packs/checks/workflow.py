@@ -12,6 +12,7 @@ from typing import Any
 from formflow.auth.roles import BUILTIN_ROLES
 from formflow.packs.checks.scope import MatterScope
 from formflow.packs.checks.suggest import best_guess, did_you_mean
+from formflow.packs.checks.walking import logic_vars
 from formflow.text.catalogue import _
 from formflow.workflow.spec import END_KIND, TIMER_KIND, action_targets, stage_targets
 
@@ -62,6 +63,8 @@ class WorkflowChecks(MatterScope):
                 self.reader.problem(path, f"{where}/on_expiry", _(
                     "The stage entered on expiry %(stage)s does not exist", stage=repr(stage.get("on_expiry")))
                     + self.stage_hint(stage.get("on_expiry")))
+            if "form" in stage:
+                self.check_stage_form(stage, where)
             for aid, action in (stage.get("actions") or {}).items():
                 action_ids.add(aid)
                 self.check_action(action, f"{where}/actions/{aid}", roles, notices)
@@ -88,6 +91,17 @@ class WorkflowChecks(MatterScope):
                 self.reader.problem(path, f"/notices/{nid}/template", _(
                     "Template %(template)s does not exist under renderers/", template=repr(template)))
 
+    def check_stage_form(self, stage: dict[str, Any], where: str) -> None:
+        """A stage form is a JSON Schema object of simple-typed fields, entered with the stage's table."""
+        from formflow.reviews.stage_forms import fragment_problems
+
+        path = self.matter.workflow.path  # type: ignore[union-attr]
+        if not stage.get("table"):
+            self.reader.problem(path, f"{where}/form", _(
+                "A stage form is entered with the stage's review table: the stage needs a table"))
+        for pointer, message in fragment_problems(stage.get("form")):
+            self.reader.problem(path, f"{where}/form{pointer}", message)
+
     def template_exists(self, template: str) -> bool:
         return (self.renderers / self.pack.id / template).is_file() or (self.renderers / template).is_file()
 
@@ -108,7 +122,26 @@ class WorkflowChecks(MatterScope):
                                                                role=repr(guard["role"]))
                                 + did_you_mean(guard["role"], roles))
         if "rule" in guard:
-            self.check_logic(guard["rule"], path, f"{where}/guard/rule")
+            self.check_stage_logic(guard["rule"], path, f"{where}/guard/rule")
+
+    def check_stage_logic(self, expr: Any, file: Any, where: str) -> None:
+        """A guard's rule (or a household fact): the rules' variables, plus `stage.<stage-id>.<field>`
+        of a stage form."""
+        for name, at, item in logic_vars(expr, where, None):
+            head, _dot, rest = name.partition(".")
+            if item is None and head == "stage":
+                sid, _dot, field = rest.partition(".")
+                form = (self.stages.get(sid) or {}).get("form") if isinstance(self.stages.get(sid), dict) else None
+                props = (form or {}).get("properties") if isinstance(form, dict) else None
+                if not isinstance(props, dict) or field not in props:
+                    self.reader.problem(file, at, _(
+                        "The rule names %(name)s, but stage %(stage)s has no such field in its form",
+                        name=repr(name), stage=repr(sid)))
+                continue
+            message = self.unknown_variable(name, item)
+            if message:
+                self.reader.problem(file, at, message)
+        self.check_compared_values(expr, file, where)
 
     def stage_hint(self, name: Any) -> str:
         return did_you_mean(name, self.stages)

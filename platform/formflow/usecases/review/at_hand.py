@@ -17,7 +17,7 @@ from formflow.db.models import Account, Objection
 from formflow.packs.versions import load_pinned
 from formflow.reviews.tables import latest_marking
 from formflow.usecases.review.acting import ActionOffer, available_actions
-from formflow.usecases.review.marking import OUTCOME_TITLES, inapplicable_rows
+from formflow.usecases.review.marking import OUTCOME_TITLES, inapplicable_rows, plain_form
 from formflow.usecases.review.reach import load, owned_stage, spec_of
 from formflow.usecases.review.refusals import NotInReach
 
@@ -50,6 +50,8 @@ class StageAtHand:
     objections: tuple[ObjectionLine, ...]
     #: Rows of the table about a material this application neither requires nor provided (only `na`).
     not_applicable: frozenset[str]
+    #: The stage's reviewer-entered fields (JSON Schema object fragment; entered with the marking), or None.
+    form: dict[str, Any] | None = None
 
     @property
     def outcome_title(self) -> str:
@@ -90,6 +92,7 @@ def stages_at_hand(services: Any, db: Session, actor: Account, app_id: int) -> A
             actions=tuple(a for a in offered.actions if a.stage == stage.id),
             accepts_objections=stage.is_timer and stage.objections, objections=objections,
             not_applicable=inapplicable_rows(services, pinned, app, table) if table is not None else frozenset(),
+            form=plain_form(stage.form) if stage.form and table is not None else None,
         ))
     kinds = pinned.materials.get("kinds") or {}
     return AtHand(app.id, app.version, tuple(out),

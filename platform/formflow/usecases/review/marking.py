@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from formflow.applications import drafts as apps
 from formflow.db.models import Account, Application
 from formflow.packs.versions import Pinned, load_pinned
+from formflow.reviews.stage_forms import FORM_KEY, validate_values, values_in
 from formflow.reviews.tables import (
     FAIL,
     NA,
@@ -57,6 +58,8 @@ class MarkingForm:
     marking: dict[str, Any] | None
     outcome: str | None
     not_applicable: frozenset[str]
+    #: The stage's reviewer-entered fields (JSON Schema object fragment), None when it has none.
+    form: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class Marked:
     outcome: str
     failed_rows: list[str]
     marking: dict[str, Any]
+    #: The stage form's values as stored (empty when the stage has no form).
+    values: dict[str, Any] | None = None
 
     @property
     def outcome_title(self) -> str:
@@ -105,7 +110,12 @@ def marking_form(services: Any, db: Session, actor: Account, app_id: int, stage_
         table_version=str((app.versions.get("tables") or {}).get(stage.table, "")), table=table,
         schema=marking_schema(table, na), marking=latest.marking if latest else None,
         outcome=latest.outcome if latest else None, not_applicable=na,
+        form=plain_form(stage.form) if stage.form else None,
     )
+
+
+def plain_form(fragment: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(k): (dict(v) if isinstance(v, Mapping) else v) for k, v in fragment.items()}
 
 
 def mark(services: Any, db: Session, actor: Account, app_id: int, stage_id: str, marking: Any, *,
@@ -115,6 +125,8 @@ def mark(services: Any, db: Session, actor: Account, app_id: int, stage_id: str,
     Refuses (`MarkingInvalid`, 422, one field per problem, pointers relative to
     the marking) a gap, a 不符合 without its note, and 符合/不符合 on a row that
     is not applicable to this application; blanks on such rows become `na`.
+    A stage with a form takes its values in the marking's `form` (validated by
+    `reviews.stage_forms`, problems at `/form/<field>`) and stores them with it.
     `expected_version` None skips the version check (a marking does not move
     the application); the row is locked so the stage cannot move meanwhile.
     """
@@ -127,12 +139,20 @@ def mark(services: Any, db: Session, actor: Account, app_id: int, stage_id: str,
     stage = owned_stage(db, app, actor, spec, stage_id)
     pinned, table = _table_of(db, app, stage)
     na = inapplicable_rows(services, pinned, app, table)
+    values: Any = None
+    if stage.form and isinstance(marking, Mapping):
+        values = marking.get(FORM_KEY)
+        marking = {k: v for k, v in marking.items() if k != FORM_KEY}
+        values = {} if values is None else values
     filled = normalise_marking(table, marking, na)
     problems = marking_problems(table, filled, na)
+    if stage.form:
+        problems = [*problems, *validate_values(stage.form, values)]
     if problems:
-        raise MarkingInvalid(stage.table or "", problems, marking=filled)
+        shown = {**filled, FORM_KEY: values} if stage.form and isinstance(filled, Mapping) else filled
+        raise MarkingInvalid(stage.table or "", problems, marking=shown)
     saved = record_marking(db, app, stage.id, stage.table or "", filled, attached(db, actor), pinned,
-                           not_applicable=na)
+                           not_applicable=na, values=values if stage.form else None)
     summary = summarize(saved.marking)
     return Marked(app.id, StageRef(stage.id, stage.title), stage.table or "", saved.outcome, summary.failed_rows,
-                  saved.marking)
+                  saved.marking, values_in(saved.marking) if stage.form else None)

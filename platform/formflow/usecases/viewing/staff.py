@@ -71,6 +71,9 @@ class StaffView:
     recorded: tuple[str, ...] = field(default=())  # what this view wrote to the access log
     mobile_masked: str = ""  # the applicant's mobile number, masked
     full_mobile: str = ""  # only when asked for (and recorded)
+    #: Reviewer-entered stage form values (`reviews.stage_forms`): one dict per stage with values,
+    #: {"stage", "stage_title", "values", "shown": [(title, text)]}, in workflow order.
+    stage_values: tuple[dict[str, Any], ...] = ()
 
 
 def _staff_app(services: Any, db: Session, actor: Account | None, app_id: int) -> Application:
@@ -156,4 +159,14 @@ def staff_view(services: Any, db: Session, actor: Account | None, app_id: int, *
         my_stages=tuple(StageRef(sid, stage_title(spec, sid)) for sid in owned_stages(db, app, actor, spec)),
         recorded=tuple(whats), mobile_masked=fmt.mask_mobile(mobile) if mobile else "",
         full_mobile=mobile if full_mobile else "",
+        stage_values=_stage_values(db, app, spec),
     )
+
+
+def _stage_values(db: Session, app: Application, spec: WorkflowSpec) -> tuple[dict[str, Any], ...]:
+    from formflow.reviews.stage_forms import shown_values, stage_values
+
+    found = stage_values(db, app.id, spec.stages.values())
+    return tuple({"stage": sid, "stage_title": st.title, "values": found[sid],
+                  "shown": shown_values(st.form, found[sid])}
+                 for sid, st in spec.stages.items() if sid in found)
