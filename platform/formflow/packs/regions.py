@@ -160,7 +160,23 @@ def is_open(packset: Any, pack_id: str, office_id: str) -> bool:
     pack = packset.packs.get(pack_id) if packset is not None else None
     if pack is None or pack.offices is None:
         return True
-    return office_id in open_regions(pack.offices.content)
+    content = pack.offices.content
+    return office_id in open_regions(content) or office_id not in _region_ids(content)
+
+
+def _region_ids(content: Any) -> frozenset[str]:
+    """Every region id of the file (an office the file does not name is not switched off by it)."""
+    key = ("ids", id(content))
+    found = _IDS.get(key)
+    if found is None or found[0] is not content:
+        ids = frozenset(str(n.get("id")) for n in walk((content or {}).get("offices")) if is_region(n.get("kind")))
+        if len(_IDS) > 64:
+            _IDS.clear()
+        found = _IDS[key] = (content, ids)
+    return found[1]
+
+
+_IDS: dict[tuple[str, int], tuple[Any, frozenset[str]]] = {}
 
 
 __all__ = ["KINDS", "PLACEHOLDERS", "REGION_KINDS", "expand_rules", "is_open", "is_region", "kind_title",
