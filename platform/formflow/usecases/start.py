@@ -166,6 +166,7 @@ class RegionChoice:
     office: Office | None  # the valid chosen region, if any
     narrower: list[Office] | None  # above the first owner's level: its children (empty: none accepts)
     parents: dict[str, str] = field(default_factory=dict)
+    closed: set[str] = field(default_factory=set)  # offered regions where online acceptance is not open yet
 
 
 def region_choice(services: Any, db: Session, pack_id: str, matter_id: str, office_id: str | None) -> RegionChoice:
@@ -177,7 +178,8 @@ def region_choice(services: Any, db: Session, pack_id: str, matter_id: str, offi
     narrower = open_children(services, db, office) if office is not None and above(office.level, needed) else None
     if office is not None and not is_open(services.packs, pack_id, office.id):
         narrower = []  # online acceptance is not open there yet: the page says so
-    return RegionChoice(offices, office, narrower, parent_names(db, [*offices, *(narrower or [])]))
+    closed = {o.id for o in offices if not is_open(services.packs, pack_id, o.id)}
+    return RegionChoice(offices, office, narrower, parent_names(db, [*offices, *(narrower or [])]), closed)
 
 
 def owning_regions(services: Any, db: Session, pack_id: str, matter_id: str) -> list[Office]:
