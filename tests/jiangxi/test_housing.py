@@ -23,8 +23,9 @@ for folder in ("workflow", "allocation", "portal"):
         sys.path.append(str(TESTS / folder))
 
 from alloc_support import web_app  # noqa: E402
-from support import WebClient  # noqa: E402
 from wf_support import JX, Flow, drive  # noqa: E402
+
+from support import WebClient  # noqa: E402
 
 MATTER = "public-rental-housing"
 DAY = date(2026, 3, 2)

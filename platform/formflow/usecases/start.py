@@ -394,8 +394,8 @@ def window_started(services: Any, db: Session, clerk: Account, app_id: int) -> t
 
 __all__ = [
     "RegionChoice", "StartRefused", "above", "account_identity", "assisting_packs", "channel_for", "channels",
-    "consent_state", "has_consented", "latest_consent", "matter_of", "narrow_region", "open_draft",
-    "open_children", "owning_regions", "parent_names", "privacy_version", "record_consent", "region_children", "region_choice",
+    "consent_state", "has_consented", "latest_consent", "matter_of", "narrow_region", "open_children", "open_draft",
+    "owning_regions", "parent_names", "privacy_version", "record_consent", "region_children", "region_choice",
     "selectable_regions", "start_application", "start_at_window", "start_level", "window_choices",
     "window_citizen", "window_started", "within",
 ]

@@ -7,9 +7,8 @@ from typing import Any
 
 from formflow.packs.loader import Pack
 from formflow.packs.problems import Reader
-from formflow.text.catalogue import _
-
 from formflow.packs.regions import REGION_KINDS, kind_title, rule_problems
+from formflow.text.catalogue import _
 
 
 def _walk_offices(nodes: Any, base: str, above: str | None = None
