@@ -149,7 +149,8 @@ def _channel(pack, wanted: str | None) -> str | None:
        responses={201: s.ApplicationSchema, 200: s.ApplicationSchema}, errors=(403,),
        description=lazy("Identity must be verified and the current privacy agreement accepted. A region above the "
                         "level of the accepting stage is narrowed down (several lower regions: 422, "
-                        "code=region_too_broad, choices lists them). The draft pins the current form, materials, "
+                        "code=region_too_broad, choices lists them); a region where online acceptance is not open "
+                        "yet: 422, code=region_unavailable. The draft pins the current form, materials, "
                         "rules and workflow versions, binds the applicant to the verified identity and is prefilled"
                         " from e-licences. An existing unsubmitted draft of the same matter is returned (200)."))
 def create_draft():

@@ -24,6 +24,7 @@ from formflow.forms.errors import translate
 from formflow.forms.fast import FastCheck, errors_unless_valid, fast_check, rs_registry
 from formflow.forms.schema import common_uri, form_uri, iter_errors, meta_uri
 from formflow.packs.problems import WARNING, Problem, Reader, ordered
+from formflow.packs.regions import expand_rules
 from formflow.text.catalogue import _
 
 RESERVED_DIRS = {"meta", "common"}
@@ -241,6 +242,8 @@ class _Loader:
         seeds = self.root / "seeds" / pack_id
         pack.parameters = self.doc(seeds / "parameters.yaml", "parameters")
         pack.offices = self.doc(seeds / "offices.yaml", "offices")
+        if pack.offices is not None:  # offices generated from the file's rules (packs/regions.py)
+            pack.offices.content = expand_rules(pack.offices.content)
         pack.calendar = self.doc(seeds / "calendar.yaml", "calendar-overrides", required=False)
         pack.demo = self.doc(seeds / "demo.yaml", "demo", required=False)
         pack.elicences = self.doc(seeds / "elicences.yaml", "elicences", required=False)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from formflow.db.models import AGENCY_KINDS, Account, Office, RoleAssignment
 from formflow.packs.loader import Pack, PackSet
+from formflow.packs.regions import level_of
 from formflow.personal.crypto import DataKeys
 
 PASSWORDS = PasswordHasher()
@@ -37,14 +38,14 @@ def sync_offices(session: Session, pack: Pack) -> int:
             kind = node["kind"]
             office.pack = pack.id
             office.name = node["name"]
-            office.kind = kind
+            office.kind = level_of(kind)  # a GB/T 2260 region kind is stored as its level (packs/regions.py)
             office.parent_id = parent.id if parent else None
             office.region_code = node.get("region_code")
             if kind in AGENCY_KINDS:
                 office.level = parent.level if parent else "province"
                 office.path = parent.path if parent else "/"
             else:
-                office.level = kind
+                office.level = level_of(kind)
                 office.path = (parent.path if parent else "/") + f"{office.id}/"
             office.selectable = bool(node.get("selectable", False))
             session.add(office)

@@ -26,6 +26,7 @@ from formflow.applications import drafts as apps
 from formflow.auth.roles import CITIZEN, WINDOW_CLERK
 from formflow.db.models import REGION_KINDS, Account, Application, Consent, Office, RoleAssignment
 from formflow.forms.formats import explain_cn_id_card
+from formflow.packs.regions import is_open
 from formflow.packs.versions import load_pinned, pin
 from formflow.text.catalogue import _
 from formflow.text.errors import FieldProblem, Forbidden, Refusal
@@ -140,6 +141,11 @@ def region_children(db: Session, office: Office) -> list[Office]:
                            .order_by(Office.id)))
 
 
+def open_children(services: Any, db: Session, office: Office) -> list[Office]:
+    """The region's children where online acceptance is open (offices.yaml `online`)."""
+    return [o for o in region_children(db, office) if is_open(services.packs, o.pack, o.id)]
+
+
 def parent_names(db: Session, offices: list[Office]) -> dict[str, str]:
     """Office id → its parent's name (shown before the region's own name)."""
     ids = {o.parent_id for o in offices if o.parent_id}
@@ -160,6 +166,7 @@ class RegionChoice:
     office: Office | None  # the valid chosen region, if any
     narrower: list[Office] | None  # above the first owner's level: its children (empty: none accepts)
     parents: dict[str, str] = field(default_factory=dict)
+    closed: set[str] = field(default_factory=set)  # offered regions where online acceptance is not open yet
 
 
 def region_choice(services: Any, db: Session, pack_id: str, matter_id: str, office_id: str | None) -> RegionChoice:
@@ -168,8 +175,11 @@ def region_choice(services: Any, db: Session, pack_id: str, matter_id: str, offi
     office = db.get(Office, office_id) if office_id else None
     if office is not None and (office.pack != pack_id or not within(office, offices)):
         office = None
-    narrower = region_children(db, office) if office is not None and above(office.level, needed) else None
-    return RegionChoice(offices, office, narrower, parent_names(db, [*offices, *(narrower or [])]))
+    narrower = open_children(services, db, office) if office is not None and above(office.level, needed) else None
+    if office is not None and not is_open(services.packs, pack_id, office.id):
+        narrower = []  # online acceptance is not open there yet: the page says so
+    closed = {o.id for o in offices if not is_open(services.packs, pack_id, o.id)}
+    return RegionChoice(offices, office, narrower, parent_names(db, [*offices, *(narrower or [])]), closed)
 
 
 def owning_regions(services: Any, db: Session, pack_id: str, matter_id: str) -> list[Office]:
@@ -179,8 +189,10 @@ def owning_regions(services: Any, db: Session, pack_id: str, matter_id: str) -> 
     todo = list(selectable_regions(db, pack_id))
     while todo:
         office = todo.pop(0)
+        if not is_open(services.packs, pack_id, office.id):
+            continue
         if above(office.level, needed):
-            todo.extend(region_children(db, office))
+            todo.extend(open_children(services, db, office))
         else:
             out.setdefault(office.id, office)
     return sorted(out.values(), key=lambda o: o.path)
@@ -198,8 +210,12 @@ def narrow_region(services: Any, db: Session, pack_id: str, matter_id: str, offi
         message = _("Please choose a valid application region")
         raise StartRefused(message, code="region_invalid", fields=[FieldProblem("/office_id", message)])
     needed = _needed(services, pack_id, matter_id)
+    if not is_open(services.packs, pack_id, office.id):
+        message = _("%(region)s does not accept applications online yet; please choose another region, or "
+                    "apply at the local government service hall", region=office.name)
+        raise StartRefused(message, code="region_unavailable", fields=[FieldProblem("/office_id", message)])
     while above(office.level, needed):
-        children = region_children(db, office)
+        children = open_children(services, db, office)
         if not children:
             message = _("%(region)s does not accept applications online yet; please choose another region, or "
                         "apply at the local government service hall", region=office.name)
@@ -378,7 +394,7 @@ def window_started(services: Any, db: Session, clerk: Account, app_id: int) -> t
 
 __all__ = [
     "RegionChoice", "StartRefused", "above", "account_identity", "assisting_packs", "channel_for", "channels",
-    "consent_state", "has_consented", "latest_consent", "matter_of", "narrow_region", "open_draft",
+    "consent_state", "has_consented", "latest_consent", "matter_of", "narrow_region", "open_children", "open_draft",
     "owning_regions", "parent_names", "privacy_version", "record_consent", "region_children", "region_choice",
     "selectable_regions", "start_application", "start_at_window", "start_level", "window_choices",
     "window_citizen", "window_started", "within",

@@ -141,7 +141,7 @@ def region(pack_id: str, matter_id: str):
         choice = start_uc.region_choice(services(), db, pack_id, matter_id, chosen)
         db.expunge_all()
     office, offices, parents = choice.office, choice.offices, choice.parents
-    page = dict(pack=pack, matter=matter, offices=offices, parents=parents)
+    page = dict(pack=pack, matter=matter, offices=offices, parents=parents, closed=choice.closed)
     if request.method == "POST":
         if office is None:
             flash(_("Please choose the application region"), "error")

@@ -8,26 +8,37 @@ from typing import Any
 from formflow.packs.checks.suggest import did_you_mean
 from formflow.packs.loader import Pack
 from formflow.packs.problems import Reader
+from formflow.packs.regions import REGION_KINDS, kind_title, level_of, rule_problems
 from formflow.text.catalogue import _
 
-REGION_KINDS = ("province", "city", "district", "street", "community")
 #: The code of the warning about a workflow role nobody holds (`packs.checks.grants` drops it for granted roles).
 ROLE_NOT_HELD = "role_not_held"
 
-
-def _walk_offices(nodes: Any, base: str) -> Iterator[tuple[str, dict[str, Any]]]:
+def _walk_offices(nodes: Any, base: str, above: str | None = None
+                  ) -> Iterator[tuple[str, dict[str, Any], str | None]]:
+    """(pointer, node, region code of the nearest region above it) for every office."""
     for index, node in enumerate(nodes or []):
         if isinstance(node, dict):
             here = f"{base}/{index}"
-            yield here, node
-            yield from _walk_offices(node.get("children"), f"{here}/children")
+            yield here, node, above
+            code = node.get("region_code") if node.get("kind") in REGION_KINDS else None
+            yield from _walk_offices(node.get("children"), f"{here}/children", str(code) if code else above)
+
+
+def _prefix(code: str) -> str:
+    """The digits every code under `code` starts with: 360000 → 36, 360100 → 3601, 360102001 → 360102001."""
+    if len(code) == 6 and code.endswith("0000"):
+        return code[:2]
+    if len(code) == 6 and code.endswith("00"):
+        return code[:4]
+    return code
 
 
 def check_offices(pack: Pack, reader: Reader, owner: dict[str, str]) -> set[str]:
     ids: set[str] = set()
     if pack.offices is None or not isinstance(pack.offices.content, dict):
         return ids
-    for where, node in _walk_offices(pack.offices.content.get("offices"), "/offices"):
+    for where, node, above in _walk_offices(pack.offices.content.get("offices"), "/offices"):
         oid = str(node.get("id"))
         if oid in ids or oid in owner:
             other = owner.get(oid, pack.id)
@@ -38,6 +49,14 @@ def check_offices(pack: Pack, reader: Reader, owner: dict[str, str]) -> set[str]
         if node.get("kind") in REGION_KINDS and not node.get("region_code"):
             reader.problem(pack.offices.path, where, _("Region %(name)s has no region_code",
                                                        name=repr(node.get("name"))))
+        code = str(node.get("region_code") or "")
+        if node.get("kind") in REGION_KINDS and code and above and (
+                code == above or not code.startswith(_prefix(above))):
+            reader.problem(pack.offices.path, f"{where}/region_code", _(
+                "%(kind)s %(name)s: region code %(code)s does not lie under its parent's %(parent)s",
+                kind=kind_title(str(node.get("kind"))), name=repr(node.get("name")), code=code, parent=above))
+    for pointer, message in rule_problems(pack.offices.content):
+        reader.problem(pack.offices.path, pointer, message)
     return ids
 
 
@@ -106,7 +125,7 @@ def office_levels(pack: Pack) -> set[str] | None:
             if not isinstance(node, dict):
                 continue
             kind = str(node.get("kind"))
-            level = (parent_level or "province") if kind in AGENCY_KINDS else kind
+            level = (parent_level or "province") if kind in AGENCY_KINDS else level_of(kind)
             levels.add(level)
             visit(node.get("children"), level)
 
