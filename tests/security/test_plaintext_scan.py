@@ -1,5 +1,6 @@
 """Issue 12 — the plaintext scan: canary values go in through the web and the API, through every flow that
-stores data, and then the SQLite file, the file store and the captured logs are searched byte by byte.
+stores data, and then the SQLite file (or a `pg_dump` of the PostgreSQL database), the file store and the
+captured logs are searched byte by byte.
 
 Zero hits are allowed outside masked forms (a mask never holds the whole canary). The positive control
 plants one canary in the clear (a table the application does not seal) and checks the scan finds it.
@@ -13,6 +14,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text
 from test_bad_inputs import _api, _draft, _upload, _version
 
@@ -38,15 +40,30 @@ def _canary_png() -> bytes:
 PNG = _canary_png()
 
 
-def _scan(sec, logs: str) -> list[str]:
-    """Every (place, canary) found in the clear."""
+def _database_bytes(sec) -> dict[str, bytes]:
+    """The database as stored: the SQLite file and its WAL, or a plain-SQL `pg_dump` of the PostgreSQL one."""
+    url = sec.p.engine.url
+    if url.get_backend_name() == "postgresql":
+        import shutil
+        import subprocess
+
+        dump = subprocess.run([shutil.which("pg_dump") or "pg_dump", "--no-owner", "-h", url.host or "127.0.0.1",
+                               "-p", str(url.port or 5432), "-U", url.username or "postgres", url.database],
+                              capture_output=True, timeout=120, check=True)
+        return {"pg_dump": dump.stdout}
     with sec.p.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    database = Path(sec.p.engine.url.database)
+    database = Path(url.database)
     places = {str(database): database.read_bytes()}
     for extra in (Path(str(database) + "-wal"),):
         if extra.exists():
             places[str(extra)] = extra.read_bytes()
+    return places
+
+
+def _scan(sec, logs: str) -> list[str]:
+    """Every (place, canary) found in the clear (in a dump, also as the hex of a `bytea`)."""
+    places = _database_bytes(sec)
     root = getattr(sec.p.storage, "root", None)
     for path in (root.rglob("*") if root else []):
         if path.is_file():
@@ -55,7 +72,7 @@ def _scan(sec, logs: str) -> list[str]:
     canaries = {"name": NAME.encode(), "id": ID_NUMBER.encode(), "mobile": MOBILE.encode(),
                 "income": INCOME.encode(), "file": PNG[16:80]}
     return [f"{where}: {what}" for where, blob in places.items() for what, needle in canaries.items()
-            if needle in blob]
+            if needle in blob or (where == "pg_dump" and needle.hex().encode() in blob)]
 
 
 def _run_every_flow(sec) -> None:
@@ -101,15 +118,29 @@ def _run_every_flow(sec) -> None:
         subsidy.build_roster(db, alloc(sec.p), "2026-Q1", actor, today=date(2026, 3, 20))
 
 
-def test_no_canary_in_the_clear_anywhere(sec, caplog):
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def scanned(request):
+    """The security suite's platform on SQLite, and the same on PostgreSQL (scanned through `pg_dump`)."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sec")
+    from sec_support import Sec
+
+    from support import WebClient, make_web_app
+
+    p = request.getfixturevalue("postgres_platform")
+    return Sec(p, WebClient(make_web_app(p)))
+
+
+def test_no_canary_in_the_clear_anywhere(scanned, caplog):
     caplog.set_level(logging.DEBUG)
-    _run_every_flow(sec)
-    hits = _scan(sec, caplog.text)
+    _run_every_flow(scanned)
+    hits = _scan(scanned, caplog.text)
     assert hits == [], hits
 
 
-def test_the_scan_finds_a_canary_left_in_the_clear(sec, caplog):
+def test_the_scan_finds_a_canary_left_in_the_clear(scanned, caplog):
     """Positive control: a canary written in the clear (a plain column, a plain file, a log line) is found."""
+    sec = scanned
     with sec.p.engine.begin() as conn:
         conn.execute(text("UPDATE offices SET name = :n WHERE id = (SELECT min(id) FROM offices)"), {"n": NAME})
     root = sec.p.storage.root
