@@ -149,3 +149,40 @@ def test_scanner_setting_is_checked_at_start():
     problems = plugin_problems(dataclasses.replace(Settings(), scanner="clamav", clamd_address=""))
     assert any("FORMFLOW_CLAMD" in p for p in problems)
     assert not [p for p in plugin_problems(dataclasses.replace(Settings(), scanner="none")) if "CLAMD" in p]
+
+
+def test_held_uploads_are_scanned_again_cleared_or_quarantined_with_a_history_event(sec, clamd, tmp_path):
+    """The scanner was down at upload: `formflow tick`'s rescan lifts the hold on a clean file and quarantines
+    an infected one, telling both parties in the application's history."""
+    from sec_support import MZ, TODAY, create
+
+    from formflow.db.models import ApplicationFile, Event
+    from formflow.files.rescan import rescan_held
+    from formflow.files.storage import store
+
+    clean_app = create(sec.p, MZ, today=TODAY, with_file=True)
+    infected_app = create(sec.p, MZ, today=TODAY)
+    with sec.p.sessions.begin() as s:
+        clean_sha = s.get(Application, clean_app).data["materials"]["id_card"][0]["sha256"]
+        s.get(StoredFile, clean_sha).scan_status = "held"
+        bad = store(s, sec.p.storage, INFECTED_PNG, "image/png")
+        bad.scan_status = "held"
+        s.add(ApplicationFile(application_id=infected_app, material="income_proof", sha256=bad.sha256,
+                              original_name="收入证明.png", uploaded_by=None))
+        bad_sha = bad.sha256
+    down = rescan_held(sec.p.sessions, sec.p.storage, ClamdScanner(f"unix:{tmp_path / 'down.sock'}"))
+    assert sorted(down.still_held) == sorted([clean_sha, bad_sha])  # no answer: both stay held
+    report = rescan_held(sec.p.sessions, sec.p.storage, ClamdScanner(clamd))
+    assert report.cleared == [clean_sha] and report.quarantined == {bad_sha: [infected_app]}
+    with sec.p.sessions() as s:
+        assert s.get(StoredFile, clean_sha).scan_status is None
+        assert s.get(StoredFile, bad_sha).scan_status == "infected"
+        event = s.query(Event).filter_by(application_id=infected_app, action="file_quarantined").one()
+        assert event.note == "收入证明.png" and "Infected-PNG" in event.details["signature"]
+    assert sec.client("mj-community").get(f"/desk/applications/{clean_app}/files/{clean_sha}").status_code == 200
+    # nobody opens the quarantined file, the applicant included; the history says why
+    refused = sec.client("mj-citizen-chen").get(f"/portal/applications/{infected_app}/files/{bad_sha}")
+    assert refused.status_code == 409 and "病毒" in refused.get_data(as_text=True)
+    page = sec.client("mj-citizen-chen").get(f"/portal/applications/{infected_app}").get_data(as_text=True)
+    assert "发现病毒" in page
+    assert rescan_held(sec.p.sessions, sec.p.storage, ClamdScanner(clamd)).cleared == []  # nothing held now

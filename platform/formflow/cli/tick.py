@@ -38,6 +38,7 @@ def register(main: click.Group) -> None:
                 report = run_tick(sessions, today=day,
                                   calendar=calendars_with_overrides(settings.config_root, sessions),
                                   limit=limit, progress=step)
+            _rescan(settings, sessions)
             from formflow.api.idempotency import prune
 
             with sessions.begin() as db:
@@ -52,6 +53,22 @@ def register(main: click.Group) -> None:
             click.echo("  " + _("Application %(id)s failed: %(error)s", id=app_id, error=error), err=True)
         if report.failed:
             raise SystemExit(1)
+
+
+def _rescan(settings: Settings, sessions) -> None:
+    """Uploads held while the virus scanner was down, scanned again (`files.rescan`)."""
+    from formflow.files.rescan import rescan_held
+    from formflow.files.scanning import NoScanner, scanner_of
+    from formflow.files.storage import storages
+
+    scanner = scanner_of(settings)
+    if isinstance(scanner, NoScanner):
+        return
+    report = rescan_held(sessions, storages.create(settings.storage, settings), scanner)
+    if report.cleared or report.quarantined or report.still_held:
+        click.echo(_("Held uploads scanned again: %(cleared)s clean, %(infected)s infected (quarantined), "
+                     "%(held)s still held (the scanner did not answer)", cleared=len(report.cleared),
+                     infected=len(report.quarantined), held=len(report.still_held)))
 
 
 def _echo_recount(change) -> None:

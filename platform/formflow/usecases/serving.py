@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from formflow.applications import drafts as apps
 from formflow.applications.materials import file_shas
 from formflow.db.models import Account, Application, ApplicationFile, Notice, StoredFile
+from formflow.files.rescan import QUARANTINED
 from formflow.files.scanning import HELD
 from formflow.reviews import queue as queue_mod
 from formflow.text.catalogue import _
@@ -162,6 +163,9 @@ def open_file(services: Any, db: Session, actor: Account | None, app_id: int, sh
     stored = db.get(StoredFile, sha256)
     if stored is None:
         raise file_missing()
+    if stored.scan_status == QUARANTINED:
+        raise Refusal(_("A virus check found a virus in this file; it cannot be opened. Please upload the "
+                        "material again."), code="file_infected", status=409)
     if stored.scan_status == HELD and (actor is None or actor.id not in (app.applicant_id, app.assisted_by_id)):
         raise Refusal(_("This file is held until the virus check can be done; please try again later."),
                       code="file_held", status=409)

@@ -27,6 +27,7 @@ EVENT_TITLES = {
     "withdraw": lazy("Application withdrawn"),
     "withdrawn": lazy("Application withdrawn"),
     "deadline_recomputed": lazy("Time limit counted again for the new holiday calendar"),
+    "file_quarantined": lazy("A virus was found in an uploaded material; please upload it again"),
 }
 #: Events a reviewer need not see (the citizen's draft saves).
 HIDDEN_FROM_REVIEWERS = frozenset({"draft_created", "draft_saved"})
