@@ -53,6 +53,11 @@ class WorkflowChecks(MatterScope):
             if kind == TIMER_KIND and stage.get("on_expiry") not in self.stages:
                 self.reader.problem(path, f"{where}/on_expiry", _(
                     "The stage entered on expiry %(stage)s does not exist", stage=repr(stage.get("on_expiry"))))
+            expiry_notice = stage.get("expiry_notice")
+            if expiry_notice is not None and (kind != TIMER_KIND or expiry_notice not in notices):
+                self.reader.problem(path, f"{where}/expiry_notice", _(
+                    "Notice %(notice)s is not defined in notices", notice=repr(expiry_notice))
+                    if kind == TIMER_KIND else _("Only a timer stage moves on by itself and issues expiry_notice"))
             for aid, action in (stage.get("actions") or {}).items():
                 action_ids.add(aid)
                 self.check_action(action, f"{where}/actions/{aid}", roles, notices)
