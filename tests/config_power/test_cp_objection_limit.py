@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from wf_support import MZ, Flow, drive
 
-from formflow.db.models import StageClock
+from formflow.db.models import ApplicationStage, StageClock
 from formflow.usecases.review.at_hand import _review_due, objection_clocks
 from formflow.workflow import clocks, engine
 
@@ -74,6 +74,9 @@ def test_an_objection_not_reviewed_in_time_makes_the_application_overdue(edited,
     report = flow.tick(due + timedelta(days=1))
     assert report.overdue == [app_id] and flow.app(app_id).overdue is True
     assert flow.events(app_id)[-1].details["clocks"] == [clocks.objection_clock(t.objection_id)]
+    with flow.p.sessions() as s:  # the queue's projection sorts it as overdue, like a stage's time limit
+        row = s.scalars(select(ApplicationStage).where(ApplicationStage.application_id == app_id)).one()
+        assert (row.stage, row.overdue) == ("public_notice", True)
     _dismiss(flow, app_id, t.objection_id, due + timedelta(days=2))
     clock = _clock(flow, app_id, t.objection_id)
     assert clock.running is False and clock.stopped_on == due + timedelta(days=2)
