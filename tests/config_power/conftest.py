@@ -24,6 +24,7 @@ calendar = _wf.calendar
 loaded_sqlite = _wf.loaded_sqlite
 wf_sqlite = _wf.wf_sqlite
 flow = _wf.flow
+any_flow = _wf.any_flow
 CopiedPlatform = _wf.CopiedPlatform
 
 

@@ -42,6 +42,33 @@ def test_the_tick_that_ends_a_public_notice_issues_its_notice(edited, wf_sqlite,
     assert flow.count(Notice, application_id=app_id, kind="notice-ended") == 1
 
 
+def test_expiry_notice_and_objection_clock_on_each_database(edited, any_flow, calendar):
+    """The tick's notice and an objection's review clock, on SQLite and on PostgreSQL."""
+    from formflow.db.models import StageClock
+    from formflow.workflow import clocks, engine
+
+    def change(content: dict) -> None:
+        _with_expiry_notice(content)
+        content["stages"]["public_notice"]["objections"] = {"time_limit": {"days": 10, "unit": "working"}}
+    edited.edit(WORKFLOW, change)
+    flow = Flow(any_flow.p, calendar, packs=edited.load())
+    app_id = flow.create(MZ, today=DAY)
+    day = drive(flow, app_id, MZ, "public_notice", DAY)
+    with flow.p.sessions.begin() as s:
+        t = engine.record_objection(s, app_id, flow.account("mj-street"), stage="public_notice", note="异议",
+                                    expected_version=flow.app(app_id).version, today=day, calendar=calendar)
+    name = clocks.objection_clock(t.objection_id)
+    assert flow.count(StageClock, application_id=app_id, name=name, running=True) == 1
+    with flow.p.sessions.begin() as s:
+        engine.resolve_objection(s, app_id, flow.account("mj-street"), objection_id=t.objection_id, upheld=False,
+                                 note="不成立", expected_version=flow.app(app_id).version, calendar=calendar,
+                                 today=day, storage=flow.p.storage, renderers=flow.renderers)
+    assert flow.count(StageClock, application_id=app_id, name=name, running=False) == 1
+    due = flow.app(app_id).deadline
+    assert flow.tick(due + timedelta(days=1)).expired == [app_id]
+    assert flow.count(Notice, application_id=app_id, kind="notice-ended") == 1
+
+
 def test_the_notice_is_rendered_by_the_outbox(edited, wf_sqlite, calendar):
     from support import drain_outbox
 
