@@ -110,3 +110,22 @@ def test_the_review_time_limit_may_come_from_a_parameter(edited, wf_sqlite, cale
     assert flow.events(app_id)[-1].details["clock_days"] == {
         clocks.objection_clock(t.objection_id): {"days": 10, "unit": "working",
                                                  "param": "objection_review_working_days"}}
+
+
+def test_the_desk_page_shows_when_each_objection_must_be_verified(edited, wf_sqlite, calendar):
+    from support import WebClient, make_web_app
+
+    from formflow.personal.crypto import install
+    from formflow.text.formatting import day
+
+    install(wf_sqlite.keys)  # the data keys the web app opens the application's data with
+    flow, app_id, filed = _at_notice(edited, wf_sqlite, calendar, 10)
+    t = _object(flow, app_id, filed)
+    due = _clock(flow, app_id, t.objection_id).due_on
+    wf_sqlite.packs = flow.packs
+    app = make_web_app(wf_sqlite)
+    app.extensions["formflow.services"].clock.fixed_today = filed
+    web = WebClient(app)
+    web.login("mj-street")
+    page = web.get(f"/desk/applications/{app_id}").get_data(as_text=True)
+    assert f'id="objection-{t.objection_id}-due">核实期限：{day(due)}<' in page
