@@ -113,10 +113,9 @@ def test_the_review_time_limit_may_come_from_a_parameter(edited, wf_sqlite, cale
 
 
 def test_the_desk_page_shows_when_each_objection_must_be_verified(edited, wf_sqlite, calendar):
-    from support import WebClient, make_web_app
-
     from formflow.personal.crypto import install
     from formflow.text.formatting import day
+    from support import WebClient, make_web_app
 
     install(wf_sqlite.keys)  # the data keys the web app opens the application's data with
     flow, app_id, filed = _at_notice(edited, wf_sqlite, calendar, 10)
