@@ -17,7 +17,13 @@ WORKFLOWS = sorted(ROOT.glob("workflows/*/*.yaml"))
 
 
 def load(path: Path) -> dict:
-    return load_yaml(path.read_text(encoding="utf-8"))
+    """A shipped workflow as the loader holds it: `{param: id}` day counts read from its pack's parameters."""
+    from formflow.workflow.spec import resolve_param_days
+
+    content = load_yaml(path.read_text(encoding="utf-8"))
+    parameters = ROOT / "seeds" / path.parent.name / "parameters.yaml"
+    resolve_param_days(content, load_yaml(parameters.read_text(encoding="utf-8")))
+    return content
 
 
 def parse(svg: str) -> ET.Element:

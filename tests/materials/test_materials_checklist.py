@@ -18,6 +18,7 @@ from formflow.applications.materials import (
     ChecklistItem,
     checklist,
     checklist_schema,
+    effective_categories,
     material_errors,
     missing,
     provided,
@@ -68,7 +69,7 @@ def _put(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
 def _conditions(materials: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
     """(category, kind, variable, value) of every `when: {"==": [{"var": …}, value]}` item."""
     found = []
-    for cat, spec in materials["categories"].items():
+    for cat, spec in effective_categories(materials).items():  # `common` items included
         for entry in spec.get("required") or []:
             if isinstance(entry, dict) and "when" in entry:
                 (op, (var, value)), = entry["when"].items()
@@ -84,7 +85,7 @@ def _unconditional(spec: dict[str, Any], listing: str) -> list[str]:
 @pytest.mark.parametrize("pack_id", PACKS)
 def test_every_category_lists_its_unconditional_materials(packset, pack_id: str) -> None:
     materials = _materials(packset, pack_id)
-    for cat, spec in materials["categories"].items():
+    for cat, spec in effective_categories(materials).items():  # the `common` items written into each
         items = checklist(materials, cat, _variables(packset, pack_id, {}))
         required = [i.kind for i in items if i.required]
         optional = [i.kind for i in items if not i.required]

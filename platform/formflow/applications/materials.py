@@ -92,6 +92,36 @@ def _item(materials: Mapping[str, Any], kind: str, required: bool) -> ChecklistI
     )
 
 
+def entries(materials: Mapping[str, Any], category: Mapping[str, Any], listing: str) -> list[Any]:
+    """The `required` or `optional` items of a category: the shared `common` ones first, then its own."""
+    common = materials.get("common")
+    shared = common.get(listing) if isinstance(common, Mapping) else None
+    return [*(shared or []), *(category.get(listing) or [])]
+
+
+def effective_categories(materials: Mapping[str, Any]) -> dict[str, Any]:
+    """Every category with the `common` items written into its own lists (duplicates kept once).
+
+    An item is the same as another when it names the same kind with the same `when`; a kind listed
+    required and optional stays required (the checklist takes the first place a kind holds).
+    """
+    out: dict[str, Any] = {}
+    for cid, spec in (materials.get("categories") or {}).items():
+        if not isinstance(spec, Mapping):
+            out[cid] = spec
+            continue
+        merged = dict(spec)
+        for listing in ("required", "optional"):
+            listed: list[Any] = []
+            for entry in entries(materials, spec, listing):
+                if entry not in listed:
+                    listed.append(entry)
+            if listed:
+                merged[listing] = listed
+        out[cid] = merged
+    return out
+
+
 def checklist(materials: Mapping[str, Any], category: str | None, variables: Mapping[str, Any]) -> list[ChecklistItem]:
     """The materials of an application of `category`: required ones first, in pack order.
 
@@ -105,7 +135,7 @@ def checklist(materials: Mapping[str, Any], category: str | None, variables: Map
     items: list[ChecklistItem] = []
     seen: set[str] = set()
     for listing, required in (("required", True), ("optional", False)):
-        for entry in spec.get(listing) or []:
+        for entry in entries(materials, spec, listing):
             kind = entry if isinstance(entry, str) else entry.get("kind")
             if kind in seen:
                 continue
@@ -258,6 +288,8 @@ __all__ = [
     "ChecklistItem",
     "checklist",
     "checklist_schema",
+    "effective_categories",
+    "entries",
     "field_of",
     "material_errors",
     "missing",

@@ -128,15 +128,20 @@ def _masked(person: Mapping[str, Any]) -> str:
     return mask_id_number(str(number)) if number else ""
 
 
-def letter_title(pinned_manifest: Mapping[str, Any]) -> str:
-    """The letter's title as the pack's matter lists it among its documents (id `authorization-letter`)."""
+def letter_title(pinned_manifest: Mapping[str, Any], document_id: str = LETTER_DOCUMENT) -> str:
+    """The title of the signed document (default `authorization-letter`) as the pack's matter lists it."""
     matter = pinned_manifest.get("matter") or {}
     for document in matter.get("documents") or []:
-        if isinstance(document, Mapping) and document.get("id") == LETTER_DOCUMENT and document.get("title"):
+        if isinstance(document, Mapping) and document.get("id") == document_id and document.get("title"):
             return str(document["title"])
     raise LookupError(_("Matter %(matter)s lists no document with id %(document)s among its documents; the "
                         "authorization letter cannot be made", matter=repr(matter.get("id")),
-                        document=repr(LETTER_DOCUMENT)))
+                        document=repr(document_id)))
+
+
+def letter_template(document_id: str = LETTER_DOCUMENT) -> str:
+    """The template of a signed document: `authorization-letter.html`, or `<document id>.html` (x-document)."""
+    return LETTER_TEMPLATE if document_id == LETTER_DOCUMENT else f"{document_id}.html"
 
 
 def template_dirs(pinned_manifest: Mapping[str, Any], renderers: Path | None = None) -> list[Path]:
@@ -160,8 +165,11 @@ def authorization_letter_pdf(
     verifier: str | None = None,
     extra_promises: Sequence[str] = (),
     renderers: Path | None = None,
+    document: str = LETTER_DOCUMENT,
 ) -> bytes:
     """The letter as PDF: unsigned (a line to sign on) when `signature_png` is None.
+
+    `document`: the id of the matter's document the signature field signs (its `x-document`).
 
     `pinned_manifest` is `Pinned.manifest` (pack id, and the matter's title and
     documents); `applicant` and each co-applicant give `name` and `id_number`
@@ -187,9 +195,9 @@ def authorization_letter_pdf(
     images = {"signature": signature_png} if signature_png else None
     return render_pdf(
         template_dirs(pinned_manifest, renderers),
-        LETTER_TEMPLATE,
+        letter_template(document),
         context,
-        title=letter_title(pinned_manifest),
+        title=letter_title(pinned_manifest, document),
         images=images,
         issued_on=today,
     )

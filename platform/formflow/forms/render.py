@@ -75,6 +75,8 @@ class Node:
     input_type: str = "text"
     fmt: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the document a signature field signs (`x-document`: {document, title})
+    document: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -286,6 +288,8 @@ class FormSchema:
         node.readonly = bool(_first(active, "x-readonly")) or ctx.readonly
         node.computed = _first(active, "x-computed")
         node.source = _first(active, "x-source")
+        document = _first(active, "x-document")
+        node.document = dict(document) if isinstance(document, dict) else None
         node.unit = _first(active, "x-unit") or ""
         node.placeholder = _first(active, "x-placeholder") or ""
         node.add_label = _first(active, "x-add-label") or ""

@@ -8,6 +8,7 @@ first problem: every problem is collected with file and JSON pointer.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from formflow.forms.schema import common_uri, form_uri, iter_errors, meta_uri
 from formflow.packs.problems import WARNING, Problem, Reader, ordered
 from formflow.packs.regions import expand_rules
 from formflow.text.catalogue import _
+from formflow.workflow.spec import resolve_param_days
 
 RESERVED_DIRS = {"meta", "common"}
 #: Validators kept per process, one per meta kind and content (a changed meta-schema compiles anew).
@@ -255,6 +257,7 @@ class _Loader:
                                                                                   id=repr(entry["id"])))
                 continue
             pack.matters[entry["id"]] = self.load_matter(pack_id, entry)
+            self.resolve_days(pack, pack.matters[entry["id"]])
         return pack
 
     def load_matter(self, pack_id: str, entry: dict[str, Any]) -> Matter:
@@ -280,6 +283,25 @@ class _Loader:
                                        id=repr(table.content.get("id")), name=repr(path.stem))
                     )
         return matter
+
+    def resolve_days(self, pack: Pack, matter: Matter) -> None:
+        """Day counts written `{param: id}` in the workflow and messages become the parameter's number."""
+        parameters = pack.parameters.content if pack.parameters and isinstance(pack.parameters.content, dict) else {}
+        known = list(parameters.get("parameters") or {})
+        for doc in (matter.workflow, matter.messages):
+            if doc is None or not isinstance(doc.content, dict):
+                continue
+            for where, name, why in resolve_param_days(doc.content, parameters):
+                if why == "unknown":
+                    close = difflib.get_close_matches(name, known, n=1)
+                    message = _("The duration names a parameter %(name)s that parameters.yaml does not have",
+                                name=repr(name))
+                    if close:
+                        message += _(" (did you mean %(close)s?)", close=repr(close[0]))
+                else:
+                    message = _("Parameter %(name)s used as a number of days is not a whole number of days",
+                                name=repr(name))
+                self.reader.problem(doc.path, where, message)
 
     def load_calendars(self) -> list[Doc]:
         docs = []

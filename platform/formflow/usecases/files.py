@@ -295,15 +295,25 @@ def save_signature(
                              today=services.today(), action="signature_saved")
 
 
-def authorization_letter(services: Any, db: Session, actor: Account, app_id: int) -> bytes:
-    """The authorization letter filled with the applicant's data (signed when a signature is drawn), as PDF."""
+def authorization_letter(services: Any, db: Session, actor: Account, app_id: int,
+                         document: str | None = None) -> bytes:
+    """The authorization letter filled with the applicant's data (signed when a signature is drawn), as PDF.
+
+    `document`: another document of the matter a signature field signs (its `x-document`); it must be one
+    of the matter's `documents` (else `NotFound`).
+    """
     from formflow.applications.materials import value_at
-    from formflow.applications.signing import authorization_letter_pdf, signature_png
+    from formflow.applications.signing import LETTER_DOCUMENT, authorization_letter_pdf, signature_png
 
     app = db.get(Application, app_id)
     if app is None or actor is None or actor.id not in (app.applicant_id, app.assisted_by_id):
         raise ApplicationNotFound(app_id)
     pinned = drafts.pinned_of(db, app)
+    listed = {str(d.get("id")) for d in (pinned.manifest.get("matter") or {}).get("documents") or []
+              if isinstance(d, Mapping)}
+    if document and document not in listed:
+        raise NotFound(_("The matter has no document %(document)s to sign", document=repr(document)),
+                       document=document)
     data = app.data or {}
     members = drafts.household(pinned, data)
     applicant = db.get(Account, app.applicant_id)
@@ -324,7 +334,7 @@ def authorization_letter(services: Any, db: Session, actor: Account, app_id: int
                 except SignatureRejected:
                     png = None
     return authorization_letter_pdf(pinned.manifest, me, others, png, services.today(), application_no=app.number,
-                                    renderers=services.renderers)
+                                    renderers=services.renderers, document=document or LETTER_DOCUMENT)
 
 
 # --------------------------------------------------------------------------- references

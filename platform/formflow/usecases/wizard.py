@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from formflow.applications import drafts as apps
 from formflow.applications import materials as materials_mod
+from formflow.applications.signing import LETTER_DOCUMENT
 from formflow.db.models import Account, Application
 from formflow.forms.errors import FieldError
 from formflow.forms.render import Node, StepView, attach_errors, get_path, split_path
@@ -72,6 +73,26 @@ def mask_copies(root: Node) -> None:
             node.value = masker(node.value)
 
 
+def name_documents(node: Node, documents: list[Any]) -> None:
+    """Give every signature field of the step the document it signs: `x-document`, else the letter.
+
+    `node.document` becomes {document, title, query}: the document id of the matter's `documents`, the
+    title shown (the field's own, else the document's), and the download's `document` query (None for
+    the default letter, whose link stays as it was).
+    """
+    titles = {str(d.get("id")): str(d.get("title") or "") for d in documents if isinstance(d, dict)}
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        stack.extend(current.children)
+        if current.widget != "signature":
+            continue
+        own = current.document or {}
+        doc_id = str(own.get("document") or LETTER_DOCUMENT)
+        current.document = {"document": doc_id, "title": str(own.get("title") or titles.get(doc_id) or ""),
+                            "query": doc_id if own.get("document") else None}
+
+
 def step_page(services: Any, db: Session, actor: Account, app: Application, step_id: str, data: dict[str, Any],
               errors: list[FieldError], *, problems: list[str] | None = None) -> StepPage:
     """The wizard's step `step_id` of `app` for `data` (the stored draft or the answers on screen)."""
@@ -88,6 +109,7 @@ def step_page(services: Any, db: Session, actor: Account, app: Application, step
     view = StepView(form.step(step_id), node, errors, attach_errors(node, errors))
     if actor.id != app.applicant_id:
         mask_copies(node)
+    name_documents(node, (pinned.manifest.get("matter") or {}).get("documents") or [])
     kinds = (pinned.materials or {}).get("kinds") or {}
     return StepPage(
         app=app, view=view, steps=steps, index=ids.index(step_id), checklist=items,

@@ -19,7 +19,7 @@ from formflow.documents.exports import download_headers
 from formflow.forms.errors import FieldError
 from formflow.forms.render import get_path, set_path, split_path
 from formflow.text.catalogue import _
-from formflow.text.errors import Refusal
+from formflow.text.errors import NotFound, Refusal
 from formflow.usecases import drafts as drafts_uc
 from formflow.usecases import files as file_cases
 from formflow.usecases import serving
@@ -214,8 +214,9 @@ def authorization_letter(app_id: int):
     """The letter filled with the applicant's data (signed if a signature is drawn), to print or keep."""
     try:
         with sessions()() as db:
-            pdf = file_cases.authorization_letter(services(), db, db.get_one(Account, signed_in_account().id), app_id)
-    except file_cases.ApplicationNotFound:
+            pdf = file_cases.authorization_letter(services(), db, db.get_one(Account, signed_in_account().id), app_id,
+                                                  document=request.args.get("document") or None)
+    except (file_cases.ApplicationNotFound, NotFound):
         abort(404)
     return Response(pdf, mimetype="application/pdf",
                     headers=download_headers(f"authorization-{app_id}.pdf"))

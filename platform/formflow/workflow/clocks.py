@@ -21,6 +21,20 @@ from formflow.workflow.spec import Period, WorkflowSpec
 
 #: Name of the overall commitment clock (stage ids cannot start with '*').
 COMMITMENT = "*commitment"
+#: Prefix of the clock of one objection's review (`*objection:<objection id>`).
+OBJECTION_PREFIX = "*objection:"
+
+
+def objection_clock(objection_id: int) -> str:
+    """The name of the clock of reviewing objection `objection_id`."""
+    return f"{OBJECTION_PREFIX}{objection_id}"
+
+
+def objection_id(name: str) -> int | None:
+    """The objection a clock name belongs to, or None for a stage or commitment clock."""
+    if not name.startswith(OBJECTION_PREFIX) or not name[len(OBJECTION_PREFIX):].isdigit():
+        return None
+    return int(name[len(OBJECTION_PREFIX):])
 
 
 def start(

@@ -337,6 +337,7 @@ def _apply(
             objection.resolved_on = today
             objection.resolution = note
         details["objections"] = [o.id for o in upheld]
+        clocks.stop(move.clocks, today, [clocks.objection_clock(o.id) for o in upheld])
     if action.correction:
         details["paused"] = clocks.pause(move.clocks, today)
         details["materials"] = list(materials)
@@ -511,8 +512,14 @@ def record_objection(
     note: str,
     expected_version: int,
     today: date,
+    calendar: WorkCalendar | None = None,
 ) -> Transition:
-    """The stage owner records an objection raised during a timer stage; it blocks expiry."""
+    """The stage owner records an objection raised during a timer stage; it blocks expiry.
+
+    When the stage's `objections` give a `time_limit`, a clock for reviewing this objection starts now
+    (`clocks.objection_clock`); it stops when the objection is resolved and, past due, makes the
+    application overdue like a stage's time limit. `calendar` None: the national calendar.
+    """
     with session.no_autoflush:
         app = lock_or_fail(session, app_id)
         spec = workflow_of(session, app)
@@ -524,10 +531,16 @@ def record_objection(
         objection = Objection(application_id=app.id, stage=stage, note=note, raised_by=actor.id,
                               raised_on=today)
         session.add(objection)
-        move = Move.of(session, app, today, WorkCalendar.from_documents([]))
+        move = Move.of(session, app, today, calendar or default_calendar())
+        details: dict[str, Any] = {"office": auth.office_id}
+        if st.objection_limit is not None:  # the owner has this long to review it
+            session.flush()
+            clock = move.start_clock(clocks.objection_clock(objection.id), st.objection_limit)
+            details["objection"] = objection.id
+            details["review_due_on"] = clock.due_on.isoformat() if clock.due_on else None
         event = move.finish(Event(
             actor_id=actor.id, actor_role=auth.role, action=RECORD_OBJECTION, from_stage=stage,
-            to_stage=stage, note=note, details={"office": auth.office_id},
+            to_stage=stage, note=note, details=details,
         ))
     return _transition(app, event, objection_id=objection.id)
 
@@ -577,6 +590,7 @@ def resolve_objection(
         objection.resolved_on = today
         objection.resolution = note
         move = Move.of(session, app, today, calendar)
+        clocks.stop(move.clocks, today, [clocks.objection_clock(objection.id)])
         event = move.finish(Event(
             actor_id=actor.id, actor_role=auth.role, action=DISMISS_OBJECTION, from_stage=st.id,
             to_stage=st.id, note=note, details={"objection": objection.id, "office": auth.office_id},

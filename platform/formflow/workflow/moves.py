@@ -140,6 +140,8 @@ class Move:
     entered: list[str] = field(default_factory=list)
     #: the application is entering the workflow: it has no clocks or stage rows to read
     fresh: bool = False
+    #: clocks started by this move whose days came from a parameter: name → days, unit, parameter
+    from_params: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, session: Session, app: Application, today: date, calendar: WorkCalendar, *,
@@ -172,9 +174,17 @@ class Move:
             self.app.stages = [*(self.app.stages or []), stage_id]
         period = stage.clock
         if period is not None:
-            self.clocks.append(clocks.start(self.session, self.app, stage_id, period, self.today,
-                                            self.calendar))
+            self.start_clock(stage_id, period)
         self.entered.append(stage_id)
+
+    def start_clock(self, name: str, period: Period) -> StageClock:
+        """Start clock `name`; days named by a parameter are read from the pinned parameters now."""
+        if period.param is not None:
+            period = period.resolve(load_pinned(self.session, self.app.versions).documents.get("parameters") or {})
+            self.from_params[name] = {"days": period.days, "unit": period.unit, "param": period.param}
+        clock = clocks.start(self.session, self.app, name, period, self.today, self.calendar)
+        self.clocks.append(clock)
+        return clock
 
     def go(self, source: str, targets: tuple[str, ...]) -> None:
         """Leave `source` for `targets` (several: parallel branches).
@@ -210,9 +220,7 @@ class Move:
             return
         if any(c.name == clocks.COMMITMENT for c in self.clocks):
             return
-        period = Period(commitment.days, commitment.unit)
-        self.clocks.append(clocks.start(self.session, self.app, clocks.COMMITMENT, period, self.today,
-                                        self.calendar))
+        self.start_clock(clocks.COMMITMENT, commitment.period)
 
     # -- finishing ---------------------------------------------------------
     def finish(self, event: Event) -> Event:
@@ -223,6 +231,8 @@ class Move:
         sync_stage_rows(self.session, self.app, fresh=self.fresh)
         self.app.updated_at = utcnow()
         event.application_id = self.app.id
+        if self.from_params:
+            event.details = {**(event.details or {}), "clock_days": dict(self.from_params)}
         self.session.add(event)
         try:
             self.session.flush()

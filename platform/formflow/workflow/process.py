@@ -20,9 +20,12 @@ def period_title(period: dict[str, Any] | None) -> str | None:
     """'3个工作日' / '20日' for a time limit or duration, None when there is none."""
     if not period:
         return None
+    days = period["days"]
+    if isinstance(days, dict):  # a document not loaded yet: `{param: id}` is shown as the parameter's id
+        days = str(days.get("param") or "")
     if period.get("unit") == "working":
-        return _("%(days)s working days", days=period["days"])
-    return _("%(days)s days", days=period["days"])
+        return _("%(days)s working days", days=days)
+    return _("%(days)s days", days=days)
 
 
 def ordered_stage_ids(workflow: dict[str, Any]) -> list[str]:

@@ -52,6 +52,37 @@ class Period:
 
     days: int
     unit: str
+    #: the parameter (seeds/<pack>/parameters.yaml) the days come from, resolved when a clock starts
+    param: str | None = None
+
+    def resolve(self, parameters: Mapping[str, Any] | None) -> Period:
+        """This period with its days read from `parameters` (the pinned parameters document) if it names one."""
+        if self.param is None or parameters is None:
+            return self
+        try:
+            return Period(days=param_days(parameters, self.param), unit=self.unit, param=self.param)
+        except ParameterMissing:
+            return self
+
+
+class ParameterMissing(LookupError):
+    """A duration names a parameter the pinned parameters do not have as a whole number."""
+
+
+def param_days(parameters: Mapping[str, Any] | None, name: str) -> int:
+    """The whole number of days parameter `name` holds (`ParameterMissing` otherwise)."""
+    entry = ((parameters or {}).get("parameters") or {}).get(name)
+    value = entry.get("value") if isinstance(entry, Mapping) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value or value < 0:
+        raise ParameterMissing(name)
+    return int(value)
+
+
+def days_param(raw: Any) -> str | None:
+    """The parameter id of a day count written `{param: <id>}`, else None."""
+    if isinstance(raw, Mapping) and isinstance(raw.get("param"), str):
+        return str(raw["param"])
+    return None
 
 
 @dataclass(frozen=True)
@@ -106,6 +137,10 @@ class Stage:
     result: str | None = None
     #: Reviewer-entered fields (a JSON Schema object fragment), entered with the marking (`reviews.stage_forms`).
     form: Mapping[str, Any] | None = None
+    #: notice issued when a timer stage moves on by itself (`expiry_notice`)
+    expiry_notice: str | None = None
+    #: how long the owner has to review an objection (`objections: {time_limit: …}`)
+    objection_limit: Period | None = None
 
     @property
     def is_end(self) -> bool:
@@ -143,6 +178,11 @@ class Commitment:
     days: int
     unit: str
     starts_on: str | None = None
+    param: str | None = None
+
+    @property
+    def period(self) -> Period:
+        return Period(self.days, self.unit, self.param)
 
 
 @dataclass(frozen=True)
@@ -198,7 +238,11 @@ class WorkflowSpec:
 def _period(raw: Any) -> Period | None:
     if not isinstance(raw, dict):
         return None
-    return Period(days=int(raw["days"]), unit=str(raw.get("unit", "working")))
+    param = days_param(raw.get("days"))
+    days = 0 if param is not None else int(raw["days"])
+    named = raw.get("days_param")
+    return Period(days=days, unit=str(raw.get("unit", "working")),
+                  param=param or (str(named) if isinstance(named, str) else None))
 
 
 def _targets(raw: Any) -> tuple[str, ...]:
@@ -220,6 +264,7 @@ def _action(action_id: str, raw: dict[str, Any]) -> Action:
 
 def _stage(stage_id: str, raw: dict[str, Any]) -> Stage:
     owner = raw.get("owner")
+    objections = raw.get("objections")
     actions = {aid: _action(aid, a or {}) for aid, a in (raw.get("actions") or {}).items()}
     return Stage(
         id=stage_id,
@@ -231,10 +276,12 @@ def _stage(stage_id: str, raw: dict[str, Any]) -> Stage:
         actions=MappingProxyType(actions),
         duration=_period(raw.get("duration")),
         on_expiry=raw.get("on_expiry"),
-        objections=bool(raw.get("objections", False)),
+        objections=objections is True or isinstance(objections, dict),
         join=tuple(str(j) for j in raw.get("join") or ()),
         result=raw.get("result"),
         form=MappingProxyType(dict(raw["form"])) if isinstance(raw.get("form"), dict) else None,
+        expiry_notice=raw.get("expiry_notice"),
+        objection_limit=_period(objections.get("time_limit")) if isinstance(objections, dict) else None,
     )
 
 
@@ -274,9 +321,10 @@ def parse_workflow(content: Mapping[str, Any]) -> WorkflowSpec:
         ),
         commitment=Commitment(
             title=str(commitment.get("title", "")),
-            days=int(commitment["days"]),
+            days=0 if days_param(commitment.get("days")) else int(commitment["days"]),
             unit=str(commitment.get("unit", "working")),
             starts_on=commitment.get("starts_on"),
+            param=days_param(commitment.get("days")) or commitment.get("days_param"),
         )
         if commitment
         else None,
@@ -301,3 +349,54 @@ def spec_for(digest: str, content: Mapping[str, Any]) -> WorkflowSpec:
     if found is None:
         found = _SPECS[digest] = parse_workflow(content)
     return found
+
+
+# --------------------------------------------------------------------------- day counts from parameters
+
+#: Where a workflow document may write a day count as `{param: <id>}` (JSON pointer patterns, `*` any key).
+PARAM_DAY_PLACES = (
+    ("stages", "*", "time_limit", "days"),
+    ("stages", "*", "duration", "days"),
+    ("stages", "*", "objections", "time_limit", "days"),
+    ("commitment", "days"),
+    ("notice_defaults", "correction", "working_days"),
+    ("notices", "*", "correction", "working_days"),
+    ("correction_deadline", "days"),  # messages.yaml
+)
+
+
+def _places(node: Any, pattern: tuple[str, ...], at: tuple[str, ...] = ()) -> list[tuple[Any, str, tuple[str, ...]]]:
+    """(parent object, key, path) of every place matching `pattern` that exists in `node`."""
+    if not isinstance(node, dict) or not pattern:
+        return []
+    head, rest = pattern[0], pattern[1:]
+    keys = list(node) if head == "*" else [head] if head in node else []
+    if not rest:
+        return [(node, k, (*at, k)) for k in keys]
+    return [found for k in keys for found in _places(node[k], rest, (*at, k))]
+
+
+def resolve_param_days(content: Any, parameters: Mapping[str, Any] | None) -> list[tuple[str, str, str]]:
+    """Replace every `{param: id}` day count of `content` (in place) by the parameter's whole number.
+
+    The parameter's id stays beside the number (`<key>_param`), so a clock can say where its days came
+    from. Returns (JSON pointer, parameter id, "unknown" | "not_integer") for each count left as it was.
+    """
+    problems: list[tuple[str, str, str]] = []
+    for pattern in PARAM_DAY_PLACES:
+        for parent, key, path in _places(content, pattern):
+            name = days_param(parent.get(key))
+            if name is None:
+                continue
+            where = "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path)
+            known = ((parameters or {}).get("parameters") or {})
+            if name not in known:
+                problems.append((where, name, "unknown"))
+                continue
+            try:
+                parent[key] = param_days(parameters, name)
+            except ParameterMissing:
+                problems.append((where, name, "not_integer"))
+                continue
+            parent[f"{key}_param"] = name
+    return problems

@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from formflow.calendars.workdays import WorkCalendar
 from formflow.db.models import Application, Event, StageClock
+from formflow.documents.notices import issue_notice
 from formflow.workflow import clocks
+from formflow.workflow.access import office_name
 from formflow.workflow.engine import open_objections
 from formflow.workflow.moves import ACTIVE, CLOSED, Move, lock
 
@@ -41,6 +43,18 @@ class TickReport:
 
 def _calendar(calendars: Calendars, pack: str) -> WorkCalendar:
     return calendars if isinstance(calendars, WorkCalendar) else calendars(pack)
+
+
+def _expiry_notice(session: Session, app: Application, notice_id: str, level: str | None, today: date,
+                   event: Event) -> None:
+    """Number the notice a timer stage issues when it moves on by itself; rendered by the outbox after commit.
+
+    The issuing office is the stage owner's office on the application's path (nobody acts: it is the tick).
+    """
+    issue_notice(session, app, notice_id, today=today, event_id=event.id, context={
+        "office_name": office_name(session, app, level) or office_name(session, app),
+        "reason": "", "deadline": app.deadline, "missing": [],
+    })
 
 
 def due_applications(session: Session, today: date, limit: int | None = None) -> list[int]:
@@ -111,11 +125,17 @@ def _tick_one(session: Session, app: Application, today: date, calendar: WorkCal
             if target is None:
                 continue
             move.go(stage_id, (target,))
-            move.finish(Event(
+            details: dict[str, Any] = {"due_on": cast(date, due[stage_id].due_on).isoformat(),  # dated clocks
+                                       "stages": list(app.stages)}
+            if stage.expiry_notice:
+                details["notices"] = [stage.expiry_notice]
+            event = move.finish(Event(
                 actor_id=None, actor_role=None, action=EXPIRE, from_stage=stage_id, to_stage=target,
-                details={"due_on": cast(date, due[stage_id].due_on).isoformat(),  # `due` holds dated clocks
-                         "stages": list(app.stages)},
+                details=details,
             ))
+            if stage.expiry_notice:
+                _expiry_notice(session, app, stage.expiry_notice, stage.owner.level if stage.owner else None,
+                               today, event)
             report.expired.append(app.id)
         late = clocks.late(move.clocks, move.spec, today)
         if late and not app.overdue and app.status == ACTIVE:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from referencing.exceptions import Unresolvable
 
+from formflow.applications.signing import letter_template
 from formflow.forms.errors import pointer
 from formflow.packs.checks.suggest import did_you_mean
 from formflow.packs.checks.walking import subschemas
@@ -43,17 +44,42 @@ class MatterCheck(WorkflowChecks):
                     _("Computed value %(name)s is not defined in rules.yaml", name=repr(computed))
                     + did_you_mean(computed, self.computed),
                 )
+            document = node.get("x-document")
+            if isinstance(document, dict) and isinstance(document.get("document"), str):
+                self.check_signed_document(document["document"], f"{where}/x-document/document")
             if node.get("x-category") is True:
                 categories.append((where, {str(v) for v in node.get("enum") or []}))
         if len(categories) > 1:
             self.reader.problem(self.matter.form.path, categories[1][0], _("Only one field may be marked x-category"))
         return categories[0][1] if categories else None
 
+    def check_signed_document(self, document: str, where: str) -> None:
+        """A signature field's `x-document` names a document of the matter that has a template."""
+        listed = {d.get("id") for d in self.matter.entry.get("documents") or [] if isinstance(d, dict)}
+        path = self.matter.form.path  # type: ignore[union-attr]  # check_form runs only with a form
+        if document not in listed:
+            self.reader.problem(path, where, _(
+                "x-document names a document %(document)s that the matter's documents in pack.yaml do not list",
+                document=repr(document)))
+        elif not self.template_exists(f"documents/{letter_template(document)}"):
+            self.reader.problem(path, where, _(
+                "The document %(document)s has no template under renderers/ (documents/%(template)s)",
+                document=repr(document), template=letter_template(document)))
+
     def check_materials(self, categories: set[str] | None) -> None:
         doc = self.matter.materials
         if doc is None:
             return
         self.check_material_fields()
+        common = self.materials.get("common")
+        for listing in ("required", "optional"):
+            for i, item in enumerate((common.get(listing) if isinstance(common, dict) else None) or []):
+                kind = item if isinstance(item, str) else item.get("kind")
+                if kind not in self.kinds:
+                    self.reader.problem(doc.path, f"/common/{listing}/{i}", _(
+                        "The common list names a material %(kind)s that does not exist", kind=repr(kind)))
+                if isinstance(item, dict) and "when" in item:
+                    self.check_logic(item["when"], doc.path, f"/common/{listing}/{i}/when")
         for cat, spec in (self.materials.get("categories") or {}).items():
             where = f"/categories/{pointer([cat])[1:]}"
             if categories is not None and cat not in categories:

@@ -65,6 +65,12 @@ class WorkflowChecks(MatterScope):
                     + self.stage_hint(stage.get("on_expiry")))
             if "form" in stage:
                 self.check_stage_form(stage, where)
+            expiry_notice = stage.get("expiry_notice")
+            if expiry_notice is not None and (kind != TIMER_KIND or expiry_notice not in notices):
+                self.reader.problem(path, f"{where}/expiry_notice", _(
+                    "Notice %(notice)s is not defined in notices", notice=repr(expiry_notice))
+                    + did_you_mean(expiry_notice, notices)
+                    if kind == TIMER_KIND else _("Only a timer stage moves on by itself and issues expiry_notice"))
             for aid, action in (stage.get("actions") or {}).items():
                 action_ids.add(aid)
                 self.check_action(action, f"{where}/actions/{aid}", roles, notices)

@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from formflow.db.models import Account, Objection
+from formflow.db.models import Account, Objection, StageClock
 from formflow.packs.versions import load_pinned
 from formflow.reviews.tables import latest_marking
 from formflow.usecases.review.acting import ActionOffer, available_actions
 from formflow.usecases.review.marking import OUTCOME_TITLES, inapplicable_rows, plain_form
 from formflow.usecases.review.reach import load, owned_stage, spec_of
 from formflow.usecases.review.refusals import NotInReach
+from formflow.workflow import clocks
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class ObjectionLine:
     resolved_on: date | None
     upheld: bool | None
     resolution: str | None
+    #: the day its review is due (the stage's `objections.time_limit`), and whether that day has passed
+    review_due_on: date | None = None
+    review_overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,12 +73,30 @@ class AtHand:
     correction_materials: tuple[tuple[str, str], ...]
 
 
+def objection_clocks(db: Session, app_id: int) -> dict[int, StageClock]:
+    """The review clock of each objection of the application that has one, by objection id."""
+    found: dict[int, StageClock] = {}
+    for clock in db.scalars(select(StageClock).where(StageClock.application_id == app_id,
+                                                     StageClock.name.startswith(clocks.OBJECTION_PREFIX))):
+        oid = clocks.objection_id(clock.name)
+        if oid is not None:
+            found[oid] = clock
+    return found
+
+
+def _review_due(clock: StageClock | None, today: date) -> tuple[date | None, bool]:
+    if clock is None or clock.due_on is None:
+        return None, False
+    return clock.due_on, clock.stopped_on is None and clock.due_on < today
+
+
 def stages_at_hand(services: Any, db: Session, actor: Account, app_id: int) -> AtHand:
     """Every current stage the actor owns, with its table, latest marking, actions on offer and objections."""
     app = load(services, db, actor, app_id)
     pinned = load_pinned(db, app.versions)
     spec = spec_of(pinned)
     offered = available_actions(services, db, actor, app_id)
+    review_clocks = objection_clocks(db, app.id)
     out = []
     for stage_id in app.stages or []:
         try:
@@ -83,7 +105,8 @@ def stages_at_hand(services: Any, db: Session, actor: Account, app_id: int) -> A
             continue
         table = pinned.table(stage.table) if stage.table else None
         latest = latest_marking(db, app.id, stage.id, stage.table) if stage.table and table is not None else None
-        objections = tuple(ObjectionLine(o.id, o.raised_on, o.note, o.resolved_on, o.upheld, o.resolution)
+        objections = tuple(ObjectionLine(o.id, o.raised_on, o.note, o.resolved_on, o.upheld, o.resolution,
+                                         *_review_due(review_clocks.get(o.id), services.today()))
                            for o in db.scalars(select(Objection).where(
                                Objection.application_id == app.id, Objection.stage == stage.id).order_by(Objection.id)))
         out.append(StageAtHand(

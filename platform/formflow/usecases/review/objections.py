@@ -16,12 +16,13 @@ from formflow.workflow import engine
 def record_objection(services: Any, db: Session, actor: Account, app_id: int, stage_id: str, *, note: str | None,
                      expected_version: int) -> engine.Transition:
     """Record an objection raised during a public-notice stage; an open one blocks its expiry."""
-    load(services, db, actor, app_id)
+    app = load(services, db, actor, app_id)
     text = (note or "").strip()[:NOTE_MAX]
     if not text:
         raise ObjectionNoteRequired(stage_id)
     return engine.record_objection(db, app_id, attached(db, actor), stage=stage_id, note=text,
-                                   expected_version=expected_version, today=services.today())
+                                   expected_version=expected_version, today=services.today(),
+                                   calendar=services.calendar(app.pack))
 
 
 def dismiss_objection(services: Any, db: Session, actor: Account, app_id: int, objection_id: int, *,

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from formflow.applications.materials import effective_categories
 from formflow.db.models import Account
 from formflow.packs.versions import content_hash, load_pinned
 from formflow.text.catalogue import _
@@ -28,7 +29,7 @@ def citizen_catalogue(content: Mapping[str, Any]) -> dict[str, Any]:
     kinds = {k: {key: v for key, v in (spec or {}).items() if key != "note"}
              for k, spec in (content.get("kinds") or {}).items()}
     categories = {k: {key: v for key, v in (spec or {}).items() if key not in ("note", "source")}
-                  for k, spec in (content.get("categories") or {}).items()}
+                  for k, spec in effective_categories(content).items()}
     return {"upload_path": content.get("upload_path"), "kinds": kinds, "categories": categories}
 
 

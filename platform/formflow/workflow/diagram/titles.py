@@ -55,6 +55,8 @@ def period_text(period: Any) -> str:
     if not isinstance(period, Mapping) or period.get("days") is None:
         return ""
     days = period.get("days")
+    if isinstance(days, Mapping):  # a document not loaded yet: `{param: id}` is shown as the parameter's id
+        days = str(days.get("param") or "")
     if period.get("unit", "working") == "working":
         return _("%(days)s working days", days=days)
     return _("%(days)s days", days=days)
