@@ -8,7 +8,6 @@ first problem: every problem is collected with file and JSON pointer.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -287,17 +286,19 @@ class _Loader:
     def resolve_days(self, pack: Pack, matter: Matter) -> None:
         """Day counts written `{param: id}` in the workflow and messages become the parameter's number."""
         parameters = pack.parameters.content if pack.parameters and isinstance(pack.parameters.content, dict) else {}
+        from formflow.packs.checks.suggest import did_you_mean
+
         known = list(parameters.get("parameters") or {})
+        unparsed = self.reader.is_broken(self.root / "seeds" / pack.id / "parameters.yaml")
         for doc in (matter.workflow, matter.messages):
             if doc is None or not isinstance(doc.content, dict):
                 continue
             for where, name, why in resolve_param_days(doc.content, parameters):
+                if unparsed:
+                    continue  # the parameters file's own problem is the cause: no cascade of unknown names
                 if why == "unknown":
-                    close = difflib.get_close_matches(name, known, n=1)
                     message = _("The duration names a parameter %(name)s that parameters.yaml does not have",
-                                name=repr(name))
-                    if close:
-                        message += _(" (did you mean %(close)s?)", close=repr(close[0]))
+                                name=repr(name)) + did_you_mean(name, known)
                 else:
                     message = _("Parameter %(name)s used as a number of days is not a whole number of days",
                                 name=repr(name))
