@@ -115,6 +115,16 @@ def notice_settings(workflow: Mapping[str, Any], notice_id: str | None,
     return out
 
 
+def legacy_names(*, applicant_name: str, id_number_masked: str, matter_title: str, application_no: str,
+                 submitted_on: date | None) -> dict[str, Any]:
+    """The flat names the shipped templates were first written with (a pack's override may still use them)."""
+    return {
+        "applicant_name": applicant_name, "id_number_masked": id_number_masked, "matter_title": matter_title,
+        "application_no": application_no, "submitted_on": submitted_on, "reason": "", "missing": [],
+        "deadline": None, "time_limit": None,
+    }
+
+
 def base_context(session: Session, app: Application, keys: Any = None, *,
                  notice_id: str | None = None, event_id: int | None = None,
                  reason: str = "", deadline: date | None = None) -> dict[str, Any]:
@@ -127,17 +137,11 @@ def base_context(session: Session, app: Application, keys: Any = None, *,
     if keys is not None and applicant is not None and applicant.id_number_enc:
         masked = mask_id_number(keys.open(applicant.id_number_enc))
     matter = pinned.manifest.get("matter") or {}
-    flat = {
-        "applicant_name": applicant.display_name if applicant else "",
-        "id_number_masked": masked,
-        "matter_title": matter.get("title") or pinned.workflow.get("title", app.matter),
-        "application_no": app.number or str(app.id),
-        "submitted_on": app.submitted_at.date() if app.submitted_at else None,
-        "reason": "",
-        "missing": [],
-        "deadline": None,
-        "time_limit": None,
-    }
+    flat = legacy_names(
+        applicant_name=applicant.display_name if applicant else "", id_number_masked=masked,
+        matter_title=matter.get("title") or pinned.workflow.get("title", app.matter),
+        application_no=app.number or str(app.id),
+        submitted_on=app.submitted_at.date() if app.submitted_at else None)
     if notice_id is None:
         return {**flat, **notice_settings(pinned.workflow, None)}
     context = notice_context(session, app, keys, notice_id=notice_id, event_id=event_id, reason=reason,
