@@ -100,6 +100,8 @@ def notice_settings(workflow: Mapping[str, Any], notice_id: str | None,
             out[key] = mine if mine is not None else base
     for level in (defaults.get("vars"), own.get("vars"), action_vars):
         for key, value in (level or {}).items():
+            if key in ("note", "source"):
+                continue
             below = out.get(key)
             if isinstance(value, Mapping) and isinstance(below, Mapping):
                 out[key] = {**below, **value}

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formflow.db.models import Account, Application, Correction, Event, Household, HouseholdEvent, Message, utcnow
-from formflow.notifications import registry
 from formflow.documents.context import message_context
+from formflow.notifications import registry
 from formflow.notifications.kinds import FLAT_VARIABLES, MessageKind, render
 from formflow.outbox import enqueue
 from formflow.text import formatting

@@ -251,7 +251,22 @@ def check_templates(check: MatterCheck, packset: Any) -> None:
             "Line %(line)s: the template uses a variable the context does not have (%(what)s; notice %(notices)s "
             "of %(workflow)s)", line=line, what=what, notices=_(", ").join(dict.fromkeys(notices)),
             workflow=check.reader.rel(wf_path)))
+    for where, action in _actions(workflow):
+        if "notice_vars" in action and not action.get("notice"):
+            _report(check, reported, wf_path, f"{where}/notice_vars",
+                    _("notice_vars is set on an action that issues no notice"))
     _check_messages(check, pinned, data, reported)
+
+
+def _actions(workflow: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(JSON pointer, action) of every stage action and citizen action."""
+    for sid, stage in (workflow.get("stages") or {}).items():
+        for aid, action in ((stage or {}).get("actions") or {}).items():
+            if isinstance(action, Mapping):
+                yield f"/stages/{sid}/actions/{aid}", action
+    for aid, action in (workflow.get("citizen") or {}).items():
+        if isinstance(action, Mapping):
+            yield f"/citizen/{aid}", action
 
 
 def _report(check: MatterCheck, reported: set[tuple[str, str, str]], file: str | Path, pointer: str,
