@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from formflow.db.models import Account, Application, Notice, NoticeCounter, OutboxMessage
-from formflow.documents.context import notice_context
+from formflow.documents.context import RESERVED, notice_context
 from formflow.documents.pdf import format_number, render_pdf
 from formflow.files.storage import LocalStorage, store
 from formflow.forms.formats import mask_id_number
@@ -100,8 +100,8 @@ def notice_settings(workflow: Mapping[str, Any], notice_id: str | None,
             out[key] = mine if mine is not None else base
     for level in (defaults.get("vars"), own.get("vars"), action_vars):
         for key, value in (level or {}).items():
-            if key in ("note", "source"):
-                continue
+            if key in ("note", "source") or key in RESERVED:
+                continue  # the platform's own names are never a configured value (`formflow check` says so)
             below = out.get(key)
             if isinstance(value, Mapping) and isinstance(below, Mapping):
                 out[key] = {**below, **value}
