@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +12,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent / "workflow") not in sys.path:
     sys.path.append(str(HERE.parent / "workflow"))
 
+from household import copy_config  # noqa: E402
 from wf_support import ROOT, Flow  # noqa: E402
 
 from formflow.calendars.workdays import WorkCalendar, load_calendar  # noqa: E402
@@ -23,12 +23,6 @@ from support import Platform  # noqa: E402
 @pytest.fixture(scope="session")
 def calendar() -> WorkCalendar:
     return load_calendar(ROOT / "seeds" / "calendar")
-
-
-def copy_config(dest: Path) -> Path:
-    for name in ("schemas", "workflows", "seeds", "renderers"):
-        shutil.copytree(ROOT / name, dest / name)
-    return dest
 
 
 @pytest.fixture

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from wf_support import HOME, MATTER, MZ
+from wf_support import HOME, MATTER, MZ, ROOT
 
 from formflow.db.models import Account, Application, Office
 from formflow.packs.versions import pin
@@ -50,3 +52,10 @@ def create(flow: Any, today: date, data: dict[str, Any] | None = None) -> int:
         s.flush()
         engine.enter_workflow(s, app, applicant, calendar=flow.calendar, today=today)
         return app.id
+
+
+def copy_config(dest: Path) -> Path:
+    """A private copy of the shipped configuration under `dest`, to change on purpose."""
+    for name in ("schemas", "workflows", "seeds", "renderers"):
+        shutil.copytree(ROOT / name, dest / name)
+    return dest

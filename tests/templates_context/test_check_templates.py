@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from conftest import copy_config
+from household import copy_config
 
 from formflow.packs import load_packs
 
