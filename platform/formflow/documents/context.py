@@ -144,16 +144,42 @@ class Facts:
 # --------------------------------------------------------------------------- building
 
 
-def template_context(facts: Facts) -> dict[str, Any]:
-    """The documented variables (see the module docstring), plus the notice's settings and variables."""
+def template_context(facts: Facts, household: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The documented variables (see the module docstring), plus the notice's settings and variables.
+
+    `household` is `household_part(facts)` when the caller already has it (the check renders many
+    notices of one sample application)."""
     from formflow.documents.notices import notice_settings
-    from formflow.forms.compiled import compiled_form
     from formflow.workflow.spec import parse_workflow, spec_for
 
     pinned = facts.pinned
     workflow = pinned.workflow or {}
     digest = (pinned.versions or {}).get("workflow")
     spec = spec_for(digest, workflow) if digest else parse_workflow(workflow)
+    stage = spec.stages.get(facts.stage or "")
+    owner_level = stage.owner.level if stage is not None and stage.owner is not None else None
+    stage_ref = StageRef(facts.stage or "", stage.title if stage is not None else (facts.stage or ""),
+                         facts.office_of(owner_level) if stage is not None else "")
+    context: dict[str, Any] = {
+        **(household if household is not None else household_part(facts)),
+        "stage": stage_ref,
+        "office": stage_ref.office,
+        "reason": facts.reason or "",
+        "deadline": facts.deadline,
+        "history": _history(spec, facts.events, facts.office_of),
+    }
+    if facts.notice_id is not None:
+        context.update(notice_settings(workflow, facts.notice_id, facts.action_vars))
+    return context
+
+
+def household_part(facts: Facts) -> dict[str, Any]:
+    """The variables that depend on the application alone: applicant, members, address, category, amounts,
+    params, data, application."""
+    from formflow.forms.compiled import compiled_form
+
+    pinned = facts.pinned
+    workflow = pinned.workflow or {}
     form = compiled_form(pinned.versions["form"], pinned.documents["form"])
     data = dict(facts.data or {})
     try:
@@ -169,22 +195,13 @@ def template_context(facts: Facts) -> dict[str, Any]:
         first = people.pop(0)
         name = name or first["name"]
         masked_id = masked_id or first["id_number"]
-    stage = spec.stages.get(facts.stage or "")
-    owner_level = stage.owner.level if stage is not None and stage.owner is not None else None
-    stage_ref = StageRef(facts.stage or "", stage.title if stage is not None else (facts.stage or ""),
-                         facts.office_of(owner_level) if stage is not None else "")
     matter = (pinned.manifest.get("matter") or {}).get("title") or workflow.get("title") or ""
-    context: dict[str, Any] = {
+    return {
         "applicant": {"name": name, "id_number": masked_id},
         "members": people,
         "address": _address(nodes),
         "category": Titled(facts.category or "", pinned.category_title(facts.category) if facts.category else ""),
         "amounts": _amounts(pinned, data, facts.today),
-        "stage": stage_ref,
-        "office": stage_ref.office,
-        "reason": facts.reason or "",
-        "deadline": facts.deadline,
-        "history": _history(spec, facts.events, facts.office_of),
         "params": dict(pinned.ruleset.params),
         "data": _masked(pruned, by_path),
         "application": {
@@ -194,9 +211,6 @@ def template_context(facts: Facts) -> dict[str, Any]:
             "link": f"/portal/applications/{facts.application_id}" if facts.application_id else "",
         },
     }
-    if facts.notice_id is not None:
-        context.update(notice_settings(workflow, facts.notice_id, facts.action_vars))
-    return context
 
 
 def _name(name: str, mask: bool) -> str:

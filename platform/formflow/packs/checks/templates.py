@@ -16,6 +16,7 @@ import sys
 import traceback
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -83,10 +84,16 @@ class RecordingUndefined(ChainableUndefined):
 
 
 def _environment(folders: list[Path], *, html: bool) -> SandboxedEnvironment:
+    return _cached_environment(tuple(str(f) for f in folders), html)
+
+
+@lru_cache(maxsize=64)
+def _cached_environment(folders: tuple[str, ...], html: bool) -> SandboxedEnvironment:
+    """One environment per folder list (templates parsed once per process, parsed again when changed)."""
     from formflow.documents.pdf import cn_date
 
     env_class = ImmutableSandboxedEnvironment if html else SandboxedEnvironment
-    env = env_class(loader=FileSystemLoader([str(f) for f in folders]) if html else None, autoescape=html,
+    env = env_class(loader=FileSystemLoader(list(folders)) if html else None, autoescape=html,
                     undefined=RecordingUndefined, keep_trailing_newline=False)
     env.filters["cn_date"] = cn_date
     return env
@@ -203,8 +210,10 @@ def _pinned(check: MatterCheck, packset: Any) -> Any:
 
 
 def _context(check: MatterCheck, pinned: Any, data: dict[str, Any], stage: str | None, action: str | None,
-             notice_id: str | None, action_vars: Any, *, mask: bool) -> dict[str, Any]:
-    from formflow.documents.context import Facts, Happened, template_context
+             notice_id: str | None, action_vars: Any, *, mask: bool,
+             households: dict[bool, dict[str, Any]]) -> dict[str, Any]:
+    """The sample's context for one notice and action (`households`: the application's part, kept per mask)."""
+    from formflow.documents.context import Facts, Happened, household_part, template_context
 
     at = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
     events = [Happened("submit", None, at)] + ([Happened(action, stage, at)] if action else [])
@@ -220,7 +229,9 @@ def _context(check: MatterCheck, pinned: Any, data: dict[str, Any], stage: str |
                   reason=str(_("Sample reason")), deadline=SAMPLE_DAY, events=events, today=SAMPLE_DAY,
                   mask_names=mask, notice_id=notice_id,
                   action_vars=action_vars if isinstance(action_vars, Mapping) else None)
-    return template_context(facts)
+    if mask not in households:
+        households[mask] = household_part(facts)
+    return template_context(facts, households[mask])
 
 
 def pinned_form(pinned: Any) -> Any:
@@ -242,10 +253,11 @@ def check_templates(check: MatterCheck, packset: Any) -> None:
     data = sample_data(pinned.documents["form"])
     reported: set[tuple[str, str, str]] = set()
     undefined: dict[tuple[str, int, str], list[str]] = {}
+    households: dict[bool, dict[str, Any]] = {}
     wf_path = check.matter.workflow.path if check.matter.workflow else check.matter.form.path
     for notice_id, notice in (workflow.get("notices") or {}).items():
         if isinstance(notice, Mapping):
-            _check_notice(check, pinned, data, str(notice_id), notice, wf_path, reported, undefined)
+            _check_notice(check, pinned, data, str(notice_id), notice, wf_path, reported, undefined, households)
     for (file, line, what), notices in undefined.items():
         _report(check, reported, file, "", _(
             "Line %(line)s: the template uses a variable the context does not have (%(what)s; notice %(notices)s "
@@ -255,7 +267,7 @@ def check_templates(check: MatterCheck, packset: Any) -> None:
         if "notice_vars" in action and not action.get("notice"):
             _report(check, reported, wf_path, f"{where}/notice_vars",
                     _("notice_vars is set on an action that issues no notice"))
-    _check_messages(check, pinned, data, reported)
+    _check_messages(check, pinned, data, reported, households)
 
 
 def _actions(workflow: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -280,7 +292,7 @@ def _report(check: MatterCheck, reported: set[tuple[str, str, str]], file: str |
 
 def _check_notice(check: MatterCheck, pinned: Any, data: dict[str, Any], notice_id: str, notice: Mapping[str, Any],
                   wf_path: Path, reported: set[tuple[str, str, str]],
-                  undefined: dict[tuple[str, int, str], list[str]]) -> None:
+                  undefined: dict[tuple[str, int, str], list[str]], households: dict[bool, dict[str, Any]]) -> None:
     from formflow.documents.context import RESERVED
     from formflow.documents.notices import legacy_names, template_dirs
 
@@ -297,7 +309,8 @@ def _check_notice(check: MatterCheck, pinned: Any, data: dict[str, Any], notice_
         context = {
             **legacy_names(applicant_name="", id_number_masked="", matter_title=check.matter.title,
                            application_no="A2026-1", submitted_on=SAMPLE_DAY),
-            **_context(check, pinned, data, stage, action or None, notice_id, action_vars, mask=False),
+            **_context(check, pinned, data, stage, action or None, notice_id, action_vars, mask=False,
+                       households=households),
             "office_name": str(_("Sample office")), "missing": [{"title": check.matter.title, "requirement": None}],
             "time_limit": None, "title": str(notice.get("title") or notice_id), "number": "1",
             "issued_on": SAMPLE_DAY, "cid": frozenset(),
@@ -329,14 +342,14 @@ def _vars_keys(workflow: Mapping[str, Any], notice_id: str) -> list[str]:
     return list(own) + list(defaults)
 
 
-def _check_messages(check: MatterCheck, pinned: Any, data: dict[str, Any],
-                    reported: set[tuple[str, str, str]]) -> None:
+def _check_messages(check: MatterCheck, pinned: Any, data: dict[str, Any], reported: set[tuple[str, str, str]],
+                    households: dict[bool, dict[str, Any]]) -> None:
     from formflow.notifications.kinds import VARIABLES
 
     doc = check.matter.messages
     if doc is None or not isinstance(doc.content, dict):
         return
-    base = _context(check, pinned, data, None, None, None, None, mask=True)
+    base = _context(check, pinned, data, None, None, None, None, mask=True, households=households)
     context = {name: base.get(name, "") for name in VARIABLES} | {
         "name": base["applicant"]["name"], "matter": check.matter.title, "stage": base["stage"],
         "deadline": SAMPLE_DAY.isoformat(), "number": "A2026-1", "link": "/portal/applications/1"}
