@@ -102,3 +102,12 @@ def test_a_message_text_naming_a_missing_member_of_the_context_is_reported(tmp_p
     found = sorted(p.message for p in load_packs(root).problems
                    if p.file == MESSAGES and p.pointer == "/kinds/accepted/body")
     assert len(found) == 2 and "'offices'" in found[1] and "'no_such'" in found[0], found
+
+
+def test_a_template_that_does_not_parse_is_reported_at_its_line(tmp_path: Path) -> None:
+    root = copy_config(tmp_path)
+    (root / OVERRIDE).parent.mkdir(parents=True)
+    (root / OVERRIDE).write_text('{% extends "_notice.html" %}\n{% block body %}\n<p>{% if %}</p>\n{% endblock %}\n',
+                                 encoding="utf-8")
+    problems = [p for p in load_packs(root).problems if p.file == OVERRIDE]
+    assert problems and all(p.message.startswith("第 3 行：模板无法生成") for p in problems), problems
