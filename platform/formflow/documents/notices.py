@@ -6,7 +6,7 @@ one `UPDATE … RETURNING`, which holds its row lock until the caller's
 transaction ends, so a rolled-back action gives its number back.
 
 Templates are looked up in `renderers/<pack>/` before `renderers/` (a pack may
-override any template), in the template's own folder first so that
+override any template: `renderers/<pack>/documents/<kind>.html`), in the template's own folder first so that
 `{% extends "_notice.html" %}` finds its sibling.
 """
 
@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from formflow.db.models import Account, Application, Notice, NoticeCounter, OutboxMessage
+from formflow.documents.context import RESERVED, notice_context
 from formflow.documents.pdf import format_number, render_pdf
 from formflow.files.storage import LocalStorage, store
 from formflow.forms.formats import mask_id_number
@@ -77,11 +78,15 @@ def missing_items(materials: Mapping[str, Any], named: Sequence[str], note: str 
 SETTINGS = ("contact", "seal_note", "remedy", "correction")
 
 
-def notice_settings(workflow: Mapping[str, Any], notice_id: str | None) -> dict[str, Any]:
+def notice_settings(workflow: Mapping[str, Any], notice_id: str | None,
+                    action_vars: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What a pack configures for one notice: `notice_defaults` of the workflow, then the notice's own keys.
 
     contact (line), seal_note (under the office), remedy {review_body, court, review_days,
     litigation_months} for refusals, correction {working_days, consequence} for 补正 notices.
+    Then the notice variables, each level over the one before: `notice_defaults.vars`, the
+    notice's `vars`, the issuing action's `notice_vars` (a mapping merges into the one below,
+    so `remedy: {review_body: …}` keeps the default court).
     """
     defaults = workflow.get("notice_defaults") or {}
     own = ((workflow.get("notices") or {}).get(notice_id) or {}) if notice_id else {}
@@ -93,6 +98,15 @@ def notice_settings(workflow: Mapping[str, Any], notice_id: str | None) -> dict[
             out[key] = {k: v for k, v in merged.items() if k not in ("note", "source")}
         else:
             out[key] = mine if mine is not None else base
+    for level in (defaults.get("vars"), own.get("vars"), action_vars):
+        for key, value in (level or {}).items():
+            if key in ("note", "source") or key in RESERVED:
+                continue  # the platform's own names are never a configured value (`formflow check` says so)
+            below = out.get(key)
+            if isinstance(value, Mapping) and isinstance(below, Mapping):
+                out[key] = {**below, **value}
+            else:
+                out[key] = value
     remedy = out.get("remedy")
     if remedy:
         remedy.setdefault("review_days", 60)
@@ -103,26 +117,38 @@ def notice_settings(workflow: Mapping[str, Any], notice_id: str | None) -> dict[
     return out
 
 
+def legacy_names(*, applicant_name: str, id_number_masked: str, matter_title: str, application_no: str,
+                 submitted_on: date | None) -> dict[str, Any]:
+    """The flat names the shipped templates were first written with (a pack's override may still use them)."""
+    return {
+        "applicant_name": applicant_name, "id_number_masked": id_number_masked, "matter_title": matter_title,
+        "application_no": application_no, "submitted_on": submitted_on, "reason": "", "missing": [],
+        "deadline": None, "time_limit": None,
+    }
+
+
 def base_context(session: Session, app: Application, keys: Any = None, *,
-                 notice_id: str | None = None) -> dict[str, Any]:
-    """Applicant, matter and application facts every notice may print, and the pack's notice settings."""
+                 notice_id: str | None = None, event_id: int | None = None,
+                 reason: str = "", deadline: date | None = None) -> dict[str, Any]:
+    """What every notice may print: the documented template context (`documents.context`) of the
+    application as the issuing event left it, the pack's notice settings and variables, and the flat
+    names older templates use (applicant_name, id_number_masked, matter_title, application_no…)."""
     pinned = load_pinned(session, app.versions)
     applicant = session.get(Account, app.applicant_id)
     masked = ""
     if keys is not None and applicant is not None and applicant.id_number_enc:
         masked = mask_id_number(keys.open(applicant.id_number_enc))
     matter = pinned.manifest.get("matter") or {}
-    return {
-        "applicant_name": applicant.display_name if applicant else "",
-        "id_number_masked": masked,
-        "matter_title": matter.get("title") or pinned.workflow.get("title", app.matter),
-        "application_no": app.number or str(app.id),
-        "submitted_on": app.submitted_at.date() if app.submitted_at else None,
-        "reason": "",
-        "missing": [],
-        "deadline": None,
-        **notice_settings(pinned.workflow, notice_id),
-    }
+    flat = legacy_names(
+        applicant_name=applicant.display_name if applicant else "", id_number_masked=masked,
+        matter_title=matter.get("title") or pinned.workflow.get("title", app.matter),
+        application_no=app.number or str(app.id),
+        submitted_on=app.submitted_at.date() if app.submitted_at else None)
+    if notice_id is None:
+        return {**flat, **notice_settings(pinned.workflow, None)}
+    context = notice_context(session, app, keys, notice_id=notice_id, event_id=event_id, reason=reason,
+                             deadline=deadline)
+    return {**flat, **context}
 
 
 def issue_notice(
@@ -168,7 +194,9 @@ def render_stored(session: Session, row: Notice, *, context: Mapping[str, Any], 
     assert app is not None
     pinned = load_pinned(session, app.versions)
     notice = spec_for(app.versions["workflow"], pinned.workflow).notice(row.kind)
-    full = {**base_context(session, app, keys, notice_id=row.kind), "office_name": "", **context}
+    base = base_context(session, app, keys, notice_id=row.kind, event_id=row.event_id,
+                        reason=str(context.get("reason") or ""), deadline=context.get("deadline"))
+    full = {**base, "office_name": "", **context}
     dirs, name = template_dirs(Path(renderers), app.pack, notice.template)
     pdf = render_pdf(dirs, name, full, title=row.title, number=row.number, issued_on=issued_on)
     stored = store(session, storage, pdf, PDF)

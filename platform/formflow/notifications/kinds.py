@@ -13,8 +13,15 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
-#: The variables a message template may use.
-VARIABLES = frozenset({"name", "matter", "stage", "deadline", "link", "number"})
+#: The flat variables of a message (also the SMS template's parameters).
+FLAT_VARIABLES = frozenset({"name", "matter", "stage", "deadline", "link", "number"})
+#: The variables a message template may use: the flat ones and the documented template context
+#: (`formflow.documents.context`: applicant, members, amounts, history, data…; not `reason`: a
+#: reviewer's reason is told by the notice, not by SMS).
+VARIABLES = FLAT_VARIABLES | frozenset({
+    "applicant", "members", "address", "category", "amounts", "office", "history", "params", "data",
+    "application",
+})  # fmt: skip
 #: History actions the platform itself writes (besides the workflow's own action ids).
 PLATFORM_ACTIONS = frozenset({"submit", "answer_correction", "expire", "withdraw"})
 #: Household history actions the allocation modules write.
@@ -25,6 +32,15 @@ HOUSEHOLD_ACTIONS = frozenset({
 HOUSEHOLD_STATUSES = frozenset({"waiting", "offered", "housed", "subsidised", "stopped", "recovered", "removed"})
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+def _cn_date(value: Any) -> str:
+    from formflow.documents.pdf import cn_date
+
+    return cn_date(value)
+
+
+_ENV.filters["cn_date"] = _cn_date
 
 
 def compile_problem(source: str) -> tuple[str | None, set[str]]:

@@ -10,6 +10,7 @@ the same transaction: the commit flushes it). A rolled-back change leaves neithe
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formflow.db.models import Account, Application, Correction, Event, Household, HouseholdEvent, Message, utcnow
+from formflow.documents.context import message_context
 from formflow.notifications import registry
-from formflow.notifications.kinds import MessageKind, render
+from formflow.notifications.kinds import FLAT_VARIABLES, MessageKind, render
 from formflow.outbox import enqueue
 from formflow.text import formatting
 from formflow.workflow.moves import AWAITING_CITIZEN
@@ -70,10 +72,11 @@ class Letter:
 def write(session: Session, letter: Letter) -> Message:
     """Add the message (and its SMS, if the kind says so) to the session; the same key twice is one."""
     values = {"link": portal_link(letter.application_id), **letter.values}
+    flat = {k: v for k, v in values.items() if k in FLAT_VARIABLES}
     return add(session, account_id=letter.account_id, kind=letter.kind.id, pack=letter.pack,
                application_id=letter.application_id, title=render(letter.kind.title, values),
                body=render(letter.kind.body, values), link=portal_link(letter.application_id), key=letter.key,
-               sms=letter.kind.sms, params=_plain(values))
+               sms=letter.kind.sms, params=_plain(flat))
 
 
 def add(session: Session, *, account_id: int, kind: str, pack: str | None, application_id: int | None, title: str,
@@ -98,14 +101,22 @@ def _plain(values: dict[str, Any]) -> dict[str, str]:
 
 
 def application_values(session: Session, app: Application, stage: str | None,
-                       deadline: date | None = None) -> dict[str, Any]:
-    """The template variables of a message about `app` (the name masked)."""
+                       deadline: date | None = None, pending_events: Sequence[Any] = ()) -> dict[str, Any]:
+    """The template variables of a message about `app` (names masked): the flat ones (name, matter, stage,
+    deadline, number: also the SMS parameters) over the documented template context (`documents.context`),
+    built by the same function as every notice's. `stage` prints as its title, `deadline` as 2026-03-02."""
     applicant = session.get(Account, app.applicant_id)
+    due = deadline if deadline is not None else app.deadline
+    try:
+        context = message_context(session, app, stage=stage, deadline=due, pending_events=pending_events)
+    except Exception:  # noqa: BLE001 - the context must never stop the change the message tells of
+        context = {}
     return {
+        **context,
         "name": mask_name(applicant.display_name if applicant else ""),
         "matter": registry.matter_title(app.pack, app.matter),
-        "stage": stage_title(session, app, stage),
-        "deadline": formatting.day(deadline if deadline is not None else app.deadline),
+        "stage": context.get("stage") or stage_title(session, app, stage),
+        "deadline": formatting.day(due),
         "number": app.number or "",
     }
 
@@ -173,7 +184,7 @@ def _on_event(session: Session, ev: Event) -> None:
         if not matched:
             return
         deadline = _correction_due(session, app) if app.awaiting == AWAITING_CITIZEN else None
-        values = application_values(session, app, ev.to_stage or app.stage, deadline)
+        values = application_values(session, app, ev.to_stage or app.stage, deadline, pending_events=[ev])
         token = uuid.uuid4().hex
         for kind in matched:
             write(session, Letter(app.applicant_id, kind, app.pack, app.id, values, key=f"event:{token}:{kind.id}"))

@@ -10,9 +10,10 @@ The modules: `offices` (offices.yaml and the demo accounts), `scope` (what
 a matter's files define, and the names used in them), `matter` (form,
 materials, rules, tables, documents, and the order of every check of a
 matter), `workflow` (the workflow, parallel branches included),
-`allocation` (allocation.yaml) and `walking` (subschemas of a JSON Schema,
+`allocation` (allocation.yaml), `walking` (subschemas of a JSON Schema,
 variables of a JSON Logic expression), `suggest` ("did you mean" for every
-unknown name).
+unknown name) and `templates` (every notice and message text rendered against
+a sample application: undefined variables with file and line).
 
 A file that did not parse is in `reader.broken`: checks that depend on it
 are skipped (its problem, printed first, is the cause). A role no demo
@@ -26,6 +27,7 @@ from formflow.packs.checks.allocation import check_allocation
 from formflow.packs.checks.matter import MatterCheck
 from formflow.packs.checks.messages import check_messages
 from formflow.packs.checks.offices import check_demo, check_offices, check_roles_held, demo_roles
+from formflow.packs.checks.templates import check_templates
 from formflow.packs.loader import PackSet
 from formflow.packs.problems import Reader
 
@@ -55,3 +57,4 @@ def cross_check(packset: PackSet, reader: Reader) -> None:
             if check.matter.allocation is not None:
                 check_allocation(check, roles_in_pack | set(BUILTIN_ROLES), roles_known=roles_known)
             check_messages(check)
+            check_templates(check, packset)
