@@ -28,7 +28,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from formflow.text.catalogue import _
+from formflow.text.catalogue import _, lazy
 
 if TYPE_CHECKING:
     from formflow.packs.loader import Doc, Matter, Pack, _Loader
@@ -185,7 +185,7 @@ def _overlay(loader: _Loader, path: Any, kind: str, parent: Doc | None, rule: st
 
 def load_child(loader: _Loader, pack_id: str, manifest: Doc, parent: Pack) -> Pack:
     """The effective pack `pack_id`: its own files merged over `parent` (already effective)."""
-    from formflow.packs.loader import Doc, Matter, Pack
+    from formflow.packs.loader import Doc, Pack
 
     lineage = [parent.id, *(parent.inheritance.lineage if parent.inheritance else [])]
     info = Inheritance(parent.id, lineage)
@@ -219,8 +219,18 @@ def load_child(loader: _Loader, pack_id: str, manifest: Doc, parent: Pack) -> Pa
             pack.matters[entry["id"]] = loader.load_matter(pack_id, entry)
             info.entries.append(Entry(entry["id"], "matter", "", ADDED))
             continue
-        if entry["id"] in own:
-            info.entries.append(Entry(entry["id"], "matter", "", OVERRIDDEN))
+        for key, value in (own.get(entry["id"]) or {}).items():
+            if key == "id":
+                continue
+            theirs = base.entry.get(key)
+            if key == "documents" and isinstance(value, list) and isinstance(theirs, list):
+                known = {d.get("id") for d in theirs if isinstance(d, dict)}
+                for doc in value:
+                    if isinstance(doc, dict):
+                        info.entries.append(Entry(entry["id"], "matter", f"documents.{doc.get('id')}",
+                                                  OVERRIDDEN if doc.get("id") in known else ADDED))
+                continue
+            info.entries.append(Entry(entry["id"], "matter", key, OVERRIDDEN if theirs is not None else ADDED))
         pack.matters[entry["id"]] = _child_matter(loader, info, pack_id, entry, base)
     _check_region(loader, pack, parent, manifest)
     return pack
@@ -295,7 +305,7 @@ def resolve(loader: _Loader, raw: dict[str, tuple[Doc, str]], packs: dict[str, P
     while waiting:
         ready = [cid for cid, (_doc, parent) in waiting.items() if parent in packs]
         if not ready and not _fetch_parents(loader, waiting, packs):
-            for cid, (doc, parent) in sorted(waiting.items()):
+            for _cid, (doc, parent) in sorted(waiting.items()):
                 message = (_("extends %(parent)s: no such locality pack", parent=repr(parent))
                            if parent not in raw else _("extends %(parent)s: the packs extend each other in a cycle",
                                                        parent=repr(parent)))
@@ -338,5 +348,42 @@ def children_of(packset: Any, pack_id: str) -> list[Any]:
     return sorted(out, key=lambda p: -len(lineage(p.manifest.content)))
 
 
-__all__ = ["ADDED", "INHERITED", "OVERRIDDEN", "Entry", "Inheritance", "children_of", "lineage", "load_child",
+# --------------------------------------------------------------------------- explaining
+
+KIND_TITLES = {
+    "manifest": lazy("manifest pack.yaml"),
+    "parameters": lazy("parameters parameters.yaml"),
+    "matter": lazy("matter"),
+    "form": lazy("form form.schema.json"),
+    "materials": lazy("materials materials.yaml"),
+    "rules": lazy("rules rules.yaml"),
+    "workflow": lazy("workflow (stages, notices)"),
+    "table": lazy("review tables tables/"),
+    "messages": lazy("messages messages.yaml"),
+    "allocation": lazy("allocation allocation.yaml"),
+}
+STATUS_TITLES = {OVERRIDDEN: lazy("Overridden"), ADDED: lazy("Added"), INHERITED: lazy("Inherited")}
+
+
+def explain(pack: Pack) -> list[str]:
+    """What `pack` inherits, overrides and adds, per file kind and per id (for `formflow check --explain`)."""
+    info = pack.inheritance
+    if info is None:
+        return [_("%(pack)s (%(name)s) extends no other pack: everything is its own", pack=pack.id, name=pack.name)]
+    lines = [_("%(pack)s (%(name)s) extends %(parents)s; offices: the parent's tree, region %(region)s",
+               pack=pack.id, name=pack.name, parents=" > ".join(info.lineage),
+               region=pack.manifest.content.get("region_code"))]
+    for status in (OVERRIDDEN, ADDED, INHERITED):
+        entries = info.of(status)
+        lines.append(_("%(status)s (%(n)s):", status=STATUS_TITLES[status], n=len(entries)))
+        groups: dict[tuple[str, str], list[str]] = {}
+        for entry in entries:
+            groups.setdefault((entry.matter, entry.kind), []).append(entry.id or _("(the whole file)"))
+        for (matter, kind), ids in groups.items():
+            where = f"{matter} / {KIND_TITLES.get(kind, kind)}" if matter else str(KIND_TITLES.get(kind, kind))
+            lines.append(f"  {where}: {', '.join(ids)}")
+    return lines
+
+
+__all__ = ["ADDED", "INHERITED", "OVERRIDDEN", "Entry", "Inheritance", "children_of", "explain", "lineage", "load_child",
            "merge", "merge_parameters", "resolve"]
