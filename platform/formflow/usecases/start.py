@@ -300,7 +300,7 @@ def start_application(services: Any, db: Session, actor: Account, pack_id: str, 
     pack, matter = matter_of(services, pack_id, matter_id)
     applicant = db.get_one(Account, actor.id)
     clerk = db.get(Account, assisted_by.id) if assisted_by is not None else None
-    if clerk is not None and pack_id not in assisting_packs(db, clerk):
+    if clerk is not None and not set(pack_lineage(services, pack_id)) & assisting_packs(db, clerk):
         raise Forbidden(_("This matter is not handled by your office"), code="not_your_pack")
     if clerk is None and not matter.citizen_starts:
         raise StartRefused(_("This matter cannot be applied for here"), code="matter_not_open")
@@ -407,7 +407,7 @@ def start_at_window(services: Any, db: Session, clerk: Account, *, pack_id: str,
         raise StartRefused(_("; ").join(p.message for p in problems), code="window_form", status=400,
                            fields=problems)
     actor = db.get_one(Account, clerk.id)
-    if pack_id not in assisting_packs(db, actor):
+    if not set(pack_lineage(services, pack_id)) & assisting_packs(db, actor):
         raise Forbidden(_("This matter is not handled by your office"), code="not_your_pack")
     narrow_region(services, db, pack_id, matter_id, region_office_id)  # refused before any account is made
     citizen = window_citizen(services, db, name, id_number, mobile, pack_id)
