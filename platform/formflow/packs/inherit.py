@@ -333,6 +333,21 @@ def _fetch_parents(loader: _Loader, waiting: dict[str, tuple[Doc, str]], packs: 
     return fetched
 
 
+def drop_inherited(packs: dict[str, Pack], problems: list[Any]) -> list[Any]:
+    """Problems without those a child only inherits: the same pointer and message in the parent's file."""
+    seen = {(p.file, p.pointer, p.message) for p in problems}
+    out = []
+    for problem in problems:
+        folder, _sep, rest = problem.file.partition("/")
+        pack_id, _sep, tail = rest.partition("/")
+        pack = packs.get(pack_id)
+        if pack is not None and pack.inheritance is not None and tail and \
+                (f"{folder}/{pack.inheritance.parent}/{tail}", problem.pointer, problem.message) in seen:
+            continue
+        out.append(problem)
+    return out
+
+
 # --------------------------------------------------------------------------- using the lineage
 
 
@@ -385,5 +400,5 @@ def explain(pack: Pack) -> list[str]:
     return lines
 
 
-__all__ = ["ADDED", "INHERITED", "OVERRIDDEN", "Entry", "Inheritance", "children_of", "explain", "lineage", "load_child",
-           "merge", "merge_parameters", "resolve"]
+__all__ = ["ADDED", "INHERITED", "OVERRIDDEN", "Entry", "Inheritance", "children_of", "drop_inherited", "explain",
+           "lineage", "load_child", "merge", "merge_parameters", "resolve"]

@@ -298,7 +298,7 @@ class _Loader:
 def load_packs(root: Path, only: list[str] | None = None) -> PackSet:
     """Load the packs under `root` (all, or those named in `only`) and check them."""
     from formflow.packs.checks import cross_check
-    from formflow.packs.inherit import resolve
+    from formflow.packs.inherit import drop_inherited, resolve
 
     loader = _Loader(root)
     loader.load_meta()
@@ -318,5 +318,5 @@ def load_packs(root: Path, only: list[str] | None = None) -> PackSet:
                 loader.reader.problem(f"schemas/{name}", "", _("No locality pack %(name)s found", name=repr(name)))
     packset = PackSet(root, packs, loader.common, calendars, loader.reader.problems)
     cross_check(packset, loader.reader)
-    packset.problems = sorted(set(loader.reader.problems))
+    packset.problems = sorted(set(drop_inherited(packs, loader.reader.problems)))
     return packset
