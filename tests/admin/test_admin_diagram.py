@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import xml.etree.ElementTree as ET
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,17 @@ SVG = "{http://www.w3.org/2000/svg}"
 WORKFLOWS = sorted(ROOT.glob("workflows/*/*.yaml"))
 
 
+@lru_cache(maxsize=1)
+def _effective():
+    from formflow.packs import load_packs
+
+    return load_packs(ROOT)
+
+
 def load(path: Path) -> dict:
+    pack = _effective().packs.get(path.parent.name)
+    if pack is not None and pack.inheritance is not None:  # a child pack's overlay: draw the effective workflow
+        return copy.deepcopy(pack.matters[path.stem].workflow.content)
     return load_yaml(path.read_text(encoding="utf-8"))
 
 
