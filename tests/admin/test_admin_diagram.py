@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import xml.etree.ElementTree as ET
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,21 @@ SVG = "{http://www.w3.org/2000/svg}"
 WORKFLOWS = sorted(ROOT.glob("workflows/*/*.yaml"))
 
 
+@lru_cache(maxsize=1)
+def _effective():
+    from formflow.packs import load_packs
+
+    return load_packs(ROOT)
+
+
 def load(path: Path) -> dict:
-    """A shipped workflow as the loader holds it: `{param: id}` day counts read from its pack's parameters."""
+    """A shipped workflow as the loader holds it: `{param: id}` day counts read from its pack's parameters, and a
+    child pack's overlay drawn as its effective workflow."""
     from formflow.workflow.spec import resolve_param_days
 
+    pack = _effective().packs.get(path.parent.name)
+    if pack is not None and pack.inheritance is not None:
+        return copy.deepcopy(pack.matters[path.stem].workflow.content)
     content = load_yaml(path.read_text(encoding="utf-8"))
     parameters = ROOT / "seeds" / path.parent.name / "parameters.yaml"
     resolve_param_days(content, load_yaml(parameters.read_text(encoding="utf-8")))

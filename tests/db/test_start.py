@@ -17,7 +17,7 @@ def test_load_creates_database_and_prints_demo_accounts(tmp_path):
                          env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "instance" / "formflow.sqlite3").exists()
-    assert "已载入 2 个地区配置包" in out.stdout
+    assert "已载入 3 个地区配置包" in out.stdout
     for line in ("mj-citizen-chen", "window_clerk（", "community_clerk（", "jx-"):
         assert line in out.stdout
     again = subprocess.run([sys.executable, "-m", "formflow.cli", "load"], capture_output=True, text=True,

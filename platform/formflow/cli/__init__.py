@@ -37,12 +37,16 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1)
-def check(paths: tuple[str, ...]) -> None:
+@click.option("--explain", "explain_pack", metavar="PACK", default=None,
+              help="List what PACK inherits from the pack it extends, and what it overrides and adds.")
+def check(paths: tuple[str, ...], explain_pack: str | None) -> None:
     """Validate locality packs: exit 0 with a summary per pack, or 2 listing every problem."""
     from formflow.packs import load_packs
     from formflow.packs.checks.grants import drop_granted, granted_roles
     from formflow.packs.summary import summarize
 
+    if explain_pack is not None:
+        _explain(paths, explain_pack)
     failed = False
     granted = granted_roles(Settings().database_url)  # roles granted in the database count as held
     for root, only in _resolve_targets(paths, Settings().config_root):
@@ -61,6 +65,21 @@ def check(paths: tuple[str, ...]) -> None:
         for warning in _calendar_warnings(root, list(packset.packs)):
             click.echo(_("Warning: %(warning)s", warning=warning), err=True)
     sys.exit(2 if failed else 0)
+
+
+def _explain(paths: tuple[str, ...], pack_id: str) -> None:
+    """`formflow check --explain PACK`: the effective pack's origin, per file kind and id; exit 2 on problems."""
+    from formflow.packs import load_packs
+    from formflow.packs.inherit import explain
+
+    root = _resolve_targets(paths, Settings().config_root)[0][0]
+    packset = load_packs(root, [pack_id])
+    for problem in packset.problems:
+        click.echo(f"  {problem}", err=True)
+    if pack_id in packset.packs:
+        for line in explain(packset.packs[pack_id]):
+            click.echo(line)
+    sys.exit(2 if packset.problems or pack_id not in packset.packs else 0)
 
 
 def _calendar_warnings(root: Path, pack_ids: list[str]) -> list[str]:

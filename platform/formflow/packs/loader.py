@@ -90,6 +90,8 @@ class Pack:
     calendar: Doc | None = None
     demo: Doc | None = None
     elicences: Doc | None = None
+    #: set on a pack whose pack.yaml `extends` another (formflow.packs.inherit): what it inherits
+    inheritance: Any = None
 
     @property
     def name(self) -> str:
@@ -159,6 +161,8 @@ class _Loader:
         self.reader = Reader(root)
         self.meta: dict[str, Any] = {}
         self.common: dict[str, Any] = {}
+        #: packs whose pack.yaml `extends` another: id -> (manifest, parent id), merged by packs.inherit
+        self.children: dict[str, tuple[Doc, str]] = {}
 
     # -- meta-schemas -------------------------------------------------------
     def load_meta(self) -> None:
@@ -239,6 +243,9 @@ class _Loader:
                 _("id %(id)s should be the folder name %(folder)s", id=repr(manifest.content.get("id")),
                   folder=repr(pack_id)),
             )  # fmt: skip
+        if isinstance(manifest.content.get("extends"), str):
+            self.children[pack_id] = (manifest, manifest.content["extends"])
+            return None
         pack = Pack(pack_id, manifest)
         seeds = self.root / "seeds" / pack_id
         pack.parameters = self.doc(seeds / "parameters.yaml", "parameters")
@@ -320,6 +327,7 @@ class _Loader:
 def load_packs(root: Path, only: list[str] | None = None) -> PackSet:
     """Load the packs under `root` (all, or those named in `only`) and check them."""
     from formflow.packs.checks import cross_check
+    from formflow.packs.inherit import drop_inherited, resolve
 
     loader = _Loader(root)
     loader.load_meta()
@@ -332,13 +340,14 @@ def load_packs(root: Path, only: list[str] | None = None) -> PackSet:
         pack = loader.load_pack(pack_id)
         if pack is not None:
             packs[pack_id] = pack
+    resolve(loader, loader.children, packs)
     if only:
         for name in only:
             if name not in packs and not any(p.file.startswith(f"schemas/{name}") for p in loader.reader.problems):
                 loader.reader.problem(f"schemas/{name}", "", _("No locality pack %(name)s found", name=repr(name)))
     packset = PackSet(root, packs, loader.common, calendars, loader.reader.problems)
     cross_check(packset, loader.reader)
-    found = ordered(loader.reader.problems)
+    found = ordered(list(dict.fromkeys(drop_inherited(packs, loader.reader.problems))))
     packset.problems = [p for p in found if p.severity != WARNING]
     packset.warnings = [p for p in found if p.severity == WARNING]
     return packset

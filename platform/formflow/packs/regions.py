@@ -158,6 +158,11 @@ def open_regions(content: Any) -> frozenset[str]:
 def is_open(packset: Any, pack_id: str, office_id: str) -> bool:
     """Is online acceptance open at (or under) this region of the pack? (No offices file: yes.)"""
     pack = packset.packs.get(pack_id) if packset is not None else None
+    if pack is not None and pack.offices is None:  # a pack that extends another: its ancestors' offices
+        for ancestor in (pack.manifest.content or {}).get("lineage") or []:
+            pack = packset.packs.get(str(ancestor))
+            if pack is not None and pack.offices is not None:
+                break
     if pack is None or pack.offices is None:
         return True
     content = pack.offices.content

@@ -103,7 +103,8 @@ def load_all(session: Session, packset: PackSet, keys: DataKeys, *, demo: bool) 
     """Offices of every pack, and demo accounts when `demo` is set."""
     accounts: list[DemoAccount] = []
     for pack in packset.packs.values():
-        sync_offices(session, pack)
+        if pack.inheritance is None:  # a child pack shares its parent's offices (packs.inherit)
+            sync_offices(session, pack)
     if demo:
         for pack in packset.packs.values():
             accounts.extend(sync_demo_accounts(session, pack, keys))

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, defer
 
 from formflow.auth.jurisdiction import under
 from formflow.db.models import NO_DEADLINE, Account, Application, ApplicationStage, Event, PackVersion
+from formflow.packs.inherit import children_of
 from formflow.workflow.access import assignments
 from formflow.workflow.spec import WorkflowSpec, cached_spec, spec_for
 
@@ -146,11 +147,15 @@ def reach_of(session: Session, account: Account | int, packset: Any = None) -> l
     cache: dict[str, list[WorkflowSpec]] = {}
     out: list[Reach] = []
     for role, office in rows:
-        if office.pack not in cache:
-            cache[office.pack] = workflow_specs(session, office.pack, packset)
-        stages = owned_stages(cache[office.pack], role, office.level)
-        if stages:
-            out.append(Reach(office.pack, role, office.id, office.path, office.level, stages))
+        # the office's pack, and the packs extending it (packs.inherit): they share its offices
+        served = [office.pack, *(p.id for p in children_of(packset, office.pack))] if getattr(
+            packset, "packs", None) else [office.pack]
+        for pack in served:
+            if pack not in cache:
+                cache[pack] = workflow_specs(session, pack, packset)
+            stages = owned_stages(cache[pack], role, office.level)
+            if stages:
+                out.append(Reach(pack, role, office.id, office.path, office.level, stages))
     return out
 
 

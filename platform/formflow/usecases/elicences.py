@@ -45,8 +45,9 @@ def may_fetch(db: Session, actor: Account, app: Application) -> bool:
     if app.assisted_by_id is None or actor.id != app.assisted_by_id:
         return False
     from formflow.usecases.start import assisting_packs
+    from formflow.workflow.access import serving_packs
 
-    return app.pack in assisting_packs(db, actor)
+    return bool(set(serving_packs(db, app)) & assisting_packs(db, actor))  # offices a child pack shares count
 
 
 def applicant_id_number(services: Any, db: Session, app: Application) -> str | None:

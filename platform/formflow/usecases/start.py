@@ -26,6 +26,7 @@ from formflow.applications import drafts as apps
 from formflow.auth.roles import CITIZEN, WINDOW_CLERK
 from formflow.db.models import REGION_KINDS, Account, Application, Consent, Office, RoleAssignment
 from formflow.forms.formats import explain_cn_id_card
+from formflow.packs.inherit import children_of, lineage
 from formflow.packs.regions import is_open
 from formflow.packs.versions import load_pinned, pin
 from formflow.text.catalogue import _
@@ -126,9 +127,44 @@ def above(level: str, needed: str | None) -> bool:
     return REGION_KINDS.index(level) < REGION_KINDS.index(needed)
 
 
-def selectable_regions(db: Session, pack_id: str) -> list[Office]:
-    """The regions a citizen picks from first (the pack's `selectable` offices)."""
-    return apps.selectable_offices(db, pack_id)
+def selectable_regions(db: Session, pack_id: str, services: Any = None) -> list[Office]:
+    """The regions a citizen picks from first (the pack's `selectable` offices).
+
+    A pack that extends another (packs.inherit) has no offices of its own: its regions are
+    the parent tree's selectable offices at and under its `region_code`.
+    """
+    root = region_root(services, db, pack_id)
+    if root is None:
+        return apps.selectable_offices(db, pack_id)
+    return list(db.scalars(select(Office).where(Office.pack.in_(pack_lineage(services, pack_id)),
+                                                Office.selectable.is_(True), Office.path.startswith(root.path))
+                           .order_by(Office.path)))
+
+
+def pack_lineage(services: Any, pack_id: str) -> list[str]:
+    """The packs whose offices serve `pack_id`: itself, then the packs it extends."""
+    pack = services.packs.packs.get(pack_id) if services is not None else None
+    return [pack_id, *(lineage(pack.manifest.content) if pack is not None else [])]
+
+
+def region_root(services: Any, db: Session, pack_id: str) -> Office | None:
+    """The region office of a pack that extends another (its `region_code` in the parent's tree)."""
+    packs = pack_lineage(services, pack_id)
+    if len(packs) == 1:
+        return None
+    code = str(services.packs.packs[pack_id].manifest.content.get("region_code") or "")
+    return db.scalar(select(Office).where(Office.region_code == code, Office.pack.in_(packs[1:]),
+                                          Office.kind.in_(REGION_KINDS)).order_by(Office.path).limit(1))
+
+
+def resolve_pack(services: Any, db: Session, pack_id: str, matter_id: str, office: Office) -> str:
+    """The pack an application filed at `office` belongs to: the deepest pack extending `pack_id` whose
+    region holds the office and which has the matter, else `pack_id` (a Nanchang citizen gets Nanchang's)."""
+    for child in children_of(services.packs, pack_id):
+        root = region_root(services, db, child.id) if matter_id in child.matters else None
+        if root is not None and (office.path or "").startswith(root.path):
+            return str(child.id)
+    return pack_id
 
 
 def within(office: Office, selectable: list[Office]) -> bool:
@@ -171,9 +207,9 @@ class RegionChoice:
 
 def region_choice(services: Any, db: Session, pack_id: str, matter_id: str, office_id: str | None) -> RegionChoice:
     needed = _needed(services, pack_id, matter_id)
-    offices = selectable_regions(db, pack_id)
+    offices = selectable_regions(db, pack_id, services)
     office = db.get(Office, office_id) if office_id else None
-    if office is not None and (office.pack != pack_id or not within(office, offices)):
+    if office is not None and (office.pack not in pack_lineage(services, pack_id) or not within(office, offices)):
         office = None
     narrower = open_children(services, db, office) if office is not None and above(office.level, needed) else None
     if office is not None and not is_open(services.packs, pack_id, office.id):
@@ -186,7 +222,7 @@ def owning_regions(services: Any, db: Session, pack_id: str, matter_id: str) -> 
     """Every region at (or below) the level that owns the first stage, under the selectable ones."""
     needed = _needed(services, pack_id, matter_id)
     out: dict[str, Office] = {}
-    todo = list(selectable_regions(db, pack_id))
+    todo = list(selectable_regions(db, pack_id, services))
     while todo:
         office = todo.pop(0)
         if not is_open(services.packs, pack_id, office.id):
@@ -280,7 +316,7 @@ def start_application(services: Any, db: Session, actor: Account, pack_id: str, 
     pack, matter = matter_of(services, pack_id, matter_id)
     applicant = db.get_one(Account, actor.id)
     clerk = db.get(Account, assisted_by.id) if assisted_by is not None else None
-    if clerk is not None and pack_id not in assisting_packs(db, clerk):
+    if clerk is not None and not set(pack_lineage(services, pack_id)) & assisting_packs(db, clerk):
         raise Forbidden(_("This matter is not handled by your office"), code="not_your_pack")
     if clerk is None and not matter.citizen_starts:
         raise StartRefused(_("This matter cannot be applied for here"), code="matter_not_open")
@@ -296,6 +332,18 @@ def start_application(services: Any, db: Session, actor: Account, pack_id: str, 
                                status=409)
         return existing
     office = narrow_region(services, db, pack_id, matter_id, region_office_id)
+    resolved = resolve_pack(services, db, pack_id, matter_id, office)
+    if resolved != pack_id:  # the region is under a pack extending this one: the application is that pack's
+        pack, matter = matter_of(services, resolved, matter_id)
+        existing = open_draft(db, applicant.id, resolved, matter_id)
+        if existing is not None:
+            return existing
+        if not has_consented(services, db, applicant.id, resolved, matter_id):
+            if privacy_version(pack) != privacy_version(services.packs.packs[pack_id]):
+                raise StartRefused(_("Please read and agree to the service authorisation privacy agreement first"),
+                                   code="consent_required", status=403)
+            record_consent(services, db, applicant, resolved, matter_id, True)  # the same agreement, consented
+        pack_id = resolved
     chosen = channel_for(pack, channel, assisted=clerk is not None)
     app = _new_draft(services, db, applicant, pack_id, matter_id, office, chosen, clerk)
     pinned = apps.pinned_of(db, app)
@@ -375,7 +423,7 @@ def start_at_window(services: Any, db: Session, clerk: Account, *, pack_id: str,
         raise StartRefused(_("; ").join(p.message for p in problems), code="window_form", status=400,
                            fields=problems)
     actor = db.get_one(Account, clerk.id)
-    if pack_id not in assisting_packs(db, actor):
+    if not set(pack_lineage(services, pack_id)) & assisting_packs(db, actor):
         raise Forbidden(_("This matter is not handled by your office"), code="not_your_pack")
     narrow_region(services, db, pack_id, matter_id, region_office_id)  # refused before any account is made
     citizen = window_citizen(services, db, name, id_number, mobile, pack_id)
@@ -395,7 +443,7 @@ def window_started(services: Any, db: Session, clerk: Account, app_id: int) -> t
 __all__ = [
     "RegionChoice", "StartRefused", "above", "account_identity", "assisting_packs", "channel_for", "channels",
     "consent_state", "has_consented", "latest_consent", "matter_of", "narrow_region", "open_children", "open_draft",
-    "owning_regions", "parent_names", "privacy_version", "record_consent", "region_children", "region_choice",
-    "selectable_regions", "start_application", "start_at_window", "start_level", "window_choices",
-    "window_citizen", "window_started", "within",
+    "owning_regions", "pack_lineage", "parent_names", "privacy_version", "record_consent", "region_children",
+    "region_choice", "region_root", "resolve_pack", "selectable_regions", "start_application", "start_at_window",
+    "start_level", "window_choices", "window_citizen", "window_started", "within",
 ]

@@ -45,10 +45,25 @@ def role_names(session: Session, account: Account, app: Application | None = Non
     return list(dict.fromkeys(names))
 
 
-def covers(office: Office, app: Application, level: str) -> bool:
-    """Whether `office` is the office of `level` for the application's jurisdiction."""
+def serving_packs(session: Session, app: Application) -> list[str]:
+    """The packs whose offices act on `app`: its own, then those it extends (as its pinned manifest says)."""
+    from formflow.packs.inherit import lineage
+    from formflow.packs.versions import load_pinned
+
+    try:
+        manifest = load_pinned(session, app.versions).manifest if app.versions else {}
+    except LookupError:
+        manifest = {}
+    return [app.pack, *lineage(manifest)]
+
+
+def covers(office: Office, app: Application, level: str, packs: list[str] | None = None) -> bool:
+    """Whether `office` is the office of `level` for the application's jurisdiction.
+
+    `packs`: the packs whose offices serve the application (`serving_packs`; default its own).
+    """
     return (
-        office.pack == app.pack
+        office.pack in (packs or [app.pack])
         and office.level == level
         and app.office_path is not None
         and app.office_path.startswith(office.path)
@@ -59,8 +74,9 @@ def authority(
     session: Session, app: Application, account: Account, role: str, level: str
 ) -> Authority | None:
     """The account's standing as `role` at the application's `level` office, if any."""
+    packs = serving_packs(session, app)
     for held, office in assignments(session, account.id):
-        if held == role and office is not None and covers(office, app, level):
+        if held == role and office is not None and covers(office, app, level, packs):
             return Authority(role=role, office_id=office.id, office_name=office.name)
     return None
 

@@ -37,7 +37,10 @@ __all__ = ["cross_check"]
 def cross_check(packset: PackSet, reader: Reader) -> None:
     office_owner: dict[str, str] = {}
     for pack in packset.packs.values():
-        offices = check_offices(pack, reader, office_owner)
+        if pack.inheritance is not None:  # the parent's one office tree, checked with the parent
+            offices = check_offices(packset.packs[pack.inheritance.parent], Reader(reader.root), {})
+        else:
+            offices = check_offices(pack, reader, office_owner)
         roles_in_pack: set[str] = set()
         checks = []
         for matter in pack.matters.values():
