@@ -58,7 +58,8 @@ def simplest_category(pack: str) -> tuple[str, str]:
     _title, ids, titles = category_field(pack)
 
     def uploads(cat_id: str) -> int:
-        required = catalogue["categories"][cat_id]["required"]
+        required = [*((catalogue.get("common") or {}).get("required") or []),
+                    *(catalogue["categories"][cat_id].get("required") or [])]
         names = [r if isinstance(r, str) else r["kind"] for r in required]
         return sum(1 for k in names if not kinds[k].get("source") and not kinds[k].get("signature"))
 

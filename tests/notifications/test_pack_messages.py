@@ -69,6 +69,7 @@ def test_household_kinds_need_an_allocation_and_reminders_a_deadline(config_copy
         doc["kinds"]["waiting_list"] = {"title": "t", "body": "b", "when": {"household": ["entered"]}}
 
     _edit(config_copy, JX_MESSAGES, break_it)
+    (config_copy / "schemas" / "jiangxi" / "public-rental-housing" / "allocation.yaml").unlink()  # no waiting list
     problems = _problems(config_copy)
     assert f"{JX_MESSAGES}:/kinds/correction_due/when/correction_due" in problems
     assert f"{JX_MESSAGES}:/kinds/waiting_list/when: " in problems and "allocation.yaml" in problems

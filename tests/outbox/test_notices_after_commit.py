@@ -54,7 +54,7 @@ def test_the_transition_renders_no_pdf_the_worker_does(ob_flow):
         assert row.status == "ready" and row.sha256
         assert s.get(OutboxMessage, message.id).status == "done"
         served = open_notice(services_of(p), s, ob_flow.account("mj-community"), issued.id)
-    text = pdf_text(served.body)
+    text = pdf_text(b"".join(served.body))  # streamed from the storage
     assert row.title in text and row.number in text
     assert list(batches(p.sessions, services_of(p))) == []  # nothing left, nothing rendered twice
     assert _count(p, StoredFile) == files_before + 1
