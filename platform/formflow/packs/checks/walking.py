@@ -62,36 +62,49 @@ def child_schemas(node: Any, resolver: Any, segment: str) -> list[tuple[Any, Any
     return found
 
 
-def logic_vars(expr: Any, where: str, item: Any) -> Iterator[tuple[str, str, Any]]:
-    """(variable name, pointer, item scope) for every `var` in a JSON Logic expression.
+def _logic_nodes(expr: Any, where: str, item: Any) -> Iterator[tuple[str, Any, str, Any]]:
+    """(operation, arguments, pointer, item scope) for every node of a JSON Logic expression, `var`s included.
 
     Inside map/filter/all/some/none/reduce the body's variables are relative
     to the array item; the scope then carries the item's schema when known.
     """
     if isinstance(expr, list):
         for i, sub in enumerate(expr):
-            yield from logic_vars(sub, f"{where}/{i}", item)
+            yield from _logic_nodes(sub, f"{where}/{i}", item)
         return
     if not isinstance(expr, dict) or len(expr) != 1:
         return
     op, args = next(iter(expr.items()))
     at = f"{where}{pointer([op])}"
+    yield op, args, at, item
     if op == "var":
-        name = args[0] if isinstance(args, list) and args else args
-        if isinstance(name, str) and name != "":
-            yield name, at, item
         return
     if op in ITERATING_OPS and isinstance(args, list) and args:
-        yield from logic_vars(args[0], f"{at}/0", item)
+        yield from _logic_nodes(args[0], f"{at}/0", item)
         source = args[0].get("var") if isinstance(args[0], dict) else None
         known = source if item is None and isinstance(source, str) else None
-        body_scope = (known, op == "reduce")
         for i, sub in enumerate(args[1:2], start=1):
-            yield from logic_vars(sub, f"{at}/{i}", body_scope)
+            yield from _logic_nodes(sub, f"{at}/{i}", (known, op == "reduce"))
         for i, sub in enumerate(args[2:], start=2):
-            yield from logic_vars(sub, f"{at}/{i}", item)
+            yield from _logic_nodes(sub, f"{at}/{i}", item)
         return
-    yield from logic_vars(args, at, item)
+    yield from _logic_nodes(args, at, item)
+
+
+def logic_vars(expr: Any, where: str, item: Any) -> Iterator[tuple[str, str, Any]]:
+    """(variable name, pointer, item scope) for every `var` in a JSON Logic expression."""
+    for op, args, at, scope in _logic_nodes(expr, where, item):
+        if op == "var":
+            name = args[0] if isinstance(args, list) and args else args
+            if isinstance(name, str) and name != "":
+                yield name, at, scope
+
+
+def logic_ops(expr: Any, where: str, item: Any) -> Iterator[tuple[str, Any, str, Any]]:
+    """(operation, arguments, pointer, item scope) for every operation but `var` (scopes as `logic_vars`)."""
+    for node in _logic_nodes(expr, where, item):
+        if node[0] != "var":
+            yield node
 
 
 #: JSON Logic operations that compare a value with another, and those whose truth a literal can decide.
@@ -105,35 +118,6 @@ def _var_name(arg: Any) -> str | None:
         name = name[0] if isinstance(name, list) and name else name
         return name if isinstance(name, str) and name else None
     return None
-
-
-def logic_ops(expr: Any, where: str, item: Any) -> Iterator[tuple[str, Any, str, Any]]:
-    """(operation, arguments, pointer, item scope) for every operation of a JSON Logic expression.
-
-    The item scope is that of `logic_vars`: inside map/filter/all/some/none/reduce
-    the body's variables are relative to the array item.
-    """
-    if isinstance(expr, list):
-        for i, sub in enumerate(expr):
-            yield from logic_ops(sub, f"{where}/{i}", item)
-        return
-    if not isinstance(expr, dict) or len(expr) != 1:
-        return
-    op, args = next(iter(expr.items()))
-    at = f"{where}{pointer([op])}"
-    if op == "var":
-        return
-    yield op, args, at, item
-    if op in ITERATING_OPS and isinstance(args, list) and args:
-        yield from logic_ops(args[0], f"{at}/0", item)
-        source = args[0].get("var") if isinstance(args[0], dict) else None
-        known = source if item is None and isinstance(source, str) else None
-        for i, sub in enumerate(args[1:2], start=1):
-            yield from logic_ops(sub, f"{at}/{i}", (known, op == "reduce"))
-        for i, sub in enumerate(args[2:], start=2):
-            yield from logic_ops(sub, f"{at}/{i}", item)
-        return
-    yield from logic_ops(args, at, item)
 
 
 def comparisons(expr: Any, where: str) -> Iterator[tuple[str, Any, list[tuple[Any, str]], bool]]:
