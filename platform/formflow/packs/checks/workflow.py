@@ -124,7 +124,8 @@ class WorkflowChecks(MatterScope):
                 self.reader.problem(path, f"{where}/{key}", _(
                     "A lottery stage is moved only by its draw (on_win, on_lose); it may not have %(key)s",
                     key=key))
-        entrant = stage.get("entrant") if isinstance(stage.get("entrant"), dict) else {}
+        raw = stage.get("entrant")
+        entrant: dict[str, Any] = raw if isinstance(raw, dict) else {}
         for key in ("size", "name"):
             if key in entrant:
                 self.check_stage_logic(entrant[key], path, f"{where}/entrant/{key}")
