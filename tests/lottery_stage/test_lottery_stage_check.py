@@ -61,3 +61,13 @@ def test_formflow_check_fails_on_a_bad_on_win(edited):
     result = CliRunner().invoke(main, ["check", str(edited.root)])
     assert result.exit_code != 0
     assert "/stages/lottery/on_win" in result.output and "alocated" in result.output
+
+
+def test_the_flow_chart_draws_both_outcomes_of_the_draw(edited):
+    from formflow.packs.problems import load_yaml
+    from formflow.workflow.diagram import workflow_svg
+
+    edited.edit(WORKFLOW, with_lottery_stage)
+    svg = workflow_svg(load_yaml((edited.root / WORKFLOW).read_text(encoding="utf-8")))
+    assert "抽签配租 —抽签配租：抽中房源→ 签订租赁合同" in svg
+    assert "抽签配租 —抽签配租：未抽中→ 继续轮候" in svg
