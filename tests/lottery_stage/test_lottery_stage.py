@@ -179,3 +179,25 @@ def test_a_failing_move_rolls_the_whole_draw_back(flow, monkeypatch):
     with flow.p.sessions() as s:
         assert s.get(LotteryBatch, batch_id).status == "committed"
     assert flow.app(a).stages == ["lottery"] and flow.app(b).stages == ["lottery"]
+
+
+def test_the_stage_draw_on_each_database(edited, platform_db, calendar):
+    """Set up, publish and draw a stage batch on SQLite and on PostgreSQL; versions move with the draw."""
+    edited.edit(WORKFLOW, with_lottery_stage)
+    platform_db.packs = edited.load()
+    flow = Flow(platform_db, calendar, packs=platform_db.packs)
+    apps = [at_lottery(flow, 2, DAY), at_lottery(flow, 4, DAY), at_lottery(flow, 1, DAY)]
+    today = flow.app(apps[-1]).updated_at.date()
+    versions = {a: flow.app(a).version for a in apps}
+    batch = _commit_and_draw(flow, _batch(flow, today), today)
+    assert lottery.verify(draws.published(batch)) == []
+    moved = {a: flow.app(a) for a in apps}
+    assert sorted(a.stages[0] for a in moved.values()) == ["allocated", "allocated", "waiting"]
+    assert all(moved[a].version > versions[a] for a in apps)
+    with flow.p.sessions() as s:
+        from sqlalchemy import select
+
+        from formflow.db.models import ApplicationStage
+
+        rows = set(s.scalars(select(ApplicationStage.stage).where(ApplicationStage.application_id.in_(apps))))
+    assert rows == {"allocated", "waiting"}  # the queue projection moved with them

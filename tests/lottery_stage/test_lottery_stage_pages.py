@@ -75,3 +75,21 @@ def test_the_lottery_pages_stay_closed_to_others(edited, wf_sqlite, calendar):
     _flow, _app, client = _site(edited, wf_sqlite, calendar)
     assert client("mj-citizen-chen").get(LIST).status_code == 404
     assert client("mj-street").post(LIST, {"flats": FLATS, "source": "lottery"}).status_code in (400, 404)
+
+
+def test_the_desk_and_the_portal_show_the_draw(edited, wf_sqlite, calendar):
+    flow, app, client = _site(edited, wf_sqlite, calendar)
+    app_id = at_lottery(flow, 2, DAY)
+    waiting = client("mj-housing").get(f"/desk/applications/{app_id}")
+    assert waiting.status_code == 200 and "抽签配租" in waiting.get_data(as_text=True)
+    app.extensions["formflow.services"].clock.fixed_today = flow.app(app_id).updated_at.date()
+    housing = client("mj-housing")
+    created = housing.post(LIST, {"title": "2026年第一批", "flats": FLATS, "source": "lottery"}, token_from=LIST)
+    batch_page = created.headers["Location"]
+    batch_id = int(re.search(r"/lottery/(\d+)", batch_page).group(1))
+    housing.post(f"/housing/lottery/{batch_id}/commit", token_from=batch_page)
+    housing.post(f"/housing/lottery/{batch_id}/draw", token_from=batch_page)
+    desk = housing.get(f"/desk/applications/{app_id}").get_data(as_text=True)
+    assert "抽签配租：抽中房源" in desk and "江南路1号101" in desk
+    portal = client("mj-citizen-chen").get(f"/portal/applications/{app_id}").get_data(as_text=True)
+    assert "抽签配租：抽中房源" in portal and "F-101" in portal
