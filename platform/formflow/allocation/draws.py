@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from formflow.allocation import lottery
 from formflow.allocation.config import OFFERED, WAITING, Allocation
 from formflow.allocation.register import AllocationError, lock_household, mask_name, record, recorded, waiting_list
+from formflow.calendars.workdays import WorkCalendar
 from formflow.db.models import Account, Household, LotteryBatch, utcnow
 from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale, lazy
 from formflow.text.formatting import iso
@@ -142,7 +143,12 @@ def commit(session: Session, batch_id: int, actor: Account, *, expected_version:
     batch.witness_sha256 = digest or None
     batch.committed_by = actor.id
     codes = [e["code"] for e in batch.entrants]
-    waiting = set(session.scalars(select(Household.code).where(Household.code.in_(codes), Household.status == WAITING)))
+    if batch.stage:  # entrants are the applications at a workflow stage (`workflow.lottery_stage`)
+        from formflow.workflow.lottery_stage import check_still_at_stage
+
+        check_still_at_stage(session, batch)
+    waiting = set(codes) if batch.stage else set(session.scalars(
+        select(Household.code).where(Household.code.in_(codes), Household.status == WAITING)))
     gone = [c for c in codes if c not in waiting]
     if gone:
         raise AllocationError(_("These households are no longer waiting; please set up the batch again: %(codes)s",
@@ -157,8 +163,13 @@ def commit(session: Session, batch_id: int, actor: Account, *, expected_version:
 
 
 def draw(session: Session, batch_id: int, actor: Account, *, witness: str = "", today: date,
-         expected_version: int | None = None, separate_duties: bool = False) -> LotteryBatch:
-    """Reveal the seed, compute the result, offer each allocated flat (one event per household)."""
+         expected_version: int | None = None, separate_duties: bool = False,
+         calendar: Callable[[str], WorkCalendar] | None = None) -> LotteryBatch:
+    """Reveal the seed, compute the result, offer each allocated flat (one event per household).
+
+    A batch of a lottery stage (`batch.stage`) moves each entrant application to the stage's `on_win` or
+    `on_lose` instead (`workflow.lottery_stage.move_entrants`; `calendar(pack)` for the clocks it starts).
+    """
     batch = _lock(session, batch_id, expected_version)
     if batch.status != "committed":
         raise AllocationError(_("Only a batch whose inputs are published can be drawn") if batch.status == "draft"
@@ -178,6 +189,12 @@ def draw(session: Session, batch_id: int, actor: Account, *, witness: str = "", 
                                 inputs_sha256=batch.inputs_sha256 or "")
     batch.status = "drawn"
     batch.drawn_at = utcnow()
+    if batch.stage:
+        from formflow.workflow.lottery_stage import move_entrants
+
+        move_entrants(session, batch, actor, today=today, calendar=calendar)
+        session.flush()
+        return batch
     flats = {f["code"]: f for f in batch.flats}
     households = {h.code: h for h in session.scalars(
         select(Household).where(Household.code.in_([r["entrant"] for r in batch.result])))}

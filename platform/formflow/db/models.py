@@ -567,6 +567,8 @@ class LotteryBatch(Base):
     matter: Mapped[str] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
+    #: the workflow stage (`kind: lottery`) whose applications are the entrants; None: waiting households
+    stage: Mapped[str | None] = mapped_column(String(64), nullable=True)  # migration 0020
     #: draft | committed | drawn
     status: Mapped[str] = mapped_column(String(16), default="draft")
     flats: Mapped[list[Any]] = mapped_column(JSONType, default=list)

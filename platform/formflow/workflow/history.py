@@ -28,6 +28,8 @@ EVENT_TITLES = {
     "withdrawn": lazy("Application withdrawn"),
     "deadline_recomputed": lazy("Time limit counted again for the new holiday calendar"),
     "file_quarantined": lazy("A virus was found in an uploaded material; please upload it again"),
+    "lottery_won": lazy("Drawn in the lottery: a flat"),
+    "lottery_lost": lazy("Drawn in the lottery: no flat"),
 }
 #: Events a reviewer need not see (the citizen's draft saves).
 HIDDEN_FROM_REVIEWERS = frozenset({"draft_created", "draft_saved"})

@@ -123,6 +123,8 @@ def fork_joins(spec: WorkflowSpec, targets: tuple[str, ...]) -> set[str]:
         nexts = [t for a in stage.actions.values() for t in a.targets]
         if stage.is_timer and stage.on_expiry:
             nexts.append(stage.on_expiry)
+        if stage.is_lottery:
+            nexts.extend(t for t in (stage.on_win, stage.on_lose) if t)
         todo.extend(t for t in nexts if t in spec.stages and t not in reached)
     return {j for j in joins if reached & set(spec.stages[j].join)}
 

@@ -16,6 +16,8 @@ from typing import Any
 REVIEW_KIND = "review"
 TIMER_KIND = "timer"
 END_KIND = "end"
+#: a stage whose applications wait for a batch draw and are moved by it (`on_win` / `on_lose`)
+LOTTERY_KIND = "lottery"
 
 #: The role citizens act in (built in, never declared by a workflow).
 CITIZEN_ROLE = "citizen"
@@ -36,6 +38,8 @@ def stage_targets(stage: dict[str, Any]) -> list[str]:
         targets.extend(action_targets(action))
     if stage.get("kind") == TIMER_KIND and stage.get("on_expiry"):
         targets.append(str(stage["on_expiry"]))
+    if stage.get("kind") == LOTTERY_KIND:
+        targets.extend(str(stage[key]) for key in ("on_win", "on_lose") if stage.get(key))
     return targets
 
 
@@ -141,6 +145,15 @@ class Stage:
     expiry_notice: str | None = None
     #: how long the owner has to review an objection (`objections: {time_limit: …}`)
     objection_limit: Period | None = None
+    #: a lottery stage: where a drawn entrant goes with a flat, and without one
+    on_win: str | None = None
+    on_lose: str | None = None
+    #: a lottery stage: entrant fields (`size`, `name`) as JSON Logic over the application
+    entrant: Mapping[str, Any] | None = None
+
+    @property
+    def is_lottery(self) -> bool:
+        return self.kind == LOTTERY_KIND
 
     @property
     def is_end(self) -> bool:
@@ -282,6 +295,9 @@ def _stage(stage_id: str, raw: dict[str, Any]) -> Stage:
         form=MappingProxyType(dict(raw["form"])) if isinstance(raw.get("form"), dict) else None,
         expiry_notice=raw.get("expiry_notice"),
         objection_limit=_period(objections.get("time_limit")) if isinstance(objections, dict) else None,
+        on_win=raw.get("on_win"),
+        on_lose=raw.get("on_lose"),
+        entrant=MappingProxyType(dict(raw["entrant"])) if isinstance(raw.get("entrant"), dict) else None,
     )
 
 

@@ -14,7 +14,11 @@ from formflow.packs.checks.scope import MatterScope
 from formflow.packs.checks.suggest import best_guess, did_you_mean
 from formflow.packs.checks.walking import logic_vars
 from formflow.text.catalogue import _
-from formflow.workflow.spec import END_KIND, TIMER_KIND, action_targets, stage_targets
+from formflow.workflow.spec import END_KIND, LOTTERY_KIND, TIMER_KIND, action_targets, stage_targets
+
+#: keys only a lottery stage has; keys a lottery stage may not have (the draw alone moves it)
+LOTTERY_KEYS = ("on_win", "on_lose", "entrant")
+NOT_ON_LOTTERY = ("actions", "table", "form", "duration", "on_expiry", "objections", "expiry_notice", "join")
 
 
 class WorkflowChecks(MatterScope):
@@ -63,6 +67,8 @@ class WorkflowChecks(MatterScope):
                 self.reader.problem(path, f"{where}/on_expiry", _(
                     "The stage entered on expiry %(stage)s does not exist", stage=repr(stage.get("on_expiry")))
                     + self.stage_hint(stage.get("on_expiry")))
+            if kind == LOTTERY_KIND or any(key in stage for key in LOTTERY_KEYS):
+                self.check_lottery_stage(sid, stage, where)
             if "form" in stage:
                 self.check_stage_form(stage, where)
             expiry_notice = stage.get("expiry_notice")
@@ -96,6 +102,43 @@ class WorkflowChecks(MatterScope):
             if template and not self.template_exists(template):
                 self.reader.problem(path, f"/notices/{nid}/template", _(
                     "Template %(template)s does not exist under renderers/", template=repr(template)))
+
+    def check_lottery_stage(self, sid: str, stage: dict[str, Any], where: str) -> None:
+        """A lottery stage names existing `on_win` / `on_lose` stages, has no actions of its own, and its
+        entrants' size can be read (its `entrant.size`, or the matter's allocation.yaml household size)."""
+        path = self.matter.workflow.path  # type: ignore[union-attr]
+        if stage.get("kind") != LOTTERY_KIND:
+            for key in LOTTERY_KEYS:
+                if key in stage:
+                    self.reader.problem(path, f"{where}/{key}", _(
+                        "Only a lottery stage (kind: lottery) is moved by a draw and has %(key)s", key=key))
+            return
+        for key in ("on_win", "on_lose"):
+            target = stage.get(key)
+            if target not in self.stages:
+                self.reader.problem(path, f"{where}/{key}", _(
+                    "The stage %(key)s of lottery stage %(stage)s leads to does not exist: %(target)s",
+                    key=key, stage=repr(sid), target=repr(target)) + self.stage_hint(target))
+        for key in NOT_ON_LOTTERY:
+            if key in stage:
+                self.reader.problem(path, f"{where}/{key}", _(
+                    "A lottery stage is moved only by its draw (on_win, on_lose); it may not have %(key)s",
+                    key=key))
+        raw = stage.get("entrant")
+        entrant: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        for key in ("size", "name"):
+            if key in entrant:
+                self.check_stage_logic(entrant[key], path, f"{where}/entrant/{key}")
+        allocation = self.matter.allocation.content if self.matter.allocation is not None else None
+        lottery = allocation.get("lottery") if isinstance(allocation, dict) else None
+        if not isinstance(lottery, dict):
+            self.reader.problem(path, where, _(
+                "Lottery stage %(stage)s is drawn on the housing lottery pages: the matter needs an "
+                "allocation.yaml with lottery (its title and the roles allowed to draw)", stage=repr(sid)))
+        elif "size" not in entrant and not ((allocation or {}).get("household") or {}).get("size"):
+            self.reader.problem(path, f"{where}/entrant", _(
+                "Lottery stage %(stage)s needs entrant.size (the household size the flats are matched on)",
+                stage=repr(sid)))
 
     def check_stage_form(self, stage: dict[str, Any], where: str) -> None:
         """A stage form is a JSON Schema object of simple-typed fields, entered with the stage's table."""
@@ -207,6 +250,9 @@ class WorkflowChecks(MatterScope):
                 out.extend((f"/stages/{sid}/actions/{aid}/to", str(aid), t) for t in action_targets(action))
             if stage.get("kind") == TIMER_KIND and stage.get("on_expiry"):
                 out.append((f"/stages/{sid}/on_expiry", "on_expiry", str(stage["on_expiry"])))
+            if stage.get("kind") == LOTTERY_KIND:
+                out.extend((f"/stages/{sid}/{key}", key, str(stage[key])) for key in ("on_win", "on_lose")
+                           if stage.get(key))
             return [e for e in out if e[2] in stages]
 
         def is_end(sid: str) -> bool:

@@ -16,7 +16,7 @@ from formflow.db.models import (
 )
 from formflow.documents.exports import download_headers
 from formflow.text.catalogue import _
-from formflow.web.context import services, sessions
+from formflow.web.context import packs, services, sessions
 from formflow.web.housing.common import (
     _alloc_or_404,
     _login_or_redirect,
@@ -27,6 +27,7 @@ from formflow.web.housing.common import (
     _within,
     bp,
 )
+from formflow.workflow import lottery_stage
 
 # --------------------------------------------------------------------------- lottery
 
@@ -39,13 +40,20 @@ def lottery_list(pack: str, matter: str):
     paths = _reach(alloc, "lottery")
     if alloc.lottery is None:
         abort(404)
+    stage_choices = _lottery_stages(alloc)
     if request.method == "POST":
         _sync(alloc)
         try:
             flats = draws.parse_flats(request.form.get("flats", ""))
+            source = request.form.get("source") or ""
             with sessions().begin() as db:
-                batch = draws.create_batch(db, alloc, title=request.form.get("title", ""), flats=flats,
-                                           codes=None, actor=signed_in_account(), today=_today(), paths=paths)
+                if source in stage_choices:  # the applications waiting at a lottery stage of the workflow
+                    batch = lottery_stage.create_batch(db, alloc, stage=source, title=request.form.get("title", ""),
+                                                       flats=flats, actor=signed_in_account(), today=_today(),
+                                                       paths=paths)
+                else:
+                    batch = draws.create_batch(db, alloc, title=request.form.get("title", ""), flats=flats,
+                                               codes=None, actor=signed_in_account(), today=_today(), paths=paths)
             return redirect(url_for(".lottery_batch", batch_id=batch.id))
         except AllocationError as exc:
             flash(exc.message, "error")
@@ -53,7 +61,16 @@ def lottery_list(pack: str, matter: str):
         batches = list(db.scalars(select(LotteryBatch).where(LotteryBatch.pack == pack, LotteryBatch.matter == matter)
                                   .order_by(LotteryBatch.id.desc())))
     return render_template("housing/lottery_list.html", alloc=alloc, batches=batches,
-                           status_titles=draws.STATUS_TITLES, flats_text=request.form.get("flats", ""))
+                           status_titles=draws.STATUS_TITLES, flats_text=request.form.get("flats", ""),
+                           stage_choices=stage_choices, source=request.form.get("source", ""))
+
+
+def _lottery_stages(alloc: Allocation) -> dict[str, str]:
+    """The lottery stages (id → title) of the matter's current workflow: a batch may draw among their applications."""
+    pack = packs().packs.get(alloc.pack)
+    matter = pack.matters.get(alloc.matter) if pack is not None else None
+    doc = matter.workflow if matter is not None else None
+    return lottery_stage.lottery_stages(doc.content if doc is not None else None)
 
 
 def _batch_or_404(batch_id: int) -> tuple[LotteryBatch, Allocation, list[str] | None]:
@@ -73,12 +90,15 @@ def lottery_batch(batch_id: int):
     with sessions()() as db:
         codes = [e["code"] for e in batch.entrants]
         households = {h.code: h for h in db.scalars(select(Household).where(Household.code.in_(codes)))}
+        stage_of = lottery_stage.entrant_stages(db, batch) if batch.stage else {}
         if batch.status == "draft":
             batch.entrants = batch.entrants  # shown as defined
     doc = draws.published(batch)
     return render_template("housing/lottery_batch.html", alloc=alloc, batch=batch, doc=doc, households=households,
                            flats={f["code"]: f for f in batch.flats}, status_titles=STATUS_TITLES,
-                           batch_titles=draws.STATUS_TITLES)
+                           batch_titles=draws.STATUS_TITLES, stage_of=stage_of,
+                           stage_title=_lottery_stages(alloc).get(batch.stage or "", batch.stage or ""))
+
 
 
 @bp.post("/lottery/<int:batch_id>/commit")
@@ -105,7 +125,8 @@ def lottery_draw(batch_id: int):
     try:
         with sessions().begin() as db:
             draws.draw(db, batch_id, signed_in_account(), witness=request.form.get("witness", ""), today=_today(),
-                       expected_version=_version(), separate_duties=not services().settings.load_demo)
+                       expected_version=_version(), separate_duties=not services().settings.load_demo,
+                       calendar=services().calendar)
         flash(_("Drawn; the seed and the result are published"), "ok")
     except AllocationError as exc:
         flash(exc.message, "error")

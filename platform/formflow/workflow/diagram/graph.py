@@ -22,7 +22,7 @@ from formflow.workflow.diagram.titles import (
     TXT_NOTICE_TIP,
     TXT_REASON_TIP,
 )
-from formflow.workflow.spec import END_KIND, TIMER_KIND, action_targets
+from formflow.workflow.spec import END_KIND, LOTTERY_KIND, TIMER_KIND, action_targets
 
 
 @dataclass
@@ -156,6 +156,14 @@ class Graph:
                 label = TXT_EXPIRY_OBJECTIONS if node.raw.get("objections") else TXT_EXPIRY
                 expiry_tip = f"{node.title} —{label}→ {self.nodes[str(expiry)].title}"
                 self.edges.append(Edge(node.id, "on_expiry", str(label), [str(expiry)], expiry=True, tip=expiry_tip))
+            if node.kind == LOTTERY_KIND:  # moved by the draw: one automatic edge per outcome
+                from formflow.workflow.history import EVENT_TITLES
+
+                for key, event in (("on_win", "lottery_won"), ("on_lose", "lottery_lost")):
+                    target, drawn = node.raw.get(key), str(EVENT_TITLES[event])
+                    if target is not None and str(target) in self.nodes:
+                        self.edges.append(Edge(node.id, key, drawn, [str(target)], expiry=True,
+                                               tip=f"{node.title} —{drawn}→ {self.nodes[str(target)].title}"))
 
     def _layers(self) -> None:
         inner = [n for n in self.nodes.values() if not n.is_end]
