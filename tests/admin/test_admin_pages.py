@@ -148,3 +148,27 @@ def test_a_pack_configurator_sees_only_their_pack(web):
         assert web.get(path).status_code == 404, path
     overview = web.get("/admin/").get_data(as_text=True)
     assert 'id="pack-jiangxi"' in overview and 'id="pack-meizhou-meijiang"' not in overview
+
+
+def test_the_province_configurator_also_configures_the_city_packs_under_it(web, sqlite_platform):
+    """jx-configurator (province office) configures jiangxi-nanchang too; a configurator held at an office
+    inside 南昌市 configures Nanchang's pack only, not the province's."""
+    from sqlalchemy import select
+
+    from formflow.auth.scope import configured_packs
+    from formflow.db.models import Account, Office, RoleAssignment
+
+    assert web.login(demo_user("jiangxi", "configurator")).status_code == 302
+    assert web.get("/admin/jiangxi-nanchang/parameters").status_code == 200
+    assert 'id="pack-jiangxi-nanchang"' in web.get("/admin/").get_data(as_text=True)
+    services = web.app.extensions["formflow.services"]
+    with sqlite_platform.sessions.begin() as s:
+        clerk = s.scalar(select(Account).where(Account.username == "jx-configurator"))
+        city = s.scalar(select(Office).where(Office.region_code == "360100", Office.pack == "jiangxi"))
+        s.query(RoleAssignment).filter_by(account_id=clerk.id).update({"office_id": city.id})
+    with sqlite_platform.sessions() as s:
+        clerk = s.scalar(select(Account).where(Account.username == "jx-configurator"))
+        assert configured_packs(s, clerk.id, services) == {"jiangxi-nanchang"}
+        assert configured_packs(s, clerk.id) == {"jiangxi"}  # without the packs: the office's own pack
+    assert web.get("/admin/jiangxi/parameters").status_code == 404
+    assert web.get("/admin/jiangxi-nanchang/parameters").status_code == 200

@@ -47,7 +47,7 @@ def _mine() -> frozenset[str] | None:
     from formflow.auth.scope import configured_packs
 
     with sessions()() as db:
-        return configured_packs(db, signed_in_account().id)
+        return configured_packs(db, signed_in_account().id, services())
 
 
 def _pack(pack_id: str) -> Pack:
