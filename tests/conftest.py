@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from formflow.db import make_engine
-from support import Platform, WebClient, demo_password, make_web_app  # noqa: F401 (re-exported)
+from support import Platform, WebClient, demo_password, fresh_postgres, make_web_app  # noqa: F401 (re-exported)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,23 +56,7 @@ def postgres_server() -> str:
     return url
 
 
-def _fresh_postgres(admin_url: str, template: str | None = None) -> tuple[str, callable]:
-    name = f"formflow_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        suffix = f' TEMPLATE "{template}"' if template else ""
-        conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-    return url, drop
+_fresh_postgres = fresh_postgres
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

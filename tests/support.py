@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from formflow.db import make_engine
@@ -142,3 +143,27 @@ def notice_pdf(platform, notice_id: int) -> bytes:
         row = session.get(Notice, notice_id)
         assert row is not None and row.status == "ready" and row.sha256, f"notice {notice_id} was not rendered"
         return platform.storage.read(row.sha256)
+
+
+def fresh_postgres(admin_url: str, template: str | None = None) -> tuple[str, Callable[[], None]]:
+    """A new PostgreSQL database (copied from `template` when given): its URL, and how to drop it."""
+    import uuid
+
+    from sqlalchemy import text
+
+    name = f"formflow_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        suffix = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+            ), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+    return url, drop

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from formflow.db import make_engine
 from formflow.db.models import Application, Event, Notice, OutboxMessage
-from support import TEST_KEYS, demo_password
+from support import TEST_KEYS, demo_password, fresh_postgres
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from test_api_journeys import PNG, act, fill, start  # noqa: E402
@@ -141,7 +141,7 @@ def _wait_for(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
 
 @pytest.fixture
 def cluster(postgres_server, s3_env, tmp_path):
-    url, drop = _new_database(postgres_server)
+    url, drop = fresh_postgres(postgres_server)
     env = {**os.environ, **s3_env, "FORMFLOW_DATABASE_URL": url, "FORMFLOW_CONFIG_ROOT": str(ROOT),
            "FORMFLOW_STORAGE": "s3", "FORMFLOW_DATA_KEYS": TEST_KEYS, "FORMFLOW_DEMO": "1",
            "FORMFLOW_EMBEDDED_WORKER": "0", "FORMFLOW_LOG_FORMAT": "json", "PYTHONPATH": str(ROOT / "platform"),
@@ -182,26 +182,6 @@ def cluster(postgres_server, s3_env, tmp_path):
                 os.killpg(proc.pid, signal.SIGKILL)
         engine.dispose()
         drop()
-
-
-def _new_database(admin_url: str):
-    import uuid
-
-    from sqlalchemy import text
-
-    name = f"formflow_topology_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                         {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-    return admin_url.rsplit("/", 1)[0] + f"/{name}", drop
 
 
 def _kill(proc: subprocess.Popen) -> None:
