@@ -303,6 +303,48 @@ def test_killed_connections_during_a_burst_answer_503_and_leave_nothing_half_wri
         assert _state(pg, a) == (after[a][0] + 1, after[a][1] + 1, answers[a][0][3])
 
 
+def test_killed_connections_under_an_api_burst_answer_a_json_503(pg, postgres_server):
+    """The same on the JSON API: each PATCH of a step answers 200 or 503 with the Chinese message in its
+    error object; every draft's version moved exactly as often as it got a history event; then all succeed."""
+    from api_support import Client
+
+    drafts = _drafts(pg, BURST)
+    ids = [a for _w, a in drafts]
+    before = {a: _state(pg, a) for a in ids}
+    clients = {}
+    for who, a in drafts:
+        clients[a] = Client(pg.app)
+        clients[a].sign_in(who, demo_password(CITIZEN))
+    answers: dict[int, list] = {a: [] for a in ids}
+
+    def saver(a: int, rounds: int):
+        def run():
+            for k in range(rounds):
+                body = {"version": _state(pg, a)[0], "data": {"deposits_and_securities": 100 + k}}
+                r = clients[a].send("PATCH", f"/applications/{a}/steps/assets", body)
+                answers[a].append((r.status_code, r.get_json(silent=True) or {}))
+            return True
+        return run
+
+    with Killer(pg.p.url, postgres_server) as killer:
+        results = _burst([saver(a, 6) for a in ids])
+    assert all(r is True for r in results), results
+    statuses = [status for a in ids for status, _ in answers[a]]
+    assert set(statuses) <= {200, 503}, statuses
+    assert killer.killed > 0 and 503 in statuses, (killer.killed, statuses)
+    for a in ids:
+        for status, body in answers[a]:
+            if status == 503:
+                assert GONE in body["error"]["message"], body
+        version, n_events, _name = _state(pg, a)
+        assert version - before[a][0] == n_events - before[a][1], (a, before[a], version, n_events)
+        assert sum(1 for status, _ in answers[a] if status == 200) <= version - before[a][0]
+    # the pool recovers: every client's next PATCH is done
+    answers = {a: [] for a in ids}
+    results = _burst([saver(a, 1) for a in ids])
+    assert all(r is True for r in results) and all(answers[a][0][0] == 200 for a in ids), answers
+
+
 def test_the_same_burst_without_kills_is_all_done(pg):
     """Positive control: the identical burst with no connection killed — every save done, every write whole."""
     drafts = _drafts(pg, BURST)
