@@ -345,6 +345,53 @@ def test_killed_connections_under_an_api_burst_answer_a_json_503(pg, postgres_se
     assert all(r is True for r in results) and all(answers[a][0][0] == 200 for a in ids), answers
 
 
+def test_killed_connections_under_a_burst_of_desk_actions_move_each_application_whole_or_not(pg, postgres_server):
+    """8 reviewers accept 8 applications at once while backends are killed: each answer done or a clear 503;
+    each application either moved with its one `accept` event or stayed as it was; then the rest are accepted."""
+    ids = [_ready_to_accept(pg) for _ in range(BURST)]
+    before = {a: _state(pg, a) for a in ids}
+    people = {a: Person(pg, "mj-community", f"/desk/applications/{a}") for a in ids}
+
+    def accept(a: int):
+        data = {"stage": "community_acceptance", "action": "accept", "expected_version": str(before[a][0])}
+        return lambda: people[a].post(f"/desk/applications/{a}/act", data)
+
+    def moved(a: int):
+        def read():
+            with pg.p.sessions() as s:
+                app = s.get(Application, a)
+                n = s.scalar(select(func.count()).select_from(Event).where(Event.application_id == a,
+                                                                           Event.action == "accept"))
+                return list(app.stages or []), app.version, int(n or 0)
+        return _retry(read)
+
+    pending, gone, done = list(ids), 0, 0
+    for _round in range(6):  # until some accepts met a killed connection and some got through
+        with Killer(pg.p.url, postgres_server, pause=0.4) as killer:
+            answers = dict(zip(pending, (_answer(r) for r in _burst([accept(a) for a in pending])), strict=True))
+        assert killer.killed > 0
+        for a, (status, body) in answers.items():
+            assert status in (302, 503), (status, body[:300])
+            if status == 503:
+                gone += 1
+                assert GONE in body, body[:300]
+            stages, version, accepts = moved(a)
+            if accepts:  # moved, with its one event
+                assert (stages, version, accepts) == (["street_review"], before[a][0] + 1, 1), (a, stages, version)
+            else:  # not at all
+                assert status == 503 and (stages, version) == (["community_acceptance"], before[a][0]), (a, stages)
+        done = sum(1 for a in ids if moved(a)[2])
+        pending = [a for a in ids if not moved(a)[2]]
+        if gone and done or not pending:
+            break
+    assert gone > 0 and done > 0, (gone, done)
+    # the pool recovers: every application not yet accepted is accepted now
+    for a in pending:
+        status, body = _answer(accept(a)())
+        assert status == 302, (status, body[:300])
+        assert moved(a) == (["street_review"], before[a][0] + 1, 1)
+
+
 def test_the_same_burst_without_kills_is_all_done(pg):
     """Positive control: the identical burst with no connection killed — every save done, every write whole."""
     drafts = _drafts(pg, BURST)
