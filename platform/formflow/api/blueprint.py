@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from werkzeug.exceptions import HTTPException
 
 from formflow.api import (  # noqa: F401
@@ -70,7 +70,8 @@ def _http_error(exc: HTTPException):
 
 
 @bp.errorhandler(DBAPIError)
-def _database_gone(exc: DBAPIError):
+@bp.errorhandler(PendingRollbackError)  # the connection died earlier in the transaction: the same 503
+def _database_gone(exc: DBAPIError | PendingRollbackError):
     from formflow.web.errors import database_error
 
     return database_error(exc)

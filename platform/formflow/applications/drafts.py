@@ -134,12 +134,19 @@ def _draft(session: Session, app_id: int, expected_version: int | None, actor: A
 
 
 def _flush(session: Session, app: Application) -> None:
+    app_id = app.id  # read before the flush: a failed flush leaves the row unloadable
     try:
         session.flush()
     except StaleDataError:
-        session.rollback()
-        current = session.scalar(select(Application.version).where(Application.id == app.id))
-        raise StaleDraft(int(current or 0)) from None
+        # another request saved first (concurrent writers): this transaction failed with the flush and is
+        # rolled back by the caller's; the committed version is read on a connection of its own
+        raise StaleDraft(committed_version(session, app_id)) from None
+
+
+def committed_version(session: Session, app_id: int) -> int:
+    """The application's version as committed, read outside the session's (possibly failed) transaction."""
+    with session.get_bind().engine.connect() as conn:
+        return int(conn.scalar(select(Application.version).where(Application.id == app_id)) or 0)
 
 
 # --------------------------------------------------------------------------- drafts

@@ -52,6 +52,9 @@ class Reach:
     office_path: str
     level: str
     stages: frozenset[str]
+    #: (matter, stage) pairs the pack's `read_ahead` grants this role: it reads an application of that
+    #: matter from the day it is at that stage (or history shows it was), before it reaches its own stages.
+    ahead: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,33 @@ def owned_stages(specs: Iterable[WorkflowSpec], role: str, level: str) -> frozen
     )
 
 
+def read_ahead(packset: Any, pack: str, role: str, level: str) -> frozenset[tuple[str, str]]:
+    """(matter, stage) pairs from which `role` at an office of `level` reads early (workflow `read_ahead`).
+
+    Read from the pack's current workflow files, not from the versions applications pinned: a grant
+    is the pack's present policy, so adding or removing one applies to applications in flight at once.
+    A grant holds for a role at the level(s) where the role owns a stage of that workflow.
+    """
+    found = getattr(packset, "packs", {}).get(pack) if packset is not None else None
+    if found is None:
+        return frozenset()
+    out: set[tuple[str, str]] = set()
+    for matter in found.matters.values():
+        doc = getattr(matter, "workflow", None)
+        content: dict[str, Any] = doc.content if doc is not None and isinstance(doc.content, dict) else {}
+        grants = content.get("read_ahead") or []
+        if not grants or not isinstance(grants, list):
+            continue
+        levels = {(s.get("owner") or {}).get("level") for s in (content.get("stages") or {}).values()
+                  if isinstance(s, dict) and isinstance(s.get("owner"), dict) and s["owner"].get("role") == role}
+        if level not in levels:
+            continue
+        for grant in grants:
+            if isinstance(grant, dict) and role in (grant.get("roles") or []) and isinstance(grant.get("from"), str):
+                out.add((str(matter.id), grant["from"]))
+    return frozenset(out)
+
+
 def reach_of(session: Session, account: Account | int, packset: Any = None) -> list[Reach]:
     """The account's (role, office) pairs that own at least one stage of their pack."""
     account_id = account if isinstance(account, int) else account.id
@@ -155,7 +185,8 @@ def reach_of(session: Session, account: Account | int, packset: Any = None) -> l
                 cache[pack] = workflow_specs(session, pack, packset)
             stages = owned_stages(cache[pack], role, office.level)
             if stages:
-                out.append(Reach(pack, role, office.id, office.path, office.level, stages))
+                out.append(Reach(pack, role, office.id, office.path, office.level, stages,
+                                 read_ahead(packset, pack, role, office.level)))
     return out
 
 
@@ -327,9 +358,11 @@ def queue_page(
 def in_reach(session: Session, app_id: int, reach: Sequence[Reach]) -> bool:
     """Whether the application lies under one of the account's offices, in a pack it reviews,
     and has reached one of the stages they own (need to know: a higher office reads it from the
-    day it arrives there, never while it is still at the community).
+    day it arrives there, never while it is still at the community), or a stage from which the
+    pack's `read_ahead` lets their role read it early (`Reach.ahead`).
 
     Broader than the queue: once reached it holds at any stage (history stays readable).
+    The one check of reading: the desk, the API and file and notice serving all call it.
     """
     if not reach:
         return False
@@ -337,9 +370,18 @@ def in_reach(session: Session, app_id: int, reach: Sequence[Reach]) -> bool:
         select(Application.id).where(Application.id == app_id, Application.status != "draft",
                                      or_(*(and_(Application.pack == r.pack,
                                                 under(Application.office_path, r.office_path),
-                                                _reached(r.stages)) for r in reach)))
+                                                or_(_reached(r.stages), *_ahead(r.ahead))) for r in reach)))
     )
     return found is not None
+
+
+def _ahead(pairs: frozenset[tuple[str, str]]) -> list[ColumnElement[bool]]:
+    """Per matter granted: the application is of that matter and has reached a granted stage."""
+    by_matter: dict[str, set[str]] = {}
+    for matter, stage in pairs:
+        by_matter.setdefault(matter, set()).add(stage)
+    return [and_(Application.matter == matter, _reached(frozenset(stages)))
+            for matter, stages in sorted(by_matter.items())]
 
 
 def _reached(stages: frozenset[str]) -> ColumnElement[bool]:
@@ -353,5 +395,5 @@ def _reached(stages: frozenset[str]) -> ColumnElement[bool]:
 
 __all__ = [
     "Filters", "Page", "Reach", "decode_cursor", "encode_cursor", "in_reach", "queue_page",
-    "reach_of", "stage_in",
+    "reach_of", "read_ahead", "stage_in",
 ]

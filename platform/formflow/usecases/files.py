@@ -130,10 +130,11 @@ def file_fields(pinned: Any, data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _flush(db: Session, app: Application) -> None:
+    app_id = app.id  # read before the flush: a failed flush leaves the row unloadable
     try:
         db.flush()
-    except StaleDataError:
-        raise StaleDraft(int(db.scalar(select(Application.version).where(Application.id == app.id)) or 0)) from None
+    except StaleDataError:  # the session's transaction failed with the flush: read the version outside it
+        raise StaleDraft(drafts.committed_version(db, app_id)) from None
 
 
 # --------------------------------------------------------------------------- attach and remove

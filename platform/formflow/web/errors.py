@@ -18,7 +18,7 @@ import logging
 from babel.support import LazyProxy
 from flask import Flask, render_template_string, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, PendingRollbackError
 from werkzeug.exceptions import HTTPException
 
 from formflow.text.catalogue import _, current_locale, lazy
@@ -97,7 +97,7 @@ def http_error(exc: HTTPException):
     return _page(status, MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400]))
 
 
-def database_error(exc: DBAPIError):
+def database_error(exc: DBAPIError | PendingRollbackError):
     LOG.error("database error in %s %s: %s", request.method, request.path, exc.__class__.__name__)
     if _is_api():
         return _json(503, MESSAGES[503])
@@ -189,6 +189,8 @@ def install(app: Flask) -> None:
 
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(DBAPIError, database_error)
+    # the connection died earlier in this transaction and some code went on with it: the same 503
+    app.register_error_handler(PendingRollbackError, database_error)
     app.register_error_handler(DataError, data_error)
     app.register_error_handler(IntegrityError, integrity_error)
     app.before_request(refuse_nul)

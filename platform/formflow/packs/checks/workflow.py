@@ -97,6 +97,7 @@ class WorkflowChecks(MatterScope):
                                 + did_you_mean(commitment["starts_on"], action_ids))
         self.check_reachable()
         self.check_fork_regions()
+        self.check_read_ahead()
         for nid, notice in (wf.get("notices") or {}).items():
             template = notice.get("template")
             if template and not self.template_exists(template):
@@ -139,6 +140,32 @@ class WorkflowChecks(MatterScope):
             self.reader.problem(path, f"{where}/entrant", _(
                 "Lottery stage %(stage)s needs entrant.size (the household size the flats are matched on)",
                 stage=repr(sid)))
+
+    def check_read_ahead(self) -> None:
+        """`read_ahead` grants: each role declared and owning a stage of this workflow (a grant holds at
+        the levels where the role owns one), each `from` an existing stage."""
+        grants = self.workflow.get("read_ahead")
+        if not isinstance(grants, list):
+            return
+        path = self.matter.workflow.path  # type: ignore[union-attr]
+        declared = set(self.workflow.get("roles") or {})
+        owning = {str((st.get("owner") or {}).get("role")) for st in self.stages.values()
+                  if isinstance(st, dict) and isinstance(st.get("owner"), dict)}
+        for i, grant in enumerate(grants):
+            if not isinstance(grant, dict):
+                continue
+            for j, role in enumerate(grant.get("roles") or []):
+                if role not in declared:
+                    self.reader.problem(path, f"/read_ahead/{i}/roles/{j}", _(
+                        "Role %(role)s is not defined in roles", role=repr(role)) + did_you_mean(role, declared))
+                elif role not in owning:
+                    self.reader.problem(path, f"/read_ahead/{i}/roles/{j}", _(
+                        "Role %(role)s owns no stage of this workflow, so a read_ahead grant gives it nothing "
+                        "(early read access is for the offices of a stage further on)", role=repr(role)))
+            source = grant.get("from")
+            if source is not None and source not in self.stages:
+                self.reader.problem(path, f"/read_ahead/{i}/from", _(
+                    "Stage %(stage)s does not exist", stage=repr(source)) + self.stage_hint(source))
 
     def check_stage_form(self, stage: dict[str, Any], where: str) -> None:
         """A stage form is a JSON Schema object of simple-typed fields, entered with the stage's table."""
