@@ -186,3 +186,41 @@ def test_held_uploads_are_scanned_again_cleared_or_quarantined_with_a_history_ev
     page = sec.client("mj-citizen-chen").get(f"/portal/applications/{infected_app}").get_data(as_text=True)
     assert "发现病毒" in page
     assert rescan_held(sec.p.sessions, sec.p.storage, ClamdScanner(clamd)).cleared == []  # nothing held now
+
+
+@pytest.mark.postgres
+def test_two_nodes_rescanning_the_same_held_file_at_once_record_it_once(postgres_platform, clamd):
+    """Two `formflow tick`s on two nodes rescan the same held, infected file at the same moment: the file is
+    quarantined once and the application gets one history event, not two."""
+    import threading
+
+    from sec_support import MZ, TODAY, create
+    from sqlalchemy import func, select
+
+    from formflow.db.models import ApplicationFile, Event
+    from formflow.files.rescan import rescan_held
+    from formflow.files.storage import store
+
+    p = postgres_platform
+    app_id = create(p, MZ, today=TODAY)
+    with p.sessions.begin() as s:
+        bad = store(s, p.storage, INFECTED_PNG, "image/png")
+        bad.scan_status = "held"
+        s.add(ApplicationFile(application_id=app_id, material="income_proof", sha256=bad.sha256,
+                              original_name="收入证明.png", uploaded_by=None))
+    start, reports = threading.Barrier(2), []
+
+    def node() -> None:
+        start.wait()
+        reports.append(rescan_held(p.sessions, p.storage, ClamdScanner(clamd)))
+
+    threads = [threading.Thread(target=node) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(len(r.quarantined) for r in reports) == [0, 1]  # one node decided it, the other found it decided
+    with p.sessions() as s:
+        events = s.scalar(select(func.count()).select_from(Event).where(
+            Event.application_id == app_id, Event.action == "file_quarantined"))
+        assert events == 1 and s.get(StoredFile, hashlib.sha256(INFECTED_PNG).hexdigest()).scan_status == "infected"

@@ -7,7 +7,8 @@ infected: the file is quarantined (`infected`, opened by nobody) and every
 application it is attached to gets a history event naming the material, so
 the applicant and the reviewers see that it must be uploaded again. Still no
 answer: it stays held for the next run. Each file is decided in its own
-transaction, so one failure does not undo the others.
+transaction, decided by one conditional update (`held` → the outcome), so two nodes
+rescanning at once record it once, and one failure does not undo the others.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from formflow.db.models import Application, ApplicationFile, Event, StoredFile
 from formflow.files.scanning import CLEAN, HELD, INFECTED, UNAVAILABLE, Scanner
@@ -46,15 +47,16 @@ def rescan_held(sessions: Any, storage: Any, scanner: Scanner, *, limit: int | N
         if verdict.outcome == UNAVAILABLE:
             report.still_held.append(sha)
             continue
+        outcome = None if verdict.outcome == CLEAN else QUARANTINED if verdict.outcome == INFECTED else HELD
         with sessions.begin() as db:
-            row = db.get(StoredFile, sha)
-            if row is None or row.scan_status != HELD:
-                continue  # decided by another node meanwhile
-            if verdict.outcome == CLEAN:
-                row.scan_status = None
+            # one conditional update decides the file: a node that rescans it at the same moment changes nothing
+            decided = db.execute(update(StoredFile).where(StoredFile.sha256 == sha, StoredFile.scan_status == HELD)
+                                 .values(scan_status=outcome).execution_options(synchronize_session=False))
+            if decided.rowcount != 1 or outcome == HELD:
+                continue
+            if outcome is None:
                 report.cleared.append(sha)
-            elif verdict.outcome == INFECTED:
-                row.scan_status = QUARANTINED
+            else:
                 report.quarantined[sha] = _record(db, sha, verdict.detail)
     return report
 

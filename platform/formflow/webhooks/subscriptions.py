@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from formflow.auth.roles import CONFIGURATOR
 from formflow.db.models import WebhookDelivery, WebhookSubscription
 from formflow.text.catalogue import _
 from formflow.text.errors import FieldProblem, Refusal
@@ -123,18 +122,3 @@ def send_test(session: Session, services: Any, subscription_id: int, packs: list
     row = get(session, subscription_id, packs)
     body = test_body(row, services.now())
     return deliver(session, services, row, body, f"webhook-test:{row.id}:{body['delivery']}")
-
-
-def configurator_packs(roles: list[Any], known_packs: list[str]) -> list[str]:
-    """The packs a configurator's roles reach: a role's pack, its office's pack, or every pack (neither)."""
-    reach: set[str] = set()
-    for role in roles:
-        if role.role != CONFIGURATOR:
-            continue
-        if role.pack:
-            reach.add(role.pack)
-        elif role.office is not None:
-            reach.add(role.office.pack)
-        else:
-            return sorted(known_packs)
-    return sorted(reach & set(known_packs))

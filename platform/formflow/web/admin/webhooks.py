@@ -14,17 +14,14 @@ from formflow.auth.roles import CONFIGURATOR
 from formflow.db import transaction
 from formflow.text.catalogue import _
 from formflow.text.errors import Refusal
-from formflow.web.admin import bp
+from formflow.web.admin import _pack, bp
 from formflow.web.context import packs, services, sessions
 from formflow.webhooks import subscriptions as subs
 
 
 def _reach(pack_id: str) -> list[str]:
-    """The configurator's packs; 404 unless `pack_id` is one of them."""
-    account = signed_in_account()
-    reach = subs.configurator_packs(list(account.roles), list(packs().packs))
-    if pack_id not in reach:
-        abort(404)
+    """`[pack_id]` when the signed-in configurator configures it (the one scope rule, `auth.scope`); else 404."""
+    _pack(pack_id)
     return [pack_id]
 
 
