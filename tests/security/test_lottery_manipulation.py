@@ -106,3 +106,23 @@ def test_who_commits_does_not_draw_when_duties_are_separated(sqlite_platform):
     assert refused.value.code == "same_person"
     with p.sessions.begin() as s:  # positive control: a colleague draws
         assert draws.draw(s, batch_id, account(p, "mj-community"), today=DAY, separate_duties=True).status == "drawn"
+
+
+def test_verify_finds_a_witness_changed_after_the_commitment(sqlite_platform):
+    """`formflow lottery verify` checks the published witness against the hash committed before the draw."""
+    from formflow.allocation import lottery
+
+    p = sqlite_platform
+    batch_id = _batch(p)
+    sealed = "07 19 23"
+    with p.sessions.begin() as s:
+        draws.commit(s, batch_id, account(p, "mj-housing"), witness_source="公证员事先密封的号码",
+                     witness_sha256=hashlib.sha256(sealed.encode()).hexdigest())
+    with p.sessions.begin() as s:
+        draws.draw(s, batch_id, account(p, "mj-community"), witness=sealed, today=DAY)
+        published = draws.published(s.get(draws.LotteryBatch, batch_id), reveal=True)
+    assert lottery.verify(published) == []  # positive control: the document as published checks out
+    forged = dict(published, witness="08 19 23")
+    forged["result"] = lottery.draw(forged["entrants"], forged["flats"], seed=forged["seed"],
+                                    witness=forged["witness"], inputs_sha256=forged["inputs_sha256"])
+    assert any("witness_sha256" in problem for problem in lottery.verify(forged))

@@ -177,6 +177,9 @@ def verify(doc: Mapping[str, Any]) -> list[str]:
         return [*problems, _("The seed is not published yet: the draw has not taken place")]
     if seed_digest(seed) != doc.get("seed_sha256"):
         problems.append(_("The published seed does not match the seed_sha256 published before the draw"))
+    committed = doc.get("witness_sha256")
+    if committed and hashlib.sha256(str(doc.get("witness") or "").encode()).hexdigest() != committed:
+        problems.append(_("The published witness does not match the witness_sha256 committed before the draw"))
     again = draw(doc.get("entrants") or [], doc.get("flats") or [], seed=seed,
                  witness=str(doc.get("witness") or ""), inputs_sha256=str(doc.get("inputs_sha256")))
     if again != list(doc.get("result") or []):
