@@ -112,3 +112,31 @@ def test_a_parent_change_does_not_move_an_in_flight_child_application(config_cop
         assert pinned.documents["parameters"]["parameters"]["housing_area_per_capita_limit"]["value"] == 15
     _drive_to_approval(flow, old)  # still moves, under what it pinned
     assert (flow.app(old).status, flow.app(old).result) == ("closed", "approved")
+
+
+def test_a_city_application_uses_its_provinces_template_override(sqlite_platform, calendar, monkeypatch, tmp_path):
+    """A template the province overrides under renderers/jiangxi/documents/ is the city's too (its lineage),
+    unless the city overrides it itself."""
+    import shutil
+    from pathlib import Path
+
+    from formflow.documents import notices
+    from formflow.documents.pdf import pdf_text
+
+    renderers = tmp_path / "renderers"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "renderers", renderers)
+    shared = (renderers / "documents" / "acceptance.html").read_text(encoding="utf-8")
+    (renderers / "jiangxi" / "documents").mkdir(parents=True)
+    (renderers / "jiangxi" / "documents" / "acceptance.html").write_text(
+        shared.replace("{% block body %}", "{% block body %}<p>江西省统一文书样式</p>", 1), encoding="utf-8")
+    flow = Flow(sqlite_platform, calendar)
+    app_id = _create(flow, monkeypatch)
+    _drive_to_approval(flow, app_id)
+    with sqlite_platform.sessions.begin() as s:
+        notice = s.scalar(select(Notice).where(Notice.application_id == app_id, Notice.kind == "acceptance"))
+        notices.render_stored(s, notice, context={}, storage=sqlite_platform.storage, renderers=renderers,
+                              issued_on=DAY, keys=sqlite_platform.keys)
+        text = pdf_text(sqlite_platform.storage.read(notice.sha256))
+    assert "江西省统一文书样式" in "".join(text.split())
+    dirs, _name = notices.template_dirs(renderers, NC, "documents/acceptance.html", ["jiangxi"])
+    assert dirs[:3] == [renderers / NC / "documents", renderers / "jiangxi" / "documents", renderers / "documents"]

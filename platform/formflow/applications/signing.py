@@ -148,10 +148,8 @@ def template_dirs(pinned_manifest: Mapping[str, Any], renderers: Path | None = N
     """Where the letter template is looked up: the pack's override first."""
     root = renderers or DOCUMENTS_DIR.parent
     folders = [root / "documents"]
-    pack = pinned_manifest.get("id")
-    if isinstance(pack, str) and pack:
-        folders.insert(0, root / pack / "documents")
-    return folders
+    packs = [pinned_manifest.get("id"), *(pinned_manifest.get("lineage") or [])]  # a city, then its province
+    return [root / p / "documents" for p in packs if isinstance(p, str) and p] + folders
 
 
 def authorization_letter_pdf(

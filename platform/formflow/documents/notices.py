@@ -53,13 +53,17 @@ def next_seq(session: Session, pack: str, kind: str, year: int) -> int:
     return int(session.execute(bump).scalar_one())
 
 
-def template_dirs(renderers: Path, pack: str, template: str) -> tuple[list[Path], str]:
-    """Folders to search (pack first, template's folder first) and the file name."""
+def template_dirs(renderers: Path, pack: str, template: str,
+                  lineage: Sequence[str] = ()) -> tuple[list[Path], str]:
+    """Folders to search and the file name: the pack's own override first, then those of the packs it extends
+    (`lineage`, nearest first: a city uses its province's overrides), then the shared templates; in each, the
+    template's folder first."""
     rel = PurePosixPath(template)
     folder = rel.parent
-    dirs = [renderers / pack / folder, renderers / folder]
+    packs = [pack, *lineage]
+    dirs = [*(renderers / p / folder for p in packs), renderers / folder]
     if str(folder) != ".":
-        dirs += [renderers / pack, renderers]
+        dirs += [*(renderers / p for p in packs), renderers]
     return dirs, rel.name
 
 
@@ -197,7 +201,7 @@ def render_stored(session: Session, row: Notice, *, context: Mapping[str, Any], 
     base = base_context(session, app, keys, notice_id=row.kind, event_id=row.event_id,
                         reason=str(context.get("reason") or ""), deadline=context.get("deadline"))
     full = {**base, "office_name": "", **context}
-    dirs, name = template_dirs(Path(renderers), app.pack, notice.template)
+    dirs, name = template_dirs(Path(renderers), app.pack, notice.template, pinned.manifest.get("lineage") or ())
     pdf = render_pdf(dirs, name, full, title=row.title, number=row.number, issued_on=issued_on)
     stored = store(session, storage, pdf, PDF)
     row.sha256, row.status = stored.sha256, READY_NOTICE

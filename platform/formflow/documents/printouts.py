@@ -44,7 +44,7 @@ def sections(steps: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def render(renderers: Path, pack: str, template: str, context: dict[str, Any], *, title: str,
-           number: str | None, today: date) -> bytes:
-    """One printout as PDF bytes (a pack may override the template like any notice)."""
-    dirs, name = template_dirs(renderers, pack, template)
+           number: str | None, today: date, lineage: Sequence[str] = ()) -> bytes:
+    """One printout as PDF bytes (a pack, or a pack it extends, may override the template like any notice)."""
+    dirs, name = template_dirs(renderers, pack, template, lineage)
     return render_pdf(dirs, name, context, title=title, number=number, issued_on=today)

@@ -32,6 +32,12 @@ from formflow.usecases.viewing.staff import staff_view
 from formflow.usecases.viewing.values import data_steps
 
 
+def _lineage(services: Any, pack_id: str) -> list[str]:
+    """The packs `pack_id` extends, nearest first (their template overrides apply to it too)."""
+    pack = services.packs.packs.get(pack_id)
+    return list((pack.manifest.content or {}).get("lineage") or []) if pack is not None else []
+
+
 def _served(body: bytes, name: str) -> Served:
     return Served(body, PDF, {**download_headers(name), "X-Content-Type-Options": "nosniff",
                               "Cache-Control": CACHE})
@@ -51,7 +57,7 @@ def approval_form(services: Any, db: Session, actor: Account | None, app_id: int
         "sections": printouts.sections(view.steps), "opinions": opinions,
     }
     body = printouts.render(services.renderers, head.pack, printouts.APPROVAL_TEMPLATE, context, title=title,
-                            number=head.number, today=services.today())
+                            number=head.number, today=services.today(), lineage=_lineage(services, head.pack))
     return _served(body, f"{title}{head.number or head.id}.pdf")
 
 
@@ -76,7 +82,7 @@ def application_copy(services: Any, db: Session, actor: Account | None, app_id: 
         "sections": printouts.sections(steps),
     }
     body = printouts.render(services.renderers, app.pack, printouts.COPY_TEMPLATE, context, title=title,
-                            number=app.number, today=services.today())
+                            number=app.number, today=services.today(), lineage=_lineage(services, app.pack))
     return _served(body, f"{title}{app.number or app.id}.pdf")
 
 
@@ -105,7 +111,7 @@ def window_receipt(services: Any, db: Session, actor: Account | None, app_id: in
     }
     title = in_locale(DEFAULT_LOCALE, "Receipt of the application materials")
     body = printouts.render(services.renderers, app.pack, printouts.RECEIPT_TEMPLATE, context, title=title,
-                            number=app.number, today=today)
+                            number=app.number, today=today, lineage=_lineage(services, app.pack))
     return _served(body, f"{title}{app.number or app.id}.pdf")
 
 

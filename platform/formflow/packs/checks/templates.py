@@ -297,7 +297,8 @@ def _check_notice(check: MatterCheck, pinned: Any, data: dict[str, Any], notice_
     from formflow.documents.notices import legacy_names, template_dirs
 
     template = str(notice.get("template") or f"documents/{notice_id}.html")
-    dirs, name = template_dirs(check.renderers, check.pack.id, template)
+    dirs, name = template_dirs(check.renderers, check.pack.id, template,
+                               (check.pack.manifest.content or {}).get("lineage") or ())
     env = _environment(dirs, html=True)
     issuers = _issuers(check.workflow, notice_id) or [(None, "", None)]
     for stage, action, action_vars in issuers:
