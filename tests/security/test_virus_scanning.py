@@ -115,10 +115,12 @@ def test_infected_upload_is_refused_naming_the_file(sec, clamd):
 def test_clean_upload_is_stored_when_scanned(sec, clamd):
     _scan_with(sec, clamd)
     app_id = _draft(sec)
-    r = _upload(sec, app_id, CLEAN_PNG, "收入证明.png")
+    citizen = sec.client("jx-citizen-wangfang")
+    r = _upload(sec, app_id, CLEAN_PNG, "收入证明.png", citizen)
     assert r.status_code == 302
     stored = _stored(sec, CLEAN_PNG)
     assert stored is not None and stored.scan_status is None
+    assert "病毒查杀暂时无法进行" not in citizen.get(r.headers["Location"]).get_data(as_text=True)
 
 
 def test_upload_is_held_while_the_scanner_is_down_and_hidden_from_staff(sec, tmp_path):
@@ -126,9 +128,12 @@ def test_upload_is_held_while_the_scanner_is_down_and_hidden_from_staff(sec, tmp
 
     _scan_with(sec, f"unix:{tmp_path / 'down.sock'}")
     app_id = _draft(sec)
-    r = _upload(sec, app_id, CLEAN_PNG, "收入证明.png")
+    citizen = sec.client("jx-citizen-wangfang")
+    r = _upload(sec, app_id, CLEAN_PNG, "收入证明.png", citizen)
     assert r.status_code == 302
     assert _stored(sec, CLEAN_PNG).scan_status == "held"
+    told = citizen.get(r.headers["Location"]).get_data(as_text=True)  # the citizen is told, naming the file
+    assert "病毒查杀暂时无法进行" in told and "“收入证明.png”" in told
     # a submitted application's held file: its applicant still opens it, the reviewer is told to wait
     submitted = create(sec.p, MZ, today=TODAY, with_file=True)
     with sec.p.sessions.begin() as s:

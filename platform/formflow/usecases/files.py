@@ -151,8 +151,12 @@ def attach_file(
     expected_version: int | None,
     data: Mapping[str, Any] | None = None,
     replace: bool = False,
+    told: list[str] | None = None,
 ) -> Application:
     """Inspect, store and attach `upload` to the file list at `field_pointer`; one history event.
+
+    `told` collects what the person must be told beside the success (a file kept but held because the
+    virus check could not be done).
 
     `data` (a draft's posted form merged over what was stored) is saved with it, so what was typed on
     the page is not lost. `replace`: the earlier files of this place are marked replaced (kept).
@@ -181,6 +185,9 @@ def attach_file(
     stored = store_upload(db, services.storage, upload.content, info.media_type)
     if verdict.outcome == UNAVAILABLE:
         stored.scan_status = HELD  # kept for the applicant; staff see it once a scan has passed
+        if told is not None:
+            told.append(_("File “%(name)s” is kept, but the virus check cannot be done right now: reviewers will "
+                          "see it once the check has passed (it is tried again automatically).", name=name))
     elif stored.scan_status == HELD:
         stored.scan_status = None
     files = get_path(base, path)

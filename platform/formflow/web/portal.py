@@ -223,11 +223,13 @@ def correction(app_id: int):
         if uploads:
             with sessions().begin() as db:
                 actor = db.get_one(Account, signed_in_account().id)
-                limit = services().settings.upload_limit_bytes
+                limit, told = services().settings.upload_limit_bytes, list[str]()
                 for where, f in uploads:
                     version = file_cases.attach_file(services(), db, actor, app_id, where,
                                                      file_cases.Upload.received(f.stream, f.filename, limit),
-                                                     expected_version=version).version
+                                                     expected_version=version, told=told).version
+                for message in told:
+                    flash(message, "info")
         with sessions().begin() as db:
             correction_case.answer_correction(services(), db, db.get_one(Account, signed_in_account().id), app_id,
                                               request.form.get("note"), expected_version=version or 0)

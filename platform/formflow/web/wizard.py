@@ -152,11 +152,11 @@ def step_post(app_id: int, step_id: str):
                                        refresh=kind == "fetch", only=arg or None, note=note)
             saved, problems = done.app, done.problems
             ver = saved.version
-            limit = services().settings.upload_limit_bytes
+            limit, told = services().settings.upload_limit_bytes, list[str]()
             for key, storage_file in uploads:
                 sent = file_cases.Upload.received(storage_file.stream, storage_file.filename, limit)
                 saved = file_cases.attach_file(services(), db, db.get_one(Account, account.id), app_id, key[5:], sent,
-                                               expected_version=ver)
+                                               expected_version=ver, told=told)
                 ver = saved.version
             if kind == "rmfile":
                 where, _dot, idx = arg.rpartition(".")
@@ -164,6 +164,8 @@ def step_post(app_id: int, step_id: str):
                                                int(idx) if idx.isascii() and idx.isdigit() else -1,
                                                expected_version=ver)
             data = copy.deepcopy(saved.data)
+            for message in told:
+                flash(message, "info")
             db.flush()
             db.expunge(saved)
             app = saved
