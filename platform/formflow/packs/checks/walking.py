@@ -36,28 +36,35 @@ def subschemas(node: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
             yield from subschemas(sub, f"{where}/{key}{pointer([name])}")
 
 
+def _referenced(node: dict[str, Any], resolver: Any) -> tuple[Any, Any] | None:
+    """`(contents, resolver)` of the schema a `$ref` node points at; None when it points nowhere."""
+    try:
+        resolved = resolver.lookup(node["$ref"])
+    except Unresolvable:
+        return None
+    return resolved.contents, resolved.resolver
+
+
+def _branches(node: dict[str, Any]) -> list[Any]:
+    """The subschemas whose fields are also the node's: combinators, the two sides of an if, dependent schemas."""
+    return [*(node.get("allOf") or []), *(node.get("anyOf") or []), *(node.get("oneOf") or []),
+            node.get("then"), node.get("else"), *(node.get("dependentSchemas") or {}).values()]
+
+
 def child_schemas(node: Any, resolver: Any, segment: str) -> list[tuple[Any, Any]]:
     """Schemas that `segment` leads to from `node`, following `$ref` and combinators."""
     if not isinstance(node, dict):
         return []
     if isinstance(node.get("$ref"), str):
-        try:
-            resolved = resolver.lookup(node["$ref"])
-        except Unresolvable:
-            return []
-        return child_schemas(resolved.contents, resolved.resolver, segment)
+        target = _referenced(node, resolver)
+        return [] if target is None else child_schemas(target[0], target[1], segment)
     found = []
     if segment.isdigit() and isinstance(node.get("items"), dict):
         found.append((node["items"], resolver))
     props = node.get("properties") or {}
     if segment in props:
         found.append((props[segment], resolver))
-    for key in ("allOf", "anyOf", "oneOf"):
-        for sub in node.get(key) or []:
-            found.extend(child_schemas(sub, resolver, segment))
-    for key in ("then", "else"):
-        found.extend(child_schemas(node.get(key), resolver, segment))
-    for sub in (node.get("dependentSchemas") or {}).values():
+    for sub in _branches(node):
         found.extend(child_schemas(sub, resolver, segment))
     return found
 
@@ -153,15 +160,10 @@ def _properties(node: Any, resolver: Any, depth: int = 0) -> list[tuple[str, Any
     if not isinstance(node, dict) or depth > _DEPTH:
         return []
     if isinstance(node.get("$ref"), str):
-        try:
-            resolved = resolver.lookup(node["$ref"])
-        except Unresolvable:
-            return []
-        return _properties(resolved.contents, resolved.resolver, depth + 1)
+        target = _referenced(node, resolver)
+        return [] if target is None else _properties(target[0], target[1], depth + 1)
     found = [(str(name), sub, resolver) for name, sub in (node.get("properties") or {}).items()]
-    subs = [*(node.get("allOf") or []), *(node.get("anyOf") or []), *(node.get("oneOf") or []),
-            node.get("then"), node.get("else"), *(node.get("dependentSchemas") or {}).values()]
-    for sub in subs:
+    for sub in _branches(node):
         found.extend(_properties(sub, resolver, depth + 1))
     return found
 
@@ -188,11 +190,8 @@ def _values(node: Any, resolver: Any, depth: int = 0) -> list[Any] | None:
     if not isinstance(node, dict) or depth > _DEPTH:
         return None
     if isinstance(node.get("$ref"), str):
-        try:
-            resolved = resolver.lookup(node["$ref"])
-        except Unresolvable:
-            return None
-        return _values(resolved.contents, resolved.resolver, depth + 1)
+        target = _referenced(node, resolver)
+        return None if target is None else _values(target[0], target[1], depth + 1)
     if "const" in node:
         return [node["const"]]
     if isinstance(node.get("enum"), list):
