@@ -35,8 +35,4 @@ def receive(stream: IO[bytes], limit: int) -> Buffer:
         return mmap.mmap(spool.fileno(), 0, access=mmap.ACCESS_READ)
 
 
-def size(buffer: Buffer) -> int:
-    return len(buffer)
-
-
 __all__ = ["Buffer", "IN_MEMORY", "receive"]
