@@ -22,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 from formflow.documents.pdf import DOCUMENTS_DIR, render_pdf
 from formflow.forms.formats import mask_id_number
+from formflow.packs.inherit import lineage
 from formflow.text.catalogue import _
 from formflow.text.errors import Refusal
 
@@ -148,7 +149,7 @@ def template_dirs(pinned_manifest: Mapping[str, Any], renderers: Path | None = N
     """Where the letter template is looked up: the pack's override first."""
     root = renderers or DOCUMENTS_DIR.parent
     folders = [root / "documents"]
-    packs = [pinned_manifest.get("id"), *(pinned_manifest.get("lineage") or [])]  # a city, then its province
+    packs = [pinned_manifest.get("id"), *lineage(dict(pinned_manifest))]  # a city, then its province
     return [root / p / "documents" for p in packs if isinstance(p, str) and p] + folders
 
 

@@ -28,6 +28,7 @@ from formflow.documents.pdf import format_number, render_pdf
 from formflow.files.storage import LocalStorage, store
 from formflow.forms.formats import mask_id_number
 from formflow.outbox import enqueue, handler
+from formflow.packs.inherit import lineage
 from formflow.packs.versions import load_pinned
 from formflow.workflow.spec import spec_for
 
@@ -201,7 +202,7 @@ def render_stored(session: Session, row: Notice, *, context: Mapping[str, Any], 
     base = base_context(session, app, keys, notice_id=row.kind, event_id=row.event_id,
                         reason=str(context.get("reason") or ""), deadline=context.get("deadline"))
     full = {**base, "office_name": "", **context}
-    dirs, name = template_dirs(Path(renderers), app.pack, notice.template, pinned.manifest.get("lineage") or ())
+    dirs, name = template_dirs(Path(renderers), app.pack, notice.template, lineage(pinned.manifest))
     pdf = render_pdf(dirs, name, full, title=row.title, number=row.number, issued_on=issued_on)
     stored = store(session, storage, pdf, PDF)
     row.sha256, row.status = stored.sha256, READY_NOTICE

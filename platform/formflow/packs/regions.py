@@ -20,6 +20,7 @@ import string
 from collections.abc import Iterator
 from typing import Any
 
+from formflow.packs.inherit import lineage
 from formflow.text.catalogue import _, lazy
 
 #: GB/T 2260 region kind → (the engine's level, its title).
@@ -159,8 +160,8 @@ def is_open(packset: Any, pack_id: str, office_id: str) -> bool:
     """Is online acceptance open at (or under) this region of the pack? (No offices file: yes.)"""
     pack = packset.packs.get(pack_id) if packset is not None else None
     if pack is not None and pack.offices is None:  # a pack that extends another: its ancestors' offices
-        for ancestor in (pack.manifest.content or {}).get("lineage") or []:
-            pack = packset.packs.get(str(ancestor))
+        for ancestor in lineage(pack.manifest.content):
+            pack = packset.packs.get(ancestor)
             if pack is not None and pack.offices is not None:
                 break
     if pack is None or pack.offices is None:

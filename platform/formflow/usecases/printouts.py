@@ -20,6 +20,7 @@ from formflow.db.models import Account, Application, Office
 from formflow.documents import printouts
 from formflow.documents.exports import PDF, download_headers
 from formflow.documents.notices import notice_settings
+from formflow.packs.inherit import lineage
 from formflow.packs.versions import load_pinned
 from formflow.personal.numbers import id_number_of
 from formflow.text import formatting as fmt
@@ -35,7 +36,7 @@ from formflow.usecases.viewing.values import data_steps
 def _lineage(services: Any, pack_id: str) -> list[str]:
     """The packs `pack_id` extends, nearest first (their template overrides apply to it too)."""
     pack = services.packs.packs.get(pack_id)
-    return list((pack.manifest.content or {}).get("lineage") or []) if pack is not None else []
+    return lineage(pack.manifest.content) if pack is not None else []
 
 
 def _served(body: bytes, name: str) -> Served:

@@ -25,6 +25,7 @@ from jinja2 import ChainableUndefined, FileSystemLoader, TemplateNotFound, Templ
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from formflow.packs.checks.matter import MatterCheck
+from formflow.packs.inherit import lineage
 from formflow.text.catalogue import _
 
 #: A sample resident ID number (only its masked form reaches a template).
@@ -297,8 +298,7 @@ def _check_notice(check: MatterCheck, pinned: Any, data: dict[str, Any], notice_
     from formflow.documents.notices import legacy_names, template_dirs
 
     template = str(notice.get("template") or f"documents/{notice_id}.html")
-    dirs, name = template_dirs(check.renderers, check.pack.id, template,
-                               (check.pack.manifest.content or {}).get("lineage") or ())
+    dirs, name = template_dirs(check.renderers, check.pack.id, template, lineage(check.pack.manifest.content))
     env = _environment(dirs, html=True)
     issuers = _issuers(check.workflow, notice_id) or [(None, "", None)]
     for stage, action, action_vars in issuers:
