@@ -43,7 +43,7 @@ STATUS_TITLES = {"draft": lazy("Being prepared"), "committed": lazy("Inputs publ
 
 
 def parse_flats(text: str) -> list[dict[str, Any]]:
-    """One flat per line: 编号, 地址, 户型, 面积, 适配最少人口, 适配最多人口 (comma or tab separated)."""
+    """One flat per line: code, address, layout, area, fewest and most members it suits (comma or tab separated)."""
     flats: list[dict[str, Any]] = []
     for number, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():

@@ -1,4 +1,4 @@
-"""Follow-up management (后续管理): check campaigns and the household's own change report.
+"""Follow-up management: check campaigns and the household's own change report.
 
 A campaign creates, for every benefiting household of the chosen modes, one
 application of the mode's follow-up matter (allocation.yaml `modes.<m>.follow_up`),

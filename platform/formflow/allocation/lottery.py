@@ -1,4 +1,4 @@
-"""The lottery (抽签): a deterministic draw anyone can recompute from the published JSON.
+"""The lottery: a deterministic draw anyone can recompute from the published JSON.
 
 Before the draw the batch publishes its inputs (entrants, flats) with their
 SHA-256 (`inputs_sha256`) and the SHA-256 of a secret random seed

@@ -1,4 +1,4 @@
-"""Households (一户一档): entering allocation, status changes with history, the waiting list.
+"""Households (one file per household): entering allocation, status changes with history, the waiting list.
 
 `sync` is idempotent and safe to run on every node at once: `formflow
 allocation sync` (cron), before a draw, a campaign or a roster (those POSTs),
@@ -62,7 +62,7 @@ def recorded(msgid: str, **params: Any) -> str:
 
 
 def mask_name(name: str) -> str:
-    """陈志强 → 陈**: the family name only."""
+    """A full name → its first character and ** (the family name only)."""
     name = (name or "").strip()
     return name[:1] + "*" * max(1, len(name) - 1) if name else ""
 

@@ -1,4 +1,4 @@
-"""The subsidy roster (按期造册): subsidised households and their amounts for one period.
+"""The subsidy roster (one per period): subsidised households and their amounts for one period.
 
 The amount per month is the pack's `subsidy.monthly_amount` (JSON Logic over
 the household and the parameters); the roster pays each month of the period

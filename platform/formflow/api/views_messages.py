@@ -1,4 +1,4 @@
-"""我的消息 on the API: the signed-in person's messages, unread first, and marking one read.
+"""My messages on the API: the signed-in person's messages, unread first, and marking one read.
 
 The same use case as the portal (`formflow.usecases.messages`); another person's message is 404.
 """

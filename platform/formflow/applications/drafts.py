@@ -237,7 +237,7 @@ def save_draft(
     action: str = "draft_saved",
     note: str | None = None,
 ) -> Application:
-    """Store the draft's data (no validation): 暂存, 上一步, and every step change."""
+    """Store the draft's data (no validation): save, previous step, and every step change."""
     app = _draft(session, app_id, expected_version, actor)
     pinned = pinned_of(session, app)
     check_data(form_of(pinned), data)  # bounds first: nothing is copied or built beyond them
@@ -256,7 +256,7 @@ def save_draft(
 
 
 def discard_draft(session: Session, app_id: int, *, actor: Account, expected_version: int | None) -> Application:
-    """放弃 a draft (never submitted): closed as withdrawn, history kept."""
+    """Abandon a draft (never submitted): closed as withdrawn, history kept."""
     app = _draft(session, app_id, expected_version, actor)
     app.status = "closed"
     app.result = "withdrawn"

@@ -265,7 +265,7 @@ def _checklist_validators(required: list[ChecklistItem]) -> tuple[Draft202012Val
 
 
 def material_errors(items: Iterable[ChecklistItem], data: Mapping[str, Any]) -> list[FieldError]:
-    """Validate `data` against `checklist_schema(items)`: one "请上传：…" error per missing item, at its field.
+    """Validate `data` against `checklist_schema(items)`: one "please upload …" error per missing item, at its field.
 
     jsonschema-rs decides whether anything is missing; the Python validator says what, only then.
     """

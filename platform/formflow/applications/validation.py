@@ -115,7 +115,7 @@ def _field_error(form: FormSchema, error: ValidationError, messages: dict[str, A
 
 
 def _contains_message(form: FormSchema, error: Any) -> FieldError | None:
-    """`contains`/`minContains` with a `const` → "共同申请人中须有一项「与申请人关系」为「配偶」"."""
+    """`contains`/`minContains` with a `const` → "a co-applicant must have relation 'spouse'" (catalogue words)."""
     from formflow.forms.render import _first
 
     schema = error.schema if isinstance(error.schema, dict) else {}

@@ -1,6 +1,6 @@
 """Granting and revoking roles: every change ends the account's sessions (web and API) and is logged.
 
-The auditor role is kept apart (三权分立): an auditor holds no other staff role, and a
+The auditor role is kept apart (separation of duties): an auditor holds no other staff role, and a
 configurator or member of staff cannot be made auditor.
 """
 

@@ -11,8 +11,8 @@ CITIZEN = "citizen"
 WINDOW_CLERK = "window_clerk"
 CONFIGURATOR = "configurator"
 ADMIN = "admin"
-#: Auditor (审计员): reads and exports the security log, and nothing else (no application data, no
-#: configuration); kept apart from configurators and business staff (三权分立).
+#: Auditor: reads and exports the security log, and nothing else (no application data, no
+#: configuration); kept apart from configurators and business staff (separation of duties).
 AUDITOR = "auditor"
 
 #: Titles of the built-in roles (looked up in the reader's language when shown).

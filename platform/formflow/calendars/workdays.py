@@ -42,7 +42,7 @@ HOLIDAY_NAMES: tuple[str, ...] = (
     "National Day",
     "Anti-Fascist 70th Day",
 )
-# Holidays the notices announce as one block when their ranges touch (国庆节、中秋节).
+# Holidays the notices announce as one block when their ranges touch (National Day and Mid-Autumn).
 JOINABLE: tuple[frozenset[str], ...] = (frozenset({"National Day", "Mid-autumn Festival"}),)
 
 
@@ -292,7 +292,7 @@ def _only_rest(last: date, nxt: date, workdays: set[date]) -> bool:
 
 
 def _join(ranges: list[tuple[date, date, str]]) -> list[tuple[date, date, str]]:
-    """Join touching ranges of joinable holidays, named in order (中秋节、国庆节)."""
+    """Join touching ranges of joinable holidays, named in order (Mid-Autumn, then National Day)."""
     out: list[tuple[date, date, str]] = []
     joinable = [frozenset(_seed(name) for name in group) for group in JOINABLE]
     separator = _seed(", ")

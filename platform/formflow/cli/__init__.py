@@ -32,7 +32,7 @@ def _resolve_targets(paths: tuple[str, ...], default_root: Path) -> list[tuple[P
 
 @click.group()
 def main() -> None:
-    """formflow — 低代码表单与审批平台。"""
+    """formflow — a low-code form and approval platform."""
 
 
 @main.command()

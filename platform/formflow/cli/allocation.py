@@ -47,7 +47,7 @@ def register(main: click.Group) -> None:
 
     @main.group()
     def lottery() -> None:
-        """Lottery (抽签) tools."""
+        """Lottery tools."""
 
     @lottery.command("verify")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))

@@ -494,7 +494,7 @@ class ApiIdempotencyKey(Base):
 
 
 # --------------------------------------------------------------------------- allocation
-# Appended with migration 0006: households after approval (一户一档), their append-only
+# Appended with migration 0006: households after approval (one file per household), their append-only
 # history, lottery batches, subsidy rosters, follow-up check campaigns.
 
 
@@ -593,7 +593,7 @@ class LotteryBatch(Base):
 
 
 class SubsidyRoster(Base):
-    """One period's subsidy roster (按季度造册): a snapshot of rows and their total."""
+    """One period's subsidy roster (one per quarter): a snapshot of rows and their total."""
 
     __tablename__ = "subsidy_rosters"
     __table_args__ = (UniqueConstraint("pack", "matter", "period"),)
@@ -835,7 +835,7 @@ class SecurityEvent(Base):
     subject: Mapped[str] = mapped_column(String(100), default="")
     detail: Mapped[str] = mapped_column(String(500), default="")
 # --------------------------------------------------------------------------- messages
-# Appended with migration 0011: the citizen's and reviewer's messages (我的消息), written by
+# Appended with migration 0011: the citizen's and reviewer's messages (My messages), written by
 # `formflow.notifications` in the same flush as the change they tell of.
 
 

@@ -7,7 +7,7 @@ goes through `template_context`.
 
 Personal data stays masked: ID and mobile numbers appear only masked (in `applicant`,
 `members` and `data` alike; any 18-character resident ID number left in a free-text
-value is masked too). Message contexts mask names as well (陈**), as SMS texts do.
+value is masked too). Message contexts mask names as well (family name and **), as SMS texts do.
 
 The variables (docs/formats.md, "Notice and message templates"):
 
@@ -19,7 +19,7 @@ amounts      {name: {name, title, value, unit, text}} computed by rules.yaml (pr
 stage        {id, title, office} the stage issuing the notice or the message's stage (prints as title)
 office       the title of that stage's office
 reason       the reviewer's reason, or ""
-deadline     a date (Beijing), or None; `| cn_date` prints 2026年3月2日
+deadline     a date (Beijing), or None; `| cn_date` prints the date in the Chinese style
 history      the decisions so far: [{action, title, stage, office, at (local time)}]
 params       the pack's parameters {name: value}
 data         the form data, ID and mobile numbers masked
@@ -88,7 +88,7 @@ class StageRef:
 
 @dataclass(frozen=True)
 class Amount:
-    """A computed value of rules.yaml; prints as its formatted text (`1,200.00 元`, `3 人`)."""
+    """A computed value of rules.yaml; prints as its formatted text (money with its currency word, counts with unit)."""
 
     name: str
     title: str

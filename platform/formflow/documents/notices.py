@@ -88,7 +88,7 @@ def notice_settings(workflow: Mapping[str, Any], notice_id: str | None,
     """What a pack configures for one notice: `notice_defaults` of the workflow, then the notice's own keys.
 
     contact (line), seal_note (under the office), remedy {review_body, court, review_days,
-    litigation_months} for refusals, correction {working_days, consequence} for 补正 notices.
+    litigation_months} for refusals, correction {working_days, consequence} for correction notices.
     Then the notice variables, each level over the one before: `notice_defaults.vars`, the
     notice's `vars`, the issuing action's `notice_vars` (a mapping merges into the one below,
     so `remedy: {review_body: …}` keeps the default court).

@@ -58,7 +58,7 @@ _ALIGNS = {"left": Align.L, "center": Align.C, "right": Align.R}
 
 
 def format_number(pattern: str, *, year: int, seq: int, **extra: Any) -> str:
-    """Fill a configured numbering pattern such as "X〔{year}〕{seq:04d}号"."""
+    """Fill a configured numbering pattern such as "X({year}){seq:04d}" (the authority's brackets and number word)."""
     fields = {"year": year, "seq": seq, **extra}
     try:
         parsed = list(string.Formatter().parse(pattern))
@@ -94,7 +94,7 @@ def as_date(value: Any) -> date:
 
 
 def cn_date(value: Any) -> str:
-    """2025-03-01 → 2025年3月1日."""
+    """2025-03-01 → the Chinese written date (year, month, day without leading zeros)."""
     d = as_date(value)
     return in_locale(DEFAULT_LOCALE, "%(month)s %(day)s, %(year)s", year=d.year, month=d.month, day=d.day)
 
@@ -292,7 +292,7 @@ def _size_mm(value: str, what: str) -> float:
     return size
 
 
-# Chinese line-breaking rules (禁则): no line starts with a closing mark, none ends with an opening one.
+# Chinese line-breaking rules (kinsoku): no line starts with a closing mark, none ends with an opening one.
 # Code points (typography, not words): full-width and CJK closing marks, then their ASCII kin; opening marks.
 _NO_START = {chr(c) for c in (
     0xFF0C, 0x3002, 0x3001, 0xFF1B, 0xFF1A, 0xFF1F, 0xFF01, 0xFF09, 0x300B, 0x300D, 0x300F, 0x3015, 0x3011,
@@ -304,7 +304,7 @@ _WORD = re.compile(r"[A-Za-z0-9._\-/@*#%+]")
 
 
 def _break_lines(pdf: FPDF, text: str, avail: float) -> list[tuple[int, int, bool]]:
-    """Split text into (start, end, wrapped) lines that fit `avail` mm, keeping 禁则 and words."""
+    """Split text into (start, end, wrapped) lines that fit `avail` mm, keeping the line-breaking rules and words."""
     lines: list[tuple[int, int, bool]] = []
     pos = 0
     for hard in text.split("\n"):

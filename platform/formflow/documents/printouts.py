@@ -1,4 +1,4 @@
-"""Printouts of an application through the notice renderer: the approval form (审批表) and the applicant's copy.
+"""Printouts of an application through the notice renderer: the approval form and the applicant's copy.
 
 These are not numbered notices: nothing is stored, each print shows the
 application as it stands. The caller (a use case) decides who may print and

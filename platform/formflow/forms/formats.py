@@ -20,7 +20,7 @@ from formflow.text.catalogue import _, lazy
 
 DIGITS = "0123456789"
 
-# --------------------------------------------------------------------------- 公民身份号码
+# --------------------------------------------------------------------------- resident identity card number (GB 11643)
 
 # Province-level codes of GB/T 2260 (first two digits of an ID number).
 PROVINCE_CODES = frozenset(
@@ -66,7 +66,7 @@ def is_cn_id_card(s: Any) -> bool:
     return explain_cn_id_card(s) is None
 
 
-# --------------------------------------------------------------------------- 统一社会信用代码
+# --------------------------------------------------------------------------- unified social credit code (GB 32100)
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
@@ -90,7 +90,7 @@ def is_cn_uscc(s: Any) -> bool:
     )
 
 
-# --------------------------------------------------------------------------- 手机号、车牌
+# --------------------------------------------------------------------------- mobile numbers, number plates
 
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
@@ -105,7 +105,7 @@ _L = "A-HJ-NP-Z"  # letters without I and O
 _PLATE = re.compile(
     rf"[{PLATE_PROVINCES}][{_L}]"
     rf"(?:[{_L}0-9]{{5}}"  # ordinary: 5 letters/digits
-    rf"|[{_L}0-9]{{4}}[\u5b66\u6302]"  # coach, trailer (学, 挂)
+    rf"|[{_L}0-9]{{4}}[\u5b66\u6302]"  # coach, trailer plates
     rf"|[DF][{_L}0-9][0-9]{{4}}"  # new energy, small: D/F first
     rf"|[0-9]{{5}}[DF])"  # new energy, large: D/F last
 )
@@ -121,7 +121,7 @@ def is_cn_plate(s: Any) -> bool:
     return isinstance(s, str) and _PLATE.fullmatch(s) is not None
 
 
-# --------------------------------------------------------------------------- 金额、面积
+# --------------------------------------------------------------------------- money, areas
 
 _AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
 

@@ -10,7 +10,7 @@ current data; the browser only asks for a fresh fragment.
 
 A property is *hidden* when a condition of its own object (`if` testing scalar
 siblings, `dependentRequired`, `dependentSchemas`) is what requires it and that
-condition does not hold now — e.g. the vehicle list while 是否有车 is 否. Hidden
+condition does not hold now — e.g. the vehicle list while "has a vehicle" is no. Hidden
 data stay in the draft (nothing is lost when a citizen flips an answer) but
 are pruned before validation and submission (`prune_hidden`).
 
@@ -37,7 +37,7 @@ from formflow.text.catalogue import _
 CONTROL_PREFIX = "_"
 COUNT_SUFFIX = "__count"
 TEXTAREA_OVER = 200
-#: The full-width comma people type as a thousands separator ("1，200").
+#: The full-width comma (U+FF0C) people type as a thousands separator.
 FULLWIDTH_COMMA = chr(0xFF0C)
 
 

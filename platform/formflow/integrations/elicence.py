@@ -1,10 +1,10 @@
-"""E-licences (电子证照): an identity card or household register fetched by ID number.
+"""E-licences (electronic licences): an identity card or household register fetched by ID number.
 
 The portal prefills the fields marked `x-source` and the e-licence materials
-from a provider, and fetches again on 重新获取. A provider answers
+from a provider, and fetches again on "fetch again". A provider answers
 `fetch(source, id_number)` with the licence's data (a dict), `None` when the
 person has no such licence, and raises `ElicenceUnavailable` when the service
-cannot be reached, so the page can say "稍后重试" instead of "没有证照".
+cannot be reached, so the page can say "try again later" instead of "no licence".
 
 The embedded default is `DemoElicenceProvider` (`demo`), built from the packs'
 demo records (`seeds/<pack>/elicences.yaml`). A deployment connected to a real

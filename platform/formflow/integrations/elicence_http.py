@@ -2,7 +2,7 @@
 
 `FORMFLOW_ELICENCE_PROVIDER=http` with `FORMFLOW_ELICENCE_HTTP=<file.yaml>`
 describing the service (docs/formats.md "E-licence HTTP provider" shows the
-national 电子证照 query shape as the example):
+national electronic-licence query shape as the example):
 
     endpoint: https://zzk.example.gov.cn/api/licence/query
     timeout_seconds: 5

@@ -59,7 +59,7 @@ def level_of(kind: str) -> str:
 
 
 def kind_title(kind: str) -> str:
-    """The kind's title (省, 县, 旗…); an unknown kind as it is."""
+    """The kind's title from the catalogue (province, county, banner…); an unknown kind as it is."""
     return str(KINDS[kind][1]) if kind in KINDS else kind
 
 

@@ -2,15 +2,15 @@
 
 A marking gives every criterion of every row `pass`, `fail` or `na`:
 
-    {"rows": {"1": {"criteria": ["pass", "fail"], "note": "未盖章"}, ...},
-     "note": "总体意见（可选）"}
+    {"rows": {"1": {"criteria": ["pass", "fail"], "note": "no seal"}, ...},
+     "note": "overall opinion (optional)"}
 
 Rows are keyed by their `no`; a row with a failed criterion needs a `note`.
 Outcome: `fail` if any criterion fails, else `pass`.
 
 A row may name the material kind it checks (`material`). When the
 application neither requires that material nor provided it
-(`not_applicable_rows`), the row is 不适用: its criteria can only be `na`,
+(`not_applicable_rows`), the row is not applicable: its criteria can only be `na`,
 and a marking may leave it out (`normalise_marking` records it as `na`).
 """
 
@@ -168,8 +168,8 @@ def normalise_marking(table: dict[str, Any], marking: Any, not_applicable: Colle
 def marking_problems(table: dict[str, Any], marking: Any, not_applicable: Collection[str] = ()) -> list[FieldError]:
     """`validate_marking`'s problems in the words a reviewer reads, one per place.
 
-    A criterion without a verdict: "请选择：符合、不符合或不适用"; a 不符合 without
-    its note: "选择“不符合”时须填写不符合的说明"; 符合/不符合 on a row that is not
+    A criterion without a verdict: "choose pass, fail or not applicable"; a fail without
+    its note: "a fail needs its explanation"; pass/fail on a row that is not
     applicable: the row's material is not required for this application.
     """
     contents = {row_key(r): str(r.get("content") or row_key(r)) for r in table.get("rows") or []}

@@ -1,8 +1,8 @@
 """The one formatter: every value a person reads goes through here.
 
 - enum values → their titles (`x-enum-titles` of the pinned form's node);
-- booleans → 是/否 (from the catalogue); numbers without float noise;
-- money → `1,200.00 元`; dates and times in the deployment time zone
+- booleans → yes/no (from the catalogue); numbers without float noise;
+- money → `1,200.00` with the catalogue's currency word; dates and times in the deployment time zone
   (Asia/Shanghai unless `FORMFLOW_TZ` says otherwise), `local_time` for
   pages, PDFs and exports, `iso` (ISO 8601 with offset) for the API;
 - ID and mobile numbers masked (`mask_id`, `mask_mobile`); the full value is
@@ -98,7 +98,7 @@ def number(value: Any) -> str:
 
 
 def money(value: Any, unit: str | None = None) -> str:
-    """`1,200.00 元` (the unit from the catalogue unless the form names one)."""
+    """`1,200.00` and the currency word (the unit from the catalogue unless the form names one)."""
     if value is None or value == "":
         return EMPTY
     try:
@@ -109,14 +109,14 @@ def money(value: Any, unit: str | None = None) -> str:
 
 
 def is_money_unit(unit: str | None) -> bool:
-    """Units of money (`元`, `元/月`, `元/年`: the currency word of the authority's language)."""
+    """Units of money (yuan, yuan a month, yuan a year: the currency word of the authority's language)."""
     if not unit:
         return False
     return str(unit).startswith(in_locale(DEFAULT_LOCALE, "yuan")) or str(unit).startswith(_("yuan"))
 
 
 def with_unit(value: Any, unit: str | None) -> str:
-    """A number with its unit: money as `1,200.00 元/月`, anything else as `12.5 m²`."""
+    """A number with its unit: money as `1,200.00` yuan a month, anything else as `12.5 m²`."""
     if value is None or value == "":
         return EMPTY
     if isinstance(value, bool):

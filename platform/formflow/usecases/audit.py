@@ -1,7 +1,7 @@
 """The auditor's use cases: read and export the security log, and nothing else.
 
-Only the auditor role (审计员) may; everyone else, staff and configurators included,
-is refused with 403 (三权分立). Each export is itself written to the security log.
+Only the auditor role may; everyone else, staff and configurators included,
+is refused with 403 (separation of duties). Each export is itself written to the security log.
 """
 
 from __future__ import annotations

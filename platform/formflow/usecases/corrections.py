@@ -1,4 +1,4 @@
-"""Corrections (补正): what a request must name, and what the citizen's answer must bring.
+"""Corrections: what a request must name, and what the citizen's answer must bring.
 
 A reviewer's action that issues a correction request (an action with `correction: true`, taken
 through `workflow.engine.perform` from the desk or the API) must name at least one material of

@@ -1,4 +1,4 @@
-"""E-licences (电子证照): the one way any channel fetches them into an application, and shows them masked.
+"""E-licences (electronic licences): the one way any channel fetches them into an application, and shows them masked.
 
 Who may be looked up is decided here, not by the channel: only the application's
 applicant (by the identity bound to their account) and the household members the
@@ -26,7 +26,7 @@ from formflow.text.formatting import shown
 
 #: Why an e-licence is fetched (recorded with every fetch).
 PREFILL = "prefill"  # at the start of an application
-REFRESH = "refresh"  # 重新获取 on a step
+REFRESH = "refresh"  # "fetch again" on a step
 PURPOSES = {PREFILL: lazy("Prefill at the start of the application"), REFRESH: lazy("Fetch again on request")}
 
 

@@ -1,4 +1,4 @@
-"""我的消息: one account's messages, unread first; mark one or all read. Portal and API call these.
+"""My messages: one account's messages, unread first; mark one or all read. Portal and API call these.
 
 A person sees only their own messages: another's id is simply not found (404 on every channel).
 """

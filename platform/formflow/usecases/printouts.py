@@ -1,4 +1,4 @@
-"""Print the approval form (desk), the applicant's copy (我的申请) and the window receipt (收件凭证).
+"""Print the approval form (desk), the applicant's copy (under My applications) and the window receipt.
 
 Both go through the notice renderer. The approval form shows the application
 as the reviewer sees it (ID numbers masked, so no access record beyond the
@@ -45,7 +45,7 @@ def _served(body: bytes, name: str) -> Served:
 
 
 def approval_form(services: Any, db: Session, actor: Account | None, app_id: int) -> Served:
-    """The 审批表 of an application within the reviewer's reach, pre-filled, with the opinions so far."""
+    """The approval form of an application within the reviewer's reach, pre-filled, with the opinions so far."""
     view = staff_view(services, db, actor, app_id)
     head = view.app
     title = in_locale(DEFAULT_LOCALE, "%(matter)s approval form", matter=_bare(head.matter_title))
@@ -63,7 +63,7 @@ def approval_form(services: Any, db: Session, actor: Account | None, app_id: int
 
 
 def application_copy(services: Any, db: Session, actor: Account | None, app_id: int) -> Served:
-    """The applicant's copy of what they submitted (申请表), masked like every page shows it."""
+    """The applicant's copy of what they submitted (the application form), masked like every page shows it."""
     app = citizen_app(db, actor, app_id)
     pinned = load_pinned(db, app.versions)
     data = copy.deepcopy(app.data or {})
@@ -88,7 +88,7 @@ def application_copy(services: Any, db: Session, actor: Account | None, app_id: 
 
 
 def window_receipt(services: Any, db: Session, actor: Account | None, app_id: int) -> Served:
-    """The 收件凭证 of a submitted application the clerk assisted: materials received, when they hear back."""
+    """The receipt of a submitted application the clerk assisted: materials received, when they hear back."""
     app = db.get(Application, app_id)
     if app is None or actor is None or app.assisted_by_id != actor.id or app.status == "draft":
         raise serving.notice_missing()
@@ -117,7 +117,7 @@ def window_receipt(services: Any, db: Session, actor: Account | None, app_id: in
 
 
 def _bare(matter: str) -> str:
-    """The matter title without a trailing word "application" of the catalogue (no 申请申请表)."""
+    """The matter title without the catalogue's trailing word "application" (so the title does not double it)."""
     word = in_locale(DEFAULT_LOCALE, "application (word ending a matter title)")
     return matter[: -len(word)] if word and matter.endswith(word) else matter
 

@@ -5,7 +5,7 @@ Every channel (portal, desk, both API views) reads the history through
 
 - an action's title is the title of that action AT THE STAGE IT WAS TAKEN
   (the event's `from_stage`): the same action id means different things at
-  different stages (初审通过 at the street, 复核通过 at the district);
+  different stages ("first review passed" at the street, "re-review passed" at the district);
 - the citizen variant leaves out reviewers' working markings (`mark`) and the
   draft saves, and names people by their role; the staff variant leaves out
   the draft saves and names people with their role;

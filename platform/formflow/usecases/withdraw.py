@@ -1,4 +1,4 @@
-"""放弃申请: one function for the portal and the API.
+"""Withdrawing an application: one function for the portal and the API.
 
 The row is locked before it is read. A draft is closed here (its applicant or assisting clerk);
 a submitted application goes through the workflow's citizen `withdraw` action (its applicant only),

@@ -1,4 +1,4 @@
-"""The auditor's pages (审计员): the security log, and its CSV export.
+"""The auditor's pages: the security log, and its CSV export.
 
 Also the app-wide rules that keep the three roles apart and personal data out of caches:
 an auditor gets 403 on the desk, housing and configuration pages; pages of the areas that

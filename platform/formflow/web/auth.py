@@ -215,7 +215,7 @@ def logout():
 @bp.route("/verify", methods=["GET", "POST"])
 @login_required
 def verify_identity():
-    """Identity verification before the form opens (the guide's 身份验证 step)."""
+    """Identity verification before the form opens (the guide's identity verification step)."""
     account = current_account()
     providers = _providers()
     if request.method == "POST":
@@ -282,7 +282,7 @@ def oidc_callback():
 
 @bp.post("/locale")
 def choose_locale():
-    """The person's own language (中文 / English): kept in the session, over the browser's Accept-Language."""
+    """The person's own language (Chinese / English): kept in the session, over the browser's Accept-Language."""
     locale = request.form.get("locale", "")
     if locale in LOCALES:
         session[SESSION_KEY] = locale

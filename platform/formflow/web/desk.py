@@ -212,7 +212,7 @@ def file(app_id: int, sha256: str):
 @bp.get("/applications/<int:app_id>/approval-form.pdf")
 @reviewer_required
 def approval_form(app_id: int):
-    """The 审批表, pre-filled, with the opinions so far."""
+    """The approval form, pre-filled, with the opinions so far."""
     from formflow.usecases import printouts
 
     with sessions()() as db:

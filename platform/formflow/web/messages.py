@@ -1,4 +1,4 @@
-"""我的消息 on the portal (`/portal/messages`): the list, mark one read (and open it), mark all read.
+"""My messages on the portal (`/portal/messages`): the list, mark one read (and open it), mark all read.
 
 Registered on the portal's blueprint. The header's unread badge reads `unread_messages()`,
 a template function this module provides to every page.

@@ -132,7 +132,7 @@ def _consented(pack, matter_id: str) -> bool:
 @bp.route("/<pack_id>/<matter_id>/region", methods=["GET", "POST"])
 @login_required
 def region(pack_id: str, matter_id: str):
-    """选择申请区域, narrowed down to the level that owns the workflow's first stage, then confirmed again."""
+    """Choosing the region to apply in, narrowed to the level owning the first stage, then confirmed again."""
     pack, matter = _matter_or_404(pack_id, matter_id)
     if not _consented(pack, matter_id):
         return redirect(url_for(".consent", pack_id=pack_id, matter_id=matter_id))
@@ -245,7 +245,7 @@ def correction(app_id: int):
 @bp.get("/applications/<int:app_id>/application.pdf")
 @login_required
 def application_copy(app_id: int):
-    """A copy of what the applicant submitted (申请表)."""
+    """A copy of what the applicant submitted (the application form)."""
     from formflow.usecases import printouts
 
     with sessions()() as db:

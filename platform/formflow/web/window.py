@@ -50,7 +50,7 @@ def window():
 @bp.get("/window/<int:app_id>/receipt.pdf")
 @role_required(WINDOW_ROLE)
 def window_receipt(app_id: int):
-    """The 收件凭证 printed at the counter for an application this clerk assisted."""
+    """The receipt printed at the counter for an application this clerk assisted."""
     from formflow.usecases import printouts
 
     with sessions()() as db:

@@ -258,7 +258,7 @@ def confirm(app_id: int):
 @bp.post("/applications/<int:app_id>/submit")
 @login_required
 def submit(app_id: int):
-    """直接提交: usecases.submit (lock, then read, then validate); a repeat or a second tab gets a clear answer."""
+    """Submit: usecases.submit (lock, then read, then validate); a repeat or a second tab gets a clear answer."""
     try:
         with sessions().begin() as db:
             actor = db.get_one(Account, signed_in_account().id)

@@ -17,7 +17,7 @@ UNIT_TITLES = {
 
 
 def period_title(period: dict[str, Any] | None) -> str | None:
-    """'3个工作日' / '20日' for a time limit or duration, None when there is none."""
+    """'3 working days' / '20 days' (catalogue wording) for a time limit or duration, None when there is none."""
     if not period:
         return None
     days = period["days"]
@@ -44,7 +44,7 @@ def ordered_stage_ids(workflow: dict[str, Any]) -> list[str]:
 
 
 def process(workflow: dict[str, Any]) -> list[dict[str, Any]]:
-    """Non-end stages in order: id, title, time_limit ('3个工作日' or None), owner (role title or None)."""
+    """Non-end stages in order: id, title, time_limit (e.g. '3 working days', or None), owner (role title or None)."""
     stages = workflow.get("stages") or {}
     roles = workflow.get("roles") or {}
     out = []

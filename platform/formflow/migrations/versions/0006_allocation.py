@@ -1,4 +1,4 @@
-"""Allocation after approval: households (一户一档) and their append-only history,
+"""Allocation after approval: households (one file per household) and their append-only history,
 lottery batches, subsidy rosters, follow-up check campaigns and checks.
 
 Revision ID: 0006

@@ -1,4 +1,4 @@
-"""Messages: the citizen's and reviewer's message centre (我的消息).
+"""Messages: the citizen's and reviewer's message centre (My messages).
 
 Revision ID: 0011
 Revises: 0010

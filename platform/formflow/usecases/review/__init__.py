@@ -11,8 +11,8 @@ they hold its owner role at the owning office; marking another stage is
 refused the same way.
 
 Marking: rows of a table about a material this application neither requires
-nor provided (`reviews.tables.not_applicable_rows`) are 不适用. Left blank
-they are recorded as `na`; marked 符合 or 不符合 they are refused, naming the
+nor provided (`reviews.tables.not_applicable_rows`) are not applicable. Left blank
+they are recorded as `na`; marked pass or fail they are refused, naming the
 row. Every change goes through the workflow engine or `record_marking`, in
 the caller's transaction with its history event.
 

@@ -1,8 +1,8 @@
 """Marking a stage's review table.
 
 Rows of a table about a material this application neither requires nor
-provided (`reviews.tables.not_applicable_rows`) are 不适用. Left blank they are
-recorded as `na`; marked 符合 or 不符合 they are refused, naming the row. The
+provided (`reviews.tables.not_applicable_rows`) are not applicable. Left blank they are
+recorded as `na`; marked pass or fail they are refused, naming the row. The
 marking is recorded with its history event in the caller's transaction.
 """
 
@@ -123,7 +123,7 @@ def mark(services: Any, db: Session, actor: Account, app_id: int, stage_id: str,
     """Record a marking of the stage's table (with its `mark` event).
 
     Refuses (`MarkingInvalid`, 422, one field per problem, pointers relative to
-    the marking) a gap, a 不符合 without its note, and 符合/不符合 on a row that
+    the marking) a gap, a fail without its note, and pass/fail on a row that
     is not applicable to this application; blanks on such rows become `na`.
     A stage with a form takes its values in the marking's `form` (validated by
     `reviews.stage_forms`, problems at `/form/<field>`) and stores them with it.

@@ -8,7 +8,7 @@ Decided here, once for every channel:
 
 - reach: anyone else gets `NotFound` (404, the same message everywhere);
 - every value goes through `formatting` with its schema node of the PINNED
-  form (enum titles, 是/否, money, masked ID and mobile numbers); a drawn
+  form (enum titles, yes/no, money, masked ID and mobile numbers); a drawn
   signature is an image, never its `data:` text; the packs' `source`
   citations and configurators' notes never reach a citizen;
 - times are the deployment zone's (`when`: local time, `iso`: for the API);

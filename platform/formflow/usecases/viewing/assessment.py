@@ -31,7 +31,7 @@ class ChecklistRow:
     provided: bool
     state: str  # uploaded | missing | obtained | not_obtained | signed | unsigned
     state_title: str
-    requirement_title: str  # 必交 / 选交
+    requirement_title: str  # required / optional
     files: tuple[FileRef, ...] = ()
 
 

@@ -1,6 +1,6 @@
 """The form data as a person reads it: every value formatted by its node of the PINNED form.
 
-`value_of` turns a rendered node into a `Value` tree (enum titles, 是/否,
+`value_of` turns a rendered node into a `Value` tree (enum titles, yes/no,
 money, masked ID and mobile numbers; a drawn signature is an image, never its
 `data:` text; files with how a page may preview them); `data_steps` gives the
 form's steps with their values and the e-licence nodes among them;

@@ -1,5 +1,6 @@
 """After approval (blueprint `housing`, /housing): waiting list, lottery, subsidy roster,
-household archives (一户一档), follow-up campaigns, dashboards, and the citizen's own archive — one module a screen.
+household archives (one file per household), follow-up campaigns, dashboards, and the citizen's own archive —
+one module a screen.
 
 Who may use each part is the pack's decision (allocation.yaml `roles`, business
 roles only); a role held at an office of the pack reaches the households under

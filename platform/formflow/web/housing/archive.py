@@ -1,4 +1,4 @@
-"""Household archives (一户一档) for staff, and the citizen's own archive with change reports."""
+"""Household archives (one file per household) for staff, and the citizen's own archive with change reports."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from formflow.web.housing.common import (
     bp,
 )
 
-# --------------------------------------------------------------------------- archive (一户一档)
+# --------------------------------------------------------------------------- archive (one file per household)
 
 
 @bp.get("/households/<int:household_id>")

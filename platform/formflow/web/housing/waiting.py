@@ -1,4 +1,4 @@
-"""The waiting list (staff view, exports) and the housing staff's explicit 立即同步."""
+"""The waiting list (staff view, exports) and the housing staff's explicit "sync now"."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ LOOP_MARK = "↻"
 
 
 def period_text(period: Any) -> str:
-    """{days: 3, unit: working} → 3个工作日; calendar days → 20日."""
+    """{days: 3, unit: working} → "3 working days"; calendar days → "20 days" (catalogue wording)."""
     if not isinstance(period, Mapping) or period.get("days") is None:
         return ""
     days = period.get("days")
