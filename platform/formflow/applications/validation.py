@@ -31,6 +31,8 @@ def form_errors(form: FormSchema, validator: Any, data: Mapping[str, Any]) -> li
     A compiled form's jsonschema-rs check decides first: valid data never walks the Python validator,
     which runs only to word the errors of invalid data (so every message is the same).
     """
+    if isinstance(form, CompiledForm) and validator is form.validator and form.valid_as_is(data):
+        return []  # nothing to prune and valid: what the pruned data's check below would say
     pruned = form.pruned(dict(data)) if isinstance(form, CompiledForm) else form.prune_hidden(dict(data))
     if isinstance(form, CompiledForm) and form.fast is not None and validator is form.validator:
         try:

@@ -30,7 +30,7 @@ from urllib.parse import urljoin
 from jsonschema import Draft202012Validator
 
 from formflow.forms.fast import FastCheck, fast_check, rs_registry
-from formflow.forms.formats import FORMAT_CHECKER
+from formflow.forms.formats import FORMAT_CHECKER, NATIVE_FORMATS
 from formflow.forms.render import FormSchema, Frag, Step, _base_uri, _delete, _first, _types, get_path
 from formflow.forms.schema import validator_for
 
@@ -86,8 +86,9 @@ class CompiledForm(FormSchema):
         super().__init__(bundle)
         documents = dict(bundle.get("common") or {}) | {self.uri: self.root}
         self.validator: Draft202012Validator = validator_for({"$ref": self.uri}, self.registry)
-        self._rs_registry = rs_registry(documents)
-        self.fast: FastCheck | None = fast_check({"$ref": self.uri}, self._rs_registry, FORMAT_CHECKER)
+        self._rs_registry = rs_registry(documents, NATIVE_FORMATS)
+        self.fast: FastCheck | None = fast_check({"$ref": self.uri}, self._rs_registry, FORMAT_CHECKER,
+                                                 native=NATIVE_FORMATS)
         #: (id(condition), base URI) -> (condition, its jsonschema-rs check or None: Python decides)
         self._if_fast: dict[tuple[int, str], tuple[Any, FastCheck | None]] = {}
         self._steps = super().steps()
@@ -95,6 +96,11 @@ class CompiledForm(FormSchema):
         self._places: dict[tuple[Any, ...], _Place] = {}
         self._pruned: OrderedDict[str, list[tuple[Any, ...]]] = OrderedDict()
         self._lock = threading.Lock()
+        unpruned = self._unpruned_schema()
+        #: jsonschema-rs: has the data nothing to prune? and: that, and is it valid? (None: not known so)
+        self._unpruned: FastCheck | None = None if unpruned is None else fast_check(unpruned, {}, None)
+        self._valid_as_is: FastCheck | None = None if unpruned is None or self.fast is None else fast_check(
+            {"allOf": [{"$ref": self.uri}, unpruned]}, self._rs_registry, FORMAT_CHECKER, native=NATIVE_FORMATS)
         self.category_path: tuple[Any, ...] | None = self._find_category()
         #: dotted paths (list indices as "*") of the fields filled from an e-licence, with their source
         self.sources: dict[str, str] = self._find_sources()
@@ -151,7 +157,8 @@ class CompiledForm(FormSchema):
         key = (id(condition), _base_uri(resolver))
         found = self._if_fast.get(key)
         if found is None or found[0] is not condition:
-            check = fast_check(_absolute_refs(condition, key[1]), self._rs_registry, FORMAT_CHECKER)
+            check = fast_check(_absolute_refs(condition, key[1]), self._rs_registry, FORMAT_CHECKER,
+                               native=NATIVE_FORMATS)
             found = self._if_fast[key] = (condition, check)
         if found[1] is None:
             return super()._holds(condition, data, resolver)
@@ -161,6 +168,42 @@ class CompiledForm(FormSchema):
             return super()._holds(condition, data, resolver)
 
     # ------------------------------------------------------------------ pruning
+    def valid_as_is(self, data: Any) -> bool:
+        """Has `data` nothing to prune, and is it valid? One jsonschema-rs call; False when not known so."""
+        return _passes(self._valid_as_is, data)
+
+    def _unpruned_schema(self) -> dict[str, Any] | None:
+        """A schema that only data with nothing to prune passes, or None (a recursive form: not worked out).
+
+        Pruning removes only names of a place's `may_hide` (`_walk_children`), at the data path that leads
+        to the place: data that has none of them at any such path loses nothing, whatever its conditions.
+        """
+        root = self._place(((id(self.root), _base_uri(self.resolver), False, False),), [(self.root, self.resolver)])
+        return self._unpruned_at(root, (), 0)
+
+    def _unpruned_at(self, place: _Place, above: tuple[int, ...], depth: int) -> dict[str, Any] | None:
+        if self._is_inert(place, depth):
+            return {}
+        if id(place) in above or depth > MAX_DEPTH:
+            return None
+        above = (*above, id(place))
+        props: dict[str, Any] = {name: False for name in place.names if name in place.may_hide}
+        for name in place.names:
+            if name not in place.may_hide:
+                sub = self._unpruned_at(self._child(place, name)[0], above, depth + 1)
+                if sub is None:
+                    return None
+                if sub:
+                    props[name] = sub
+        out: dict[str, Any] = {"properties": props} if props else {}
+        if any(isinstance(f.schema.get("items"), dict) for f in place.frags):
+            sub = self._unpruned_at(self._items(place)[0], above, depth + 1)
+            if sub is None:
+                return None
+            if sub:
+                out["items"] = sub
+        return out
+
     def prune_hidden(self, data: dict[str, Any]) -> dict[str, Any]:
         """As `FormSchema.prune_hidden` (a copy), by the plan; what the last few documents lost is kept."""
         return self.pruned(data, copy_always=True)
@@ -170,6 +213,8 @@ class CompiledForm(FormSchema):
 
         For reading only (validation, the checklist): the caller must not change what it gets.
         """
+        if _passes(self._unpruned, data):
+            return _copy(data) if copy_always else data
         try:
             key: str | None = json.dumps(data, sort_keys=True, ensure_ascii=False, default=repr)
         except (TypeError, ValueError):
@@ -396,6 +441,16 @@ def _absolute_refs(node: Any, base: str) -> Any:
     if isinstance(node, list):
         return [_absolute_refs(v, base) for v in node]
     return node
+
+
+def _passes(check: FastCheck | None, data: Any) -> bool:
+    """Does jsonschema-rs say `data` passes `check`? False when there is no check or rs cannot take the data."""
+    if check is None:
+        return False
+    try:
+        return check.valid(data)
+    except (ValueError, TypeError, OverflowError):
+        return False
 
 
 def _exists(data: Any, path: tuple[Any, ...]) -> bool:

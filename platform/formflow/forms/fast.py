@@ -21,18 +21,29 @@ from jsonschema import FormatChecker
 FORMAT_KEYWORD = "x-formflow-format"
 
 
-def _with_format_keyword(node: Any) -> Any:
-    """A copy of a schema document where every `format` (a string at a schema's place) is FORMAT_KEYWORD."""
+def _with_format_keyword(node: Any, native: Mapping[str, Any] | None = None) -> Any:
+    """A copy of a schema document where every `format` (a string at a schema's place) is FORMAT_KEYWORD.
+
+    With `native` (format -> a schema only conforming values pass, `formats.NATIVE_FORMATS`), a format
+    found there becomes `anyOf: [that schema, FORMAT_KEYWORD]` (added to the place's `allOf`): the same
+    verdict, and rs calls back into Python only for the values its own check does not let through.
+    """
     if isinstance(node, dict):
-        out = {}
+        out: dict[str, Any] = {}
+        shortcut = None
         for key, value in node.items():
             if key == "format" and isinstance(value, str):
-                out[FORMAT_KEYWORD] = value
+                if native is not None and value in native and isinstance(node.get("allOf", []), list):
+                    shortcut = {"anyOf": [native[value], {FORMAT_KEYWORD: value}]}
+                else:
+                    out[FORMAT_KEYWORD] = value
             else:
-                out[key] = _with_format_keyword(value)
+                out[key] = _with_format_keyword(value, native)
+        if shortcut is not None:
+            out["allOf"] = [*out.get("allOf", []), shortcut]
         return out
     if isinstance(node, list):
-        return [_with_format_keyword(v) for v in node]
+        return [_with_format_keyword(v, native) for v in node]
     return node
 
 
@@ -60,9 +71,12 @@ def _format_keyword(checker: FormatChecker | None) -> type:
     return FormatKeyword
 
 
-def rs_registry(documents: Mapping[str, Any]) -> Any:
-    """A jsonschema-rs registry of `documents` by URI (their formats as FORMAT_KEYWORD), or None if empty."""
-    resources = [(uri, _with_format_keyword(doc)) for uri, doc in documents.items()]
+def rs_registry(documents: Mapping[str, Any], native: Mapping[str, Any] | None = None) -> Any:
+    """A jsonschema-rs registry of `documents` by URI (their formats as FORMAT_KEYWORD), or None if empty.
+
+    `native`: see `_with_format_keyword`; only for checks whose checker is the one `native` stands for.
+    """
+    resources = [(uri, _with_format_keyword(doc, native)) for uri, doc in documents.items()]
     return jsonschema_rs.Registry(resources) if resources else None
 
 
@@ -70,24 +84,24 @@ class FastCheck:
     """`valid(instance)`: the jsonschema-rs verdict on `schema` (whose `$ref`s resolve in `documents`)."""
 
     def __init__(self, schema: Any, documents: Mapping[str, Any] | Any, checker: FormatChecker | None,
-                 *, base_uri: str | None = None) -> None:
-        registry = documents if isinstance(documents, jsonschema_rs.Registry) else rs_registry(documents)
+                 *, base_uri: str | None = None, native: Mapping[str, Any] | None = None) -> None:
+        registry = documents if isinstance(documents, jsonschema_rs.Registry) else rs_registry(documents, native)
         options: dict[str, Any] = {"validate_formats": False, "keywords": {FORMAT_KEYWORD: _format_keyword(checker)}}
         if registry is not None:
             options["registry"] = registry
         if base_uri:
             options["base_uri"] = base_uri
-        self._validator = jsonschema_rs.validator_for(_with_format_keyword(schema), **options)
+        self._validator = jsonschema_rs.validator_for(_with_format_keyword(schema, native), **options)
 
     def valid(self, instance: Any) -> bool:
         return bool(self._validator.is_valid(instance))
 
 
 def fast_check(schema: Any, documents: Mapping[str, Any] | Any, checker: FormatChecker | None,
-               *, base_uri: str | None = None) -> FastCheck | None:
+               *, base_uri: str | None = None, native: Mapping[str, Any] | None = None) -> FastCheck | None:
     """A FastCheck, or None when jsonschema-rs cannot compile the schema (the Python path then decides)."""
     try:
-        return FastCheck(schema, documents, checker, base_uri=base_uri)
+        return FastCheck(schema, documents, checker, base_uri=base_uri, native=native)
     except (ValueError, TypeError, jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError):
         return None
 

@@ -7,10 +7,10 @@ registers them (with ``date`` and ``email``) for jsonschema validators.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from operator import mul
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,18 +27,41 @@ PROVINCE_CODES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
     "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
 )
-_ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 _ID_CHECK = "10X98765432"
 _ID_BODY = re.compile(r"[0-9]{17}[0-9Xx]")
 _ID_TZ = "Asia/Shanghai"
 _SEVENTEEN_DIGITS = re.compile(r"[0-9]{17}")
+#: (until when, as a timestamp; the date then) of today where ID numbers are issued
+_today_kept: tuple[float, date] = (0.0, date.min)
 
 
 def id_card_check_digit(first17: str) -> str:
     """GB 11643-1999 (ISO 7064 MOD 11-2) check character for 17 digits."""
     if len(first17) != 17 or not _SEVENTEEN_DIGITS.fullmatch(first17):
         raise ValueError(_("Should be 17 digits: %(value)s", value=repr(first17)))
-    return _ID_CHECK[sum(map(mul, map(int, first17), _ID_WEIGHTS)) % 11]
+    return _check_digit(first17)
+
+
+def _check_digit(first17: str) -> str:
+    """The check character of 17 ASCII digits.
+
+    The weights are 2**(17 - i) mod 11: read in base 13 (13 ≡ 2 mod 11) the digits give
+    the sum of d_i * 2**(16 - i) mod 11, so twice that number is the weighted sum, in C.
+    """
+    return _ID_CHECK[(2 * int(first17, 13)) % 11]
+
+
+def _id_today() -> date:
+    """Today in the ID numbers' time zone, worked out again only after its midnight."""
+    global _today_kept
+    until, today = _today_kept
+    if time.time() < until:
+        return today
+    zone = ZoneInfo(_ID_TZ)
+    today = datetime.now(zone).date()
+    midnight = datetime(today.year, today.month, today.day, tzinfo=zone) + timedelta(days=1)
+    _today_kept = (midnight.timestamp(), today)
+    return today
 
 
 def explain_cn_id_card(s: Any, today: date | None = None) -> str | None:
@@ -50,13 +73,12 @@ def explain_cn_id_card(s: Any, today: date | None = None) -> str | None:
     if s[:2] not in PROVINCE_CODES:
         return _("has an invalid region code")
     try:
-        born = date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+        born = date.fromisoformat(s[6:14])  # eight digits (matched above): YYYYMMDD
     except ValueError:
         return _("has an invalid date of birth")
-    limit = today or datetime.now(ZoneInfo(_ID_TZ)).date()
-    if born.year < 1900 or born > limit:
+    if born.year < 1900 or born > (today or _id_today()):
         return _("has an invalid date of birth")
-    if id_card_check_digit(s[:17]) != s[17].upper():
+    if _check_digit(s[:17]) != s[17].upper():
         return _("has a wrong check digit")
     return None
 
@@ -183,6 +205,24 @@ FORMATS: dict[str, Callable[[Any], bool]] = {
 }
 NUMERIC_FORMATS = frozenset({"money", "area"})
 
+# Per format, a schema jsonschema-rs checks natively that only conforming values pass (never the reverse:
+# a value it rejects is judged by the format's own check). `forms.fast` puts it before the call back.
+_YEAR = "(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_MONTH_DAY = ("(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"  # days every month has
+              "|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)")
+_NOT_NUMBER_OR_STRING = {"type": ["boolean", "null", "object", "array"]}
+_AMOUNT_NATIVE = {"anyOf": [{"type": "integer", "minimum": 0},
+                            {"type": "string", "pattern": "^[0-9]+(?:\\.[0-9]{1,2})?$"}, _NOT_NUMBER_OR_STRING]}
+NATIVE_FORMATS: dict[str, dict[str, Any]] = {
+    "cn-mobile": {"pattern": "^1[3-9][0-9]{9}$"},
+    "cn-plate": {"pattern": f"^(?:[{PLATE_PROVINCES}][{_L}](?:[{_L}0-9]{{5}}|[{_L}0-9]{{4}}[\u5b66\u6302]"
+                            f"|[DF][{_L}0-9][0-9]{{4}}|[0-9]{{5}}[DF]))$"},
+    "money": _AMOUNT_NATIVE,
+    "area": _AMOUNT_NATIVE,
+    "date": {"pattern": f"^{_YEAR}-{_MONTH_DAY}$"},
+    "email": {"pattern": "^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+$"},
+}
+
 FORMAT_MESSAGES: dict[str, Any] = {
     "cn-id-card": lazy("The resident ID number is not valid"),
     "cn-mobile": lazy("A mobile number has 11 digits and starts with 13–19"),
@@ -214,12 +254,18 @@ def explain_format(name: str, instance: Any) -> str | None:
     return str(FORMAT_MESSAGES[name])
 
 
+def _conforms(name: str) -> Callable[[Any], bool]:
+    """The check of format `name` as the checker runs it: values it does not apply to conform."""
+    func = FORMATS[name]
+    if name in NUMERIC_FORMATS:
+        return lambda instance: not _applies(name, instance) or func(instance)
+    return lambda instance: not isinstance(instance, str) or func(instance)  # `_applies` of the others
+
+
 def _checker() -> FormatChecker:
     checker = FormatChecker(formats=())
-    for name, func in FORMATS.items():
-        checker.checks(name)(
-            lambda instance, name=name, func=func: not _applies(name, instance) or func(instance)
-        )
+    for name in FORMATS:
+        checker.checks(name)(_conforms(name))
     return checker
 
 
