@@ -29,6 +29,7 @@ PROVINCE_CODES = frozenset(
 )
 _ID_CHECK = "10X98765432"
 _ID_BODY = re.compile(r"[0-9]{17}[0-9Xx]")
+_LAST = frozenset("0123456789Xx")
 _ID_TZ = "Asia/Shanghai"
 _SEVENTEEN_DIGITS = re.compile(r"[0-9]{17}")
 #: (until when, as a timestamp; the date then) of today where ID numbers are issued
@@ -84,8 +85,20 @@ def explain_cn_id_card(s: Any, today: date | None = None) -> str | None:
 
 
 def is_cn_id_card(s: Any) -> bool:
-    """18-digit resident ID: region, birth date, check digit (lower-case x accepted)."""
-    return explain_cn_id_card(s) is None
+    """18-digit resident ID: region, birth date, check digit (lower-case x accepted).
+
+    `explain_cn_id_card(s) is None`, without its messages (the check of every ID value validated).
+    """
+    if not isinstance(s, str) or len(s) != 18:
+        return False
+    body = s[:17]  # ASCII and digits: [0-9]{17}, as `_ID_BODY` has it
+    if not (body.isascii() and body.isdigit()) or s[17] not in _LAST or s[:2] not in PROVINCE_CODES:
+        return False
+    try:
+        born = date.fromisoformat(s[6:14])
+    except ValueError:
+        return False
+    return born.year >= 1900 and born <= _id_today() and _ID_CHECK[(2 * int(body, 13)) % 11] == s[17].upper()
 
 
 # --------------------------------------------------------------------------- unified social credit code (GB 32100)
