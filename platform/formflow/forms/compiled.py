@@ -77,6 +77,8 @@ class _Place:
     items: tuple[_Place, list[int]] | None = None
     all_props: bool = False
     names: list[str] = field(default_factory=list)
+    #: per incoming fragment: did it come from a condition (then it may be inactive, whatever holds here)
+    incoming_cond: list[bool] = field(default_factory=list)
 
 
 class CompiledForm(FormSchema):
@@ -176,7 +178,7 @@ class CompiledForm(FormSchema):
         """A schema that only data with nothing to prune passes, or None (a recursive form: not worked out).
 
         Pruning removes only names of a place's `may_hide` (`_walk_children`), at the data path that leads
-        to the place: data that has none of them at any such path loses nothing, whatever its conditions.
+        to the place; data loses nothing when each of them it has there is shown (`_shown`).
         """
         root = self._place(((id(self.root), _base_uri(self.resolver), False, False),), [(self.root, self.resolver)])
         return self._unpruned_at(root, (), 0)
@@ -187,15 +189,17 @@ class CompiledForm(FormSchema):
         if id(place) in above or depth > MAX_DEPTH:
             return None
         above = (*above, id(place))
-        props: dict[str, Any] = {name: False for name in place.names if name in place.may_hide}
+        props: dict[str, Any] = {}
         for name in place.names:
-            if name not in place.may_hide:
-                sub = self._unpruned_at(self._child(place, name)[0], above, depth + 1)
-                if sub is None:
-                    return None
-                if sub:
-                    props[name] = sub
+            sub = self._unpruned_at(self._child(place, name)[0], above, depth + 1)
+            if sub is None:
+                return None
+            if sub:
+                props[name] = sub
         out: dict[str, Any] = {"properties": props} if props else {}
+        shown = {name: self._shown(place, name) for name in place.names if name in place.may_hide}
+        if shown:
+            out["dependentSchemas"] = shown
         if any(isinstance(f.schema.get("items"), dict) for f in place.frags):
             sub = self._unpruned_at(self._items(place)[0], above, depth + 1)
             if sub is None:
@@ -203,6 +207,38 @@ class CompiledForm(FormSchema):
             if sub:
                 out["items"] = sub
         return out
+
+    def _shown(self, place: _Place, name: str) -> Any:
+        """A schema of the object at `place` that holds only when `_walk_children` keeps `name` there.
+
+        It counts only the fragments active whenever their own guards hold (those whose incoming fragment
+        came from no condition): more active fragments only show more, so this never says "shown" wrongly.
+        """
+        def active(i: int) -> Any:
+            guards = [self._condition(place, index) if want else {"not": self._condition(place, index)}
+                      for index, want in place.frags[i].guards]
+            return {"allOf": guards} if guards else True
+
+        def any_of(key: str) -> Any:
+            carriers = [i for i, f in enumerate(place.frags)
+                        if not place.incoming_cond[f.origin] and name in (f.schema.get(key) or ())]
+            return {"anyOf": [active(i) for i in carriers]} if carriers else False
+
+        needed: list[Any] = []
+        if name in place.hideable and name not in place.base_required:
+            needed.append(any_of("required"))
+        if name not in place.base_props:
+            needed.append(any_of("properties"))
+        return {"allOf": needed}
+
+    def _condition(self, place: _Place, index: int) -> Any:
+        """Condition `index` of `place` as a schema of the object there (what `_walk` decides it by)."""
+        condition = place.conditions[index]
+        if condition[0] == "has":
+            return {"required": [condition[1]]}
+        if isinstance(condition[1], dict):
+            return _absolute_refs(condition[1], _base_uri(condition[2]))
+        return condition[1] is True  # `FormSchema._holds`: true holds, anything else not
 
     def prune_hidden(self, data: dict[str, Any]) -> dict[str, Any]:
         """As `FormSchema.prune_hidden` (a copy), by the plan; what the last few documents lost is kept."""
@@ -304,7 +340,7 @@ class CompiledForm(FormSchema):
                     conditions.append(("has", trigger))
                     guard = (*g.guards, (len(conditions) - 1, True))
                     queue.append(_Frag(sub, g.resolver, True, True, g.origin, guard))
-        place = _Place(out, conditions)
+        place = _Place(out, conditions, incoming_cond=[bool(k[2]) for k in key])
         place.all_props = bool(_props_of(out))
         names: list[str] = []
         for frag in out:
