@@ -14,7 +14,10 @@ every `if` compiled once) plus:
   each fragment with the conditions it depends on. Pruning data evaluates those conditions only, and
   skips every subtree where no condition can hide anything. It decides exactly as `FormSchema.build`
   does (a test compares both on the shipped forms); the last few results are kept, so the several
-  checks of one request prune the same data once.
+  checks of one request prune the same data once;
+- "nothing to prune" as a schema (`_unpruned_schema`): every name pruning may remove, allowed only where
+  the fragments that show it are active. jsonschema-rs checks it, alone or with the form in one call
+  (`valid_as_is`): data that passes is neither walked, keyed nor copied.
 """
 
 from __future__ import annotations
@@ -252,7 +255,7 @@ class CompiledForm(FormSchema):
         if _passes(self._unpruned, data):
             return _copy(data) if copy_always else data
         try:
-            key: str | None = json.dumps(data, sort_keys=True, ensure_ascii=False, default=repr)
+            key: str | None = json.dumps(data, ensure_ascii=False, default=repr)  # the same data, the same text
         except (TypeError, ValueError):
             key = None
         with self._lock:
@@ -287,8 +290,8 @@ class CompiledForm(FormSchema):
                 if _delete(result, path):
                     deleted.append(path)
                     removed = True
-            if not removed:
-                break
+            if not removed or _passes(self._unpruned, result):
+                break  # stable: the next round would find nothing there to remove
             paths = self.hidden_paths(result)
         return deleted
 

@@ -4,7 +4,10 @@
 The formats stay the platform's own: every `format` keyword is handed to rs as a custom keyword that
 calls the very `FormatChecker` the Python path uses (jsonschema-rs checks formats only on strings and
 with its own rules, while `money`/`area` also constrain numbers), so both paths agree on every
-document; `tests/forms/test_fast_validation.py` compares them on a corpus built from the shipped packs.
+document. Where `formats.NATIVE_FORMATS` has a schema that only conforming values pass (a pattern, a
+non-negative integer), rs tries it first and calls back only for the values it does not let through.
+`tests/forms/test_compiled_forms.py` and `tests/perf_behaviour/test_hA_fast_validation.py` compare
+both paths on corpora of documents.
 When rs cannot compile a schema (a regex it does not support, say) the check is simply absent and the
 Python path decides alone.
 """
