@@ -103,7 +103,8 @@ class CompiledForm(FormSchema):
         self._lock = threading.Lock()
         unpruned = self._unpruned_schema()
         #: jsonschema-rs: has the data nothing to prune? and: that, and is it valid? (None: not known so)
-        self._unpruned: FastCheck | None = None if unpruned is None else fast_check(unpruned, {}, None)
+        self._unpruned: FastCheck | None = None if unpruned is None else fast_check(
+            unpruned, self._rs_registry, FORMAT_CHECKER, native=NATIVE_FORMATS)  # its conditions may `$ref`
         self._valid_as_is: FastCheck | None = None if unpruned is None or self.fast is None else fast_check(
             {"allOf": [{"$ref": self.uri}, unpruned]}, self._rs_registry, FORMAT_CHECKER, native=NATIVE_FORMATS)
         self.category_path: tuple[Any, ...] | None = self._find_category()

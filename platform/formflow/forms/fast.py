@@ -58,15 +58,15 @@ def _format_keyword(checker: FormatChecker | None) -> type:
             self.fmt = str(value)
             # What `FormatChecker.conforms` does, without its two calls per value: unknown formats conform,
             # a check conforms when it returns true without raising one of its declared exceptions.
-            self.check = checker.checkers.get(self.fmt) if checker is not None else None
+            check = checker.checkers.get(self.fmt) if checker is not None else None
+            self.func, self.raises = check if check is not None else (None, ())
 
         def validate(self, instance: Any) -> None:
-            if self.check is None:
+            if self.func is None:
                 return
-            func, raises = self.check
             try:
-                ok = func(instance)
-            except raises:
+                ok = self.func(instance)
+            except self.raises:
                 ok = False
             if not ok:
                 raise ValueError(self.fmt)

@@ -85,11 +85,17 @@ def explain_cn_id_card(s: Any, today: date | None = None) -> str | None:
 
 
 def is_cn_id_card(s: Any) -> bool:
-    """18-digit resident ID: region, birth date, check digit (lower-case x accepted).
+    """18-digit resident ID: region, birth date, check digit (lower-case x accepted)."""
+    return isinstance(s, str) and _id_card_conforms(s)
 
-    `explain_cn_id_card(s) is None`, without its messages (the check of every ID value validated).
+
+def _id_card_conforms(s: Any) -> bool:
+    """The format's check (values other than strings conform): `explain_cn_id_card(s) is None` for a
+    string, without its messages — it runs for every ID number validated.
     """
-    if not isinstance(s, str) or len(s) != 18:
+    if not isinstance(s, str):
+        return True
+    if len(s) != 18:
         return False
     body = s[:17]  # ASCII and digits: [0-9]{17}, as `_ID_BODY` has it
     if not (body.isascii() and body.isdigit()) or s[17] not in _LAST or s[:2] not in PROVINCE_CODES:
@@ -269,6 +275,8 @@ def explain_format(name: str, instance: Any) -> str | None:
 
 def _conforms(name: str) -> Callable[[Any], bool]:
     """The check of format `name` as the checker runs it: values it does not apply to conform."""
+    if name == "cn-id-card":
+        return _id_card_conforms  # the same, one call less
     func = FORMATS[name]
     if name in NUMERIC_FORMATS:
         return lambda instance: not _applies(name, instance) or func(instance)
