@@ -59,7 +59,8 @@ def _format_keyword(checker: FormatChecker | None) -> type:
             # What `FormatChecker.conforms` does, without its two calls per value: unknown formats conform,
             # a check conforms when it returns true without raising one of its declared exceptions.
             check = checker.checkers.get(self.fmt) if checker is not None else None
-            self.func, self.raises = check if check is not None else (None, ())
+            self.func: Callable[[Any], Any] | None = check[0] if check is not None else None
+            self.raises: Any = check[1] if check is not None else ()
 
         def validate(self, instance: Any) -> None:
             if self.func is None:
