@@ -214,14 +214,28 @@ def _compare(bundle: dict[str, Any], docs: list[dict[str, Any]]) -> tuple[int, i
         expected = form_errors(reference, validator, doc)
         pruned = reference.prune_hidden(doc)
         assert form_errors(compiled, compiled.validator, doc) == expected, doc
-        assert compiled.prune_hidden(doc) == pruned, doc
-        assert compiled.pruned(doc) == pruned, doc
+        before = copy.deepcopy(doc)
+        own = compiled.prune_hidden(doc)
+        assert own == pruned and compiled.pruned(doc) == pruned, doc
+        assert not _shares_a_container(own, doc)  # `prune_hidden` gives a copy of its own
+        assert doc == before  # pruning (which shares what it keeps) never changes the data it is given
         if compiled.valid_as_is(doc):
             assert expected == [] and pruned == doc, doc
             shortcuts += 1
         invalid += bool(expected)
         pruned_some += pruned != doc
     return shortcuts, invalid, pruned_some
+
+
+def _shares_a_container(a: Any, b: Any) -> bool:
+    """Is a dict or list of `a` (or below) the very object of one in `b`?"""
+    def containers(value: Any) -> list[int]:
+        if isinstance(value, dict):
+            return [id(value), *(i for v in value.values() for i in containers(v))]
+        if isinstance(value, list):
+            return [id(value), *(i for v in value for i in containers(v))]
+        return []
+    return bool(set(containers(a)) & set(containers(b)))
 
 
 def test_every_format_branch_and_hidden_value_is_worded_the_same_on_both_paths(common):

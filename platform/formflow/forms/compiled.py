@@ -34,7 +34,7 @@ from jsonschema import Draft202012Validator
 
 from formflow.forms.fast import FastCheck, fast_check, rs_registry
 from formflow.forms.formats import FORMAT_CHECKER, NATIVE_FORMATS
-from formflow.forms.render import FormSchema, Frag, Step, _base_uri, _delete, _first, _types, get_path
+from formflow.forms.render import FormSchema, Frag, Step, _base_uri, _first, _types, get_path
 from formflow.forms.schema import validator_for
 
 #: Pinned forms compiled per process (LRU).
@@ -264,37 +264,39 @@ class CompiledForm(FormSchema):
             if kept is not None and key is not None:
                 self._pruned.move_to_end(key)
         if kept is None:
-            kept = self._deleted(data)
+            kept, result = self._deleted(data)
             if key is not None:
                 with self._lock:
                     self._pruned[key] = kept
                     while len(self._pruned) > PRUNED_KEPT:
                         self._pruned.popitem(last=False)
-        if not kept and not copy_always:
-            return data
-        result = _copy(data)
-        for path in kept:
-            _delete(result, path)
-        return result
+        else:
+            result = data
+            for path in kept:
+                result = _without(result, path)[0]
+        return _copy(result) if copy_always else result
 
-    def _deleted(self, data: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """The paths pruning removes, round after round until stable (a removal may reveal or hide more)."""
+    def _deleted(self, data: dict[str, Any]) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+        """The paths pruning removes, round after round until stable (a removal may reveal or hide more),
+        and `data` without them (sharing what it keeps with `data`).
+        """
         first = self.hidden_paths(data)
         if not any(_exists(data, path) for path in first):
-            return []
-        result = _copy(data)
+            return [], data
+        result = data
         deleted: list[tuple[Any, ...]] = []
         paths = first
         for _round in range(10):
             removed = False
             for path in paths:
-                if _delete(result, path):
+                result, gone = _without(result, path)
+                if gone:
                     deleted.append(path)
                     removed = True
             if not removed or _passes(self._unpruned, result):
                 break  # stable: the next round would find nothing there to remove
             paths = self.hidden_paths(result)
-        return deleted
+        return deleted, result
 
     def hidden_paths(self, data: dict[str, Any]) -> list[tuple[Any, ...]]:
         """The paths `FormSchema.build` would record as hidden for `data`, found by the plan."""
@@ -491,6 +493,31 @@ def _passes(check: FastCheck | None, data: Any) -> bool:
         return check.valid(data)
     except (ValueError, TypeError, OverflowError):
         return False
+
+
+def _without(data: Any, path: tuple[Any, ...]) -> tuple[Any, bool]:
+    """`data` without what `_delete(data, path)` would remove, and whether it did: the containers on
+    the way are copied, everything else is shared with `data` (which is left as it was).
+    """
+    head, rest = path[0], path[1:]
+    if not rest:
+        if isinstance(data, dict) and head in data:
+            out = dict(data)
+            del out[head]
+            return out, True
+        return data, False
+    if isinstance(data, dict):
+        child = data.get(head)
+    elif isinstance(data, list) and isinstance(head, int) and 0 <= head < len(data):
+        child = data[head]
+    else:
+        return data, False
+    changed, gone = _without(child, rest)
+    if not gone:
+        return data, False
+    copied: Any = dict(data) if isinstance(data, dict) else list(data)
+    copied[head] = changed
+    return copied, True
 
 
 def _exists(data: Any, path: tuple[Any, ...]) -> bool:
