@@ -67,6 +67,7 @@ class _Place:
     #: conditions tested here: ("if", schema, resolver) or ("has", name)
     conditions: list[tuple[Any, ...]]
     inert: bool | None = None  # no condition here or below: nothing can ever be hidden (None: not known yet)
+    quiet: bool = False  # known to have no name pruning may remove, here or below (`_unpruned_at`)
     #: per fragment: its `required` and its property names; and what holds whatever the data
     required: list[frozenset[str]] = field(default_factory=list)
     props: list[frozenset[str]] = field(default_factory=list)
@@ -210,6 +211,7 @@ class CompiledForm(FormSchema):
                 return None
             if sub:
                 out["items"] = sub
+        place.quiet = not out  # the walk would record nothing here or below
         return out
 
     def _shown(self, place: _Place, name: str) -> Any:
@@ -399,7 +401,7 @@ class CompiledForm(FormSchema):
     def _walk(self, place: _Place, incoming_active: list[bool], path: tuple[Any, ...], data: Any,
               out: list[tuple[Any, ...]], depth: int) -> None:
         """`FormSchema.build` for one place, only as far as what is hidden goes."""
-        if all(incoming_active) and self._is_inert(place, depth):
+        if place.quiet or (all(incoming_active) and self._is_inert(place, depth)):
             return
         here = data if isinstance(data, dict) else {}
         holds: dict[int, bool] = {}
@@ -470,7 +472,7 @@ class CompiledForm(FormSchema):
                 continue
             child, carriers = self._child(place, name)
             child_active = [active[i] for i in carriers]
-            if child.inert and all(child_active):
+            if child.quiet or (child.inert and all(child_active)):
                 continue
             self._walk(child, child_active, (*path, name), data.get(name), out, depth + 1)
 
