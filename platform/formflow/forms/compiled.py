@@ -225,16 +225,15 @@ class CompiledForm(FormSchema):
                       for index, want in place.frags[i].guards]
             return {"allOf": guards} if guards else True
 
-        def any_of(key: str) -> Any:
-            carriers = [i for i, f in enumerate(place.frags)
-                        if not place.incoming_cond[f.origin] and name in (f.schema.get(key) or ())]
+        def any_of(names: list[frozenset[str]]) -> Any:
+            carriers = [i for i, f in enumerate(place.frags) if not place.incoming_cond[f.origin] and name in names[i]]
             return {"anyOf": [active(i) for i in carriers]} if carriers else False
 
         needed: list[Any] = []
         if name in place.hideable and name not in place.base_required:
-            needed.append(any_of("required"))
+            needed.append(any_of(place.required))
         if name not in place.base_props:
-            needed.append(any_of("properties"))
+            needed.append(any_of(place.props))
         return {"allOf": needed}
 
     def _condition(self, place: _Place, index: int) -> Any:
