@@ -23,7 +23,9 @@ every `if` compiled once) plus:
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -43,6 +45,8 @@ FORMS_KEPT = 64
 PRUNED_KEPT = 8
 #: How deep the plan follows a recursive schema before it stops skipping (and prunes there as before).
 MAX_DEPTH = 48
+#: Keys the kept pruning results by a keyed digest of the data, never by the data (it is personal).
+_KEY_SECRET = secrets.token_bytes(32)
 
 Guard = tuple[int, bool]  # (condition index, must hold)
 
@@ -100,7 +104,7 @@ class CompiledForm(FormSchema):
         self._steps = super().steps()
         self._schema_at: dict[tuple[str, ...], list[Frag]] = {}
         self._places: dict[tuple[Any, ...], _Place] = {}
-        self._pruned: OrderedDict[str, list[tuple[Any, ...]]] = OrderedDict()
+        self._pruned: OrderedDict[bytes, list[tuple[Any, ...]]] = OrderedDict()
         self._lock = threading.Lock()
         unpruned = self._unpruned_schema()
         #: jsonschema-rs: has the data nothing to prune? and: that, and is it valid? (None: not known so)
@@ -256,10 +260,7 @@ class CompiledForm(FormSchema):
         """
         if _passes(self._unpruned, data):
             return _copy(data) if copy_always else data
-        try:
-            key: str | None = json.dumps(data, ensure_ascii=False, default=repr)  # the same data, the same text
-        except (TypeError, ValueError):
-            key = None
+        key = _key_of(data)
         with self._lock:
             kept = self._pruned.get(key) if key is not None else None
             if kept is not None and key is not None:
@@ -484,6 +485,15 @@ def _absolute_refs(node: Any, base: str) -> Any:
     if isinstance(node, list):
         return [_absolute_refs(v, base) for v in node]
     return node
+
+
+def _key_of(data: Any) -> bytes | None:
+    """A keyed digest of the data's JSON text (the same data, the same key), or None if it has none."""
+    try:
+        text = json.dumps(data, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), key=_KEY_SECRET).digest()
 
 
 def _passes(check: FastCheck | None, data: Any) -> bool:
