@@ -234,8 +234,7 @@ _AMOUNT_NATIVE = {"anyOf": [{"type": "integer", "minimum": 0},
                             {"type": "string", "pattern": "^[0-9]+(?:\\.[0-9]{1,2})?$"}, _NOT_NUMBER_OR_STRING]}
 NATIVE_FORMATS: dict[str, dict[str, Any]] = {
     "cn-mobile": {"pattern": "^1[3-9][0-9]{9}$"},
-    "cn-plate": {"pattern": f"^(?:[{PLATE_PROVINCES}][{_L}](?:[{_L}0-9]{{5}}|[{_L}0-9]{{4}}[\u5b66\u6302]"
-                            f"|[DF][{_L}0-9][0-9]{{4}}|[0-9]{{5}}[DF]))$"},
+    "cn-plate": {"pattern": f"^(?:{_PLATE.pattern})$"},  # its escapes as they are: rs reads them too
     "money": _AMOUNT_NATIVE,
     "area": _AMOUNT_NATIVE,
     "date": {"pattern": f"^{_YEAR}-{_MONTH_DAY}$"},
