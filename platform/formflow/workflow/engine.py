@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from formflow.calendars.workdays import WorkCalendar
 from formflow.calendars.workdays import today as local_today
-from formflow.db.models import Account, Application, Correction, Event, Objection, utcnow
+from formflow.db.models import Account, Application, Correction, Event, Objection, Office, StageClock, utcnow
 from formflow.documents.notices import issue_notice, missing_items
 from formflow.files.storage import LocalStorage
 from formflow.forms.rules import evaluate
@@ -32,7 +32,7 @@ from formflow.reviews.stage_forms import stage_values
 from formflow.reviews.tables import latest_marking
 from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale, lazy
 from formflow.workflow import clocks
-from formflow.workflow.access import Authority, authority, office_name, role_names
+from formflow.workflow.access import Authority, assignments, authority, office_name, role_names
 from formflow.workflow.diagram import LEVEL_TITLES
 from formflow.workflow.errors import (
     ActionNotAvailable,
@@ -49,6 +49,7 @@ from formflow.workflow.moves import (
     Move,
     check_version,
     default_calendar,
+    lock_live,
     lock_or_fail,
     workflow_of,
 )
@@ -182,13 +183,16 @@ def enter_workflow(
 
 def _authorize(
     session: Session, app: Application, spec: WorkflowSpec, stage_id: str, action_id: str,
-    actor: Account,
+    actor: Account, held: list[tuple[str, Office | None]] | None = None,
 ) -> tuple[Stage, Action, Authority]:
-    """The stage, action and the actor's authority, or `ActionNotAvailable` saying why not."""
-    roles = roles_text(role_names(session, actor, app))
+    """The stage, action and the actor's authority, or `ActionNotAvailable` saying why not.
+
+    `held`: the actor's role assignments when the caller has read them (`access.assignments`)."""
+    if held is None:
+        held = assignments(session, actor.id)
 
     def refuse(why: str) -> ActionNotAvailable:
-        return ActionNotAvailable(action_id, stage_id, roles, why)
+        return ActionNotAvailable(action_id, stage_id, roles_text(role_names(session, actor, app, held)), why)
 
     if app.status != ACTIVE:
         raise refuse(_closed_or_draft(app))
@@ -201,7 +205,7 @@ def _authorize(
     if action is None:
         raise refuse(_("Stage “%(stage)s” has no such action.", stage=stage.title))
     owner = stage.owner
-    found = authority(session, app, actor, owner.role, owner.level) if owner else None
+    found = authority(session, app, actor, owner.role, owner.level, held) if owner else None
     if found is None or owner is None:
         level = str(LEVEL_TITLES.get(owner.level, owner.level)) if owner else ""
         who = spec.role_title(owner.role) if owner else ""
@@ -221,9 +225,11 @@ def open_objections(session: Session, app_id: int, stage: str) -> list[Objection
 
 def _guard_reason(
     session: Session, app: Application, spec: WorkflowSpec, stage: Stage, action: Action,
-    actor: Account, today: date,
+    actor: Account, today: date, held: list[tuple[str, Office | None]] | None = None,
 ) -> str | None:
-    """Why the action's guard does not hold now (in the person's language), or None when it does."""
+    """Why the action's guard does not hold now (in the person's language), or None when it does.
+
+    `held`: the actor's role assignments when the caller has read them (`access.assignments`)."""
     if app.awaiting == AWAITING_CITIZEN:
         return _("Waiting for the applicant to correct the materials.")
     if stage.is_timer and stage.objections and not open_objections(session, app.id, stage.id):
@@ -248,7 +254,7 @@ def _guard_reason(
         if not evaluate(guard.rule, scope):
             return _("The conditions of this action are not met.")
     if guard.role is not None and stage.owner is not None:
-        if authority(session, app, actor, guard.role, stage.owner.level) is None:
+        if authority(session, app, actor, guard.role, stage.owner.level, held) is None:
             return _("Only the %(role)s may take this action.", role=spec.role_title(guard.role))
     return None
 
@@ -305,11 +311,12 @@ def perform(
     renderers/ folder of the configuration root.
     """
     with session.no_autoflush:
-        app = lock_or_fail(session, app_id)
+        app, live = lock_live(session, app_id)
         spec = workflow_of(session, app)
         check_version(app, expected_version, spec)
-        st, act, auth = _authorize(session, app, spec, stage, action, actor)
-        why = _guard_reason(session, app, spec, st, act, actor, today)
+        held = assignments(session, actor.id)
+        st, act, auth = _authorize(session, app, spec, stage, action, actor, held)
+        why = _guard_reason(session, app, spec, st, act, actor, today, held)
         if why is not None:
             raise GuardNotMet(action, stage, auth.role, why)
         if act.reason_required and not (note or "").strip():
@@ -319,15 +326,15 @@ def perform(
 
             check_correction_request(load_pinned(session, app.versions).materials, materials, note)
         return _apply(session, app, st, act, auth, actor, note=note, materials=materials,
-                      calendar=calendar, today=today, storage=storage, renderers=renderers, keys=keys)
+                      calendar=calendar, today=today, storage=storage, renderers=renderers, keys=keys, live=live)
 
 
 def _apply(
     session: Session, app: Application, stage: Stage, action: Action, auth: Authority,
     actor: Account, *, note: str | None, materials: Sequence[str], calendar: WorkCalendar,
-    today: date, storage: LocalStorage, renderers: Path, keys: Any,
+    today: date, storage: LocalStorage, renderers: Path, keys: Any, live: list[StageClock] | None = None,
 ) -> Transition:
-    move = Move.of(session, app, today, calendar)
+    move = Move.of(session, app, today, calendar, live=live)
     details: dict[str, Any] = {"office": auth.office_id, "to": list(action.targets)}
     if stage.is_timer and stage.objections:
         upheld = open_objections(session, app.id, stage.id)

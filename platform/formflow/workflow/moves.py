@@ -7,11 +7,15 @@ once. It reads the workflow only from the application's pinned versions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -41,44 +45,89 @@ def workflow_of(session: Session, app: Application) -> WorkflowSpec:
     return spec_for(app.versions["workflow"], pinned.workflow)
 
 
+def _sqlite_write_lock(session: Session, app_id: int) -> None:
+    """SQLite has no row locks: a no-op UPDATE takes the database's write lock first."""
+    if session.get_bind().dialect.name == "sqlite":
+        # a no-op write that leaves the primary key alone (assigning it makes SQLite check every child table)
+        session.execute(_TOUCH, {"app_id": app_id})
+
+
+_APP = Application.__table__
+_TOUCH = _APP.update().where(_APP.c.id == bindparam("app_id")).values(version=_APP.c.version)
+_LOCK = select(Application).where(Application.id == bindparam("app_id")).execution_options(populate_existing=True)
+_LOCK_SKIP = _LOCK.with_for_update(skip_locked=True)
+_LOCK_WAIT = _LOCK.with_for_update()
+#: The application and its live clocks (running or paused), oldest first, in the statement that locks it.
+_LOCK_LIVE = (
+    select(Application, StageClock)
+    .outerjoin(StageClock, and_(StageClock.application_id == Application.id, StageClock.stopped_on.is_(None)))
+    .where(Application.id == bindparam("app_id"))
+    .order_by(StageClock.id)
+    .with_for_update(of=Application)
+    .execution_options(populate_existing=True)
+)
+
+
 def lock(session: Session, app_id: int, *, skip_locked: bool = False) -> Application | None:
     """Load the application with a row lock (FOR UPDATE on PostgreSQL).
 
     SQLite has no row locks: a no-op UPDATE first takes the database's write
     lock, so concurrent writers queue there and then read the current row.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        table = Application.__table__
-        # a no-op write that leaves the primary key alone (assigning it makes SQLite check every child table)
-        session.execute(table.update().where(table.c.id == app_id).values(version=table.c.version))
-    query = (
-        select(Application)
-        .where(Application.id == app_id)
-        .with_for_update(skip_locked=skip_locked)
-        .execution_options(populate_existing=True)
-    )
-    return session.scalars(query).one_or_none()
+    _sqlite_write_lock(session, app_id)
+    return session.scalars(_LOCK_SKIP if skip_locked else _LOCK_WAIT, {"app_id": app_id}).one_or_none()
 
 
-def sync_stage_rows(session: Session, app: Application, *, fresh: bool = False) -> None:
+def lock_live(session: Session, app_id: int) -> tuple[Application, list[StageClock]]:
+    """`lock_or_fail` and the application's live clocks (`clocks.live`), read in one statement."""
+    _sqlite_write_lock(session, app_id)
+    rows = session.execute(_LOCK_LIVE, {"app_id": app_id}).all()
+    if not rows:
+        raise UnknownApplication(app_id)
+    return rows[0][0], [clock for _app, clock in rows if clock is not None]
+
+
+def sync_stage_rows(session: Session, app: Application, *, before: Iterable[str] | None = None) -> None:
     """Make the queue projection (`application_stages`) list exactly the application's current stages.
 
     Each row also carries what the queue sorts by (the application's overdue
     flag and deadline): new rows get them here, so call it after the clocks are
-    projected onto the application (the engine's moves and the timers both do,
-    in `Move.finish`); later changes reach existing rows by the database trigger
-    of migration 0012, whoever updates the application.
-    `fresh`: the application has no rows yet (it is entering the workflow), nothing is read.
+    projected onto the application and flushed (the engine's moves and the
+    timers both do, in `Move.finish`); later changes reach existing rows by the
+    database trigger of migration 0012, whoever updates the application.
+    `before`: the stages the projection listed before the move (the application's
+    current stages when it was loaded): then nothing is read, only what changed is
+    written (a row already there is left alone); None reads the rows first.
     """
     current = set(app.stages or []) if app.status == ACTIVE else set()
-    existing = {} if fresh else {row.stage: row for row in session.scalars(
-        select(ApplicationStage).where(ApplicationStage.application_id == app.id))}
-    overdue, due = bool(app.overdue), app.deadline or NO_DEADLINE
-    for stage in existing.keys() - current:
-        session.delete(existing[stage])
-    for stage in sorted(current - existing.keys()):
-        session.add(ApplicationStage(application_id=app.id, stage=stage, pack=app.pack, office_path=app.office_path,
-                                     overdue=overdue, due=due))
+    if before is None:
+        before = session.scalars(_STAGE_ROWS, {"app_id": app.id}).all()
+    listed = set(before)
+    if listed - current:
+        session.execute(_DROP_ROWS, {"app_id": app.id, "keep": sorted(current)})
+    added = sorted(current - listed)
+    if added:
+        overdue, due = bool(app.overdue), app.deadline or NO_DEADLINE
+        rows = [{"application_id": app.id, "stage": stage, "pack": app.pack, "office_path": app.office_path,
+                 "overdue": overdue, "due": due} for stage in added]
+        session.execute(_add_rows(session), rows)
+
+
+_ROWS = ApplicationStage.__table__
+_STAGE_ROWS = select(_ROWS.c.stage).where(_ROWS.c.application_id == bindparam("app_id"))
+_DROP_ROWS = _ROWS.delete().where(_ROWS.c.application_id == bindparam("app_id"),
+                                  _ROWS.c.stage.not_in(bindparam("keep", expanding=True)))
+
+
+def _add_rows(session: Session) -> Any:
+    """INSERT of stage rows that leaves a row already there alone (the unique application, stage)."""
+    name = session.get_bind().dialect.name
+    insert = postgresql_insert if name == "postgresql" else sqlite_insert
+    return _INSERTS.setdefault(name, insert(_ROWS).on_conflict_do_nothing(
+        index_elements=["application_id", "stage"]))
+
+
+_INSERTS: dict[str, Any] = {}
 
 
 def lock_or_fail(session: Session, app_id: int) -> Application:
@@ -140,16 +189,22 @@ class Move:
     calendar: WorkCalendar
     clocks: list[StageClock] = field(default_factory=list)
     entered: list[str] = field(default_factory=list)
-    #: the application is entering the workflow: it has no clocks or stage rows to read
-    fresh: bool = False
+    #: the stages its queue projection lists now (`sync_stage_rows`): those the application is at
+    before: tuple[str, ...] = ()
     #: clocks started by this move whose days came from a parameter: name → days, unit, parameter
     from_params: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, session: Session, app: Application, today: date, calendar: WorkCalendar, *,
-           fresh: bool = False) -> Move:
+           fresh: bool = False, live: list[StageClock] | None = None) -> Move:
+        """The move of `app` from now on; `live`: its live clocks when the caller read them (`lock_live`).
+
+        `fresh`: the application is entering the workflow: it has no clocks or stage rows to read."""
         spec = workflow_of(session, app)
-        return cls(session, app, spec, today, calendar, [] if fresh else clocks.live(session, app.id), fresh=fresh)
+        if live is None:
+            live = [] if fresh else clocks.live(session, app.id)
+        before = tuple(app.stages or ()) if app.status == ACTIVE and not fresh else ()
+        return cls(session, app, spec, today, calendar, live, before=before)
 
     # -- stages ------------------------------------------------------------
     def leave(self, stage_id: str) -> None:
@@ -226,11 +281,10 @@ class Move:
 
     # -- finishing ---------------------------------------------------------
     def finish(self, event: Event) -> Event:
-        """Project clocks onto the row, add the one event, flush once."""
+        """Project clocks onto the row, add the one event, flush once; then the stage rows that changed."""
         stages = list(self.app.stages or [])
         self.app.stage = stages[0] if stages else None
         clocks.project(self.app, self.clocks, self.spec, self.today)
-        sync_stage_rows(self.session, self.app, fresh=self.fresh)
         self.app.updated_at = utcnow()
         event.application_id = self.app.id
         if self.from_params:
@@ -240,4 +294,5 @@ class Move:
             self.session.flush()
         except StaleDataError:
             raise StaleApplication(current_state(self.app, self.spec)) from None
+        sync_stage_rows(self.session, self.app, before=self.before)
         return event
