@@ -103,28 +103,51 @@ def sync_stage_rows(session: Session, app: Application, *, before: Iterable[str]
     if before is None:
         before = session.scalars(_STAGE_ROWS, {"app_id": app.id}).all()
     listed = set(before)
-    if listed - current:
+    left, added = sorted(listed - current), sorted(current - listed)
+    overdue, due = bool(app.overdue), app.deadline or NO_DEADLINE
+    if len(left) == 1 and len(added) == 1 and _move_row(session, app, left[0], added[0], overdue, due):
+        return
+    if left:
         session.execute(_DROP_ROWS, {"app_id": app.id, "keep": sorted(current)})
-    added = sorted(current - listed)
     if added:
-        overdue, due = bool(app.overdue), app.deadline or NO_DEADLINE
         rows = [{"application_id": app.id, "stage": stage, "pack": app.pack, "office_path": app.office_path,
                  "overdue": overdue, "due": due} for stage in added]
         session.execute(_add_rows(session), rows)
 
 
+def _move_row(session: Session, app: Application, source: str, target: str, overdue: bool, due: date) -> bool:
+    """One stage for another, the common move: the row of `source` becomes that of `target` (one UPDATE).
+
+    False when there is no such row or `target` already has one (then rows are dropped and added)."""
+    moved = session.execute(_MOVE_ROW, {"app_id": app.id, "source": source, "target": target,
+                                        "overdue": overdue, "due": due, "pack": app.pack,
+                                        "office_path": app.office_path})
+    return bool(moved.rowcount == 1)
+
+
 _ROWS = ApplicationStage.__table__
+_OTHER = _ROWS.alias("other")
 _STAGE_ROWS = select(_ROWS.c.stage).where(_ROWS.c.application_id == bindparam("app_id"))
 _DROP_ROWS = _ROWS.delete().where(_ROWS.c.application_id == bindparam("app_id"),
                                   _ROWS.c.stage.not_in(bindparam("keep", expanding=True)))
+_MOVE_ROW = (
+    _ROWS.update()
+    .where(_ROWS.c.application_id == bindparam("app_id"), _ROWS.c.stage == bindparam("source"),
+           ~select(_OTHER.c.id).where(_OTHER.c.application_id == bindparam("app_id"),
+                                      _OTHER.c.stage == bindparam("target")).exists())
+    .values(stage=bindparam("target"), overdue=bindparam("overdue"), due=bindparam("due"),
+            pack=bindparam("pack"), office_path=bindparam("office_path"))
+)
 
 
 def _add_rows(session: Session) -> Any:
     """INSERT of stage rows that leaves a row already there alone (the unique application, stage)."""
     name = session.get_bind().dialect.name
-    insert = postgresql_insert if name == "postgresql" else sqlite_insert
-    return _INSERTS.setdefault(name, insert(_ROWS).on_conflict_do_nothing(
-        index_elements=["application_id", "stage"]))
+    found = _INSERTS.get(name)
+    if found is None:
+        insert = postgresql_insert if name == "postgresql" else sqlite_insert
+        found = _INSERTS[name] = insert(_ROWS).on_conflict_do_nothing(index_elements=["application_id", "stage"])
+    return found
 
 
 _INSERTS: dict[str, Any] = {}
