@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -122,7 +123,7 @@ def _move_row(session: Session, app: Application, source: str, target: str, over
     moved = session.execute(_MOVE_ROW, {"app_id": app.id, "source": source, "target": target,
                                         "overdue": overdue, "due": due, "pack": app.pack,
                                         "office_path": app.office_path})
-    return bool(moved.rowcount == 1)
+    return isinstance(moved, CursorResult) and moved.rowcount == 1
 
 
 _ROWS = ApplicationStage.__table__
