@@ -39,6 +39,7 @@ class Recorder:
         self.statements: dict[str, list[int]] = defaultdict(list)
         self.texts: dict[str, list[str]] = {}
         self.keep = False
+        self.flow_ms: list[float] = []  # bench/goals.py's transition_ms of each flow (wall, with the commit)
         self._sent: list[str] | None = None
 
     def __enter__(self) -> Recorder:
@@ -85,6 +86,7 @@ def run(kind: str, flows: int, *, profile: int, messages: bool, show: bool) -> N
     from databases import open_database
     from drafts import PACK
     from flow import run_flow
+    from goals import NoticeCapture, transition_ms
     from run import TODAY
 
     from formflow.calendars.workdays import pack_calendars
@@ -101,8 +103,10 @@ def run(kind: str, flows: int, *, profile: int, messages: bool, show: bool) -> N
         with Recorder(db.engine, profiler) as rec:
             for k in range(flows + 1):
                 rec.keep = k > 0
-                run_flow(db, today=TODAY, calendar=calendar, renderers=ROOT / "renderers", tag=f"tp{k}",
-                         index=800_000 + k)
+                steps = run_flow(db, today=TODAY, calendar=calendar, renderers=ROOT / "renderers", tag=f"tp{k}",
+                                 index=800_000 + k)
+                if rec.keep:
+                    rec.flow_ms.append(transition_ms(steps, NoticeCapture()) or 0.0)
     finally:
         registry.uninstall()
         db.close()
@@ -121,6 +125,8 @@ def report(kind: str, rec: Recorder, show: bool) -> None:
     mean_cpu = statistics.mean(medians)
     mean_st = statistics.mean(statistics.median(v) for v in rec.statements.values())
     print(f"  {'mean':24s} {mean_cpu:7.2f} ms  {mean_st:6.1f} st")
+    print(f"  transition_ms (wall, as bench/run.py reports it; median of {len(rec.flow_ms)} flows): "
+          f"{statistics.median(rec.flow_ms):.2f} ms")
     if show:
         for stage, sent in rec.texts.items():
             print(f"\n-- {stage}")

@@ -29,9 +29,9 @@ from formflow.db.models import Application, ApplicationStage, Event  # noqa: E40
 from formflow.workflow import engine  # noqa: E402
 
 DAY = date(2026, 3, 2)
-#: lock (SQLite: its no-op write, then the row with its live clocks), the actor's roles, the latest
-#: marking, the partners' webhook subscriptions, the application's update, the event, the stage row.
-MAX_STATEMENTS = {"sqlite": 8, "postgresql": 7}
+#: the lock (SQLite: its no-op write first) reading the row with its live clocks and latest marking, the
+#: actor's roles, the partners' webhook subscriptions, the application's update, the event, the stage row.
+MAX_STATEMENTS = {"sqlite": 7, "postgresql": 6}
 NOTIFYING = ("messages", "outbox_messages", "accounts", "sms")
 MAX_NOTIFYING = 4
 

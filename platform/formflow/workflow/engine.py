@@ -23,11 +23,20 @@ from sqlalchemy.orm import Session
 
 from formflow.calendars.workdays import WorkCalendar
 from formflow.calendars.workdays import today as local_today
-from formflow.db.models import Account, Application, Correction, Event, Objection, Office, StageClock, utcnow
+from formflow.db.models import (
+    Account,
+    Application,
+    Correction,
+    Event,
+    Objection,
+    Office,
+    ReviewMarking,
+    StageClock,
+    utcnow,
+)
 from formflow.documents.notices import issue_notice, missing_items
 from formflow.files.storage import LocalStorage
 from formflow.forms.rules import evaluate
-from formflow.packs.versions import load_pinned
 from formflow.reviews.stage_forms import stage_values
 from formflow.reviews.tables import latest_marking
 from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale, lazy
@@ -51,6 +60,7 @@ from formflow.workflow.moves import (
     default_calendar,
     lock_live,
     lock_or_fail,
+    pinned_versions,
     workflow_of,
 )
 from formflow.workflow.process import UNIT_TITLES
@@ -61,6 +71,8 @@ ANSWER_CORRECTION = "answer_correction"
 RECORD_OBJECTION = "record_objection"
 DISMISS_OBJECTION = "dismiss_objection"
 
+#: `_guard_reason`'s marking at the stage when the caller has not read it.
+UNREAD = object()
 #: A marked table's outcome, as a refusal names it.
 OUTCOME_TITLES = {"pass": lazy("Pass"), "fail": lazy("Fail")}
 
@@ -226,10 +238,12 @@ def open_objections(session: Session, app_id: int, stage: str) -> list[Objection
 def _guard_reason(
     session: Session, app: Application, spec: WorkflowSpec, stage: Stage, action: Action,
     actor: Account, today: date, held: list[tuple[str, Office | None]] | None = None,
+    at_stage: ReviewMarking | None | object = UNREAD,
 ) -> str | None:
     """Why the action's guard does not hold now (in the person's language), or None when it does.
 
-    `held`: the actor's role assignments when the caller has read them (`access.assignments`)."""
+    `held`: the actor's role assignments when the caller has read them (`access.assignments`);
+    `at_stage`: the latest marking at the stage, of any table, when the caller has read it (`lock_live`)."""
     if app.awaiting == AWAITING_CITIZEN:
         return _("Waiting for the applicant to correct the materials.")
     if stage.is_timer and stage.objections and not open_objections(session, app.id, stage.id):
@@ -238,8 +252,8 @@ def _guard_reason(
     if guard.outcome is not None:
         if stage.table is None:
             return _("This stage has no review table, so there is no review outcome to go by.")
-        marking = latest_marking(session, app.id, stage.id, stage.table)
-        table = load_pinned(session, app.versions).table(stage.table) or {}
+        marking = _latest_marking(session, app, stage, at_stage)
+        table = pinned_versions(session, app).table(stage.table) or {}
         if marking is None:
             return _("The review table of this stage, “%(table)s”, has not been filled in yet.",
                      table=table.get("title", stage.table))
@@ -249,7 +263,7 @@ def _guard_reason(
             return _("The review table's outcome is “%(have)s”; this action needs “%(need)s”.",
                      have=str(have), need=str(need))
     if guard.rule is not None:
-        scope = load_pinned(session, app.versions).ruleset.variables(app.data or {}, today)
+        scope = pinned_versions(session, app).ruleset.variables(app.data or {}, today)
         scope["stage"] = stage_values(session, app.id, spec.stages.values())  # `stage.<stage-id>.<field>`
         if not evaluate(guard.rule, scope):
             return _("The conditions of this action are not met.")
@@ -257,6 +271,14 @@ def _guard_reason(
         if authority(session, app, actor, guard.role, stage.owner.level, held) is None:
             return _("Only the %(role)s may take this action.", role=spec.role_title(guard.role))
     return None
+
+
+def _latest_marking(session: Session, app: Application, stage: Stage, at_stage: object) -> ReviewMarking | None:
+    """The latest marking of the stage's table: `at_stage` when it is of that table or there is none, else read."""
+    if at_stage is None or (isinstance(at_stage, ReviewMarking) and at_stage.table_id == stage.table):
+        return at_stage
+    assert stage.table is not None
+    return latest_marking(session, app.id, stage.id, stage.table)
 
 
 def available_actions(
@@ -311,12 +333,13 @@ def perform(
     renderers/ folder of the configuration root.
     """
     with session.no_autoflush:
-        app, live = lock_live(session, app_id)
+        locked = lock_live(session, app_id, stage)
+        app = locked.app
         spec = workflow_of(session, app)
         check_version(app, expected_version, spec)
         held = assignments(session, actor.id)
         st, act, auth = _authorize(session, app, spec, stage, action, actor, held)
-        why = _guard_reason(session, app, spec, st, act, actor, today, held)
+        why = _guard_reason(session, app, spec, st, act, actor, today, held, locked.marking)
         if why is not None:
             raise GuardNotMet(action, stage, auth.role, why)
         if act.reason_required and not (note or "").strip():
@@ -324,9 +347,9 @@ def perform(
         if act.correction:  # a correction request names what to correct, before any notice is numbered
             from formflow.usecases.corrections import check_correction_request
 
-            check_correction_request(load_pinned(session, app.versions).materials, materials, note)
-        return _apply(session, app, st, act, auth, actor, note=note, materials=materials,
-                      calendar=calendar, today=today, storage=storage, renderers=renderers, keys=keys, live=live)
+            check_correction_request(pinned_versions(session, app).materials, materials, note)
+        return _apply(session, app, st, act, auth, actor, note=note, materials=materials, calendar=calendar,
+                      today=today, storage=storage, renderers=renderers, keys=keys, live=locked.clocks)
 
 
 def _apply(
@@ -367,7 +390,7 @@ def _apply(
     ))
     issued: list[IssuedNotice] = []
     if action.notice:
-        pinned = load_pinned(session, app.versions)
+        pinned = pinned_versions(session, app)
         context = {
             "office_name": auth.office_name,
             "reason": note or "",

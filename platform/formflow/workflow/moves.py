@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from formflow.calendars.workdays import WorkCalendar, load_calendar
-from formflow.db.models import NO_DEADLINE, Application, ApplicationStage, Event, StageClock, utcnow
-from formflow.packs.versions import load_pinned
+from formflow.db.models import NO_DEADLINE, Application, ApplicationStage, Event, ReviewMarking, StageClock, utcnow
+from formflow.packs.versions import Pinned, load_pinned
 from formflow.workflow import clocks
 from formflow.workflow.errors import CurrentState, StaleApplication, UnknownApplication
 from formflow.workflow.spec import Period, WorkflowSpec, spec_for
@@ -42,8 +42,41 @@ def default_calendar() -> WorkCalendar:
 
 def workflow_of(session: Session, app: Application) -> WorkflowSpec:
     """The workflow the application pinned (never the current file)."""
-    pinned = load_pinned(session, app.versions)
+    pinned = pinned_versions(session, app)
     return spec_for(app.versions["workflow"], pinned.workflow)
+
+
+def pinned_versions(session: Session, app: Application) -> Pinned:
+    """`load_pinned` of the application's versions, found by their digests (not by hashing them again).
+
+    The digests name the content, so they are a sound key in any database and after any pack change."""
+    key = _digests(app.versions)
+    found = _PINNED.get(key) if key is not None else None
+    if found is None:
+        found = load_pinned(session, app.versions)
+        if key is not None:
+            _PINNED[key] = found
+    return found
+
+
+_PINNED: dict[tuple[Any, ...], Pinned] = {}
+
+
+def _digests(versions: Any) -> tuple[Any, ...] | None:
+    """The pinned digests as a hashable key (None when they are not plain names and digests)."""
+    if not isinstance(versions, dict):
+        return None
+    key: list[tuple[str, Any]] = []
+    for kind, digest in sorted(versions.items()):
+        if isinstance(digest, dict):
+            if not all(isinstance(v, str) for v in digest.values()):
+                return None
+            key.append((kind, tuple(sorted(digest.items()))))
+        elif isinstance(digest, str):
+            key.append((kind, digest))
+        else:
+            return None
+    return tuple(key)
 
 
 def _sqlite_write_lock(session: Session, app_id: int) -> None:
@@ -58,16 +91,26 @@ _TOUCH = _APP.update().where(_APP.c.id == bindparam("app_id")).values(version=_A
 _LOCK = select(Application).where(Application.id == bindparam("app_id")).execution_options(populate_existing=True)
 _LOCK_SKIP = _LOCK.with_for_update(skip_locked=True)
 _LOCK_WAIT = _LOCK.with_for_update()
-#: The application and its live clocks (running or paused), oldest first, in the statement that locks it.
+#: The latest marking of the application at the stage bound as `stage` (of any table).
+_LATEST_AT_STAGE = (
+    select(ReviewMarking.id)
+    .where(ReviewMarking.application_id == Application.id, ReviewMarking.stage == bindparam("stage"))
+    .order_by(ReviewMarking.id.desc())
+    .limit(1)
+    .correlate(Application)
+    .scalar_subquery()
+)
+#: The application, its live clocks (running or paused, oldest first) and that marking, in the statement that
+#: locks it.
 _LOCK_LIVE = (
-    select(Application, StageClock)
+    select(Application, StageClock, ReviewMarking)
     .outerjoin(StageClock, and_(StageClock.application_id == Application.id, StageClock.stopped_on.is_(None)))
+    .outerjoin(ReviewMarking, ReviewMarking.id == _LATEST_AT_STAGE)
     .where(Application.id == bindparam("app_id"))
     .order_by(StageClock.id)
     .with_for_update(of=Application)
     .execution_options(populate_existing=True)
 )
-
 
 def lock(session: Session, app_id: int, *, skip_locked: bool = False) -> Application | None:
     """Load the application with a row lock (FOR UPDATE on PostgreSQL).
@@ -79,13 +122,25 @@ def lock(session: Session, app_id: int, *, skip_locked: bool = False) -> Applica
     return session.scalars(_LOCK_SKIP if skip_locked else _LOCK_WAIT, {"app_id": app_id}).one_or_none()
 
 
-def lock_live(session: Session, app_id: int) -> tuple[Application, list[StageClock]]:
-    """`lock_or_fail` and the application's live clocks (`clocks.live`), read in one statement."""
+@dataclass(frozen=True)
+class Locked:
+    """A locked application with what a transition reads next."""
+
+    app: Application
+    #: its live clocks, as `clocks.live` reads them
+    clocks: list[StageClock]
+    #: its latest marking at the stage named to `lock_live` (of whichever table), None when there is none
+    marking: ReviewMarking | None
+
+
+def lock_live(session: Session, app_id: int, stage: str | None = None) -> Locked:
+    """`lock_or_fail`, the application's live clocks and its latest marking at `stage`, read in one statement."""
     _sqlite_write_lock(session, app_id)
-    rows = session.execute(_LOCK_LIVE, {"app_id": app_id}).all()
+    rows = session.execute(_LOCK_LIVE, {"app_id": app_id, "stage": stage}).all()
     if not rows:
         raise UnknownApplication(app_id)
-    return rows[0][0], [clock for _app, clock in rows if clock is not None]
+    app, _clock, marking = rows[0]
+    return Locked(app, [clock for _app, clock, _marking in rows if clock is not None], marking)
 
 
 def sync_stage_rows(session: Session, app: Application, *, before: Iterable[str] | None = None) -> None:
@@ -261,7 +316,7 @@ class Move:
     def start_clock(self, name: str, period: Period) -> StageClock:
         """Start clock `name`; days named by a parameter are read from the pinned parameters now."""
         if period.param is not None:
-            period = period.resolve(load_pinned(self.session, self.app.versions).documents.get("parameters") or {})
+            period = period.resolve(pinned_versions(self.session, self.app).documents.get("parameters") or {})
             self.from_params[name] = {"days": period.days, "unit": period.unit, "param": period.param}
         clock = clocks.start(self.session, self.app, name, period, self.today, self.calendar)
         self.clocks.append(clock)
