@@ -40,6 +40,7 @@ class Recorder:
         self.texts: dict[str, list[str]] = {}
         self.keep = False
         self.flow_ms: list[float] = []  # bench/goals.py's transition_ms of each flow (wall, with the commit)
+        self.cold: list[tuple[str, float]] = []  # the first flow's engine.perform steps (wall ms): caches cold
         self._sent: list[str] | None = None
 
     def __enter__(self) -> Recorder:
@@ -107,6 +108,8 @@ def run(kind: str, flows: int, *, profile: int, messages: bool, show: bool) -> N
                                  index=800_000 + k)
                 if rec.keep:
                     rec.flow_ms.append(transition_ms(steps, NoticeCapture()) or 0.0)
+                else:
+                    rec.cold = [(s.what, s.ms) for s in steps if s.via == "engine.perform"]
     finally:
         registry.uninstall()
         db.close()
@@ -127,6 +130,10 @@ def report(kind: str, rec: Recorder, show: bool) -> None:
     print(f"  {'mean':24s} {mean_cpu:7.2f} ms  {mean_st:6.1f} st")
     print(f"  transition_ms (wall, as bench/run.py reports it; median of {len(rec.flow_ms)} flows): "
           f"{statistics.median(rec.flow_ms):.2f} ms")
+    if rec.cold:
+        print(f"  first flow (caches cold; bench/run.py's one flow is like it): transition_ms "
+              f"{statistics.mean(ms for _what, ms in rec.cold):.2f} ms; "
+              + ", ".join(f"{ms:.1f}" for _what, ms in rec.cold))
     if show:
         for stage, sent in rec.texts.items():
             print(f"\n-- {stage}")
