@@ -349,15 +349,16 @@ def perform(
 
             check_correction_request(pinned_versions(session, app).materials, materials, note)
         return _apply(session, app, st, act, auth, actor, note=note, materials=materials, calendar=calendar,
-                      today=today, storage=storage, renderers=renderers, keys=keys, live=locked.clocks)
+                      today=today, storage=storage, renderers=renderers, keys=keys, live=locked.clocks, spec=spec)
 
 
 def _apply(
     session: Session, app: Application, stage: Stage, action: Action, auth: Authority,
     actor: Account, *, note: str | None, materials: Sequence[str], calendar: WorkCalendar,
     today: date, storage: LocalStorage, renderers: Path, keys: Any, live: list[StageClock] | None = None,
+    spec: WorkflowSpec | None = None,
 ) -> Transition:
-    move = Move.of(session, app, today, calendar, live=live)
+    move = Move.of(session, app, today, calendar, live=live, spec=spec)
     details: dict[str, Any] = {"office": auth.office_id, "to": list(action.targets)}
     if stage.is_timer and stage.objections:
         upheld = open_objections(session, app.id, stage.id)

@@ -275,11 +275,12 @@ class Move:
 
     @classmethod
     def of(cls, session: Session, app: Application, today: date, calendar: WorkCalendar, *,
-           fresh: bool = False, live: list[StageClock] | None = None) -> Move:
+           fresh: bool = False, live: list[StageClock] | None = None, spec: WorkflowSpec | None = None) -> Move:
         """The move of `app` from now on; `live`: its live clocks when the caller read them (`lock_live`).
 
-        `fresh`: the application is entering the workflow: it has no clocks or stage rows to read."""
-        spec = workflow_of(session, app)
+        `fresh`: the application is entering the workflow: it has no clocks or stage rows to read.
+        `spec`: its pinned workflow when the caller has it (`workflow_of`)."""
+        spec = spec or workflow_of(session, app)
         if live is None:
             live = [] if fresh else clocks.live(session, app.id)
         before = tuple(app.stages or ()) if app.status == ACTIVE and not fresh else ()
@@ -374,4 +375,5 @@ class Move:
         except StaleDataError:
             raise StaleApplication(current_state(self.app, self.spec)) from None
         sync_stage_rows(self.session, self.app, before=self.before)
+        self.before = tuple(self.app.stages or ()) if self.app.status == ACTIVE else ()  # a second finish
         return event
