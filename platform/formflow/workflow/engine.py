@@ -243,7 +243,8 @@ def _guard_reason(
     """Why the action's guard does not hold now (in the person's language), or None when it does.
 
     `held`: the actor's role assignments when the caller has read them (`access.assignments`);
-    `at_stage`: the latest marking at the stage, of any table, when the caller has read it (`lock_live`)."""
+    `at_stage`: the latest marking at the stage when the caller has read it: of any table (`lock_live`)
+    or of the stage's table (`latest_marking`)."""
     if app.awaiting == AWAITING_CITIZEN:
         return _("Waiting for the applicant to correct the materials.")
     if stage.is_timer and stage.objections and not open_objections(session, app.id, stage.id):
@@ -291,14 +292,18 @@ def available_actions(
     spec = workflow_of(session, app)
     out: list[AvailableAction] = []
     with session.no_autoflush:
+        held = assignments(session, account.id)
         for stage_id in app.stages or []:
             stage = spec.stages.get(stage_id)
             if stage is None or stage.owner is None:
                 continue
-            if authority(session, app, account, stage.owner.role, stage.owner.level) is None:
+            if authority(session, app, account, stage.owner.role, stage.owner.level, held) is None:
                 continue
+            marking: object = UNREAD  # the stage table's latest marking, read once for all its actions
             for action in stage.actions.values():
-                why = _guard_reason(session, app, spec, stage, action, account, when)
+                if marking is UNREAD and action.guard.outcome is not None and stage.table is not None:
+                    marking = latest_marking(session, app.id, stage.id, stage.table)
+                why = _guard_reason(session, app, spec, stage, action, account, when, held, marking)
                 out.append(AvailableAction(
                     stage=stage.id, stage_title=stage.title, action=action.id, title=action.title,
                     allowed=why is None, why_not=why, reason_required=action.reason_required,
