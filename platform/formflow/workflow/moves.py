@@ -112,6 +112,7 @@ _LOCK_LIVE = (
     .execution_options(populate_existing=True)
 )
 
+
 def lock(session: Session, app_id: int, *, skip_locked: bool = False) -> Application | None:
     """Load the application with a row lock (FOR UPDATE on PostgreSQL).
 
