@@ -1,9 +1,9 @@
 """Issue a numbered notice: next number and record it in the action's transaction, render the PDF after commit.
 
 Numbers run per (pack, notice kind, year) without gaps or duplicates, also
-under concurrency: the counter row is created if missing, then incremented by
-one `UPDATE … RETURNING`, which holds its row lock until the caller's
-transaction ends, so a rolled-back action gives its number back.
+under concurrency: the counter row is created at 1, or incremented, by one
+`INSERT … ON CONFLICT DO UPDATE … RETURNING`, which holds its row lock until the
+caller's transaction ends, so a rolled-back action gives its number back.
 
 Templates are looked up in `renderers/<pack>/` before `renderers/` (a pack may
 override any template: `renderers/<pack>/documents/<kind>.html`), in the template's own folder first so that
@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -40,18 +40,22 @@ PENDING_NOTICE, READY_NOTICE = "pending", "ready"
 
 
 def next_seq(session: Session, pack: str, kind: str, year: int) -> int:
-    """The next number of (pack, kind, year); the counter row stays locked until commit."""
-    table = NoticeCounter.__table__
-    key = {"pack": pack, "kind": kind, "year": year}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(table).values(**key, last=0).on_conflict_do_nothing())
-    bump = (
-        update(table)
-        .where(table.c.pack == pack, table.c.kind == kind, table.c.year == year)
-        .values(last=table.c.last + 1)
-        .returning(table.c.last)
-    )
-    return int(session.execute(bump).scalar_one())
+    """The next number of (pack, kind, year); the counter row stays locked until commit.
+
+    One statement: the counter row is made at 1, or incremented when it is there already."""
+    dialect = session.get_bind().dialect.name
+    bump = _BUMPS.get(dialect)
+    if bump is None:
+        table = NoticeCounter.__table__
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        made = insert(table).values(pack=bindparam("pack"), kind=bindparam("kind"), year=bindparam("year"), last=1)
+        bump = _BUMPS[dialect] = made.on_conflict_do_update(
+            index_elements=[table.c.pack, table.c.kind, table.c.year], set_={"last": table.c.last + 1},
+        ).returning(table.c.last)
+    return int(session.execute(bump, {"pack": pack, "kind": kind, "year": year}).scalar_one())
+
+
+_BUMPS: dict[str, Any] = {}
 
 
 def template_dirs(renderers: Path, pack: str, template: str,

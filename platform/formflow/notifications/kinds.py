@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 #: The flat variables of a message (also the SMS template's parameters).
@@ -55,7 +55,45 @@ def compile_problem(source: str) -> tuple[str | None, set[str]]:
 def render(source: str, values: Mapping[str, Any]) -> str:
     """The template filled in (every variable is given, empty when it has no value here)."""
     full = {name: "" for name in VARIABLES} | {k: ("" if v is None else v) for k, v in values.items()}
-    return _ENV.from_string(source).render(full).strip()
+    return _compiled(source).render(full).strip()
+
+
+def _compiled(source: str) -> Any:
+    """The template of `source`, compiled once per process (keyed by its text: a changed template is new)."""
+    found = _TEMPLATES.get(source)
+    if found is None:
+        found = _TEMPLATES[source] = _ENV.from_string(source)
+    return found
+
+
+_TEMPLATES: dict[str, Any] = {}
+
+
+def flat_only(source: str) -> bool:
+    """Whether the template names only flat variables, `stage` only printed as it is (`{{ stage }}`).
+
+    Such a template reads the same with the flat values alone as with the full template context
+    (where `stage` is the stage with its office, printing as its title): the context need not be built."""
+    found = _FLAT_ONLY.get(source)
+    if found is None:
+        found = _FLAT_ONLY[source] = _flat_only(source)
+    return found
+
+
+def _flat_only(source: str) -> bool:
+    try:
+        parsed = _ENV.parse(source)
+    except TemplateSyntaxError:
+        return False
+    if not set(meta.find_undeclared_variables(parsed)) <= FLAT_VARIABLES:
+        return False
+    printed = sum(1 for out in parsed.find_all(nodes.Output) for node in out.nodes
+                  if isinstance(node, nodes.Name) and node.name == "stage")
+    named = sum(1 for node in parsed.find_all(nodes.Name) if node.name == "stage")
+    return printed == named
+
+
+_FLAT_ONLY: dict[str, bool] = {}
 
 
 @dataclass(frozen=True)
@@ -110,6 +148,11 @@ class MessageKind:
     body: str
     when: When
     sms: bool = False
+
+    @property
+    def needs_context(self) -> bool:
+        """Whether its title or body uses more than the flat variables (see `flat_only`)."""
+        return not (flat_only(self.title) and flat_only(self.body))
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formflow.db.models import Account, Application, Correction, Event, Household, HouseholdEvent, Message, utcnow
@@ -67,6 +67,8 @@ class Letter:
     application_id: int | None
     values: dict[str, Any]
     key: str
+    #: the key was just made with a new random token: no message can have it yet (nothing to look up)
+    fresh: bool = False
 
 
 def write(session: Session, letter: Letter) -> Message:
@@ -76,14 +78,19 @@ def write(session: Session, letter: Letter) -> Message:
     return add(session, account_id=letter.account_id, kind=letter.kind.id, pack=letter.pack,
                application_id=letter.application_id, title=render(letter.kind.title, values),
                body=render(letter.kind.body, values), link=portal_link(letter.application_id), key=letter.key,
-               sms=letter.kind.sms, params=_plain(flat))
+               sms=letter.kind.sms, params=_plain(flat), fresh=letter.fresh)
 
 
 def add(session: Session, *, account_id: int, kind: str, pack: str | None, application_id: int | None, title: str,
-        body: str, link: str | None, key: str, sms: bool, params: dict[str, str] | None = None) -> Message:
-    """One message with its words already made; an `sms` outbox message follows once it has its id."""
-    with session.no_autoflush:
-        found = session.scalars(select(Message).where(Message.key == key)).first()
+        body: str, link: str | None, key: str, sms: bool, params: dict[str, str] | None = None,
+        fresh: bool = False) -> Message:
+    """One message with its words already made; an `sms` outbox message follows once it has its id.
+
+    `fresh`: the key holds a token made just now, so the database is not asked for it."""
+    found = None
+    if not fresh:
+        with session.no_autoflush:
+            found = session.scalars(_BY_KEY, {"key": key}).first()
     if found is None:
         found = next((m for m in session.new if isinstance(m, Message) and m.key == key), None)
     if found is not None:
@@ -96,29 +103,39 @@ def add(session: Session, *, account_id: int, kind: str, pack: str | None, appli
     return msg
 
 
+_BY_KEY = select(Message).where(Message.key == bindparam("key"))
+
+
 def _plain(values: dict[str, Any]) -> dict[str, str]:
     return {k: "" if v is None else str(v) for k, v in values.items()}
 
 
 def application_values(session: Session, app: Application, stage: str | None,
-                       deadline: date | None = None, pending_events: Sequence[Any] = ()) -> dict[str, Any]:
+                       deadline: date | None = None, pending_events: Sequence[Any] = (),
+                       context: bool = True) -> dict[str, Any]:
     """The template variables of a message about `app` (names masked): the flat ones (name, matter, stage,
     deadline, number: also the SMS parameters) over the documented template context (`documents.context`),
-    built by the same function as every notice's. `stage` prints as its title, `deadline` as 2026-03-02."""
+    built by the same function as every notice's. `stage` prints as its title, `deadline` as 2026-03-02.
+    `context` False: the flat ones only (the templates to fill need no more: `MessageKind.needs_context`)."""
     applicant = session.get(Account, app.applicant_id)
     due = deadline if deadline is not None else app.deadline
-    try:
-        context = message_context(session, app, stage=stage, deadline=due, pending_events=pending_events)
-    except Exception:  # noqa: BLE001 - the context must never stop the change the message tells of
-        context = {}
+    full = _context(session, app, stage, due, pending_events) if context else {}
     return {
-        **context,
+        **full,
         "name": mask_name(applicant.display_name if applicant else ""),
         "matter": registry.matter_title(app.pack, app.matter),
-        "stage": context.get("stage") or stage_title(session, app, stage),
+        "stage": full.get("stage") or stage_title(session, app, stage),
         "deadline": formatting.day(due),
         "number": app.number or "",
     }
+
+
+def _context(session: Session, app: Application, stage: str | None, due: date | None,
+             pending_events: Sequence[Any]) -> dict[str, Any]:
+    try:
+        return message_context(session, app, stage=stage, deadline=due, pending_events=pending_events)
+    except Exception:  # noqa: BLE001 - the context must never stop the change the message tells of
+        return {}
 
 
 def stage_title(session: Session, app: Application, stage: str | None) -> str:
@@ -184,10 +201,12 @@ def _on_event(session: Session, ev: Event) -> None:
         if not matched:
             return
         deadline = _correction_due(session, app) if app.awaiting == AWAITING_CITIZEN else None
-        values = application_values(session, app, ev.to_stage or app.stage, deadline, pending_events=[ev])
+        values = application_values(session, app, ev.to_stage or app.stage, deadline, pending_events=[ev],
+                                    context=any(kind.needs_context for kind in matched))
         token = uuid.uuid4().hex
         for kind in matched:
-            write(session, Letter(app.applicant_id, kind, app.pack, app.id, values, key=f"event:{token}:{kind.id}"))
+            write(session, Letter(app.applicant_id, kind, app.pack, app.id, values, key=f"event:{token}:{kind.id}",
+                                  fresh=True))
 
 
 def _correction_due(session: Session, app: Application) -> date | None:
@@ -215,8 +234,9 @@ def _on_household_event(session: Session, ev: HouseholdEvent) -> None:
         if not matched:
             return
         app = session.get(Application, household.application_id)
-        values = application_values(session, app, app.stage) if app is not None else {}
+        full = any(kind.needs_context for kind in matched)
+        values = application_values(session, app, app.stage, context=full) if app is not None else {}
         token = uuid.uuid4().hex
         for kind in matched:
             write(session, Letter(household.applicant_id, kind, household.pack, household.application_id, values,
-                                  key=f"household:{token}:{kind.id}"))
+                                  key=f"household:{token}:{kind.id}", fresh=True))

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from formflow.db.models import OutboxMessage, utcnow
@@ -68,9 +68,7 @@ def enqueue(
     available_at: datetime | None = None,
 ) -> OutboxMessage:
     """Add a message to the caller's transaction; the same `key` twice is one message."""
-    existing = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.key == key)
-    ).first()
+    existing = session.scalars(_BY_KEY, {"key": key}).first()
     if existing is not None:
         return existing
     row = OutboxMessage(
@@ -80,6 +78,9 @@ def enqueue(
     session.add(row)
     session.info[ENQUEUED] = True
     return row
+
+
+_BY_KEY = select(OutboxMessage).where(OutboxMessage.key == bindparam("key"))
 
 
 # --------------------------------------------------------------------------- waking a worker after commit

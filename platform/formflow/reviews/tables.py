@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from formflow.applications.materials import ChecklistItem, provided
@@ -285,10 +285,13 @@ def record_marking(
 
 def latest_marking(session: Session, app_id: int, stage: str, table_id: str) -> ReviewMarking | None:
     """The most recent marking of `table_id` at `stage` of an application."""
-    return session.scalar(
-        select(ReviewMarking)
-        .where(ReviewMarking.application_id == app_id, ReviewMarking.stage == stage,
-               ReviewMarking.table_id == table_id)
-        .order_by(ReviewMarking.id.desc())
-        .limit(1)
-    )
+    return session.scalar(_LATEST, {"app_id": app_id, "stage": stage, "table_id": table_id})
+
+
+_LATEST = (
+    select(ReviewMarking)
+    .where(ReviewMarking.application_id == bindparam("app_id"), ReviewMarking.stage == bindparam("stage"),
+           ReviewMarking.table_id == bindparam("table_id"))
+    .order_by(ReviewMarking.id.desc())
+    .limit(1)
+)

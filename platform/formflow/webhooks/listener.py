@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from formflow.db.models import Application, Event, Household, HouseholdEvent, WebhookSubscription, utcnow
@@ -47,8 +47,7 @@ def matches(subscription: WebhookSubscription, kind: str) -> bool:
 
 def enqueue_for(session: Session, body: dict[str, Any], *, application_id: int | None) -> int:
     """One message per active subscription of the body's pack that wants its event kind."""
-    subscriptions = session.scalars(select(WebhookSubscription).where(
-        WebhookSubscription.pack == body["pack"], WebhookSubscription.active.is_(True))).all()
+    subscriptions = session.scalars(_ACTIVE, {"pack": body["pack"]}).all()
     count = 0
     for subscription in subscriptions:
         if not matches(subscription, body["event"]):
@@ -58,6 +57,10 @@ def enqueue_for(session: Session, body: dict[str, Any], *, application_id: int |
                 key=f"{KIND}:{subscription.id}:{delivery}", application_id=application_id, pack=body["pack"])
         count += 1
     return count
+
+
+_ACTIVE = select(WebhookSubscription).where(WebhookSubscription.pack == bindparam("pack"),
+                                            WebhookSubscription.active.is_(True))
 
 
 @event.listens_for(Session, "before_flush")

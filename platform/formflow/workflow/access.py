@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from formflow.auth.roles import CITIZEN
@@ -28,18 +28,22 @@ class Authority:
 
 def assignments(session: Session, account_id: int) -> list[tuple[str, Office | None]]:
     """(role, office) pairs an account holds, read fresh from the database."""
-    rows = session.execute(
-        select(RoleAssignment.role, Office)
-        .outerjoin(Office, Office.id == RoleAssignment.office_id)
-        .where(RoleAssignment.account_id == account_id)
-        .order_by(RoleAssignment.id)
-    ).all()
+    rows = session.execute(_ASSIGNMENTS, {"account_id": account_id}).all()
     return [(role, office) for role, office in rows]
 
 
-def role_names(session: Session, account: Account, app: Application | None = None) -> list[str]:
-    """The roles an account holds (`citizen` for the applicant of `app`)."""
-    names = [role for role, _ in assignments(session, account.id)]
+_ASSIGNMENTS = (
+    select(RoleAssignment.role, Office)
+    .outerjoin(Office, Office.id == RoleAssignment.office_id)
+    .where(RoleAssignment.account_id == bindparam("account_id"))
+    .order_by(RoleAssignment.id)
+)
+
+
+def role_names(session: Session, account: Account, app: Application | None = None,
+               held: list[tuple[str, Office | None]] | None = None) -> list[str]:
+    """The roles an account holds (`citizen` for the applicant of `app`); `held`: its `assignments`, if read."""
+    names = [role for role, _ in (assignments(session, account.id) if held is None else held)]
     if app is not None and account.id == app.applicant_id and CITIZEN not in names:
         names.insert(0, CITIZEN)
     return list(dict.fromkeys(names))
@@ -48,10 +52,10 @@ def role_names(session: Session, account: Account, app: Application | None = Non
 def serving_packs(session: Session, app: Application) -> list[str]:
     """The packs whose offices act on `app`: its own, then those it extends (as its pinned manifest says)."""
     from formflow.packs.inherit import lineage
-    from formflow.packs.versions import load_pinned
+    from formflow.workflow.moves import pinned_versions
 
     try:
-        manifest = load_pinned(session, app.versions).manifest if app.versions else {}
+        manifest = pinned_versions(session, app).manifest if app.versions else {}
     except LookupError:
         manifest = {}
     return [app.pack, *lineage(manifest)]
@@ -71,12 +75,15 @@ def covers(office: Office, app: Application, level: str, packs: list[str] | None
 
 
 def authority(
-    session: Session, app: Application, account: Account, role: str, level: str
+    session: Session, app: Application, account: Account, role: str, level: str,
+    held: list[tuple[str, Office | None]] | None = None,
 ) -> Authority | None:
-    """The account's standing as `role` at the application's `level` office, if any."""
+    """The account's standing as `role` at the application's `level` office, if any.
+
+    `held`: the account's `assignments` when the caller has read them in this transaction."""
     packs = serving_packs(session, app)
-    for held, office in assignments(session, account.id):
-        if held == role and office is not None and covers(office, app, level, packs):
+    for given, office in assignments(session, account.id) if held is None else held:
+        if given == role and office is not None and covers(office, app, level, packs):
             return Authority(role=role, office_id=office.id, office_name=office.name)
     return None
 

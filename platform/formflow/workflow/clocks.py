@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from formflow.calendars.workdays import WorkCalendar
@@ -55,11 +55,14 @@ def start(
 
 def live(session: Session, app_id: int) -> list[StageClock]:
     """Clocks not stopped (running or paused), oldest first."""
-    return list(session.scalars(
-        select(StageClock)
-        .where(StageClock.application_id == app_id, StageClock.stopped_on.is_(None))
-        .order_by(StageClock.id)
-    ))
+    return list(session.scalars(_LIVE, {"app_id": app_id}))
+
+
+_LIVE = (
+    select(StageClock)
+    .where(StageClock.application_id == bindparam("app_id"), StageClock.stopped_on.is_(None))
+    .order_by(StageClock.id)
+)
 
 
 def exists(session: Session, app_id: int, name: str) -> bool:

@@ -23,16 +23,25 @@ from sqlalchemy.orm import Session
 
 from formflow.calendars.workdays import WorkCalendar
 from formflow.calendars.workdays import today as local_today
-from formflow.db.models import Account, Application, Correction, Event, Objection, utcnow
+from formflow.db.models import (
+    Account,
+    Application,
+    Correction,
+    Event,
+    Objection,
+    Office,
+    ReviewMarking,
+    StageClock,
+    utcnow,
+)
 from formflow.documents.notices import issue_notice, missing_items
 from formflow.files.storage import LocalStorage
 from formflow.forms.rules import evaluate
-from formflow.packs.versions import load_pinned
 from formflow.reviews.stage_forms import stage_values
 from formflow.reviews.tables import latest_marking
 from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale, lazy
 from formflow.workflow import clocks
-from formflow.workflow.access import Authority, authority, office_name, role_names
+from formflow.workflow.access import Authority, assignments, authority, office_name, role_names
 from formflow.workflow.diagram import LEVEL_TITLES
 from formflow.workflow.errors import (
     ActionNotAvailable,
@@ -49,7 +58,9 @@ from formflow.workflow.moves import (
     Move,
     check_version,
     default_calendar,
+    lock_live,
     lock_or_fail,
+    pinned_versions,
     workflow_of,
 )
 from formflow.workflow.process import UNIT_TITLES
@@ -60,6 +71,8 @@ ANSWER_CORRECTION = "answer_correction"
 RECORD_OBJECTION = "record_objection"
 DISMISS_OBJECTION = "dismiss_objection"
 
+#: `_guard_reason`'s marking at the stage when the caller has not read it.
+UNREAD = object()
 #: A marked table's outcome, as a refusal names it.
 OUTCOME_TITLES = {"pass": lazy("Pass"), "fail": lazy("Fail")}
 
@@ -182,13 +195,16 @@ def enter_workflow(
 
 def _authorize(
     session: Session, app: Application, spec: WorkflowSpec, stage_id: str, action_id: str,
-    actor: Account,
+    actor: Account, held: list[tuple[str, Office | None]] | None = None,
 ) -> tuple[Stage, Action, Authority]:
-    """The stage, action and the actor's authority, or `ActionNotAvailable` saying why not."""
-    roles = roles_text(role_names(session, actor, app))
+    """The stage, action and the actor's authority, or `ActionNotAvailable` saying why not.
+
+    `held`: the actor's role assignments when the caller has read them (`access.assignments`)."""
+    if held is None:
+        held = assignments(session, actor.id)
 
     def refuse(why: str) -> ActionNotAvailable:
-        return ActionNotAvailable(action_id, stage_id, roles, why)
+        return ActionNotAvailable(action_id, stage_id, roles_text(role_names(session, actor, app, held)), why)
 
     if app.status != ACTIVE:
         raise refuse(_closed_or_draft(app))
@@ -201,7 +217,7 @@ def _authorize(
     if action is None:
         raise refuse(_("Stage “%(stage)s” has no such action.", stage=stage.title))
     owner = stage.owner
-    found = authority(session, app, actor, owner.role, owner.level) if owner else None
+    found = authority(session, app, actor, owner.role, owner.level, held) if owner else None
     if found is None or owner is None:
         level = str(LEVEL_TITLES.get(owner.level, owner.level)) if owner else ""
         who = spec.role_title(owner.role) if owner else ""
@@ -221,9 +237,14 @@ def open_objections(session: Session, app_id: int, stage: str) -> list[Objection
 
 def _guard_reason(
     session: Session, app: Application, spec: WorkflowSpec, stage: Stage, action: Action,
-    actor: Account, today: date,
+    actor: Account, today: date, held: list[tuple[str, Office | None]] | None = None,
+    at_stage: ReviewMarking | None | object = UNREAD,
 ) -> str | None:
-    """Why the action's guard does not hold now (in the person's language), or None when it does."""
+    """Why the action's guard does not hold now (in the person's language), or None when it does.
+
+    `held`: the actor's role assignments when the caller has read them (`access.assignments`);
+    `at_stage`: the latest marking at the stage when the caller has read it: of any table (`lock_live`)
+    or of the stage's table (`latest_marking`)."""
     if app.awaiting == AWAITING_CITIZEN:
         return _("Waiting for the applicant to correct the materials.")
     if stage.is_timer and stage.objections and not open_objections(session, app.id, stage.id):
@@ -232,8 +253,8 @@ def _guard_reason(
     if guard.outcome is not None:
         if stage.table is None:
             return _("This stage has no review table, so there is no review outcome to go by.")
-        marking = latest_marking(session, app.id, stage.id, stage.table)
-        table = load_pinned(session, app.versions).table(stage.table) or {}
+        marking = _latest_marking(session, app, stage, at_stage)
+        table = pinned_versions(session, app).table(stage.table) or {}
         if marking is None:
             return _("The review table of this stage, “%(table)s”, has not been filled in yet.",
                      table=table.get("title", stage.table))
@@ -243,14 +264,22 @@ def _guard_reason(
             return _("The review table's outcome is “%(have)s”; this action needs “%(need)s”.",
                      have=str(have), need=str(need))
     if guard.rule is not None:
-        scope = load_pinned(session, app.versions).ruleset.variables(app.data or {}, today)
+        scope = pinned_versions(session, app).ruleset.variables(app.data or {}, today)
         scope["stage"] = stage_values(session, app.id, spec.stages.values())  # `stage.<stage-id>.<field>`
         if not evaluate(guard.rule, scope):
             return _("The conditions of this action are not met.")
     if guard.role is not None and stage.owner is not None:
-        if authority(session, app, actor, guard.role, stage.owner.level) is None:
+        if authority(session, app, actor, guard.role, stage.owner.level, held) is None:
             return _("Only the %(role)s may take this action.", role=spec.role_title(guard.role))
     return None
+
+
+def _latest_marking(session: Session, app: Application, stage: Stage, at_stage: object) -> ReviewMarking | None:
+    """The latest marking of the stage's table: `at_stage` when it is of that table or there is none, else read."""
+    if at_stage is None or (isinstance(at_stage, ReviewMarking) and at_stage.table_id == stage.table):
+        return at_stage
+    assert stage.table is not None
+    return latest_marking(session, app.id, stage.id, stage.table)
 
 
 def available_actions(
@@ -263,14 +292,18 @@ def available_actions(
     spec = workflow_of(session, app)
     out: list[AvailableAction] = []
     with session.no_autoflush:
+        held = assignments(session, account.id)
         for stage_id in app.stages or []:
             stage = spec.stages.get(stage_id)
             if stage is None or stage.owner is None:
                 continue
-            if authority(session, app, account, stage.owner.role, stage.owner.level) is None:
+            if authority(session, app, account, stage.owner.role, stage.owner.level, held) is None:
                 continue
+            marking: object = UNREAD  # the stage table's latest marking, read once for all its actions
             for action in stage.actions.values():
-                why = _guard_reason(session, app, spec, stage, action, account, when)
+                if marking is UNREAD and action.guard.outcome is not None and stage.table is not None:
+                    marking = latest_marking(session, app.id, stage.id, stage.table)
+                why = _guard_reason(session, app, spec, stage, action, account, when, held, marking)
                 out.append(AvailableAction(
                     stage=stage.id, stage_title=stage.title, action=action.id, title=action.title,
                     allowed=why is None, why_not=why, reason_required=action.reason_required,
@@ -305,11 +338,13 @@ def perform(
     renderers/ folder of the configuration root.
     """
     with session.no_autoflush:
-        app = lock_or_fail(session, app_id)
+        locked = lock_live(session, app_id, stage)
+        app = locked.app
         spec = workflow_of(session, app)
         check_version(app, expected_version, spec)
-        st, act, auth = _authorize(session, app, spec, stage, action, actor)
-        why = _guard_reason(session, app, spec, st, act, actor, today)
+        held = assignments(session, actor.id)
+        st, act, auth = _authorize(session, app, spec, stage, action, actor, held)
+        why = _guard_reason(session, app, spec, st, act, actor, today, held, locked.marking)
         if why is not None:
             raise GuardNotMet(action, stage, auth.role, why)
         if act.reason_required and not (note or "").strip():
@@ -317,17 +352,18 @@ def perform(
         if act.correction:  # a correction request names what to correct, before any notice is numbered
             from formflow.usecases.corrections import check_correction_request
 
-            check_correction_request(load_pinned(session, app.versions).materials, materials, note)
-        return _apply(session, app, st, act, auth, actor, note=note, materials=materials,
-                      calendar=calendar, today=today, storage=storage, renderers=renderers, keys=keys)
+            check_correction_request(pinned_versions(session, app).materials, materials, note)
+        return _apply(session, app, st, act, auth, actor, note=note, materials=materials, calendar=calendar,
+                      today=today, storage=storage, renderers=renderers, keys=keys, live=locked.clocks, spec=spec)
 
 
 def _apply(
     session: Session, app: Application, stage: Stage, action: Action, auth: Authority,
     actor: Account, *, note: str | None, materials: Sequence[str], calendar: WorkCalendar,
-    today: date, storage: LocalStorage, renderers: Path, keys: Any,
+    today: date, storage: LocalStorage, renderers: Path, keys: Any, live: list[StageClock] | None = None,
+    spec: WorkflowSpec | None = None,
 ) -> Transition:
-    move = Move.of(session, app, today, calendar)
+    move = Move.of(session, app, today, calendar, live=live, spec=spec)
     details: dict[str, Any] = {"office": auth.office_id, "to": list(action.targets)}
     if stage.is_timer and stage.objections:
         upheld = open_objections(session, app.id, stage.id)
@@ -360,7 +396,7 @@ def _apply(
     ))
     issued: list[IssuedNotice] = []
     if action.notice:
-        pinned = load_pinned(session, app.versions)
+        pinned = pinned_versions(session, app)
         context = {
             "office_name": auth.office_name,
             "reason": note or "",

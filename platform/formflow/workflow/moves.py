@@ -7,17 +7,22 @@ once. It reads the workflow only from the application's pinned versions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from formflow.calendars.workdays import WorkCalendar, load_calendar
-from formflow.db.models import NO_DEADLINE, Application, ApplicationStage, Event, StageClock, utcnow
-from formflow.packs.versions import load_pinned
+from formflow.db.models import NO_DEADLINE, Application, ApplicationStage, Event, ReviewMarking, StageClock, utcnow
+from formflow.packs.versions import Pinned, load_pinned
 from formflow.workflow import clocks
 from formflow.workflow.errors import CurrentState, StaleApplication, UnknownApplication
 from formflow.workflow.spec import Period, WorkflowSpec, spec_for
@@ -37,8 +42,75 @@ def default_calendar() -> WorkCalendar:
 
 def workflow_of(session: Session, app: Application) -> WorkflowSpec:
     """The workflow the application pinned (never the current file)."""
-    pinned = load_pinned(session, app.versions)
+    pinned = pinned_versions(session, app)
     return spec_for(app.versions["workflow"], pinned.workflow)
+
+
+def pinned_versions(session: Session, app: Application) -> Pinned:
+    """`load_pinned` of the application's versions, found by their digests (not by hashing them again).
+
+    The digests name the content, so they are a sound key in any database and after any pack change."""
+    key = _digests(app.versions)
+    found = _PINNED.get(key) if key is not None else None
+    if found is None:
+        found = load_pinned(session, app.versions)
+        if key is not None:
+            _PINNED[key] = found
+    return found
+
+
+_PINNED: dict[tuple[Any, ...], Pinned] = {}
+
+
+def _digests(versions: Any) -> tuple[Any, ...] | None:
+    """The pinned digests as a hashable key (None when they are not plain names and digests)."""
+    if not isinstance(versions, dict):
+        return None
+    key: list[tuple[str, Any]] = []
+    for kind, digest in sorted(versions.items()):
+        if isinstance(digest, dict):
+            if not all(isinstance(v, str) for v in digest.values()):
+                return None
+            key.append((kind, tuple(sorted(digest.items()))))
+        elif isinstance(digest, str):
+            key.append((kind, digest))
+        else:
+            return None
+    return tuple(key)
+
+
+def _sqlite_write_lock(session: Session, app_id: int) -> None:
+    """SQLite has no row locks: a no-op UPDATE takes the database's write lock first."""
+    if session.get_bind().dialect.name == "sqlite":
+        # a no-op write that leaves the primary key alone (assigning it makes SQLite check every child table)
+        session.execute(_TOUCH, {"app_id": app_id})
+
+
+_APP = Application.__table__
+_TOUCH = _APP.update().where(_APP.c.id == bindparam("app_id")).values(version=_APP.c.version)
+_LOCK = select(Application).where(Application.id == bindparam("app_id")).execution_options(populate_existing=True)
+_LOCK_SKIP = _LOCK.with_for_update(skip_locked=True)
+_LOCK_WAIT = _LOCK.with_for_update()
+#: The latest marking of the application at the stage bound as `stage` (of any table).
+_LATEST_AT_STAGE = (
+    select(ReviewMarking.id)
+    .where(ReviewMarking.application_id == Application.id, ReviewMarking.stage == bindparam("stage"))
+    .order_by(ReviewMarking.id.desc())
+    .limit(1)
+    .correlate(Application)
+    .scalar_subquery()
+)
+#: The application, its live clocks (running or paused, oldest first) and that marking, in the statement that
+#: locks it.
+_LOCK_LIVE = (
+    select(Application, StageClock, ReviewMarking)
+    .outerjoin(StageClock, and_(StageClock.application_id == Application.id, StageClock.stopped_on.is_(None)))
+    .outerjoin(ReviewMarking, ReviewMarking.id == _LATEST_AT_STAGE)
+    .where(Application.id == bindparam("app_id"))
+    .order_by(StageClock.id)
+    .with_for_update(of=Application)
+    .execution_options(populate_existing=True)
+)
 
 
 def lock(session: Session, app_id: int, *, skip_locked: bool = False) -> Application | None:
@@ -47,38 +119,95 @@ def lock(session: Session, app_id: int, *, skip_locked: bool = False) -> Applica
     SQLite has no row locks: a no-op UPDATE first takes the database's write
     lock, so concurrent writers queue there and then read the current row.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        table = Application.__table__
-        # a no-op write that leaves the primary key alone (assigning it makes SQLite check every child table)
-        session.execute(table.update().where(table.c.id == app_id).values(version=table.c.version))
-    query = (
-        select(Application)
-        .where(Application.id == app_id)
-        .with_for_update(skip_locked=skip_locked)
-        .execution_options(populate_existing=True)
-    )
-    return session.scalars(query).one_or_none()
+    _sqlite_write_lock(session, app_id)
+    return session.scalars(_LOCK_SKIP if skip_locked else _LOCK_WAIT, {"app_id": app_id}).one_or_none()
 
 
-def sync_stage_rows(session: Session, app: Application, *, fresh: bool = False) -> None:
+@dataclass(frozen=True)
+class Locked:
+    """A locked application with what a transition reads next."""
+
+    app: Application
+    #: its live clocks, as `clocks.live` reads them
+    clocks: list[StageClock]
+    #: its latest marking at the stage named to `lock_live` (of whichever table), None when there is none
+    marking: ReviewMarking | None
+
+
+def lock_live(session: Session, app_id: int, stage: str | None = None) -> Locked:
+    """`lock_or_fail`, the application's live clocks and its latest marking at `stage`, read in one statement."""
+    _sqlite_write_lock(session, app_id)
+    rows = session.execute(_LOCK_LIVE, {"app_id": app_id, "stage": stage}).all()
+    if not rows:
+        raise UnknownApplication(app_id)
+    app, _clock, marking = rows[0]
+    return Locked(app, [clock for _app, clock, _marking in rows if clock is not None], marking)
+
+
+def sync_stage_rows(session: Session, app: Application, *, before: Iterable[str] | None = None) -> None:
     """Make the queue projection (`application_stages`) list exactly the application's current stages.
 
     Each row also carries what the queue sorts by (the application's overdue
     flag and deadline): new rows get them here, so call it after the clocks are
-    projected onto the application (the engine's moves and the timers both do,
-    in `Move.finish`); later changes reach existing rows by the database trigger
-    of migration 0012, whoever updates the application.
-    `fresh`: the application has no rows yet (it is entering the workflow), nothing is read.
+    projected onto the application and flushed (the engine's moves and the
+    timers both do, in `Move.finish`); later changes reach existing rows by the
+    database trigger of migration 0012, whoever updates the application.
+    `before`: the stages the projection listed before the move (the application's
+    current stages when it was loaded): then nothing is read, only what changed is
+    written (a row already there is left alone); None reads the rows first.
     """
     current = set(app.stages or []) if app.status == ACTIVE else set()
-    existing = {} if fresh else {row.stage: row for row in session.scalars(
-        select(ApplicationStage).where(ApplicationStage.application_id == app.id))}
+    if before is None:
+        before = session.scalars(_STAGE_ROWS, {"app_id": app.id}).all()
+    listed = set(before)
+    left, added = sorted(listed - current), sorted(current - listed)
     overdue, due = bool(app.overdue), app.deadline or NO_DEADLINE
-    for stage in existing.keys() - current:
-        session.delete(existing[stage])
-    for stage in sorted(current - existing.keys()):
-        session.add(ApplicationStage(application_id=app.id, stage=stage, pack=app.pack, office_path=app.office_path,
-                                     overdue=overdue, due=due))
+    if len(left) == 1 and len(added) == 1 and _move_row(session, app, left[0], added[0], overdue, due):
+        return
+    if left:
+        session.execute(_DROP_ROWS, {"app_id": app.id, "keep": sorted(current)})
+    if added:
+        rows = [{"application_id": app.id, "stage": stage, "pack": app.pack, "office_path": app.office_path,
+                 "overdue": overdue, "due": due} for stage in added]
+        session.execute(_add_rows(session), rows)
+
+
+def _move_row(session: Session, app: Application, source: str, target: str, overdue: bool, due: date) -> bool:
+    """One stage for another, the common move: the row of `source` becomes that of `target` (one UPDATE).
+
+    False when there is no such row or `target` already has one (then rows are dropped and added)."""
+    moved = session.execute(_MOVE_ROW, {"app_id": app.id, "source": source, "target": target,
+                                        "overdue": overdue, "due": due, "pack": app.pack,
+                                        "office_path": app.office_path})
+    return isinstance(moved, CursorResult) and moved.rowcount == 1
+
+
+_ROWS = ApplicationStage.__table__
+_OTHER = _ROWS.alias("other")
+_STAGE_ROWS = select(_ROWS.c.stage).where(_ROWS.c.application_id == bindparam("app_id"))
+_DROP_ROWS = _ROWS.delete().where(_ROWS.c.application_id == bindparam("app_id"),
+                                  _ROWS.c.stage.not_in(bindparam("keep", expanding=True)))
+_MOVE_ROW = (
+    _ROWS.update()
+    .where(_ROWS.c.application_id == bindparam("app_id"), _ROWS.c.stage == bindparam("source"),
+           ~select(_OTHER.c.id).where(_OTHER.c.application_id == bindparam("app_id"),
+                                      _OTHER.c.stage == bindparam("target")).exists())
+    .values(stage=bindparam("target"), overdue=bindparam("overdue"), due=bindparam("due"),
+            pack=bindparam("pack"), office_path=bindparam("office_path"))
+)
+
+
+def _add_rows(session: Session) -> Any:
+    """INSERT of stage rows that leaves a row already there alone (the unique application, stage)."""
+    name = session.get_bind().dialect.name
+    found = _INSERTS.get(name)
+    if found is None:
+        insert = postgresql_insert if name == "postgresql" else sqlite_insert
+        found = _INSERTS[name] = insert(_ROWS).on_conflict_do_nothing(index_elements=["application_id", "stage"])
+    return found
+
+
+_INSERTS: dict[str, Any] = {}
 
 
 def lock_or_fail(session: Session, app_id: int) -> Application:
@@ -140,16 +269,23 @@ class Move:
     calendar: WorkCalendar
     clocks: list[StageClock] = field(default_factory=list)
     entered: list[str] = field(default_factory=list)
-    #: the application is entering the workflow: it has no clocks or stage rows to read
-    fresh: bool = False
+    #: the stages its queue projection lists now (`sync_stage_rows`): those the application is at
+    before: tuple[str, ...] = ()
     #: clocks started by this move whose days came from a parameter: name → days, unit, parameter
     from_params: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, session: Session, app: Application, today: date, calendar: WorkCalendar, *,
-           fresh: bool = False) -> Move:
-        spec = workflow_of(session, app)
-        return cls(session, app, spec, today, calendar, [] if fresh else clocks.live(session, app.id), fresh=fresh)
+           fresh: bool = False, live: list[StageClock] | None = None, spec: WorkflowSpec | None = None) -> Move:
+        """The move of `app` from now on; `live`: its live clocks when the caller read them (`lock_live`).
+
+        `fresh`: the application is entering the workflow: it has no clocks or stage rows to read.
+        `spec`: its pinned workflow when the caller has it (`workflow_of`)."""
+        spec = spec or workflow_of(session, app)
+        if live is None:
+            live = [] if fresh else clocks.live(session, app.id)
+        before = tuple(app.stages or ()) if app.status == ACTIVE and not fresh else ()
+        return cls(session, app, spec, today, calendar, live, before=before)
 
     # -- stages ------------------------------------------------------------
     def leave(self, stage_id: str) -> None:
@@ -182,7 +318,7 @@ class Move:
     def start_clock(self, name: str, period: Period) -> StageClock:
         """Start clock `name`; days named by a parameter are read from the pinned parameters now."""
         if period.param is not None:
-            period = period.resolve(load_pinned(self.session, self.app.versions).documents.get("parameters") or {})
+            period = period.resolve(pinned_versions(self.session, self.app).documents.get("parameters") or {})
             self.from_params[name] = {"days": period.days, "unit": period.unit, "param": period.param}
         clock = clocks.start(self.session, self.app, name, period, self.today, self.calendar)
         self.clocks.append(clock)
@@ -226,11 +362,10 @@ class Move:
 
     # -- finishing ---------------------------------------------------------
     def finish(self, event: Event) -> Event:
-        """Project clocks onto the row, add the one event, flush once."""
+        """Project clocks onto the row, add the one event, flush once; then the stage rows that changed."""
         stages = list(self.app.stages or [])
         self.app.stage = stages[0] if stages else None
         clocks.project(self.app, self.clocks, self.spec, self.today)
-        sync_stage_rows(self.session, self.app, fresh=self.fresh)
         self.app.updated_at = utcnow()
         event.application_id = self.app.id
         if self.from_params:
@@ -240,4 +375,6 @@ class Move:
             self.session.flush()
         except StaleDataError:
             raise StaleApplication(current_state(self.app, self.spec)) from None
+        sync_stage_rows(self.session, self.app, before=self.before)
+        self.before = tuple(self.app.stages or ()) if self.app.status == ACTIVE else ()  # a second finish
         return event
