@@ -13,7 +13,6 @@ the waiting list, housed or receiving a subsidy.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,8 @@ from formflow.applications.errors import AlreadySubmitted, DuplicateHousehold, I
 from formflow.db.models import Account, Application, ApplicationFile, Event, Household, HouseholdMember
 from formflow.forms.errors import FieldError
 from formflow.forms.formats import mask_id_number
+from formflow.forms.render import delete_path, get_path, set_path
+from formflow.forms.rules import evaluate
 from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale
 from formflow.usecases.files import ApplicationNotFound, materials_problems
 from formflow.workflow.errors import StaleApplication
@@ -126,12 +127,70 @@ def _claim_household(db: Session, app: Application, hashes: list[str]) -> bool:
     return len(done) == len(distinct)
 
 
-def _warnings(pinned: Any, data: dict[str, Any], today: Any) -> list[str]:
-    """Eligibility conditions of the pre-check that do not hold (shown to the citizen before submitting)."""
-    check = drafts.precheck(pinned, data, today)
-    if check.eligibility is None:
+def _warnings(pinned: Any, data: dict[str, Any], today: Any, scope: dict[str, Any] | None = None) -> list[str]:
+    """Eligibility conditions of the pre-check that do not hold (shown to the citizen before submitting).
+
+    As `drafts.precheck(…).eligibility`, without the pre-check's titles and shown values: the conditions of
+    the category of the pruned data, against `scope` (the rule variables of that data) when the caller has it.
+    """
+    pruned = drafts.form_of(pinned).pruned(data)
+    category = drafts.category_of(pinned, pruned)
+    spec = ((pinned.ruleset.rules.get("eligibility") or {}).get(category)) if category else None
+    if spec is None:
         return []
-    return [str(c.id) for c in check.eligibility.conditions if c.holds is not True]
+    scope = scope if scope is not None else pinned.ruleset.variables(pruned, today)
+    out = []
+    for cond in spec.get("conditions") or []:
+        result = evaluate(cond.get("logic"), scope)
+        if result is None or not bool(result):
+            out.append(str(cond.get("id", "")))
+    return out
+
+
+@dataclass
+class _Prepared:
+    """The data as submitted, and what one walk of the form found for it (None: walk again)."""
+
+    data: dict[str, Any]
+    nodes: list[Any] | None  # the form's nodes for `data` (which is its own pruned form)
+    scope: dict[str, Any] | None  # the rule variables of `data`
+
+
+def _prepare(pinned: Any, form: Any, raw: dict[str, Any], today: Any) -> _Prepared:
+    """`apply_computed(pinned, form.prune_hidden(raw), today)`, the form walked once for what follows.
+
+    The walk and the rule variables hold for the result when nothing was hidden in the pruned data and
+    writing the computed values changed nothing (the draft's last save wrote them): the household and the
+    pre-check then reuse them. Otherwise they are None and each is worked out again, as before.
+    """
+    data = form.prune_hidden(raw)  # a copy: the row's data is not changed
+    read = form.pruned(data)
+    scope = pinned.ruleset.variables(read, today)
+    values = scope["computed"]
+    nodes = form.fields(data)
+    changed = read is not data
+    for node in nodes:
+        if not node.computed or node.computed not in values:
+            continue
+        value = values[node.computed]
+        if value is None:
+            changed = delete_path(data, node.path) or changed
+        else:
+            changed = changed or not _same(get_path(data, node.path), value)
+            set_path(data, node.path, value)
+    return _Prepared(data, None, None) if changed else _Prepared(data, nodes, scope)
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal and of the same JSON type (True == 1 in Python, not in JSON); containers compared deeply."""
+    if type(old) is not type(new):
+        return False
+    if isinstance(new, dict):
+        return old.keys() == new.keys() and all(_same(old[k], new[k]) for k in new)
+    if isinstance(new, list):
+        return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new, strict=True))
+    return bool(old == new)
+
 
 
 @dataclass
@@ -197,7 +256,8 @@ def submit(
     today = services.today()
     pinned = drafts.pinned_of(db, app)
     form = drafts.form_of(pinned)
-    data = drafts.apply_computed(pinned, form.prune_hidden(copy.deepcopy(app.data or {})), today)
+    prepared = _prepare(pinned, form, app.data or {}, today)
+    data = prepared.data
     errors = drafts.all_errors(pinned, data, today)
     seen = {(e.pointer, e.message) for e in errors}
     errors += [FieldError(p.pointer, p.message) for p in materials_problems(db, app, data, uploads=uploads)
@@ -206,13 +266,14 @@ def submit(
         raise Incomplete(errors)
     # one household, one application of the matter — for applications; a person may file many complaints
     checks_household = (pinned.manifest.get("matter") or {}).get("kind", "application") == "application"
-    members = drafts.household(pinned, data) if checks_household else []
+    members = [] if not checks_household else (
+        drafts.household(pinned, data) if prepared.nodes is None else drafts.household_in(prepared.nodes, data))
     hashes = [services.keys.lookup(number) for _name, number in members]
     if not _claim_household(db, app, hashes):
         clash = household_clash(db, app, hashes)
         name, number = members[hashes.index(clash)] if clash in hashes else members[0]
         raise DuplicateHousehold(name or _("(name not given)"), mask_id_number(number))
-    warnings = _warnings(pinned, data, today)
+    warnings = _warnings(pinned, data, today, prepared.scope)
     app.data = data
     app.status = "active"
     app.category = drafts.category_of(pinned, data)
