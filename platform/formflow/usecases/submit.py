@@ -13,10 +13,25 @@ the waiting list, housed or receiving a subsidy.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, exists, func, insert, literal, or_, select, true, union_all, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from formflow.allocation.config import HOUSED, OFFERED, SUBSIDISED, WAITING
@@ -56,8 +71,14 @@ def household_clash(db: Session, app: Application, hashes: list[str]) -> str | N
     return db.execute(_clashing(app, hashes).order_by(HouseholdMember.id).limit(1)).scalar()
 
 
-def _clashing(app: Application, hashes: list[str]):
-    """The member hashes of other applications of the matter that count (see `household_clash`)."""
+def _clashing(app: Application | None, hashes: list[str] | None):
+    """The member hashes of other applications of the matter that count (see `household_clash`).
+
+    `app` and `hashes` None: the same statement with bound parameters `app_id`, `matter` and `hashes`.
+    """
+    app_id: Any = bindparam("app_id", type_=Integer) if app is None else app.id
+    matter: Any = bindparam("matter", type_=String) if app is None else app.matter
+    wanted: Any = bindparam("hashes", expanding=True) if hashes is None else hashes
     live = or_(
         Application.status == "active",
         and_(Application.status == "closed", Application.result == APPROVED,
@@ -67,8 +88,8 @@ def _clashing(app: Application, hashes: list[str]):
         select(HouseholdMember.id_hash)
         .join(Application, Application.id == HouseholdMember.application_id)
         .outerjoin(Household, Household.application_id == Application.id)
-        .where(HouseholdMember.matter == app.matter, HouseholdMember.id_hash.in_(hashes),
-               HouseholdMember.active.is_(True), Application.id != app.id, live)
+        .where(HouseholdMember.matter == matter, HouseholdMember.id_hash.in_(wanted),
+               HouseholdMember.active.is_(True), Application.id != app_id, live)
     )
 
 
@@ -82,6 +103,19 @@ def _lock_for_submit(db: Session, actor: Account | None, app_id: int) -> tuple[A
     before it (submissions of one matter queue there; drafts of other matters
     do not wait).
     """
+    row = db.execute(_lock_statement(db.get_bind().dialect.name == "sqlite"), {"app_id": app_id}).first()
+    if row is None or actor is None or actor.id not in (row[0].applicant_id, row[0].assisted_by_id):
+        raise ApplicationNotFound(app_id)
+    app = row[0]
+    uploaders = {str(i) for i in (app.applicant_id, app.assisted_by_id) if i is not None}
+    pairs = (entry.rpartition(":") for entry in (row[1] or "").split(",") if entry)
+    return app, {sha for sha, _sep, who in pairs if who in uploaders}
+
+
+@functools.cache
+def _lock_statement(sqlite: bool) -> Any:
+    """`_lock_for_submit`'s statement, built once per kind of database (the id is the parameter `app_id`)."""
+    app_id = bindparam("app_id", type_=Integer)
     # "sha:uploader" of the files on the application, not correlated (SQLite's RETURNING drops the
     # table names, so `applications.id` inside it would read the files' own id); uploaders are checked below
     uploads = (
@@ -90,21 +124,24 @@ def _lock_for_submit(db: Session, actor: Account | None, app_id: int) -> tuple[A
         .where(ApplicationFile.application_id == app_id, ApplicationFile.replaced_at.is_(None))
         .scalar_subquery()
     )
-    if db.get_bind().dialect.name == "sqlite":
-        stmt: Any = (update(Application).where(Application.id == app_id).values(version=Application.version)
-                     .returning(Application, uploads)
-                     .execution_options(populate_existing=True, synchronize_session=False))
-    else:
-        matter_lock = func.pg_advisory_xact_lock(func.hashtext(literal("household:", String) + Application.matter))
-        stmt = (select(Application, uploads, matter_lock).where(Application.id == app_id)
-                .with_for_update(of=Application).execution_options(populate_existing=True))
-    row = db.execute(stmt).first()
-    if row is None or actor is None or actor.id not in (row[0].applicant_id, row[0].assisted_by_id):
-        raise ApplicationNotFound(app_id)
-    app = row[0]
-    uploaders = {str(i) for i in (app.applicant_id, app.assisted_by_id) if i is not None}
-    pairs = (entry.rpartition(":") for entry in (row[1] or "").split(",") if entry)
-    return app, {sha for sha, _sep, who in pairs if who in uploaders}
+    if sqlite:
+        return (update(Application).where(Application.id == app_id).values(version=Application.version)
+                .returning(Application, uploads)
+                .execution_options(populate_existing=True, synchronize_session=False))
+    matter_lock = func.pg_advisory_xact_lock(func.hashtext(literal("household:", String) + Application.matter))
+    return (select(Application, uploads, matter_lock).where(Application.id == app_id)
+            .with_for_update(of=Application).execution_options(populate_existing=True))
+
+
+@functools.cache
+def _claim_statement(count: int) -> Any:
+    """`_claim_household`'s statement for `count` distinct members, built once (parameters bound at execution)."""
+    rows = union_all(*(select(bindparam(f"h{k}", type_=String).label("id_hash")) for k in range(count))).subquery() \
+        if count > 1 else select(bindparam("h0", type_=String).label("id_hash")).subquery()
+    chosen = (select(bindparam("app_id", type_=Integer), bindparam("matter", type_=String), rows.c.id_hash, true())
+              .where(~exists(_clashing(None, None))))
+    table = HouseholdMember.__table__
+    return insert(table).from_select(["application_id", "matter", "id_hash", "active"], chosen).returning(table.c.id)
 
 
 def _claim_household(db: Session, app: Application, hashes: list[str]) -> bool:
@@ -117,13 +154,9 @@ def _claim_household(db: Session, app: Application, hashes: list[str]) -> bool:
     distinct = list(dict.fromkeys(hashes))
     if not distinct:
         return True
-    rows = union_all(*(select(literal(h, String).label("id_hash")) for h in distinct)).subquery() \
-        if len(distinct) > 1 else select(literal(distinct[0], String).label("id_hash")).subquery()
-    chosen = (select(literal(app.id), literal(app.matter, String), rows.c.id_hash, true())
-              .where(~exists(_clashing(app, distinct))))
-    table = HouseholdMember.__table__
-    done = db.execute(insert(table).from_select(["application_id", "matter", "id_hash", "active"], chosen)
-                      .returning(table.c.id)).all()  # rows, not rowcount: psycopg reports -1 for INSERT … SELECT
+    params = {"app_id": app.id, "matter": app.matter, "hashes": distinct,
+              **{f"h{k}": h for k, h in enumerate(distinct)}}
+    done = db.execute(_claim_statement(len(distinct)), params).all()  # rows: psycopg reports -1 for INSERT … SELECT
     return len(done) == len(distinct)
 
 
