@@ -122,8 +122,14 @@ def may_view(app: Application, account: Account) -> bool:
 
 
 def _draft(session: Session, app_id: int, expected_version: int | None, actor: Account) -> Application:
-    """The draft `actor` may edit (its applicant or the assisting clerk), at the expected version."""
-    app = load(session, app_id)
+    """The draft `actor` may edit (its applicant or the assisting clerk), at the expected version.
+
+    Read through the session's identity map (a row the request already loaded is not selected again:
+    a SELECT would not refresh it either); the flush's version check still catches a concurrent save.
+    """
+    app = session.get(Application, app_id)
+    if app is None:
+        raise ApplicationError(_("The application does not exist."))
     if actor is None or actor.id not in (app.applicant_id, app.assisted_by_id):
         raise NotEditable(_("You may not change this application."))
     if app.status != "draft":
