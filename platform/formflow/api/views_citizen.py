@@ -8,6 +8,7 @@ Every change goes through the same services as the portal (`formflow.application
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -124,8 +125,14 @@ def application_view(db: Session, app: Application) -> dict[str, Any]:
     return citizen_json(viewing.citizen_view(services(), db, c.current_account(), app.id))
 
 
+@functools.cache
+def _application_schema() -> s.ApplicationSchema:
+    """One ApplicationSchema per process (a schema keeps no state between dumps; its nested ones are built once)."""
+    return s.ApplicationSchema()
+
+
 def citizen_json(view: viewing.CitizenView) -> dict[str, Any]:
-    return s.ApplicationSchema().dump({
+    return _application_schema().dump({
         **summary_json(view.app), "office": office_json(view.app.office), "data": view.data,
         "versions": view.versions, "timeline": entries_json(view.timeline), "notices": notices_json(view.notices),
         "corrections": [{"id": x.id, "stage": x.stage, "note": x.note or None, "requested_on": x.requested_on,

@@ -122,8 +122,14 @@ def may_view(app: Application, account: Account) -> bool:
 
 
 def _draft(session: Session, app_id: int, expected_version: int | None, actor: Account) -> Application:
-    """The draft `actor` may edit (its applicant or the assisting clerk), at the expected version."""
-    app = load(session, app_id)
+    """The draft `actor` may edit (its applicant or the assisting clerk), at the expected version.
+
+    Read through the session's identity map (a row the request already loaded is not selected again:
+    a SELECT would not refresh it either); the flush's version check still catches a concurrent save.
+    """
+    app = session.get(Application, app_id)
+    if app is None:
+        raise ApplicationError(_("The application does not exist."))
     if actor is None or actor.id not in (app.applicant_id, app.assisted_by_id):
         raise NotEditable(_("You may not change this application."))
     if app.status != "draft":
@@ -277,9 +283,14 @@ def household(pinned: Pinned, data: Mapping[str, Any]) -> list[tuple[str, str]]:
     """
     form = form_of(pinned)
     pruned = form.prune_hidden(dict(data))
+    return household_in(form.fields(pruned), pruned)
+
+
+def household_in(nodes: list[Any], pruned: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """`household` from the form's nodes for the pruned data (a walk the caller already made)."""
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
-    for node in form.fields(pruned):
+    for node in nodes:
         if node.fmt != "cn-id-card" or node.readonly or not isinstance(node.value, str) or not node.value:
             continue
         parent = get_path(pruned, node.path[:-1])
@@ -362,7 +373,7 @@ def withdraw(session: Session, app_id: int, *, actor: Account, expected_version:
 __all__ = [
     "all_errors", "AlreadySubmitted", "ApplicationError", "apply_computed", "category_of", "category_path",
     "checklist", "checklist_errors", "discard_draft", "DuplicateHousehold", "elicence_values", "fetch_elicences",
-    "find_draft", "form_of", "has_consent", "household", "Incomplete", "load", "may_edit", "may_view",
+    "find_draft", "form_of", "has_consent", "household", "household_in", "Incomplete", "load", "may_edit", "may_view",
     "new_submit_token", "NotEditable", "pinned_of", "precheck", "Precheck", "record_consent", "save_draft",
     "selectable_offices", "StaleDraft", "start_draft", "step_errors", "submit", "validation_errors", "variables",
     "withdraw",

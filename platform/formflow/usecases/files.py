@@ -129,6 +129,22 @@ def file_fields(pinned: Any, data: Mapping[str, Any]) -> dict[str, Any]:
     return {n.name: n for n in drafts.form_of(pinned).fields(dict(data)) if n.widget == "file"}
 
 
+def file_field_at(pinned: Any, data: Mapping[str, Any], path: tuple[Any, ...]) -> Any:
+    """`file_fields(pinned, data).get(dotted(path))`, building only the step `path` is in.
+
+    The step is decided against the whole data (`FormSchema.step_node`), so its nodes are those
+    of the whole form; a step that is hidden or does not exist has no file list.
+    """
+    if not path:
+        return file_fields(pinned, data).get(dotted(path))
+    try:
+        step, _hidden = drafts.form_of(pinned).step_node(str(path[0]), dict(data))
+    except KeyError:
+        return None
+    where = dotted(path)
+    return next((n for n in step.walk() if n.widget == "file" and n.name == where), None)
+
+
 def _flush(db: Session, app: Application) -> None:
     app_id = app.id  # read before the flush: a failed flush leaves the row unloadable
     try:
@@ -168,7 +184,7 @@ def attach_file(
     path = path_of(field_pointer)
     where = dotted(path)
     pointer = to_pointer(path)
-    node = file_fields(pinned, base).get(where)
+    node = file_field_at(pinned, base, path)
     if node is None:
         message = _("This place in the form (%(field)s) does not take files.", field=where)
         raise FileRefused(message, fields=[FieldProblem(pointer, message)])
@@ -405,6 +421,7 @@ def check_materials(db: Session, app: Application, data: Any) -> None:
 __all__ = [
     "ApplicationNotFound", "FileRefused", "InvalidMaterials", "Upload", "attach_file", "attached_shas",
     "authorization_letter",
-    "check_materials", "file_fields", "file_references_problems", "locked_application", "materials_problems",
+    "check_materials", "file_field_at", "file_fields", "file_references_problems", "locked_application",
+    "materials_problems",
     "remove_file", "save_signature",
 ]

@@ -13,11 +13,25 @@ the waiting list, housed or receiving a subsidy.
 
 from __future__ import annotations
 
-import copy
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, exists, func, insert, literal, or_, select, true, union_all, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from formflow.allocation.config import HOUSED, OFFERED, SUBSIDISED, WAITING
@@ -26,6 +40,8 @@ from formflow.applications.errors import AlreadySubmitted, DuplicateHousehold, I
 from formflow.db.models import Account, Application, ApplicationFile, Event, Household, HouseholdMember
 from formflow.forms.errors import FieldError
 from formflow.forms.formats import mask_id_number
+from formflow.forms.render import delete_path, get_path, set_path
+from formflow.forms.rules import evaluate
 from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale
 from formflow.usecases.files import ApplicationNotFound, materials_problems
 from formflow.workflow.errors import StaleApplication
@@ -55,8 +71,14 @@ def household_clash(db: Session, app: Application, hashes: list[str]) -> str | N
     return db.execute(_clashing(app, hashes).order_by(HouseholdMember.id).limit(1)).scalar()
 
 
-def _clashing(app: Application, hashes: list[str]):
-    """The member hashes of other applications of the matter that count (see `household_clash`)."""
+def _clashing(app: Application | None, hashes: list[str] | None):
+    """The member hashes of other applications of the matter that count (see `household_clash`).
+
+    `app` and `hashes` None: the same statement with bound parameters `app_id`, `matter` and `hashes`.
+    """
+    app_id: Any = bindparam("app_id", type_=Integer) if app is None else app.id
+    matter: Any = bindparam("matter", type_=String) if app is None else app.matter
+    wanted: Any = bindparam("hashes", expanding=True) if hashes is None else hashes
     live = or_(
         Application.status == "active",
         and_(Application.status == "closed", Application.result == APPROVED,
@@ -66,8 +88,8 @@ def _clashing(app: Application, hashes: list[str]):
         select(HouseholdMember.id_hash)
         .join(Application, Application.id == HouseholdMember.application_id)
         .outerjoin(Household, Household.application_id == Application.id)
-        .where(HouseholdMember.matter == app.matter, HouseholdMember.id_hash.in_(hashes),
-               HouseholdMember.active.is_(True), Application.id != app.id, live)
+        .where(HouseholdMember.matter == matter, HouseholdMember.id_hash.in_(wanted),
+               HouseholdMember.active.is_(True), Application.id != app_id, live)
     )
 
 
@@ -81,6 +103,19 @@ def _lock_for_submit(db: Session, actor: Account | None, app_id: int) -> tuple[A
     before it (submissions of one matter queue there; drafts of other matters
     do not wait).
     """
+    row = db.execute(_lock_statement(db.get_bind().dialect.name == "sqlite"), {"app_id": app_id}).first()
+    if row is None or actor is None or actor.id not in (row[0].applicant_id, row[0].assisted_by_id):
+        raise ApplicationNotFound(app_id)
+    app = row[0]
+    uploaders = {str(i) for i in (app.applicant_id, app.assisted_by_id) if i is not None}
+    pairs = (entry.rpartition(":") for entry in (row[1] or "").split(",") if entry)
+    return app, {sha for sha, _sep, who in pairs if who in uploaders}
+
+
+@functools.cache
+def _lock_statement(sqlite: bool) -> Any:
+    """`_lock_for_submit`'s statement, built once per kind of database (the id is the parameter `app_id`)."""
+    app_id = bindparam("app_id", type_=Integer)
     # "sha:uploader" of the files on the application, not correlated (SQLite's RETURNING drops the
     # table names, so `applications.id` inside it would read the files' own id); uploaders are checked below
     uploads = (
@@ -89,21 +124,24 @@ def _lock_for_submit(db: Session, actor: Account | None, app_id: int) -> tuple[A
         .where(ApplicationFile.application_id == app_id, ApplicationFile.replaced_at.is_(None))
         .scalar_subquery()
     )
-    if db.get_bind().dialect.name == "sqlite":
-        stmt: Any = (update(Application).where(Application.id == app_id).values(version=Application.version)
-                     .returning(Application, uploads)
-                     .execution_options(populate_existing=True, synchronize_session=False))
-    else:
-        matter_lock = func.pg_advisory_xact_lock(func.hashtext(literal("household:", String) + Application.matter))
-        stmt = (select(Application, uploads, matter_lock).where(Application.id == app_id)
-                .with_for_update(of=Application).execution_options(populate_existing=True))
-    row = db.execute(stmt).first()
-    if row is None or actor is None or actor.id not in (row[0].applicant_id, row[0].assisted_by_id):
-        raise ApplicationNotFound(app_id)
-    app = row[0]
-    uploaders = {str(i) for i in (app.applicant_id, app.assisted_by_id) if i is not None}
-    pairs = (entry.rpartition(":") for entry in (row[1] or "").split(",") if entry)
-    return app, {sha for sha, _sep, who in pairs if who in uploaders}
+    if sqlite:
+        return (update(Application).where(Application.id == app_id).values(version=Application.version)
+                .returning(Application, uploads)
+                .execution_options(populate_existing=True, synchronize_session=False))
+    matter_lock = func.pg_advisory_xact_lock(func.hashtext(literal("household:", String) + Application.matter))
+    return (select(Application, uploads, matter_lock).where(Application.id == app_id)
+            .with_for_update(of=Application).execution_options(populate_existing=True))
+
+
+@functools.cache
+def _claim_statement(count: int) -> Any:
+    """`_claim_household`'s statement for `count` distinct members, built once (parameters bound at execution)."""
+    rows = union_all(*(select(bindparam(f"h{k}", type_=String).label("id_hash")) for k in range(count))).subquery() \
+        if count > 1 else select(bindparam("h0", type_=String).label("id_hash")).subquery()
+    chosen = (select(bindparam("app_id", type_=Integer), bindparam("matter", type_=String), rows.c.id_hash, true())
+              .where(~exists(_clashing(None, None))))
+    table = HouseholdMember.__table__
+    return insert(table).from_select(["application_id", "matter", "id_hash", "active"], chosen).returning(table.c.id)
 
 
 def _claim_household(db: Session, app: Application, hashes: list[str]) -> bool:
@@ -116,22 +154,76 @@ def _claim_household(db: Session, app: Application, hashes: list[str]) -> bool:
     distinct = list(dict.fromkeys(hashes))
     if not distinct:
         return True
-    rows = union_all(*(select(literal(h, String).label("id_hash")) for h in distinct)).subquery() \
-        if len(distinct) > 1 else select(literal(distinct[0], String).label("id_hash")).subquery()
-    chosen = (select(literal(app.id), literal(app.matter, String), rows.c.id_hash, true())
-              .where(~exists(_clashing(app, distinct))))
-    table = HouseholdMember.__table__
-    done = db.execute(insert(table).from_select(["application_id", "matter", "id_hash", "active"], chosen)
-                      .returning(table.c.id)).all()  # rows, not rowcount: psycopg reports -1 for INSERT … SELECT
+    params = {"app_id": app.id, "matter": app.matter, "hashes": distinct,
+              **{f"h{k}": h for k, h in enumerate(distinct)}}
+    done = db.execute(_claim_statement(len(distinct)), params).all()  # rows: psycopg reports -1 for INSERT … SELECT
     return len(done) == len(distinct)
 
 
-def _warnings(pinned: Any, data: dict[str, Any], today: Any) -> list[str]:
-    """Eligibility conditions of the pre-check that do not hold (shown to the citizen before submitting)."""
-    check = drafts.precheck(pinned, data, today)
-    if check.eligibility is None:
+def _warnings(pinned: Any, data: dict[str, Any], today: Any, scope: dict[str, Any] | None = None) -> list[str]:
+    """Eligibility conditions of the pre-check that do not hold (shown to the citizen before submitting).
+
+    As `drafts.precheck(…).eligibility`, without the pre-check's titles and shown values: the conditions of
+    the category of the pruned data, against `scope` (the rule variables of that data) when the caller has it.
+    """
+    pruned = drafts.form_of(pinned).pruned(data)
+    category = drafts.category_of(pinned, pruned)
+    spec = ((pinned.ruleset.rules.get("eligibility") or {}).get(category)) if category else None
+    if spec is None:
         return []
-    return [str(c.id) for c in check.eligibility.conditions if c.holds is not True]
+    scope = scope if scope is not None else pinned.ruleset.variables(pruned, today)
+    out = []
+    for cond in spec.get("conditions") or []:
+        result = evaluate(cond.get("logic"), scope)
+        if result is None or not bool(result):
+            out.append(str(cond.get("id", "")))
+    return out
+
+
+@dataclass
+class _Prepared:
+    """The data as submitted, and what one walk of the form found for it (None: walk again)."""
+
+    data: dict[str, Any]
+    nodes: list[Any] | None  # the form's nodes for `data` (which is its own pruned form)
+    scope: dict[str, Any] | None  # the rule variables of `data`
+
+
+def _prepare(pinned: Any, form: Any, raw: dict[str, Any], today: Any) -> _Prepared:
+    """`apply_computed(pinned, form.prune_hidden(raw), today)`, the form walked once for what follows.
+
+    The walk and the rule variables hold for the result when nothing was hidden in the pruned data and
+    writing the computed values changed nothing (the draft's last save wrote them): the household and the
+    pre-check then reuse them. Otherwise they are None and each is worked out again, as before.
+    """
+    data = form.prune_hidden(raw)  # a copy: the row's data is not changed
+    read = form.pruned(data)
+    scope = pinned.ruleset.variables(read, today)
+    values = scope["computed"]
+    nodes = form.fields(data)
+    changed = read is not data
+    for node in nodes:
+        if not node.computed or node.computed not in values:
+            continue
+        value = values[node.computed]
+        if value is None:
+            changed = delete_path(data, node.path) or changed
+        else:
+            changed = changed or not _same(get_path(data, node.path), value)
+            set_path(data, node.path, value)
+    return _Prepared(data, None, None) if changed else _Prepared(data, nodes, scope)
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal and of the same JSON type (True == 1 in Python, not in JSON); containers compared deeply."""
+    if type(old) is not type(new):
+        return False
+    if isinstance(new, dict):
+        return old.keys() == new.keys() and all(_same(old[k], new[k]) for k in new)
+    if isinstance(new, list):
+        return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new, strict=True))
+    return bool(old == new)
+
 
 
 @dataclass
@@ -197,7 +289,8 @@ def submit(
     today = services.today()
     pinned = drafts.pinned_of(db, app)
     form = drafts.form_of(pinned)
-    data = drafts.apply_computed(pinned, form.prune_hidden(copy.deepcopy(app.data or {})), today)
+    prepared = _prepare(pinned, form, app.data or {}, today)
+    data = prepared.data
     errors = drafts.all_errors(pinned, data, today)
     seen = {(e.pointer, e.message) for e in errors}
     errors += [FieldError(p.pointer, p.message) for p in materials_problems(db, app, data, uploads=uploads)
@@ -206,13 +299,14 @@ def submit(
         raise Incomplete(errors)
     # one household, one application of the matter — for applications; a person may file many complaints
     checks_household = (pinned.manifest.get("matter") or {}).get("kind", "application") == "application"
-    members = drafts.household(pinned, data) if checks_household else []
+    members = [] if not checks_household else (
+        drafts.household(pinned, data) if prepared.nodes is None else drafts.household_in(prepared.nodes, data))
     hashes = [services.keys.lookup(number) for _name, number in members]
     if not _claim_household(db, app, hashes):
         clash = household_clash(db, app, hashes)
         name, number = members[hashes.index(clash)] if clash in hashes else members[0]
         raise DuplicateHousehold(name or _("(name not given)"), mask_id_number(number))
-    warnings = _warnings(pinned, data, today)
+    warnings = _warnings(pinned, data, today, prepared.scope)
     app.data = data
     app.status = "active"
     app.category = drafts.category_of(pinned, data)
