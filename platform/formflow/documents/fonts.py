@@ -2,7 +2,10 @@
 
 Why hand-written: fpdf2 parses the whole font file for every document and
 subsets it again at output (≈95 % of a notice's time with a 4.6 MB CJK face).
-Here each source font is parsed once per process (`_source`, cached), and a
+Here each source font is mapped read-only once per process (`_source`, cached by path,
+size and modification time) and read in place: a glyph's bytes, metrics and character
+map entry come from the file's tables when a document needs them (no fontTools object
+per glyph: the 4.6 MB face cost ≈ 30 MiB of Python objects that way), and a
 document gets a tiny TrueType font built from the glyphs of the characters it
 uses: the main font's glyph where it has one, else the first fallback's
 (scaled to the main font's em). fpdf2 then reads and subsets a font of a few
@@ -18,9 +21,14 @@ from __future__ import annotations
 
 import io
 import logging
+import mmap
 import os
+import struct
+import sys
 import threading
 import unicodedata
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -53,19 +61,132 @@ class MissingGlyphs(Refusal):
 
 @dataclass
 class _Source:
+    """One font file, mapped read-only: tables read in place, nothing decoded for every glyph.
+
+    A glyph is its index (`gid`); its bytes, metrics and character map entries are read from the
+    file's own tables on demand, so a 4.6 MB face costs the pages a document touches, not a
+    fontTools object per glyph."""
+
     path: str
-    font: Any  # fontTools TTFont (lazy)
+    data: Any  # mmap of the file (read-only)
+    tables: dict[str, tuple[int, int]]  # tag -> (offset, length)
     upem: int
-    cmap: dict[int, str]
+    loca: array
+    cmap: _Cmap
+
+    def table(self, tag: str) -> bytes:
+        offset, length = self.tables[tag]
+        return bytes(self.data[offset:offset + length])
+
+    def glyph_data(self, gid: int) -> bytes:
+        offset = self.tables["glyf"][0]
+        return bytes(self.data[offset + self.loca[gid]:offset + self.loca[gid + 1]])
+
+    def metrics(self, gid: int) -> tuple[int, int]:
+        """(advance width, left side bearing) of glyph `gid`, as the font's hmtx table holds them."""
+        offset, count = self.tables["hmtx"][0], self.hmetrics
+        if gid < count:
+            return struct.unpack_from(">Hh", self.data, offset + 4 * gid)
+        advance = struct.unpack_from(">H", self.data, offset + 4 * (count - 1))[0]
+        return advance, struct.unpack_from(">h", self.data, offset + 4 * count + 2 * (gid - count))[0]
+
+    @property
+    def hmetrics(self) -> int:
+        return int(struct.unpack_from(">H", self.data, self.tables["hhea"][0] + 34)[0])
+
+    def getGlyphName(self, gid: int) -> int:  # noqa: N802 - fontTools' name: components keep their gid
+        return gid
+
+    extended = False  # what fontTools' glyf table says when it expands a glyph (`Glyph.expand`)
+
+
+class _Cmap:
+    """The font's best Unicode character map (Windows full repertoire, else BMP), looked up per character."""
+
+    def __init__(self, data: Any, offset: int, length: int) -> None:
+        self.groups: list[tuple[int, int, int]] = []  # format 12: (first, last, first gid)
+        self.segments: list[tuple[int, int, int, int, int]] = []  # format 4: (first, last, delta, range, at)
+        self.data, self.glyph_ids = data, 0
+        found = {}
+        for k in range(struct.unpack_from(">H", data, offset + 2)[0]):
+            platform, encoding, at = struct.unpack_from(">HHI", data, offset + 4 + 8 * k)
+            found[(platform, encoding)] = offset + at
+        for key in ((3, 10), (0, 6), (0, 4), (3, 1), (0, 3), (0, 2), (0, 1), (0, 0)):  # fontTools' getBestCmap
+            if key in found and self._read(found[key]):
+                return
+        raise ValueError("PDF font has no Unicode character map of format 4 or 12")
+
+    def _read(self, at: int) -> bool:
+        kind = struct.unpack_from(">H", self.data, at)[0]
+        if kind == 12:
+            count = struct.unpack_from(">I", self.data, at + 12)[0]
+            self.groups = [struct.unpack_from(">III", self.data, at + 16 + 12 * k) for k in range(count)]
+            self.firsts = [g[0] for g in self.groups]
+            return True
+        if kind == 4:
+            segs = struct.unpack_from(">H", self.data, at + 6)[0] // 2
+            ends = struct.unpack_from(f">{segs}H", self.data, at + 14)
+            starts = struct.unpack_from(f">{segs}H", self.data, at + 16 + 2 * segs)
+            deltas = struct.unpack_from(f">{segs}h", self.data, at + 16 + 4 * segs)
+            ranges_at = at + 16 + 6 * segs
+            ranges = struct.unpack_from(f">{segs}H", self.data, ranges_at)
+            self.segments = [(starts[k], ends[k], deltas[k], ranges[k], ranges_at + 2 * k) for k in range(segs)]
+            self.firsts = [seg[0] for seg in self.segments]
+            return True
+        return False
+
+    def get(self, cp: int) -> int:
+        """The glyph index of `cp`; 0 (.notdef) when the font does not map it."""
+        k = bisect_right(self.firsts, cp) - 1
+        if k < 0:
+            return 0
+        if self.groups:
+            first, last, gid = self.groups[k]
+            return gid + cp - first if cp <= last else 0
+        first, last, delta, offset, at = self.segments[k]
+        if cp > last or (first == last == 0xFFFF):
+            return 0
+        if offset == 0:
+            return (cp + delta) & 0xFFFF
+        gid = struct.unpack_from(">H", self.data, at + offset + 2 * (cp - first))[0]
+        return (gid + delta) & 0xFFFF if gid else 0
+
+    def __contains__(self, cp: int) -> bool:
+        return self.get(cp) != 0
+
+    def __getitem__(self, cp: int) -> int:
+        return self.get(cp)
+
+
+def _source(path: str) -> _Source:
+    """A font file mapped once per process (per path, size and modification time)."""
+    stat = os.stat(path)
+    return _mapped(path, stat.st_size, stat.st_mtime_ns)
 
 
 @lru_cache(maxsize=8)
-def _source(path: str) -> _Source:
-    """A font file parsed once per process."""
-    font = TTFont(path, lazy=True, recalcTimestamp=False)
-    if "glyf" not in font:
+def _mapped(path: str, _size: int, _mtime: int) -> _Source:
+    with open(path, "rb") as fh:
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    if bytes(data[:4]) not in (b"\x00\x01\x00\x00", b"true"):
         raise ValueError(f"PDF font {path!r} is not TrueType (glyf); use a .ttf font")
-    return _Source(path, font, int(font["head"].unitsPerEm), dict(font.getBestCmap()))
+    count = struct.unpack_from(">H", data, 4)[0]
+    tables = {}
+    for k in range(count):
+        tag, _checksum, offset, length = struct.unpack_from(">4sIII", data, 12 + 16 * k)
+        tables[tag.decode("latin-1")] = (offset, length)
+    if "glyf" not in tables or "loca" not in tables:
+        raise ValueError(f"PDF font {path!r} is not TrueType (glyf); use a .ttf font")
+    head = tables["head"][0]
+    upem, long_offsets = struct.unpack_from(">H", data, head + 18)[0], struct.unpack_from(">h", data, head + 50)[0]
+    glyphs = struct.unpack_from(">H", data, tables["maxp"][0] + 4)[0]
+    loca = array("I" if long_offsets else "H")
+    loca.frombytes(bytes(data[tables["loca"][0]:tables["loca"][0] + loca.itemsize * (glyphs + 1)]))
+    if sys.byteorder == "little":
+        loca.byteswap()
+    if not long_offsets:
+        loca = array("I", (2 * x for x in loca))
+    return _Source(path, data, tables, upem, loca, _Cmap(data, *tables["cmap"]))
 
 
 def fallback_fonts() -> list[Path]:
@@ -118,24 +239,24 @@ _RAW = ("OS/2", "name", "cvt ", "fpgm", "prep", "gasp")
 def _build(base: _Source, picks: dict[int, _Source]) -> bytes:
     out = TTFont(recalcBBoxes=False, recalcTimestamp=False)
     order = [".notdef"]
-    names: dict[tuple[str, str], str] = {(base.path, ".notdef"): ".notdef"}
-    glyphs: dict[str, Any] = {".notdef": _glyph(base, ".notdef", base, names, order, {})}
-    metrics: dict[str, tuple[int, int]] = {".notdef": base.font["hmtx"][".notdef"]}
+    names: dict[tuple[str, int], str] = {(base.path, 0): ".notdef"}  # glyph 0 is .notdef in TrueType
+    glyphs: dict[str, Any] = {".notdef": _glyph(base, 0, base, names, order, {})}
+    metrics: dict[str, tuple[int, int]] = {".notdef": base.metrics(0)}
     cmap: dict[int, str] = {}
     for cp, src in picks.items():
-        cmap[cp] = _add(base, src, src.cmap[cp], names, order, glyphs, metrics)
+        cmap[cp] = _add(base, src, src.cmap.get(cp), names, order, glyphs, metrics)
     out.setGlyphOrder(order)
     for tag in _REAL:
         table = newTable(tag)
-        table.decompile(base.font.reader[tag], out)
+        table.decompile(base.table(tag), out)
         out[tag] = table
     for tag in _RAW:
-        if tag in base.font.reader:
+        if tag in base.tables:
             raw = DefaultTable(tag)
-            raw.data = base.font.reader[tag]
+            raw.data = base.table(tag)
             out[tag] = raw
     post = DefaultTable("post")
-    post.data = b"\x00\x03\x00\x00" + base.font.reader["post"][4:32]  # format 3: no glyph names
+    post.data = b"\x00\x03\x00\x00" + base.table("post")[4:32]  # format 3: no glyph names
     out["post"] = post
     glyf = newTable("glyf")
     glyf.glyphOrder = order
@@ -155,30 +276,28 @@ def _build(base: _Source, picks: dict[int, _Source]) -> bytes:
     return buf.getvalue()
 
 
-def _add(base: _Source, src: _Source, name: str, names: dict[tuple[str, str], str], order: list[str],
+def _add(base: _Source, src: _Source, gid: int, names: dict[tuple[str, int], str], order: list[str],
          glyphs: dict[str, Any], metrics: dict[str, tuple[int, int]]) -> str:
-    """Add glyph `name` of `src` (and its components) once; its name in the new font."""
-    key = (src.path, name)
+    """Add glyph `gid` of `src` (and its components) once; its name in the new font."""
+    key = (src.path, gid)
     if key not in names:
         new = names[key] = f"g{len(order)}"
         order.append(new)
-        glyphs[new] = _glyph(src, name, base, names, order, glyphs, metrics)
+        glyphs[new] = _glyph(src, gid, base, names, order, glyphs, metrics)
         scale = base.upem / src.upem
-        adv, lsb = src.font["hmtx"][name]
+        adv, lsb = src.metrics(gid)
         metrics[new] = (round(adv * scale), round(lsb * scale))
     return names[key]
 
 
-def _glyph(src: _Source, name: str, base: _Source, names: dict[tuple[str, str], str], order: list[str],
+def _glyph(src: _Source, gid: int, base: _Source, names: dict[tuple[str, int], str], order: list[str],
            glyphs: dict[str, Any], metrics: dict[str, tuple[int, int]] | None = None) -> Any:
     """One glyph for the new font: the main font's simple glyphs as their bytes; composites renamed;
     a fallback's glyphs unhinted and scaled to the main font's em."""
-    table = src.font["glyf"]
-    stored = table.glyphs[name]
-    glyph = Glyph(stored.data if hasattr(stored, "data") else stored.compile(table, recalcBBoxes=False))
+    glyph = Glyph(src.glyph_data(gid))
     if not hasattr(glyph, "data") or (glyph.data[:2] != b"\xff\xff" and src is base):
         return glyph
-    glyph.expand(table)
+    glyph.expand(src)  # components name their glyph by index (`_Source.getGlyphName`)
     if src is not base:
         glyph.removeHinting()
         glyph.scaled = True
