@@ -35,11 +35,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from fontTools.ttLib import TTFont, newTable
-from fontTools.ttLib.tables._c_m_a_p import cmap_format_4, cmap_format_12
-from fontTools.ttLib.tables._g_l_y_f import Glyph
-from fontTools.ttLib.tables.DefaultTable import DefaultTable
-
 from formflow.text.catalogue import _
 from formflow.text.errors import Refusal
 
@@ -237,6 +232,9 @@ _RAW = ("OS/2", "name", "cvt ", "fpgm", "prep", "gasp")
 
 
 def _build(base: _Source, picks: dict[int, _Source]) -> bytes:
+    from fontTools.ttLib import TTFont, newTable  # fontTools is loaded by the first document only
+    from fontTools.ttLib.tables.DefaultTable import DefaultTable
+
     out = TTFont(recalcBBoxes=False, recalcTimestamp=False)
     order = [".notdef"]
     names: dict[tuple[str, int], str] = {(base.path, 0): ".notdef"}  # glyph 0 is .notdef in TrueType
@@ -294,6 +292,8 @@ def _glyph(src: _Source, gid: int, base: _Source, names: dict[tuple[str, int], s
            glyphs: dict[str, Any], metrics: dict[str, tuple[int, int]] | None = None) -> Any:
     """One glyph for the new font: the main font's simple glyphs as their bytes; composites renamed;
     a fallback's glyphs unhinted and scaled to the main font's em."""
+    from fontTools.ttLib.tables._g_l_y_f import Glyph
+
     glyph = Glyph(src.glyph_data(gid))
     if not hasattr(glyph, "data") or (glyph.data[:2] != b"\xff\xff" and src is base):
         return glyph
@@ -313,6 +313,9 @@ def _glyph(src: _Source, gid: int, base: _Source, names: dict[tuple[str, int], s
 
 
 def _cmap(mapping: dict[int, str]) -> Any:
+    from fontTools.ttLib import newTable
+    from fontTools.ttLib.tables._c_m_a_p import cmap_format_4, cmap_format_12
+
     table = newTable("cmap")
     table.tableVersion = 0
     bmp = cmap_format_4(4)
