@@ -1,6 +1,6 @@
 """The fonts read in place give what fontTools reads: every character map entry, metric and glyph.
 
-`documents.fonts` maps a font file and reads its tables on demand instead of decoding it with
+`documents.fonts` keeps a font file open and reads its tables on demand instead of decoding it with
 fontTools (≈ 30 MiB of objects for the vendored 4.6 MB face). These tests hold the two readings
 equal on the vendored font (and on the Debian fallbacks when installed): the glyph index of every
 code point U+0000–U+10FFFF through the font's best map (format 12) and through its BMP map
@@ -49,13 +49,13 @@ def test_the_bmp_map_format_4_reads_the_same_as_fonttools(both):
     assert subtable is not None and subtable.format == 4
     order = {name: gid for gid, name in enumerate(reference.getGlyphOrder())}
     want = {cp: order[name] for cp, name in subtable.cmap.items()}
-    offset = mapped.tables["cmap"][0]
-    at = next(offset + sub for k in range(struct.unpack_from(">H", mapped.data, offset + 2)[0])
-              for platform, encoding, sub in [struct.unpack_from(">HHI", mapped.data, offset + 4 + 8 * k)]
+    table = mapped.table("cmap")
+    at = next(sub for k in range(struct.unpack_from(">H", table, 2)[0])
+              for platform, encoding, sub in [struct.unpack_from(">HHI", table, 4 + 8 * k)]
               if (platform, encoding) == (3, 1))
     bmp = fonts._Cmap.__new__(fonts._Cmap)
-    bmp.data, bmp.groups, bmp.segments = mapped.data, [], []
-    assert bmp._read(at) and bmp.segments
+    bmp.table = table
+    assert bmp.read(at) and bmp.format == 4
     assert [cp for cp in range(0x10000) if bmp.get(cp) != want.get(cp, 0)] == []
 
 
@@ -94,3 +94,10 @@ def test_a_changed_font_file_is_read_again(tmp_path):
     copy.write_bytes(pdf.DEFAULT_FONT.read_bytes()[:-4] + b"\0\0\0\0")  # same size, another mtime
     os.utime(copy, ns=(1, 1))
     assert fonts._source(str(copy)) is not first
+
+
+def test_a_font_that_is_not_truetype_is_refused(tmp_path):
+    cff = tmp_path / "font.otf"
+    cff.write_bytes(b"OTTO" + bytes(64))
+    with pytest.raises(ValueError, match="not TrueType"):
+        fonts._source(str(cff))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import logging
-import mmap
 import os
 import struct
 import sys
@@ -33,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from formflow.text.catalogue import _
 from formflow.text.errors import Refusal
@@ -56,38 +55,40 @@ class MissingGlyphs(Refusal):
 
 @dataclass
 class _Source:
-    """One font file, mapped read-only: tables read in place, nothing decoded for every glyph.
+    """One font file, kept open and read in place: nothing decoded for every glyph.
 
-    A glyph is its index (`gid`); its bytes, metrics and character map entries are read from the
-    file's own tables on demand, so a 4.6 MB face costs the pages a document touches, not a
-    fontTools object per glyph."""
+    A glyph is its index (`gid`); its bytes are read from the file when a document needs them
+    (under `_LOCK`), its metrics and character map entry from the hmtx and cmap tables kept as
+    bytes. A 4.6 MB face costs ≈ 0.6 MB, not a fontTools object per glyph; a file changed
+    under an open font gives short reads (an error), never a crash."""
 
     path: str
-    data: Any  # mmap of the file (read-only)
+    file: BinaryIO
     tables: dict[str, tuple[int, int]]  # tag -> (offset, length)
     upem: int
-    loca: array
+    loca: array  # glyph data offsets in glyf, one more than the glyphs
+    hmtx: bytes
+    hmetrics: int
     cmap: _Cmap
 
+    def read(self, offset: int, length: int) -> bytes:
+        self.file.seek(offset)
+        return self.file.read(length)
+
     def table(self, tag: str) -> bytes:
-        offset, length = self.tables[tag]
-        return bytes(self.data[offset:offset + length])
+        return self.read(*self.tables[tag])
 
     def glyph_data(self, gid: int) -> bytes:
-        offset = self.tables["glyf"][0]
-        return bytes(self.data[offset + self.loca[gid]:offset + self.loca[gid + 1]])
+        start = self.loca[gid]
+        return self.read(self.tables["glyf"][0] + start, self.loca[gid + 1] - start)
 
     def metrics(self, gid: int) -> tuple[int, int]:
         """(advance width, left side bearing) of glyph `gid`, as the font's hmtx table holds them."""
-        offset, count = self.tables["hmtx"][0], self.hmetrics
+        count = self.hmetrics
         if gid < count:
-            return struct.unpack_from(">Hh", self.data, offset + 4 * gid)
-        advance = struct.unpack_from(">H", self.data, offset + 4 * (count - 1))[0]
-        return advance, struct.unpack_from(">h", self.data, offset + 4 * count + 2 * (gid - count))[0]
-
-    @property
-    def hmetrics(self) -> int:
-        return int(struct.unpack_from(">H", self.data, self.tables["hhea"][0] + 34)[0])
+            return struct.unpack_from(">Hh", self.hmtx, 4 * gid)
+        advance = struct.unpack_from(">H", self.hmtx, 4 * (count - 1))[0]
+        return advance, struct.unpack_from(">h", self.hmtx, 4 * count + 2 * (gid - count))[0]
 
     def getGlyphName(self, gid: int) -> int:  # noqa: N802 - fontTools' name: components keep their gid
         return gid
@@ -96,92 +97,97 @@ class _Source:
 
 
 class _Cmap:
-    """The font's best Unicode character map (Windows full repertoire, else BMP), looked up per character."""
+    """The font's best Unicode character map (full repertoire, else BMP), looked up per character.
 
-    def __init__(self, data: Any, offset: int, length: int) -> None:
-        self.groups: list[tuple[int, int, int]] = []  # format 12: (first, last, first gid)
-        self.segments: list[tuple[int, int, int, int, int]] = []  # format 4: (first, last, delta, range, at)
-        self.data, self.glyph_ids = data, 0
+    Format 12: sorted groups (first, last, first glyph); format 4: sorted segments (first,
+    last, delta, range offset), as arrays searched by bisection."""
+
+    def __init__(self, table: bytes) -> None:
+        self.table = table
         found = {}
-        for k in range(struct.unpack_from(">H", data, offset + 2)[0]):
-            platform, encoding, at = struct.unpack_from(">HHI", data, offset + 4 + 8 * k)
-            found[(platform, encoding)] = offset + at
+        for k in range(struct.unpack_from(">H", table, 2)[0]):
+            platform, encoding, at = struct.unpack_from(">HHI", table, 4 + 8 * k)
+            found[(platform, encoding)] = at
         for key in ((3, 10), (0, 6), (0, 4), (3, 1), (0, 3), (0, 2), (0, 1), (0, 0)):  # fontTools' getBestCmap
-            if key in found and self._read(found[key]):
+            if key in found and self.read(found[key]):
                 return
         raise ValueError("PDF font has no Unicode character map of format 4 or 12")
 
-    def _read(self, at: int) -> bool:
-        kind = struct.unpack_from(">H", self.data, at)[0]
+    def read(self, at: int) -> bool:
+        """Take the subtable at `at` (from the table's start) when it is of format 12 or 4."""
+        kind = struct.unpack_from(">H", self.table, at)[0]
         if kind == 12:
-            count = struct.unpack_from(">I", self.data, at + 12)[0]
-            self.groups = [struct.unpack_from(">III", self.data, at + 16 + 12 * k) for k in range(count)]
-            self.firsts = [g[0] for g in self.groups]
+            count = struct.unpack_from(">I", self.table, at + 12)[0]
+            groups = struct.unpack_from(f">{3 * count}I", self.table, at + 16)
+            self.format, self.firsts, self.lasts = 12, array("I", groups[0::3]), array("I", groups[1::3])
+            self.starts = array("I", groups[2::3])
             return True
         if kind == 4:
-            segs = struct.unpack_from(">H", self.data, at + 6)[0] // 2
-            ends = struct.unpack_from(f">{segs}H", self.data, at + 14)
-            starts = struct.unpack_from(f">{segs}H", self.data, at + 16 + 2 * segs)
-            deltas = struct.unpack_from(f">{segs}h", self.data, at + 16 + 4 * segs)
-            ranges_at = at + 16 + 6 * segs
-            ranges = struct.unpack_from(f">{segs}H", self.data, ranges_at)
-            self.segments = [(starts[k], ends[k], deltas[k], ranges[k], ranges_at + 2 * k) for k in range(segs)]
-            self.firsts = [seg[0] for seg in self.segments]
+            segs = struct.unpack_from(">H", self.table, at + 6)[0] // 2
+            self.lasts = array("I", struct.unpack_from(f">{segs}H", self.table, at + 14))
+            self.firsts = array("I", struct.unpack_from(f">{segs}H", self.table, at + 16 + 2 * segs))
+            self.deltas = array("i", struct.unpack_from(f">{segs}h", self.table, at + 16 + 4 * segs))
+            self.ranges_at = at + 16 + 6 * segs
+            self.ranges = array("I", struct.unpack_from(f">{segs}H", self.table, self.ranges_at))
+            self.format = 4
             return True
         return False
 
     def get(self, cp: int) -> int:
         """The glyph index of `cp`; 0 (.notdef) when the font does not map it."""
         k = bisect_right(self.firsts, cp) - 1
-        if k < 0:
+        if k < 0 or cp > self.lasts[k]:
             return 0
-        if self.groups:
-            first, last, gid = self.groups[k]
-            return gid + cp - first if cp <= last else 0
-        first, last, delta, offset, at = self.segments[k]
-        if cp > last or (first == last == 0xFFFF):
+        first = self.firsts[k]
+        if self.format == 12:
+            return self.starts[k] + cp - first
+        if first == 0xFFFF:  # the segment that ends the table maps nothing
             return 0
+        delta, offset = self.deltas[k], self.ranges[k]
         if offset == 0:
             return (cp + delta) & 0xFFFF
-        gid = struct.unpack_from(">H", self.data, at + offset + 2 * (cp - first))[0]
+        gid = struct.unpack_from(">H", self.table, self.ranges_at + 2 * k + offset + 2 * (cp - first))[0]
         return (gid + delta) & 0xFFFF if gid else 0
 
     def __contains__(self, cp: int) -> bool:
         return self.get(cp) != 0
 
-    def __getitem__(self, cp: int) -> int:
-        return self.get(cp)
-
 
 def _source(path: str) -> _Source:
-    """A font file mapped once per process (per path, size and modification time)."""
+    """A font file opened once per process (per path, size and modification time)."""
     stat = os.stat(path)
-    return _mapped(path, stat.st_size, stat.st_mtime_ns)
+    return _opened(path, stat.st_size, stat.st_mtime_ns)
 
 
 @lru_cache(maxsize=8)
-def _mapped(path: str, _size: int, _mtime: int) -> _Source:
-    with open(path, "rb") as fh:
-        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    if bytes(data[:4]) not in (b"\x00\x01\x00\x00", b"true"):
+def _opened(path: str, _size: int, _mtime: int) -> _Source:
+    fh = open(path, "rb")  # noqa: SIM115 - kept open with the cached font, closed when it is dropped
+    header = fh.read(12)
+    if header[:4] not in (b"\x00\x01\x00\x00", b"true"):
+        fh.close()
         raise ValueError(f"PDF font {path!r} is not TrueType (glyf); use a .ttf font")
-    count = struct.unpack_from(">H", data, 4)[0]
+    count = struct.unpack_from(">H", header, 4)[0]
+    directory = fh.read(16 * count)
     tables = {}
     for k in range(count):
-        tag, _checksum, offset, length = struct.unpack_from(">4sIII", data, 12 + 16 * k)
+        tag, _checksum, offset, length = struct.unpack_from(">4sIII", directory, 16 * k)
         tables[tag.decode("latin-1")] = (offset, length)
     if "glyf" not in tables or "loca" not in tables:
+        fh.close()
         raise ValueError(f"PDF font {path!r} is not TrueType (glyf); use a .ttf font")
-    head = tables["head"][0]
-    upem, long_offsets = struct.unpack_from(">H", data, head + 18)[0], struct.unpack_from(">h", data, head + 50)[0]
-    glyphs = struct.unpack_from(">H", data, tables["maxp"][0] + 4)[0]
+    source = _Source(path, fh, tables, 0, array("I"), b"", 0, None)  # type: ignore[arg-type]
+    head, hhea = source.table("head"), source.table("hhea")
+    source.upem, long_offsets = struct.unpack_from(">H", head, 18)[0], struct.unpack_from(">h", head, 50)[0]
+    glyphs = struct.unpack_from(">H", source.table("maxp"), 4)[0]
     loca = array("I" if long_offsets else "H")
-    loca.frombytes(bytes(data[tables["loca"][0]:tables["loca"][0] + loca.itemsize * (glyphs + 1)]))
+    loca.frombytes(source.read(tables["loca"][0], loca.itemsize * (glyphs + 1)))
     if sys.byteorder == "little":
         loca.byteswap()
-    if not long_offsets:
-        loca = array("I", (2 * x for x in loca))
-    return _Source(path, data, tables, upem, loca, _Cmap(data, *tables["cmap"]))
+    source.loca = loca if long_offsets else array("I", (2 * x for x in loca))
+    source.hmetrics = struct.unpack_from(">H", hhea, 34)[0]
+    source.hmtx = source.table("hmtx")
+    source.cmap = _Cmap(source.table("cmap"))
+    return source
 
 
 def fallback_fonts() -> list[Path]:
