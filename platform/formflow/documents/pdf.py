@@ -558,10 +558,10 @@ def render_pdf(
     pdf.add_page()
     pdf.set_line_width(0.2)
     _draw(pdf, walker.blocks, images or {})
-    data = bytes(pdf.output())
+    document = bytes(pdf.output())
     del pdf, font
     _return_freed_memory()
-    return data
+    return document
 
 
 def _return_freed_memory() -> None:
