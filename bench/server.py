@@ -7,11 +7,14 @@ loaded), then, in one run against that one server:
 - sign-in (`POST /api/v1/tokens`) time, reported on its own (Argon2id by design);
 - the API journey of the demo citizen with the token already held: consent, draft, the
   four data steps (PATCH), the required uploads, submit — journeys/s ÷ healthz/s;
-- 10 concurrent sign-ins, then reviewer pages;
-- the peak RSS (VmHWM from /proc) of the serving worker process(es) over all of it.
-
-The server's PDF notices are rendered by transitions that this journey does not reach:
-the PDF path's memory is measured in-process (bench/goals.py), not here.
+- reviewer queue pages;
+- one PDF notice inside the server: the community reviewer marks and accepts the last
+  journey's application through the API, and the server's embedded outbox worker renders
+  the acceptance notice (waited for until `GET /notices/<id>` serves it);
+- 10 concurrent sign-ins;
+- the peak RSS (VmHWM from /proc) of the serving worker process(es) after each of those
+  three phases (`rss_pages_mib`, `rss_pdf_mib`, `rss_peak_mib` = after the sign-ins, the
+  peak of the whole run: VmHWM only grows).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ API = "/api/v1"
 PACK, MATTER, LOCALITY = "meizhou-meijiang", "public-rental-housing", "441402001001"
 CITIZEN, PASSWORD = "mj-citizen-chen", "Demo-Meijiang-2026"
 REVIEWERS = ("mj-community", "mj-street")
+ACCEPT_STAGE = "community_acceptance"
 STEPS: dict[str, Any] = {
     "category": {"applicant_category": "low-income", "support_mode": "physical_allocation"},
     "housing": {"resides_in_urban_area": True, "owns_property": False, "owned_housing_area_total": 0,
@@ -179,9 +183,64 @@ def _withdraw_all(base: str, s: requests.Session, app_id: int) -> None:
         raise RuntimeError(f"withdraw: {r.status_code} {r.text[:300]}")
 
 
+def _marking(view: dict[str, Any]) -> dict[str, Any]:
+    """Every criterion `pass`, rows the schema marks not applicable `na` (a clean marking)."""
+    rows = ((view.get("schema") or {}).get("properties") or {}).get("rows", {}).get("properties", {})
+    return {"rows": {str(row["no"]): {"criteria": [
+        "na" if rows.get(str(row["no"]), {}).get("x-not-applicable") else "pass"] * len(row["criteria"])}
+        for row in view["table"]["rows"]}}
+
+
+def accept_with_notice(base: str, reviewer: requests.Session, app_id: int, *, stage: str = ACCEPT_STAGE,
+                       seconds: float = 120) -> float:
+    """Mark and accept `app_id` at `stage`, then wait until the server has rendered the notice; seconds taken."""
+    api = f"{base}{API}/review/applications/{app_id}"
+    started = time.perf_counter()
+    view = _ok(reviewer.get(f"{api}/stages/{stage}/marking"))
+    _ok(reviewer.put(f"{api}/stages/{stage}/marking", json={"marking": _marking(view)}))
+    version = _ok(reviewer.get(f"{api}/actions"))["version"]
+    done = _ok(reviewer.post(f"{api}/actions", json={"stage": stage, "action": "accept", "version": version},
+                             headers={"Idempotency-Key": f"bench-accept-{app_id}"}))
+    if not done["notices"]:
+        raise RuntimeError(f"accepting application {app_id} issued no notice")
+    deadline = time.monotonic() + seconds
+    for notice in done["notices"]:
+        while True:
+            r = reviewer.get(base + notice["url"].removeprefix(base))
+            if r.status_code == 200 and r.content.startswith(b"%PDF"):
+                break
+            if r.status_code != 409 or time.monotonic() > deadline:
+                raise RuntimeError(f"notice {notice['id']}: {r.status_code} {r.text[:300]}")
+            time.sleep(0.1)
+    return time.perf_counter() - started
+
+
+def _concurrent_sign_ins(base: str, n: int, log: Any) -> float:
+    """`n` sign-ins started at once (the demo accounts in turn); seconds until the last answered."""
+    errors: list[BaseException] = []
+
+    def one(name: str) -> None:
+        try:
+            _sign_in(base, name)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    names = [(CITIZEN, "mj-citizen-huang", *REVIEWERS)[k % 4] for k in range(n)]
+    threads = [threading.Thread(target=one, args=(name,)) for name in names]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        log(f"    concurrent sign-ins: {len(errors)} failed ({errors[0]!r})")
+    return time.perf_counter() - started
+
+
 def measure_server(workdir: Path | None, *, journeys: int, healthz: int, log: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"healthz_per_s": None, "sign_in_s": None, "api_journey_per_s": None,
-                           "api_journey_per_healthz": None, "concurrent_sign_ins_s": None, "rss_peak_mib": None}
+                           "api_journey_per_healthz": None, "concurrent_sign_ins_s": None, "server_pdf_s": None,
+                           "rss_pages_mib": None, "rss_pdf_mib": None, "rss_peak_mib": None}
     server = Server(workdir)
     try:
         server.wait()
@@ -193,6 +252,7 @@ def measure_server(workdir: Path | None, *, journeys: int, healthz: int, log: An
             out["healthz_per_s"] = healthz / (time.perf_counter() - started)
         citizen, out["sign_in_s"] = _sign_in(server.base, CITIZEN)
         times = []
+        app_id = 0
         for k in range(journeys):
             started = time.perf_counter()
             app_id = journey(server.base, citizen)
@@ -201,27 +261,13 @@ def measure_server(workdir: Path | None, *, journeys: int, healthz: int, log: An
                 _withdraw_all(server.base, citizen, app_id)
         out["api_journey_per_s"] = len(times) / sum(times)
         out["api_journey_per_healthz"] = out["api_journey_per_s"] / out["healthz_per_s"]
-        errors: list[BaseException] = []
-
-        def one(name: str) -> None:
-            try:
-                _sign_in(server.base, name)
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        names = [(CITIZEN, "mj-citizen-huang", *REVIEWERS)[k % 4] for k in range(10)]
-        threads = [threading.Thread(target=one, args=(n,)) for n in names]
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        out["concurrent_sign_ins_s"] = time.perf_counter() - started
-        if errors:
-            log(f"    concurrent sign-ins: {len(errors)} failed ({errors[0]!r})")
         reviewer, _s = _sign_in(server.base, "mj-community")
         for _ in range(5):
             reviewer.get(server.base + API + "/review/queue").raise_for_status()
+        out["rss_pages_mib"] = server.peak_mib()
+        out["server_pdf_s"] = accept_with_notice(server.base, reviewer, app_id)
+        out["rss_pdf_mib"] = server.peak_mib()
+        out["concurrent_sign_ins_s"] = _concurrent_sign_ins(server.base, 10, log)
         out["rss_peak_mib"] = server.peak_mib()
     except (RuntimeError, requests.RequestException) as exc:
         log(f"    server figures incomplete: {exc}")

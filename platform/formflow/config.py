@@ -60,8 +60,8 @@ class Settings:
     #: How many reverse proxies in front are trusted to set X-Forwarded-For / -Proto (werkzeug ProxyFix);
     #: 0 (the default): the connecting address is the person's.
     trusted_proxies: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_TRUSTED_PROXIES", "0")))
-    #: How many Argon2id password checks (64 MiB each) may run at once in one process.
-    argon2_concurrency: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_ARGON2_CONCURRENCY", "2")))
+    #: How many Argon2id password checks (64 MiB each) may run at once in one process (the others wait).
+    argon2_concurrency: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_ARGON2_CONCURRENCY", "1")))
     #: How long an API response stored under an Idempotency-Key is replayed (hours), then pruned.
     idempotency_hours: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_IDEMPOTENCY_HOURS", "24")))
     #: Writes (POST/PUT/PATCH/DELETE) one account may make to the API per minute (per process).

@@ -243,10 +243,10 @@ def test_argon2_bound_lets_the_configured_number_run_together(monkeypatch):
         passwords.set_concurrency(passwords.DEFAULT_CONCURRENCY)
 
 
-def test_argon2_concurrency_is_a_setting_defaulting_to_two(sec, monkeypatch):
+def test_argon2_concurrency_is_a_setting_defaulting_to_one(sec, monkeypatch):
     from formflow.config import Settings
 
-    assert Settings().argon2_concurrency == 2
+    assert Settings().argon2_concurrency == 1 == passwords.DEFAULT_CONCURRENCY
     monkeypatch.setenv("FORMFLOW_ARGON2_CONCURRENCY", "3")
     make_web_app(sec.p)
     try:

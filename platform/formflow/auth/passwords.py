@@ -1,9 +1,10 @@
 """Passwords: Argon2id (memory-hard) hashes, bounded per process, and the password policy.
 
-Each Argon2id check takes 64 MiB for ~0.2 s: a semaphore (FORMFLOW_ARGON2_CONCURRENCY,
-default 2) bounds how many run at once in one process, so a burst of sign-ins waits
-instead of taking 64 MiB each. An unknown account is checked against a dummy hash,
-so it costs the same time as a known one (no account enumeration by timing).
+Each Argon2id check takes 64 MiB for ~0.13 s: a semaphore (FORMFLOW_ARGON2_CONCURRENCY,
+default 1) bounds how many run at once in one process, so a burst of sign-ins queues
+(ten at once: about 1.3 s for the last) instead of taking 64 MiB each. An unknown
+account is checked against a dummy hash, so it costs the same time as a known one (no
+account enumeration by timing).
 
 The policy refuses (ASVS 2.1.7) the 10,000 most common passwords (`data/common-passwords.txt`,
 from zxcvbn's frequency list, see its header), keyboard and alphabet sequences, and
@@ -26,7 +27,7 @@ from formflow.text.catalogue import _
 HASHER = PasswordHasher()
 MIN_LENGTH = 10
 CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
-DEFAULT_CONCURRENCY = 2
+DEFAULT_CONCURRENCY = 1
 _slots = threading.BoundedSemaphore(DEFAULT_CONCURRENCY)
 #: rows of the keyboard and runs of the alphabet and digits (a password may not hold 5 in a row of one)
 SEQUENCES = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890", "0987654321", string.ascii_lowercase,

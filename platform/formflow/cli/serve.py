@@ -9,6 +9,11 @@ trickle in: in production a reverse proxy buffers requests in front of it
 
 Each serving process runs the embedded outbox worker thread (`formflow.outbox.embedded`)
 unless FORMFLOW_EMBEDDED_WORKER=0, so notices render without a separate `formflow worker`.
+
+Memory: glibc gives each thread that allocates its own malloc arena (up to 8 per core),
+and freed memory stays in the arena it came from. `formflow serve` limits a process to
+`MALLOC_ARENAS` arenas (glibc's MALLOC_ARENA_MAX; a value already in the environment
+wins) before the workers start, so the request threads and the outbox thread share them.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ KEEPALIVE = 5
 TIMEOUT = 30
 #: Seconds workers get to finish their requests on a restart.
 GRACEFUL_TIMEOUT = 20
+#: glibc malloc arenas per serving process (MALLOC_ARENA_MAX), unless the environment sets it.
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
 
 
 def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
@@ -47,6 +55,7 @@ def run(host: str, port: int, workers: int) -> None:
     from formflow.config import Settings
 
     os.environ.setdefault("FORMFLOW_LOG_FORMAT", "text" if Settings().load_demo else "json")
+    limit_malloc_arenas()
 
     try:
         from gunicorn.app.base import BaseApplication
@@ -66,6 +75,25 @@ def run(host: str, port: int, workers: int) -> None:
 
     drop_server_banner()
     _Server().run()
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> int | None:
+    """Limit this process (and the workers it forks) to `arenas` glibc malloc arenas; the limit set, or None.
+
+    MALLOC_ARENA_MAX in the environment wins (glibc read it at start); not glibc: nothing."""
+    import ctypes
+    import os
+
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return None
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):
+        return None
+    if not mallopt(_M_ARENA_MAX, arenas):
+        return None
+    os.environ["MALLOC_ARENA_MAX"] = str(arenas)  # for any process started from this one
+    return arenas
 
 
 def drop_server_banner() -> None:

@@ -28,17 +28,16 @@ from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fpdf import FPDF, FontFace
-from fpdf.enums import Align, TextMode, WrapMode
-from fpdf.fonts import TTFFont
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from pypdf import PdfReader
 
 from formflow.documents.fonts import document_font, fallback_fonts
 from formflow.text.catalogue import DEFAULT_LOCALE, in_locale
+
+if TYPE_CHECKING:  # fpdf2 (and the fontTools it loads, ≈ 25 MiB) is imported by the first render only
+    from fpdf import FPDF
 
 FONT_ENV = "FORMFLOW_PDF_FONT"
 DEFAULT_FONT = Path(__file__).resolve().parents[3] / "renderers" / "fonts" / "wqy-microhei.ttf"
@@ -51,7 +50,7 @@ _LINE = 1.6  # line height as a multiple of the font size
 _MARGINS = (28.0, 30.0, 26.0, 25.0)  # left, top, right, bottom in mm
 _SPACE = re.compile(r"[ \t\n\r\f]+")  # HTML whitespace; keeps U+3000 (ideographic space)
 _CELL_TAGS = {"strong", "b", "span", "br", "em", "i", "u", "td", "th", "tr"}
-_ALIGNS = {"left": Align.L, "center": Align.C, "right": Align.R}
+_ALIGNS = {"left": "L", "center": "C", "right": "R"}  # fpdf2's Align, by name (`_align`)
 
 
 # --- numbering and dates ------------------------------------------------------------------
@@ -259,27 +258,40 @@ def _tidy(runs: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
 # --- drawing ------------------------------------------------------------------------------
 
 
-class _Document(FPDF):
-    """A4 page with the notice number, the issue date and the page number in the footer."""
+def _align(name: str) -> Any:
+    from fpdf.enums import Align
 
-    def __init__(self, number: str | None, issued: str) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
-        self.notice_number = number
-        self.issued = issued
+    return Align[_ALIGNS[name]]
 
-    def footer(self) -> None:
-        self.set_y(-18)
-        self.set_font(_FAMILY, size=9)
-        self.set_text_color(90)
-        width = self.w - self.l_margin - self.r_margin
-        y = self.get_y()
-        if self.notice_number:
-            self.cell(width, 5, self.notice_number, align="L")
-        self.set_xy(self.l_margin, y)
-        self.cell(width, 5, f"— {self.page_no()} —", align="C")
-        self.set_xy(self.l_margin, y)
-        self.cell(width, 5, self.issued, align="R")
-        self.set_text_color(0)
+
+@lru_cache(maxsize=1)
+def _document_class() -> Any:
+    """The page class, made at the first render (importing fpdf2 then, not with this module)."""
+    from fpdf import FPDF
+
+    class _Document(FPDF):
+        """A4 page with the notice number, the issue date and the page number in the footer."""
+
+        def __init__(self, number: str | None, issued: str) -> None:
+            super().__init__(orientation="P", unit="mm", format="A4")
+            self.notice_number = number
+            self.issued = issued
+
+        def footer(self) -> None:
+            self.set_y(-18)
+            self.set_font(_FAMILY, size=9)
+            self.set_text_color(90)
+            width = self.w - self.l_margin - self.r_margin
+            y = self.get_y()
+            if self.notice_number:
+                self.cell(width, 5, self.notice_number, align="L")
+            self.set_xy(self.l_margin, y)
+            self.cell(width, 5, f"— {self.page_no()} —", align="C")
+            self.set_xy(self.l_margin, y)
+            self.cell(width, 5, self.issued, align="R")
+            self.set_text_color(0)
+
+    return _Document
 
 
 def _size_mm(value: str, what: str) -> float:
@@ -337,6 +349,8 @@ def _break_lines(pdf: FPDF, text: str, avail: float) -> list[tuple[int, int, boo
 
 def _draw_runs(pdf: FPDF, block: _Block, size: float) -> None:
     """Draw a block's runs: own line breaking, CJK justification, faux bold by stroking."""
+    from fpdf.enums import TextMode
+
     runs = _tidy(block.runs)
     if not runs:
         return
@@ -400,6 +414,9 @@ def _draw_li(pdf: FPDF, block: _Block) -> None:
 
 
 def _draw_table(pdf: FPDF, block: _Block) -> None:
+    from fpdf import FontFace
+    from fpdf.enums import WrapMode
+
     rows = [r for r in block.rows if r]
     if not rows:
         return
@@ -423,7 +440,7 @@ def _draw_table(pdf: FPDF, block: _Block) -> None:
             row = table.row()
             for c in cells:
                 row.cell(_SPACE.sub(" ", c.text).strip(" "), colspan=c.colspan,
-                         align=_ALIGNS[c.align])
+                         align=_align(c.align))
     pdf.ln(2)
 
 
@@ -439,7 +456,7 @@ def _draw_image(pdf: FPDF, block: _Block, images: Mapping[str, bytes]) -> None:
     if not w and not h:
         w = 40.0
     try:
-        pdf.image(io.BytesIO(images[name]), x=_ALIGNS[block.align], w=w, h=h)
+        pdf.image(io.BytesIO(images[name]), x=_align(block.align), w=w, h=h)
     except Exception as exc:  # fpdf2/Pillow raise many kinds for bad data
         raise ValueError(f"image {name!r} is not a readable image: {exc}") from None
 
@@ -521,7 +538,9 @@ def render_pdf(
     walker.feed(html)
     walker.close()
 
-    pdf = _Document(number, cn_date(issued))
+    from fpdf.fonts import TTFFont
+
+    pdf = _document_class()(number, cn_date(issued))
     chars = _chars(walker.blocks, title, number or "", pdf.issued)
     data = document_font(chars, resolve_font(font_path), fallback_fonts())
     font = TTFFont(pdf, io.BytesIO(data), _FAMILY, "")  # type: ignore[arg-type]
@@ -539,7 +558,30 @@ def render_pdf(
     pdf.add_page()
     pdf.set_line_width(0.2)
     _draw(pdf, walker.blocks, images or {})
-    return bytes(pdf.output())
+    document = bytes(pdf.output())
+    del pdf, font
+    _return_freed_memory()
+    return document
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap a render freed back to the system (glibc `malloc_trim`, ≈ 0.1 ms; elsewhere nothing).
+
+    A render builds and drops a few MiB of objects; without this the serving process keeps them
+    as free heap, and the next Argon2 check (64 MiB) peaks that much higher."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Any:
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None).malloc_trim  # the C library the process already runs on
+    except (OSError, AttributeError, TypeError):  # not glibc
+        return None
 
 
 def _chars(blocks: Sequence[_Block], *texts: str) -> set[str]:
@@ -557,4 +599,6 @@ def _chars(blocks: Sequence[_Block], *texts: str) -> set[str]:
 
 def pdf_text(data: bytes) -> str:
     """All text of a PDF, page after page."""
+    from pypdf import PdfReader
+
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)

@@ -26,16 +26,17 @@ import unicodedata
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from PIL import Image, UnidentifiedImageError
-from pypdf import PdfReader
-from pypdf.errors import LimitReachedError, PdfReadError, PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from formflow.files.buffers import Buffer
 from formflow.text.catalogue import _
 from formflow.text.errors import Refusal
+
+if TYPE_CHECKING:  # pypdf (≈ 8 MiB) is imported by the first PDF upload
+    from pypdf import PdfReader
+    from pypdf.generic import DictionaryObject
 
 #: Largest image accepted, in pixels (width × height): 50 megapixels, a 8K photo is 33.
 PIXEL_LIMIT = 50_000_000
@@ -217,6 +218,9 @@ def _jpeg_end(data: Buffer) -> int | None:
 
 
 def _check_pdf(data: Buffer, shown: str) -> None:
+    from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError, PdfReadError, PyPdfError
+
     unreadable = _("File “%(name)s” is not a valid PDF (it cannot be read) and was refused", name=shown)
     active = _("File “%(name)s” contains scripts or automatic actions (JavaScript/Launch) and was refused", name=shown)
     foreign = _("File “%(name)s” contains forms, embedded files, links to other files or automatic actions and "
@@ -262,15 +266,14 @@ def _check_pdf(data: Buffer, shown: str) -> None:
         logger.setLevel(level)
 
 
-_CONTAINERS = (IndirectObject, DictionaryObject, ArrayObject)
-
-
 class _TooComplex(Exception):
     pass
 
 
 def _open_with_empty_password(reader: PdfReader) -> bool:
     """Many issued PDFs are encrypted for permissions only, with an empty user password."""
+    from pypdf.errors import PdfReadError
+
     try:
         return bool(reader.decrypt(""))
     except (PdfReadError, NotImplementedError, ValueError, TypeError, KeyError):
@@ -288,6 +291,9 @@ def _object_numbers(reader: PdfReader) -> Iterator[tuple[int, int]]:
 
 def _objects(reader: PdfReader) -> Iterator[DictionaryObject]:
     """Every dictionary of the PDF: reachable from the trailer or listed in the xref."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    _CONTAINERS = (IndirectObject, DictionaryObject, ArrayObject)  # noqa: N806 - the constant it was
     seen: set[tuple[int, int]] = set()
     todo: list[Any] = [reader.trailer]
     for number, generation in _object_numbers(reader):
@@ -313,6 +319,8 @@ def _objects(reader: PdfReader) -> Iterator[DictionaryObject]:
 
 def _is_foreign(node: DictionaryObject) -> bool:
     """Forms that submit, embedded files, rich media, remote go-tos; an automatic action opening an address."""
+    from pypdf.generic import DictionaryObject
+
     if any(str(key) in _FOREIGN_KEYS for key in node):
         return True
     if "/S" in node and str(node["/S"]) in _FOREIGN_ACTIONS:

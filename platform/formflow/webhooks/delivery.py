@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -59,6 +58,8 @@ def post(subscription: WebhookSubscription, body: dict[str, Any], *, delivery: s
     headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
                TIMESTAMP: stamp, SIGNATURE: sign(subscription.secret, stamp, data),
                "X-Formflow-Event": str(body.get("event", "")), "X-Formflow-Delivery": delivery}
+    import requests
+
     try:
         response = requests.post(subscription.url, data=data, headers=headers, timeout=timeout,
                                  allow_redirects=False)
