@@ -28,13 +28,33 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Date,
+    Integer,
+    and_,
+    bindparam,
+    exists,
+    false,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, defer
 
 from formflow.auth.jurisdiction import under
-from formflow.db.models import NO_DEADLINE, Account, Application, ApplicationStage, Event, PackVersion
+from formflow.db.models import (
+    NO_DEADLINE,
+    Account,
+    Application,
+    ApplicationStage,
+    Event,
+    Office,
+    PackVersion,
+    RoleAssignment,
+)
 from formflow.packs.inherit import children_of
-from formflow.workflow.access import assignments
 from formflow.workflow.spec import WorkflowSpec, cached_spec, spec_for
 
 ACTIVE = "active"
@@ -111,9 +131,14 @@ def workflow_specs(session: Session, pack: str, packset: Any = None) -> list[Wor
     version this process has not parsed yet); the current files are hashed
     once per loaded file, not per request.
     """
-    specs: dict[str, WorkflowSpec] = {}
     digests = session.scalars(select(PackVersion.hash).where(PackVersion.pack == pack,
                                                              PackVersion.kind == "workflow")).all()
+    return _specs(session, pack, digests, packset)
+
+
+def _specs(session: Session, pack: str, digests: Sequence[str], packset: Any) -> list[WorkflowSpec]:
+    """The specs of the pinned `digests` of `pack` (parsed once per process), then of its current files."""
+    specs: dict[str, WorkflowSpec] = {}
     for digest in digests:
         cached = cached_spec(digest)
         if cached is not None:
@@ -170,24 +195,79 @@ def read_ahead(packset: Any, pack: str, role: str, level: str) -> frozenset[tupl
     return frozenset(out)
 
 
+#: The account's roles held at an office, with what `Reach` needs of the office (one lean statement).
+_ASSIGNED = (
+    select(RoleAssignment.role, Office.id, Office.pack, Office.path, Office.level)
+    .join(Office, Office.id == RoleAssignment.office_id)
+    .where(RoleAssignment.account_id == bindparam("account"))
+    .order_by(RoleAssignment.id)
+)
+#: The workflow versions applications of these packs pinned: (pack, hash).
+_PINNED = select(PackVersion.pack, PackVersion.hash).where(
+    PackVersion.kind == "workflow", PackVersion.pack.in_(bindparam("packs", expanding=True)))
+#: Reach lists by everything they are computed from (assignments, pinned and current workflow hashes).
+_REACH: dict[tuple[Any, ...], tuple[Reach, ...]] = {}
+_REACH_MAX = 1024
+
+
+def _served(packset: Any, pack: str) -> tuple[str, ...]:
+    """The office's pack, and the packs extending it (packs.inherit): they share its offices."""
+    if not getattr(packset, "packs", None):
+        return (pack,)
+    return (pack, *(p.id for p in children_of(packset, pack)))
+
+
+def _current_files(packset: Any, pack: str) -> tuple[tuple[str, str], ...]:
+    """(matter, content hash) of the pack's current workflow files (what `read_ahead` and specs read)."""
+    found = getattr(packset, "packs", {}).get(pack) if packset is not None else None
+    if found is None:
+        return ()
+    return tuple((str(m.id), _file_hash(m.workflow)) for m in found.matters.values()
+                 if getattr(m, "workflow", None) is not None and m.workflow.content)
+
+
 def reach_of(session: Session, account: Account | int, packset: Any = None) -> list[Reach]:
-    """The account's (role, office) pairs that own at least one stage of their pack."""
+    """The account's (role, office) pairs that own at least one stage of their pack.
+
+    Two statements a request (the account's assignments, the pinned workflow
+    hashes of their packs), read fresh; the stages each pair owns are then
+    computed once per distinct set of assignments, pinned hashes and current
+    workflow files, so a grant, a revocation or a new workflow version
+    changes the key and is seen at once.
+    """
     account_id = account if isinstance(account, int) else account.id
-    rows = [(role, office) for role, office in assignments(session, account_id) if office is not None]
+    rows = tuple(tuple(row) for row in session.execute(_ASSIGNED, {"account": account_id}))
+    if not rows:
+        return []
+    served = {pack: _served(packset, pack) for pack in dict.fromkeys(row[2] for row in rows)}
+    packs = sorted({p for group in served.values() for p in group})
+    pinned: dict[str, set[str]] = {}
+    for pack, digest in session.execute(_PINNED, {"packs": packs}):
+        pinned.setdefault(pack, set()).add(digest)
+    key = (rows, tuple(served.items()),
+           tuple((p, frozenset(pinned.get(p, ())), _current_files(packset, p)) for p in packs))
+    found = _REACH.get(key)
+    if found is None:
+        found = _compute_reach(session, rows, served, pinned, packset)
+        if len(_REACH) >= _REACH_MAX:
+            _REACH.clear()
+        _REACH[key] = found
+    return list(found)
+
+
+def _compute_reach(session: Session, rows: Sequence[tuple[Any, ...]], served: dict[str, tuple[str, ...]],
+                   pinned: dict[str, set[str]], packset: Any) -> tuple[Reach, ...]:
     cache: dict[str, list[WorkflowSpec]] = {}
     out: list[Reach] = []
-    for role, office in rows:
-        # the office's pack, and the packs extending it (packs.inherit): they share its offices
-        served = [office.pack, *(p.id for p in children_of(packset, office.pack))] if getattr(
-            packset, "packs", None) else [office.pack]
-        for pack in served:
+    for role, office_id, office_pack, office_path, level in rows:
+        for pack in served[office_pack]:
             if pack not in cache:
-                cache[pack] = workflow_specs(session, pack, packset)
-            stages = owned_stages(cache[pack], role, office.level)
+                cache[pack] = _specs(session, pack, sorted(pinned.get(pack, ())), packset)
+            stages = owned_stages(cache[pack], role, level)
             if stages:
-                out.append(Reach(pack, role, office.id, office.path, office.level, stages,
-                                 read_ahead(packset, pack, role, office.level)))
-    return out
+                out.append(Reach(pack, role, office_id, office_path, level, stages,
+                                 read_ahead(packset, pack, role, level)))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- SQL pieces
@@ -198,6 +278,10 @@ def stage_in(session: Session, stage_ids: Sequence[str]) -> ColumnElement[bool]:
     Reads the queue projection `application_stages` (one row per current
     stage, indexed by stage and office path), never the JSON list.
     """
+    return _at_stages(stage_ids)
+
+
+def _at_stages(stage_ids: Sequence[str]) -> ColumnElement[bool]:
     ids = sorted(set(stage_ids))
     if not ids:
         return false()
@@ -268,19 +352,25 @@ def queue_query(session: Session, reach: Sequence[Reach], filters: Filters | Non
     return query
 
 
-def _row_after(cursor: tuple[bool, date, int]) -> ColumnElement[bool]:
+#: The cursor's deadline and id, bound when a page is read (the statement itself is built once).
+_AFTER_DUE: BindParameter[date] = bindparam("after_due", type_=Date)
+_AFTER_ID: BindParameter[int] = bindparam("after_id", type_=Integer)
+
+
+def _row_after(overdue: bool) -> ColumnElement[bool]:
     """Projection rows after the cursor in the queue's order (the index's order)."""
-    overdue, deadline, app_id = cursor
     row = ApplicationStage
-    later = or_(row.due > deadline, and_(row.due == deadline, row.application_id > app_id))
+    later = or_(row.due > _AFTER_DUE, and_(row.due == _AFTER_DUE, row.application_id > _AFTER_ID))
     if overdue:
         return or_(row.overdue.is_(False), and_(row.overdue.is_(True), later))
     return and_(row.overdue.is_(False), later)
 
 
-def _range(session: Session, r: Reach, stage: str, filters: Filters, cursor: tuple[bool, date, int] | None,
-           n: int) -> Any:
-    """The first `n` rows of one owned stage under one office, in index order, with the page's filters."""
+def _range(r: Reach, stage: str, filters: Filters, after: bool | None, n: int) -> Any:
+    """The first `n` rows of one owned stage under one office, in index order, with the page's filters.
+
+    `after`: None on the first page, else whether the cursor's row is overdue.
+    """
     row = ApplicationStage
     query = (
         select(row.overdue, row.due, row.application_id)
@@ -290,16 +380,38 @@ def _range(session: Session, r: Reach, stage: str, filters: Filters, cursor: tup
                or_(Application.awaiting.is_(None), Application.awaiting != AWAITING_CITIZEN))
     )
     if filters.stage and filters.stage != stage:  # at the filtered stage too (a parallel branch)
-        query = query.where(stage_in(session, [filters.stage]))
+        query = query.where(_at_stages([filters.stage]))
     if filters.category:
         query = query.where(Application.category == filters.category)
     if filters.channel:
         query = query.where(Application.channel == filters.channel)
     if filters.overdue is not None:
         query = query.where(row.overdue.is_(filters.overdue))
-    if cursor is not None:
-        query = query.where(_row_after(cursor))
+    if after is not None:
+        query = query.where(_row_after(after))
     return query.order_by(row.overdue.desc(), row.due.asc(), row.application_id.asc()).limit(n)
+
+
+#: Page statements by (reach, filters, cursor shape, n): built once, the cursor's values bound per page.
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+_STATEMENTS_MAX = 512
+
+
+def _statement(reach: tuple[Reach, ...], filters: Filters, after: bool | None, n: int) -> Any:
+    """The one statement reading every (reach, owned stage) range of a page (None when nothing is owned)."""
+    key = (reach, filters, after, n)
+    if key in _STATEMENTS:
+        return _STATEMENTS[key]
+    ranges = [_range(r, stage, filters, after, n) for r in reach for stage in sorted(r.stages)]
+    statement: Any = None
+    if len(ranges) == 1:
+        statement = ranges[0]
+    elif ranges:
+        statement = union_all(*(select(*sub.c) for sub in (q.subquery() for q in ranges)))
+    if len(_STATEMENTS) >= _STATEMENTS_MAX:
+        _STATEMENTS.clear()
+    _STATEMENTS[key] = statement
+    return statement
 
 
 def _first_rows(session: Session, reach: Sequence[Reach], filters: Filters,
@@ -311,15 +423,11 @@ def _first_rows(session: Session, reach: Sequence[Reach], filters: Filters,
     branches) comes once: the first `n` distinct ids are among the rows read,
     since each range holds distinct ids.
     """
-    ranges = [_range(session, r, stage, filters, cursor, n) for r in reach for stage in sorted(r.stages)]
-    if not ranges:
+    statement = _statement(tuple(reach), filters, None if cursor is None else cursor[0], n)
+    if statement is None:
         return []
-    if len(ranges) == 1:
-        statement: Any = ranges[0]
-    else:
-        parts = [select(*sub.c) for sub in (q.subquery() for q in ranges)]
-        statement = union_all(*parts)
-    rows = sorted(((bool(o), d, int(i)) for o, d, i in session.execute(statement)),
+    params = {} if cursor is None else {"after_due": cursor[1], "after_id": cursor[2]}
+    rows = sorted(((bool(o), d, int(i)) for o, d, i in session.execute(statement, params)),
                   key=lambda t: (not t[0], t[1], t[2]))
     seen: set[int] = set()
     out = []
@@ -328,6 +436,11 @@ def _first_rows(session: Session, reach: Sequence[Reach], filters: Filters,
             seen.add(key[2])
             out.append(key)
     return out[:n]
+
+
+#: A page's applications by id, without their sealed form data (a queue page never shows it).
+_ITEMS = select(Application).where(Application.id.in_(bindparam("ids", expanding=True))).options(
+    defer(Application.data))
 
 
 def queue_page(
@@ -349,8 +462,7 @@ def queue_page(
     keys = keys[:limit]
     if not keys:
         return Page([], None, reach)
-    loaded = {app.id: app for app in session.scalars(
-        select(Application).where(Application.id.in_([k[2] for k in keys])).options(defer(Application.data)))}
+    loaded = {app.id: app for app in session.scalars(_ITEMS, {"ids": [k[2] for k in keys]})}
     items = [loaded[k[2]] for k in keys if k[2] in loaded]
     return Page(items, _encode(keys[-1]) if more else None, reach)
 
