@@ -33,10 +33,13 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Integer,
+    String,
     and_,
     bindparam,
+    cast,
     exists,
     false,
+    null,
     or_,
     select,
     union_all,
@@ -54,7 +57,7 @@ from formflow.db.models import (
     PackVersion,
     RoleAssignment,
 )
-from formflow.packs.inherit import children_of
+from formflow.packs.inherit import children_of, lineage
 from formflow.workflow.spec import WorkflowSpec, cached_spec, spec_for
 
 ACTIVE = "active"
@@ -195,16 +198,27 @@ def read_ahead(packset: Any, pack: str, role: str, level: str) -> frozenset[tupl
     return frozenset(out)
 
 
-#: The account's roles held at an office, with what `Reach` needs of the office (one lean statement).
-_ASSIGNED = (
-    select(RoleAssignment.role, Office.id, Office.pack, Office.path, Office.level)
-    .join(Office, Office.id == RoleAssignment.office_id)
-    .where(RoleAssignment.account_id == bindparam("account"))
-    .order_by(RoleAssignment.id)
-)
-#: The workflow versions applications of these packs pinned: (pack, hash).
-_PINNED = select(PackVersion.pack, PackVersion.hash).where(
-    PackVersion.kind == "workflow", PackVersion.pack.in_(bindparam("packs", expanding=True)))
+def _held() -> Any:
+    """The account's role assignments at an office (inner join: a role held at no office reaches nothing)."""
+    return (select(RoleAssignment.id, RoleAssignment.role, Office.id.label("office"), Office.pack, Office.path,
+                   Office.level)
+            .join(Office, Office.id == RoleAssignment.office_id)
+            .where(RoleAssignment.account_id == bindparam("account")))
+
+
+def _reach_rows() -> Any:
+    """One statement: the assignments (hash NULL), then the pinned workflow hashes (only pack and hash set)
+    of the packs of their offices and of every pack that extends another (`extending`, bound)."""
+    held = _held().subquery()
+    text_null, int_null = cast(null(), String(64)), cast(null(), Integer)
+    assigned = select(held.c.id, held.c.role, held.c.office, held.c.pack, held.c.path, held.c.level, text_null)
+    pinned = select(int_null, text_null, text_null, PackVersion.pack, text_null, text_null, PackVersion.hash).where(
+        PackVersion.kind == "workflow",
+        or_(PackVersion.pack.in_(select(held.c.pack)), PackVersion.pack.in_(bindparam("extending", expanding=True))))
+    return union_all(assigned, pinned)
+
+
+_REACH_ROWS = _reach_rows()
 #: Reach lists by everything they are computed from (assignments, pinned and current workflow hashes).
 _REACH: dict[tuple[Any, ...], tuple[Reach, ...]] = {}
 _REACH_MAX = 1024
@@ -215,6 +229,19 @@ def _served(packset: Any, pack: str) -> tuple[str, ...]:
     if not getattr(packset, "packs", None):
         return (pack,)
     return (pack, *(p.id for p in children_of(packset, pack)))
+
+
+#: (packset, ids of its packs that extend another) of the last pack set asked about.
+_EXTENDING: list[tuple[Any, list[str]]] = []
+
+
+def _extending(packset: Any) -> list[str]:
+    """The packs of `packset` that extend another: they may serve offices of the pack they extend."""
+    if not getattr(packset, "packs", None):
+        return []
+    if not _EXTENDING or _EXTENDING[0][0] is not packset:
+        _EXTENDING[:] = [(packset, sorted(p.id for p in packset.packs.values() if lineage(p.manifest.content)))]
+    return _EXTENDING[0][1]
 
 
 def _current_files(packset: Any, pack: str) -> tuple[tuple[str, str], ...]:
@@ -229,21 +256,26 @@ def _current_files(packset: Any, pack: str) -> tuple[tuple[str, str], ...]:
 def reach_of(session: Session, account: Account | int, packset: Any = None) -> list[Reach]:
     """The account's (role, office) pairs that own at least one stage of their pack.
 
-    Two statements a request (the account's assignments, the pinned workflow
-    hashes of their packs), read fresh; the stages each pair owns are then
+    One statement a request (the account's assignments and the pinned
+    workflow hashes of their packs), read fresh; the stages each pair owns are then
     computed once per distinct set of assignments, pinned hashes and current
     workflow files, so a grant, a revocation or a new workflow version
     changes the key and is seen at once.
     """
     account_id = account if isinstance(account, int) else account.id
-    rows = tuple(tuple(row) for row in session.execute(_ASSIGNED, {"account": account_id}))
-    if not rows:
+    held: list[tuple[Any, ...]] = []
+    pinned: dict[str, set[str]] = {}
+    for n, role, office, pack, path, level, digest in session.execute(
+            _REACH_ROWS, {"account": account_id, "extending": _extending(packset)}):
+        if digest is None:
+            held.append((n, role, office, pack, path, level))
+        else:
+            pinned.setdefault(pack, set()).add(digest)
+    if not held:
         return []
+    rows = tuple(row[1:] for row in sorted(held))  # in the order the roles were granted
     served = {pack: _served(packset, pack) for pack in dict.fromkeys(row[2] for row in rows)}
     packs = sorted({p for group in served.values() for p in group})
-    pinned: dict[str, set[str]] = {}
-    for pack, digest in session.execute(_PINNED, {"packs": packs}):
-        pinned.setdefault(pack, set()).add(digest)
     key = (rows, tuple(served.items()),
            tuple((p, frozenset(pinned.get(p, ())), _current_files(packset, p)) for p in packs))
     found = _REACH.get(key)
