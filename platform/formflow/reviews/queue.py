@@ -239,9 +239,11 @@ def _extending(packset: Any) -> list[str]:
     """The packs of `packset` that extend another: they may serve offices of the pack they extend."""
     if not getattr(packset, "packs", None):
         return []
-    if not _EXTENDING or _EXTENDING[0][0] is not packset:
-        _EXTENDING[:] = [(packset, sorted(p.id for p in packset.packs.values() if lineage(p.manifest.content)))]
-    return _EXTENDING[0][1]
+    entry = _EXTENDING[0] if _EXTENDING else None  # read once: another thread may replace it
+    if entry is None or entry[0] is not packset:
+        entry = (packset, sorted(p.id for p in packset.packs.values() if lineage(p.manifest.content)))
+        _EXTENDING[:] = [entry]
+    return entry[1]
 
 
 def _current_files(packset: Any, pack: str) -> tuple[tuple[str, str], ...]:
@@ -427,13 +429,15 @@ def _range(r: Reach, stage: str, filters: Filters, after: bool | None, n: int) -
 #: Page statements by (reach, filters, cursor shape, n): built once, the cursor's values bound per page.
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 _STATEMENTS_MAX = 512
+_NOT_BUILT = object()
 
 
 def _statement(reach: tuple[Reach, ...], filters: Filters, after: bool | None, n: int) -> Any:
     """The one statement reading every (reach, owned stage) range of a page (None when nothing is owned)."""
     key = (reach, filters, after, n)
-    if key in _STATEMENTS:
-        return _STATEMENTS[key]
+    found = _STATEMENTS.get(key, _NOT_BUILT)
+    if found is not _NOT_BUILT:
+        return found
     ranges = [_range(r, stage, filters, after, n) for r in reach for stage in sorted(r.stages)]
     statement: Any = None
     if len(ranges) == 1:
