@@ -14,9 +14,16 @@ Pagination is keyset on (overdue, deadline, id), never OFFSET.
 A page reads the stage projection in the order of its index
 `ix_app_stage_order` (pack, stage, overdue DESC, due, application id): one
 `LIMIT n+1` range per (reach, owned stage), merged in one statement, so the
-cost of a page does not grow with the history in reach. The application
-rows are then fetched by id without their sealed form data, which a queue
-page never shows (it stays deferred; reading `app.data` loads it).
+cost of a page does not grow with the history in reach. The cursor seeks
+(`overdue = …` and `(due, id) > …` are index bounds), so neither does it
+grow with how deep the page is. The application rows are then fetched by
+id without their sealed form data, which a queue page never shows (it
+stays deferred; reading `app.data` loads it).
+
+Per request the account's assignments and the pinned workflow hashes are
+read (one statement); what they own is computed once per distinct key, and
+each page's statement is built once per (reach, filters, range) with the
+cursor's values bound.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
+    tuple_,
     union_all,
 )
 from sqlalchemy.orm import Session, defer
@@ -391,20 +400,39 @@ _AFTER_DUE: BindParameter[date] = bindparam("after_due", type_=Date)
 _AFTER_ID: BindParameter[int] = bindparam("after_id", type_=Integer)
 
 
-def _row_after(overdue: bool) -> ColumnElement[bool]:
-    """Projection rows after the cursor in the queue's order (the index's order)."""
-    row = ApplicationStage
-    later = or_(row.due > _AFTER_DUE, and_(row.due == _AFTER_DUE, row.application_id > _AFTER_ID))
-    if overdue:
-        return or_(row.overdue.is_(False), and_(row.overdue.is_(True), later))
-    return and_(row.overdue.is_(False), later)
+#: One range of a page: the overdue value it reads (None: both, in index order) and whether it starts
+#: after the cursor (else at the start of that value).
+Part = tuple[bool | None, bool]
 
 
-def _range(r: Reach, stage: str, filters: Filters, after: bool | None, n: int) -> Any:
-    """The first `n` rows of one owned stage under one office, in index order, with the page's filters.
+def _phases(after: bool | None) -> tuple[Part, ...]:
+    """The ranges a page reads per owned stage, in order, by whether the cursor's row is overdue.
 
-    `after`: None on the first page, else whether the cursor's row is overdue.
+    Each is one index range (`overdue =`, then `(due, id) >` the cursor's): the cursor seeks, it is
+    not a filter, so a page deep in the queue reads no more of the index than the first one. After an
+    overdue cursor the rest of the overdue rows come first; the rows not overdue are read (a second
+    statement) only when those do not fill the page.
     """
+    if after is None:
+        return ((None, False),)
+    if after:
+        return ((True, True), (False, False))
+    return ((False, True),)
+
+
+def _row_after() -> ColumnElement[bool]:
+    """Projection rows after the cursor's (due, id) in index order, for one overdue value."""
+    row = ApplicationStage
+    return tuple_(row.due, row.application_id) > tuple_(_AFTER_DUE, _AFTER_ID)
+
+
+def _overdue_is(value: bool) -> ColumnElement[bool]:
+    """`overdue = value` (an equality the index seeks on; the column is never NULL)."""
+    return ApplicationStage.overdue == (true() if value else false())
+
+
+def _range(r: Reach, stage: str, filters: Filters, part: Part, n: int) -> Any:
+    """The first `n` rows of one owned stage under one office, in index order, with the page's filters."""
     row = ApplicationStage
     query = (
         select(row.overdue, row.due, row.application_id)
@@ -420,25 +448,28 @@ def _range(r: Reach, stage: str, filters: Filters, after: bool | None, n: int) -
     if filters.channel:
         query = query.where(Application.channel == filters.channel)
     if filters.overdue is not None:
-        query = query.where(row.overdue.is_(filters.overdue))
-    if after is not None:
-        query = query.where(_row_after(after))
+        query = query.where(_overdue_is(filters.overdue))
+    overdue, bounded = part
+    if overdue is not None and overdue is not filters.overdue:
+        query = query.where(_overdue_is(overdue))
+    if bounded:
+        query = query.where(_row_after())
     return query.order_by(row.overdue.desc(), row.due.asc(), row.application_id.asc()).limit(n)
 
 
-#: Page statements by (reach, filters, cursor shape, n): built once, the cursor's values bound per page.
+#: Page statements by (reach, filters, range, n): built once, the cursor's values bound per page.
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 _STATEMENTS_MAX = 512
 _NOT_BUILT = object()
 
 
-def _statement(reach: tuple[Reach, ...], filters: Filters, after: bool | None, n: int) -> Any:
-    """The one statement reading every (reach, owned stage) range of a page (None when nothing is owned)."""
-    key = (reach, filters, after, n)
+def _statement(reach: tuple[Reach, ...], filters: Filters, part: Part, n: int) -> Any:
+    """The one statement reading `part` of every (reach, owned stage) (None when nothing is owned)."""
+    key = (reach, filters, part, n)
     found = _STATEMENTS.get(key, _NOT_BUILT)
     if found is not _NOT_BUILT:
         return found
-    ranges = [_range(r, stage, filters, after, n) for r in reach for stage in sorted(r.stages)]
+    ranges = [_range(r, stage, filters, part, n) for r in reach for stage in sorted(r.stages)]
     statement: Any = None
     if len(ranges) == 1:
         statement = ranges[0]
@@ -452,25 +483,30 @@ def _statement(reach: tuple[Reach, ...], filters: Filters, after: bool | None, n
 
 def _first_rows(session: Session, reach: Sequence[Reach], filters: Filters,
                 cursor: tuple[bool, date, int] | None, n: int) -> list[tuple[bool, date, int]]:
-    """(overdue, due, id) of the first `n` applications of the queue after `cursor`: one statement.
+    """(overdue, due, id) of the first `n` applications of the queue after `cursor`.
 
-    Each (reach, stage) range reads at most `n` rows in index order; the
-    ranges are merged here. An application at two owned stages (parallel
-    branches) comes once: the first `n` distinct ids are among the rows read,
-    since each range holds distinct ids.
+    One statement (two on the page where the overdue rows end). Each
+    (reach, stage) range reads at most `n` rows in index order; the ranges
+    are merged here. An application at two owned stages (parallel branches)
+    comes once: the first `n` distinct ids are among the rows read, since
+    each range holds distinct ids. Every row of a phase sorts before every
+    row of the next (overdue first), so phases are appended in order.
     """
-    statement = _statement(tuple(reach), filters, None if cursor is None else cursor[0], n)
-    if statement is None:
-        return []
     params = {} if cursor is None else {"after_due": cursor[1], "after_id": cursor[2]}
-    rows = sorted(((bool(o), d, int(i)) for o, d, i in session.execute(statement, params)),
-                  key=lambda t: (not t[0], t[1], t[2]))
     seen: set[int] = set()
-    out = []
-    for key in rows:
-        if key[2] not in seen:
-            seen.add(key[2])
-            out.append(key)
+    out: list[tuple[bool, date, int]] = []
+    for part in _phases(None if cursor is None else cursor[0]):
+        statement = _statement(tuple(reach), filters, part, n)
+        if statement is None:
+            return []
+        rows = sorted(((bool(o), d, int(i)) for o, d, i in session.execute(statement, params)),
+                      key=lambda t: (not t[0], t[1], t[2]))
+        for key in rows:
+            if key[2] not in seen:
+                seen.add(key[2])
+                out.append(key)
+        if len(out) >= n:
+            break
     return out[:n]
 
 
