@@ -510,9 +510,10 @@ def _first_rows(session: Session, reach: Sequence[Reach], filters: Filters,
     return out[:n]
 
 
-#: A page's applications by id, without their sealed form data (a queue page never shows it).
+#: A page's applications by id, without what a queue page never shows: the sealed form data, the
+#: household's identity hashes, the stages' arrival record (deferred: reading one loads it).
 _ITEMS = select(Application).where(Application.id.in_(bindparam("ids", expanding=True))).options(
-    defer(Application.data))
+    defer(Application.data), defer(Application.household_hashes), defer(Application.arrived))
 
 
 def queue_page(
