@@ -9,7 +9,8 @@
                     ORDER BY deadline LIMIT 20, all columns, no ORM, no decryption;
 (d) queue pages   — `queue.queue_page` for the street reviewer of 金山街道, one
                     session per page like a request, following `next_cursor`
-                    (back to the first page when the queue ends).
+                    (back to the first page when the queue ends); each page timed,
+                    median and p99 printed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ SCRATCH = "bench_scratch"
 class Rate:
     count: int
     seconds: float
+    #: each timed call's seconds, when they were timed one by one (queue pages)
+    each: list[float] = field(default_factory=list)
 
     @property
     def per_second(self) -> float:
@@ -40,6 +43,13 @@ class Rate:
     @property
     def ms_each(self) -> float:
         return 1000 * self.seconds / self.count if self.count else 0.0
+
+    def percentile_ms(self, share: float) -> float | None:
+        """The `share` (0–1) percentile of the calls timed one by one, in ms (None when not timed so)."""
+        if not self.each:
+            return None
+        ordered = sorted(self.each)
+        return 1000 * ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 @dataclass
@@ -216,6 +226,7 @@ def queue_pages(db, count: int) -> tuple[Rate, int, int]:
 
     account = reviewer_id(db)
     seen = wrapped = 0
+    each: list[float] = []
     with db.sessions() as session:  # one untimed page first (workflow specs parsed and cached)
         queue_page(session, account, limit=20, packset=db.packs)
 
@@ -223,8 +234,10 @@ def queue_pages(db, count: int) -> tuple[Rate, int, int]:
         nonlocal seen, wrapped
         cursor = None
         for _ in range(count):
+            started = time.perf_counter()
             with db.sessions() as session:  # one request, one session
                 page = queue_page(session, account, after=cursor, limit=20, packset=db.packs)
+            each.append(time.perf_counter() - started)
             seen += len(page.items)
             cursor = page.next_cursor
             if cursor is None:
@@ -232,7 +245,7 @@ def queue_pages(db, count: int) -> tuple[Rate, int, int]:
         assert seen, "the street reviewer's queue is empty"
 
     _, seconds = _timed(run)
-    return Rate(count, seconds), seen, wrapped
+    return Rate(count, seconds, each), seen, wrapped
 
 
 # --------------------------------------------------------------------------- plans
@@ -338,6 +351,8 @@ def measure(db, *, today: date, calendar, submissions_n: int, pages_n: int, inse
     log(f"    queue pages × {pages_n} …")
     queue, seen, wrapped = queue_pages(db, pages_n)
     phases["queue pages"] = queue.seconds
+    log(f"    queue pages: median {queue.percentile_ms(0.5):.2f} ms, p99 {queue.percentile_ms(0.99):.2f} ms, "
+        f"max {queue.percentile_ms(1.0):.2f} ms a page")
 
     started = time.perf_counter()
     explained = plans(db)

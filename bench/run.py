@@ -273,6 +273,7 @@ def goals_json(results, extra: dict[str, object], pack_load: float) -> dict[str,
         ratios[f"queue_per_select_{kind}"] = m.queue.per_second / m.select.per_second
         figures[f"submit_ms_{kind}"] = m.submit.ms_each
         figures[f"queue_page_ms_{kind}"] = m.queue.ms_each
+        figures[f"queue_page_p99_ms_{kind}"] = m.queue.percentile_ms(0.99)
         figures[f"size_{kind}"] = size
     for key, value in extra.items():
         (ratios if key in RATIO_KEYS else figures)[key] = value

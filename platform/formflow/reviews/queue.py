@@ -14,9 +14,16 @@ Pagination is keyset on (overdue, deadline, id), never OFFSET.
 A page reads the stage projection in the order of its index
 `ix_app_stage_order` (pack, stage, overdue DESC, due, application id): one
 `LIMIT n+1` range per (reach, owned stage), merged in one statement, so the
-cost of a page does not grow with the history in reach. The application
-rows are then fetched by id without their sealed form data, which a queue
-page never shows (it stays deferred; reading `app.data` loads it).
+cost of a page does not grow with the history in reach. The cursor seeks
+(`overdue = …` and `(due, id) > …` are index bounds), so neither does it
+grow with how deep the page is. The application rows are then fetched by
+id without their sealed form data, which a queue page never shows (it
+stays deferred; reading `app.data` loads it).
+
+Per request the account's assignments and the pinned workflow hashes are
+read (one statement); what they own is computed once per distinct key, and
+each page's statement is built once per (reach, filters, range) with the
+cursor's values bound.
 """
 
 from __future__ import annotations
@@ -28,13 +35,38 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    false,
+    null,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session, defer
 
 from formflow.auth.jurisdiction import under
-from formflow.db.models import NO_DEADLINE, Account, Application, ApplicationStage, Event, PackVersion
-from formflow.packs.inherit import children_of
-from formflow.workflow.access import assignments
+from formflow.db.models import (
+    NO_DEADLINE,
+    Account,
+    Application,
+    ApplicationStage,
+    Event,
+    Office,
+    PackVersion,
+    RoleAssignment,
+)
+from formflow.packs.inherit import children_of, lineage
 from formflow.workflow.spec import WorkflowSpec, cached_spec, spec_for
 
 ACTIVE = "active"
@@ -111,9 +143,14 @@ def workflow_specs(session: Session, pack: str, packset: Any = None) -> list[Wor
     version this process has not parsed yet); the current files are hashed
     once per loaded file, not per request.
     """
-    specs: dict[str, WorkflowSpec] = {}
     digests = session.scalars(select(PackVersion.hash).where(PackVersion.pack == pack,
                                                              PackVersion.kind == "workflow")).all()
+    return _specs(session, pack, digests, packset)
+
+
+def _specs(session: Session, pack: str, digests: Sequence[str], packset: Any) -> list[WorkflowSpec]:
+    """The specs of the pinned `digests` of `pack` (parsed once per process), then of its current files."""
+    specs: dict[str, WorkflowSpec] = {}
     for digest in digests:
         cached = cached_spec(digest)
         if cached is not None:
@@ -170,24 +207,110 @@ def read_ahead(packset: Any, pack: str, role: str, level: str) -> frozenset[tupl
     return frozenset(out)
 
 
+def _held() -> Any:
+    """The account's role assignments at an office (inner join: a role held at no office reaches nothing)."""
+    return (select(RoleAssignment.id, RoleAssignment.role, Office.id.label("office"), Office.pack, Office.path,
+                   Office.level)
+            .join(Office, Office.id == RoleAssignment.office_id)
+            .where(RoleAssignment.account_id == bindparam("account")))
+
+
+def _reach_rows() -> Any:
+    """One statement: the assignments (hash NULL), then the pinned workflow hashes (only pack and hash set)
+    of the packs of their offices and of every pack that extends another (`extending`, bound)."""
+    held = _held().subquery()
+    text_null, int_null = cast(null(), String(64)), cast(null(), Integer)
+    assigned = select(held.c.id, held.c.role, held.c.office, held.c.pack, held.c.path, held.c.level, text_null)
+    pinned = select(int_null, text_null, text_null, PackVersion.pack, text_null, text_null, PackVersion.hash).where(
+        PackVersion.kind == "workflow",
+        or_(PackVersion.pack.in_(select(held.c.pack)), PackVersion.pack.in_(bindparam("extending", expanding=True))))
+    return union_all(assigned, pinned)
+
+
+_REACH_ROWS = _reach_rows()
+#: Reach lists by everything they are computed from (assignments, pinned and current workflow hashes).
+_REACH: dict[tuple[Any, ...], tuple[Reach, ...]] = {}
+_REACH_MAX = 1024
+
+
+def _served(packset: Any, pack: str) -> tuple[str, ...]:
+    """The office's pack, and the packs extending it (packs.inherit): they share its offices."""
+    if not getattr(packset, "packs", None):
+        return (pack,)
+    return (pack, *(p.id for p in children_of(packset, pack)))
+
+
+#: (packset, ids of its packs that extend another) of the last pack set asked about.
+_EXTENDING: list[tuple[Any, list[str]]] = []
+
+
+def _extending(packset: Any) -> list[str]:
+    """The packs of `packset` that extend another: they may serve offices of the pack they extend."""
+    if not getattr(packset, "packs", None):
+        return []
+    entry = _EXTENDING[0] if _EXTENDING else None  # read once: another thread may replace it
+    if entry is None or entry[0] is not packset:
+        entry = (packset, sorted(p.id for p in packset.packs.values() if lineage(p.manifest.content)))
+        _EXTENDING[:] = [entry]
+    return entry[1]
+
+
+def _current_files(packset: Any, pack: str) -> tuple[tuple[str, str], ...]:
+    """(matter, content hash) of the pack's current workflow files (what `read_ahead` and specs read)."""
+    found = getattr(packset, "packs", {}).get(pack) if packset is not None else None
+    if found is None:
+        return ()
+    return tuple((str(m.id), _file_hash(m.workflow)) for m in found.matters.values()
+                 if getattr(m, "workflow", None) is not None and m.workflow.content)
+
+
 def reach_of(session: Session, account: Account | int, packset: Any = None) -> list[Reach]:
-    """The account's (role, office) pairs that own at least one stage of their pack."""
+    """The account's (role, office) pairs that own at least one stage of their pack.
+
+    One statement a request (the account's assignments and the pinned
+    workflow hashes of their packs), read fresh; the stages each pair owns are then
+    computed once per distinct set of assignments, pinned hashes and current
+    workflow files, so a grant, a revocation or a new workflow version
+    changes the key and is seen at once.
+    """
     account_id = account if isinstance(account, int) else account.id
-    rows = [(role, office) for role, office in assignments(session, account_id) if office is not None]
+    held: list[tuple[Any, ...]] = []
+    pinned: dict[str, set[str]] = {}
+    for n, role, office, pack, path, level, digest in session.execute(
+            _REACH_ROWS, {"account": account_id, "extending": _extending(packset)}):
+        if digest is None:
+            held.append((n, role, office, pack, path, level))
+        else:
+            pinned.setdefault(pack, set()).add(digest)
+    if not held:
+        return []
+    rows = tuple(row[1:] for row in sorted(held))  # in the order the roles were granted
+    served = {pack: _served(packset, pack) for pack in dict.fromkeys(row[2] for row in rows)}
+    packs = sorted({p for group in served.values() for p in group})
+    key = (rows, tuple(served.items()),
+           tuple((p, frozenset(pinned.get(p, ())), _current_files(packset, p)) for p in packs))
+    found = _REACH.get(key)
+    if found is None:
+        found = _compute_reach(session, rows, served, pinned, packset)
+        if len(_REACH) >= _REACH_MAX:
+            _REACH.clear()
+        _REACH[key] = found
+    return list(found)
+
+
+def _compute_reach(session: Session, rows: Sequence[tuple[Any, ...]], served: dict[str, tuple[str, ...]],
+                   pinned: dict[str, set[str]], packset: Any) -> tuple[Reach, ...]:
     cache: dict[str, list[WorkflowSpec]] = {}
     out: list[Reach] = []
-    for role, office in rows:
-        # the office's pack, and the packs extending it (packs.inherit): they share its offices
-        served = [office.pack, *(p.id for p in children_of(packset, office.pack))] if getattr(
-            packset, "packs", None) else [office.pack]
-        for pack in served:
+    for role, office_id, office_pack, office_path, level in rows:
+        for pack in served[office_pack]:
             if pack not in cache:
-                cache[pack] = workflow_specs(session, pack, packset)
-            stages = owned_stages(cache[pack], role, office.level)
+                cache[pack] = _specs(session, pack, sorted(pinned.get(pack, ())), packset)
+            stages = owned_stages(cache[pack], role, level)
             if stages:
-                out.append(Reach(pack, role, office.id, office.path, office.level, stages,
-                                 read_ahead(packset, pack, role, office.level)))
-    return out
+                out.append(Reach(pack, role, office_id, office_path, level, stages,
+                                 read_ahead(packset, pack, role, level)))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- SQL pieces
@@ -198,6 +321,10 @@ def stage_in(session: Session, stage_ids: Sequence[str]) -> ColumnElement[bool]:
     Reads the queue projection `application_stages` (one row per current
     stage, indexed by stage and office path), never the JSON list.
     """
+    return _at_stages(stage_ids)
+
+
+def _at_stages(stage_ids: Sequence[str]) -> ColumnElement[bool]:
     ids = sorted(set(stage_ids))
     if not ids:
         return false()
@@ -268,18 +395,43 @@ def queue_query(session: Session, reach: Sequence[Reach], filters: Filters | Non
     return query
 
 
-def _row_after(cursor: tuple[bool, date, int]) -> ColumnElement[bool]:
-    """Projection rows after the cursor in the queue's order (the index's order)."""
-    overdue, deadline, app_id = cursor
+#: The cursor's deadline and id, bound when a page is read (the statement itself is built once).
+_AFTER_DUE: BindParameter[date] = bindparam("after_due", type_=Date)
+_AFTER_ID: BindParameter[int] = bindparam("after_id", type_=Integer)
+
+
+#: One range of a page: the overdue value it reads (None: both, in index order) and whether it starts
+#: after the cursor (else at the start of that value).
+Part = tuple[bool | None, bool]
+
+
+def _phases(after: bool | None) -> tuple[Part, ...]:
+    """The ranges a page reads per owned stage, in order, by whether the cursor's row is overdue.
+
+    Each is one index range (`overdue =`, then `(due, id) >` the cursor's): the cursor seeks, it is
+    not a filter, so a page deep in the queue reads no more of the index than the first one. After an
+    overdue cursor the rest of the overdue rows come first; the rows not overdue are read (a second
+    statement) only when those do not fill the page.
+    """
+    if after is None:
+        return ((None, False),)
+    if after:
+        return ((True, True), (False, False))
+    return ((False, True),)
+
+
+def _row_after() -> ColumnElement[bool]:
+    """Projection rows after the cursor's (due, id) in index order, for one overdue value."""
     row = ApplicationStage
-    later = or_(row.due > deadline, and_(row.due == deadline, row.application_id > app_id))
-    if overdue:
-        return or_(row.overdue.is_(False), and_(row.overdue.is_(True), later))
-    return and_(row.overdue.is_(False), later)
+    return tuple_(row.due, row.application_id) > tuple_(_AFTER_DUE, _AFTER_ID)
 
 
-def _range(session: Session, r: Reach, stage: str, filters: Filters, cursor: tuple[bool, date, int] | None,
-           n: int) -> Any:
+def _overdue_is(value: bool) -> ColumnElement[bool]:
+    """`overdue = value` (an equality the index seeks on; the column is never NULL)."""
+    return ApplicationStage.overdue == (true() if value else false())
+
+
+def _range(r: Reach, stage: str, filters: Filters, part: Part, n: int) -> Any:
     """The first `n` rows of one owned stage under one office, in index order, with the page's filters."""
     row = ApplicationStage
     query = (
@@ -290,44 +442,78 @@ def _range(session: Session, r: Reach, stage: str, filters: Filters, cursor: tup
                or_(Application.awaiting.is_(None), Application.awaiting != AWAITING_CITIZEN))
     )
     if filters.stage and filters.stage != stage:  # at the filtered stage too (a parallel branch)
-        query = query.where(stage_in(session, [filters.stage]))
+        query = query.where(_at_stages([filters.stage]))
     if filters.category:
         query = query.where(Application.category == filters.category)
     if filters.channel:
         query = query.where(Application.channel == filters.channel)
     if filters.overdue is not None:
-        query = query.where(row.overdue.is_(filters.overdue))
-    if cursor is not None:
-        query = query.where(_row_after(cursor))
+        query = query.where(_overdue_is(filters.overdue))
+    overdue, bounded = part
+    if overdue is not None and overdue is not filters.overdue:
+        query = query.where(_overdue_is(overdue))
+    if bounded:
+        query = query.where(_row_after())
     return query.order_by(row.overdue.desc(), row.due.asc(), row.application_id.asc()).limit(n)
+
+
+#: Page statements by (reach, filters, range, n): built once, the cursor's values bound per page.
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+_STATEMENTS_MAX = 512
+_NOT_BUILT = object()
+
+
+def _statement(reach: tuple[Reach, ...], filters: Filters, part: Part, n: int) -> Any:
+    """The one statement reading `part` of every (reach, owned stage) (None when nothing is owned)."""
+    key = (reach, filters, part, n)
+    found = _STATEMENTS.get(key, _NOT_BUILT)
+    if found is not _NOT_BUILT:
+        return found
+    ranges = [_range(r, stage, filters, part, n) for r in reach for stage in sorted(r.stages)]
+    statement: Any = None
+    if len(ranges) == 1:
+        statement = ranges[0]
+    elif ranges:
+        statement = union_all(*(select(*sub.c) for sub in (q.subquery() for q in ranges)))
+    if len(_STATEMENTS) >= _STATEMENTS_MAX:
+        _STATEMENTS.clear()
+    _STATEMENTS[key] = statement
+    return statement
 
 
 def _first_rows(session: Session, reach: Sequence[Reach], filters: Filters,
                 cursor: tuple[bool, date, int] | None, n: int) -> list[tuple[bool, date, int]]:
-    """(overdue, due, id) of the first `n` applications of the queue after `cursor`: one statement.
+    """(overdue, due, id) of the first `n` applications of the queue after `cursor`.
 
-    Each (reach, stage) range reads at most `n` rows in index order; the
-    ranges are merged here. An application at two owned stages (parallel
-    branches) comes once: the first `n` distinct ids are among the rows read,
-    since each range holds distinct ids.
+    One statement (two on the page where the overdue rows end). Each
+    (reach, stage) range reads at most `n` rows in index order; the ranges
+    are merged here. An application at two owned stages (parallel branches)
+    comes once: the first `n` distinct ids are among the rows read, since
+    each range holds distinct ids. Every row of a phase sorts before every
+    row of the next (overdue first), so phases are appended in order.
     """
-    ranges = [_range(session, r, stage, filters, cursor, n) for r in reach for stage in sorted(r.stages)]
-    if not ranges:
-        return []
-    if len(ranges) == 1:
-        statement: Any = ranges[0]
-    else:
-        parts = [select(*sub.c) for sub in (q.subquery() for q in ranges)]
-        statement = union_all(*parts)
-    rows = sorted(((bool(o), d, int(i)) for o, d, i in session.execute(statement)),
-                  key=lambda t: (not t[0], t[1], t[2]))
+    params = {} if cursor is None else {"after_due": cursor[1], "after_id": cursor[2]}
     seen: set[int] = set()
-    out = []
-    for key in rows:
-        if key[2] not in seen:
-            seen.add(key[2])
-            out.append(key)
+    out: list[tuple[bool, date, int]] = []
+    for part in _phases(None if cursor is None else cursor[0]):
+        statement = _statement(tuple(reach), filters, part, n)
+        if statement is None:
+            return []
+        rows = sorted(((bool(o), d, int(i)) for o, d, i in session.execute(statement, params)),
+                      key=lambda t: (not t[0], t[1], t[2]))
+        for key in rows:
+            if key[2] not in seen:
+                seen.add(key[2])
+                out.append(key)
+        if len(out) >= n:
+            break
     return out[:n]
+
+
+#: A page's applications by id, without what a queue page never shows: the sealed form data, the
+#: household's identity hashes, the stages' arrival record (deferred: reading one loads it).
+_ITEMS = select(Application).where(Application.id.in_(bindparam("ids", expanding=True))).options(
+    defer(Application.data), defer(Application.household_hashes), defer(Application.arrived))
 
 
 def queue_page(
@@ -349,8 +535,7 @@ def queue_page(
     keys = keys[:limit]
     if not keys:
         return Page([], None, reach)
-    loaded = {app.id: app for app in session.scalars(
-        select(Application).where(Application.id.in_([k[2] for k in keys])).options(defer(Application.data)))}
+    loaded = {app.id: app for app in session.scalars(_ITEMS, {"ids": [k[2] for k in keys]})}
     items = [loaded[k[2]] for k in keys if k[2] in loaded]
     return Page(items, _encode(keys[-1]) if more else None, reach)
 

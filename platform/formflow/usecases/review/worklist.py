@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formflow.db.models import Account, Office
-from formflow.packs.versions import load_pinned
+from formflow.packs.versions import Pinned, load_pinned
 from formflow.reviews import queue as queue_mod
 from formflow.text.catalogue import _
 from formflow.usecases.review.reach import StageRef, masked_id, reach, spec_of, stage_refs
+from formflow.workflow.spec import WorkflowSpec
 
 PAGE_SIZE = 20
 
@@ -79,9 +80,9 @@ def queue(services: Any, db: Session, actor: Account, filters: queue_mod.Filters
     office_ids = {a.office_id for a in found.items if a.office_id}
     offices = {o.id: o for o in db.scalars(select(Office).where(Office.id.in_(office_ids)))} if office_ids else {}
     rows = []
+    pins: dict[str, tuple[Pinned, WorkflowSpec]] = {}  # rows of one page mostly share their pinned versions
     for app in found.items:
-        pinned = load_pinned(db, app.versions)
-        spec = spec_of(pinned)
+        pinned, spec = _pinned_spec(db, app.versions, pins)
         who = people.get(app.applicant_id)
         masked = masked_id(services, who)
         office = offices.get(app.office_id) if app.office_id else None
@@ -94,6 +95,17 @@ def queue(services: Any, db: Session, actor: Account, filters: queue_mod.Filters
             submitted_at=app.submitted_at, deadline=app.deadline, overdue=bool(app.overdue), version=app.version,
         ))
     return QueueResult(rows, found.next_cursor)
+
+
+def _pinned_spec(db: Session, versions: dict[str, Any],
+                 seen: dict[str, tuple[Pinned, WorkflowSpec]]) -> tuple[Pinned, WorkflowSpec]:
+    """The pinned documents and workflow of `versions`, looked up once per distinct versions of a page."""
+    key = repr(versions)
+    found = seen.get(key)
+    if found is None:
+        pinned = load_pinned(db, versions)
+        found = seen[key] = (pinned, spec_of(pinned))
+    return found
 
 
 def queue_filters(services: Any, db: Session, actor: Account) -> FilterOptions:
