@@ -86,6 +86,13 @@ def _hwm_mib(pid: int) -> float:
     return 0.0
 
 
+def _is_hasher(pid: int) -> bool:
+    try:
+        return b"formflow.auth.hasher" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 class Server:
     def __init__(self, workdir: Path | None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="formflow-bench-server-", dir=workdir))
@@ -112,11 +119,20 @@ class Server:
             time.sleep(0.3)
         raise RuntimeError("formflow serve did not answer /healthz in time")
 
+    def _children(self) -> list[int]:
+        return [p for p in _tree(self.proc.pid) if p != self.proc.pid]
+
     def workers(self) -> list[int]:
-        return [p for p in _tree(self.proc.pid) if p != self.proc.pid] or [self.proc.pid]
+        """The serving workers (the Argon2 helper process, auth/hasher.py, is not one of them)."""
+        return [p for p in self._children() if not _is_hasher(p)] or [self.proc.pid]
 
     def peak_mib(self) -> float:
         return max((_hwm_mib(p) for p in self.workers()), default=0.0)
+
+    def hasher_peak_mib(self) -> float | None:
+        """VmHWM of the shared Argon2 helper process, None when the server runs none."""
+        helpers = [p for p in self._children() if _is_hasher(p)]
+        return max(_hwm_mib(p) for p in helpers) if helpers else None
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -240,7 +256,8 @@ def _concurrent_sign_ins(base: str, n: int, log: Any) -> float:
 def measure_server(workdir: Path | None, *, journeys: int, healthz: int, log: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"healthz_per_s": None, "sign_in_s": None, "api_journey_per_s": None,
                            "api_journey_per_healthz": None, "concurrent_sign_ins_s": None, "server_pdf_s": None,
-                           "rss_pages_mib": None, "rss_pdf_mib": None, "rss_peak_mib": None}
+                           "rss_pages_mib": None, "rss_pdf_mib": None, "rss_peak_mib": None,
+                           "rss_hasher_mib": None}
     server = Server(workdir)
     try:
         server.wait()
@@ -269,6 +286,7 @@ def measure_server(workdir: Path | None, *, journeys: int, healthz: int, log: An
         out["rss_pdf_mib"] = server.peak_mib()
         out["concurrent_sign_ins_s"] = _concurrent_sign_ins(server.base, 10, log)
         out["rss_peak_mib"] = server.peak_mib()
+        out["rss_hasher_mib"] = server.hasher_peak_mib()
     except (RuntimeError, requests.RequestException) as exc:
         log(f"    server figures incomplete: {exc}")
         try:
