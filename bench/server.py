@@ -88,7 +88,7 @@ def _hwm_mib(pid: int) -> float:
 
 def _is_hasher(pid: int) -> bool:
     try:
-        return b"formflow.auth.hasher" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"formflow.sidecar" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
 
@@ -123,14 +123,14 @@ class Server:
         return [p for p in _tree(self.proc.pid) if p != self.proc.pid]
 
     def workers(self) -> list[int]:
-        """The serving workers (the Argon2 helper process, auth/hasher.py, is not one of them)."""
+        """The serving workers (the serve helper process, formflow.sidecar, is not one of them)."""
         return [p for p in self._children() if not _is_hasher(p)] or [self.proc.pid]
 
     def peak_mib(self) -> float:
         return max((_hwm_mib(p) for p in self.workers()), default=0.0)
 
     def hasher_peak_mib(self) -> float | None:
-        """VmHWM of the shared Argon2 helper process, None when the server runs none."""
+        """VmHWM of the serve helper process (Argon2id, PDFs), None when the server runs none."""
         helpers = [p for p in self._children() if _is_hasher(p)]
         return max(_hwm_mib(p) for p in helpers) if helpers else None
 

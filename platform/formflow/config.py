@@ -62,8 +62,9 @@ class Settings:
     trusted_proxies: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_TRUSTED_PROXIES", "0")))
     #: How many Argon2id password checks (64 MiB each) may run at once in one process (the others wait).
     argon2_concurrency: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_ARGON2_CONCURRENCY", "1")))
-    #: `formflow serve` checks passwords in one shared helper process (auth/hasher.py) unless "0"
-    argon2_helper: bool = field(default_factory=lambda: os.environ.get("FORMFLOW_ARGON2_HELPER", "1") != "0")
+    #: `formflow serve` checks passwords and renders PDFs in one helper process beside its workers
+    #: (formflow.sidecar) unless "0"
+    serve_helper: bool = field(default_factory=lambda: os.environ.get("FORMFLOW_SERVE_HELPER", "1") != "0")
     #: How long an API response stored under an Idempotency-Key is replayed (hours), then pruned.
     idempotency_hours: int = field(default_factory=lambda: int(os.environ.get("FORMFLOW_IDEMPOTENCY_HOURS", "24")))
     #: Writes (POST/PUT/PATCH/DELETE) one account may make to the API per minute (per process).

@@ -6,7 +6,7 @@ default 1) bounds how many run at once in one process, so a burst of sign-ins qu
 account is checked against a dummy hash, so it costs the same time as a known one (no
 account enumeration by timing).
 
-Under `formflow serve` the checks run in one shared helper process (`auth/hasher.py`), so the
+Under `formflow serve` the checks run in the one serve helper process (`formflow.sidecar`), so the
 64 MiB of a check is not in any serving worker; elsewhere (tests, CLI) they run here.
 
 The policy refuses (ASVS 2.1.7) the 10,000 most common passwords (`data/common-passwords.txt`,
@@ -16,20 +16,16 @@ repeated characters.
 
 from __future__ import annotations
 
-import logging
-import os
 import re
 import string
 import threading
 from functools import cache
 from importlib import resources
 
-from argon2.exceptions import InvalidHashError, VerificationError
-
+from formflow import sidecar
 from formflow.auth import hasher
 from formflow.text.catalogue import _
 
-log = logging.getLogger(__name__)
 HASHER = hasher.HASHER
 MIN_LENGTH = 10
 CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
@@ -52,45 +48,21 @@ def concurrency() -> int:
     return _slots._initial_value  # type: ignore[attr-defined]
 
 
-def _helper_socket() -> str | None:
-    """The shared hashing helper's socket when `formflow serve` started one (auth/hasher.py)."""
-    return os.environ.get(hasher.SOCKET_ENV) or None
-
-
-def _in_helper(request: dict) -> dict | None:
-    """The helper's answer, or None when there is no helper or it did not answer (logged)."""
-    path = _helper_socket()
-    if path is None:
-        return None
-    try:
-        reply = hasher.ask(path, request)
-    except hasher.HasherUnavailable as exc:
-        log.warning("password hashing helper unavailable at %s, checking in this process: %s", path, exc)
-        return None
-    return reply if ("hash" in reply or "ok" in reply) else None
-
-
 def hash_password(password: str) -> str:
-    reply = _in_helper({"op": "hash", "password": password})
-    if reply is not None:
-        return str(reply["hash"])
-    with _slots:
-        return HASHER.hash(password)
+    try:
+        return str(sidecar.ask("hash", password))
+    except sidecar.SidecarUnavailable:
+        with _slots:
+            return HASHER.hash(password)
 
 
 def verify_password(stored: str | None, password: str) -> bool:
     """True when `password` matches; an absent hash still costs one full check (a dummy one)."""
-    reply = _in_helper({"op": "verify", "stored": stored, "password": password})
-    if reply is not None:
-        return bool(reply["ok"])
-    with _slots:
-        try:
-            if not stored:
-                HASHER.verify(hasher.dummy_hash(), password)
-                return False
-            return HASHER.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            return False
+    try:
+        return bool(sidecar.ask("verify", stored, password))
+    except sidecar.SidecarUnavailable:
+        with _slots:
+            return hasher.check(stored, password, HASHER)
 
 
 @cache

@@ -10,9 +10,9 @@ trickle in: in production a reverse proxy buffers requests in front of it
 Each serving process runs the embedded outbox worker thread (`formflow.outbox.embedded`)
 unless FORMFLOW_EMBEDDED_WORKER=0, so notices render without a separate `formflow worker`.
 
-Password checks: `formflow serve` starts one Argon2id helper process (`formflow.auth.hasher`)
-shared by its workers, so a check's 64 MiB is not in any worker (FORMFLOW_ARGON2_HELPER=0 keeps
-the checks in the workers).
+Heavy work: `formflow serve` starts one helper process (`formflow.sidecar`) shared by its
+workers for Argon2id checks (64 MiB each) and PDF rendering (fpdf2 and fontTools), so neither is
+in any worker's memory (FORMFLOW_SERVE_HELPER=0 keeps both in the workers).
 
 Memory: glibc gives each thread that allocates its own malloc arena (up to 8 per core),
 and freed memory stays in the arena it came from. `formflow serve` limits a process to
@@ -61,10 +61,10 @@ def run(host: str, port: int, workers: int) -> None:
     settings = Settings()
     os.environ.setdefault("FORMFLOW_LOG_FORMAT", "text" if settings.load_demo else "json")
     limit_malloc_arenas()
-    if settings.argon2_helper:
-        from formflow.auth import hasher
+    if settings.serve_helper:
+        from formflow import sidecar
 
-        hasher.start(settings.argon2_concurrency)
+        sidecar.start(settings.argon2_concurrency)
 
     try:
         from gunicorn.app.base import BaseApplication

@@ -521,7 +521,34 @@ def render_pdf(
     font_path: Path | None = None,
     issued_on: date | str | None = None,
 ) -> bytes:
-    """Render a notice to PDF bytes; same inputs, same bytes.
+    """`render_pdf_here`, done by the serve helper process when there is one (formflow.sidecar).
+
+    Under `formflow serve` fpdf2 and fontTools are then loaded once beside the workers, not in
+    each; the bytes are the same; a refusal raised there is raised here.
+    """
+    from formflow import sidecar
+
+    args = (list(template_dir), template_name, dict(context))
+    kwargs = {"title": title, "number": number, "images": dict(images) if images else None,
+              "font_path": font_path, "issued_on": issued_on}
+    try:
+        return bytes(sidecar.ask("render_pdf", *args, **kwargs))
+    except sidecar.SidecarUnavailable:
+        return render_pdf_here(*args, **kwargs)
+
+
+def render_pdf_here(
+    template_dir: Sequence[Path],
+    template_name: str,
+    context: Mapping[str, Any],
+    *,
+    title: str,
+    number: str | None = None,
+    images: Mapping[str, bytes] | None = None,
+    font_path: Path | None = None,
+    issued_on: date | str | None = None,
+) -> bytes:
+    """Render a notice to PDF bytes in this process; same inputs, same bytes.
 
     `issued_on` (or `context["issued_on"]`) is printed and is the PDF creation date.
     The template sees `context` plus `title`, `number`, `issued_on` and `cid` (the

@@ -327,6 +327,7 @@ class _Loader:
 def load_packs(root: Path, only: list[str] | None = None) -> PackSet:
     """Load the packs under `root` (all, or those named in `only`) and check them."""
     from formflow.packs.checks import cross_check
+    from formflow.packs.checks.templates import forget_check_environments
     from formflow.packs.inherit import drop_inherited, resolve
 
     loader = _Loader(root)
@@ -347,6 +348,7 @@ def load_packs(root: Path, only: list[str] | None = None) -> PackSet:
                 loader.reader.problem(f"schemas/{name}", "", _("No locality pack %(name)s found", name=repr(name)))
     packset = PackSet(root, packs, loader.common, calendars, loader.reader.problems)
     cross_check(packset, loader.reader)
+    forget_check_environments()
     found = ordered(list(dict.fromkeys(drop_inherited(packs, loader.reader.problems))))
     packset.problems = [p for p in found if p.severity != WARNING]
     packset.warnings = [p for p in found if p.severity == WARNING]

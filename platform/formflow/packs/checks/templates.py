@@ -100,6 +100,11 @@ def _cached_environment(folders: tuple[str, ...], html: bool) -> SandboxedEnviro
     return env
 
 
+def forget_check_environments() -> None:
+    """Drop the check's parsed templates once a load is checked (a serving process never needs them again)."""
+    _cached_environment.cache_clear()
+
+
 def render_recording(env: SandboxedEnvironment, name: str | None, source: str | None,
                      context: Mapping[str, Any]) -> tuple[list[tuple[str, int, str]], Exception | None]:
     """Render a template (by name, or from source); the undefined uses (file, line, what) and any error."""
