@@ -529,12 +529,12 @@ def render_pdf(
     from formflow import sidecar
 
     args = (list(template_dir), template_name, dict(context))
-    kwargs = {"title": title, "number": number, "images": dict(images) if images else None,
+    kwargs: dict[str, Any] = {"title": title, "number": number, "images": dict(images) if images else None,
               "font_path": font_path, "issued_on": issued_on}
     try:
         return bytes(sidecar.ask("render_pdf", *args, **kwargs))
     except sidecar.SidecarUnavailable:
-        return render_pdf_here(*args, **kwargs)
+        return render_pdf_here(list(template_dir), template_name, context, **kwargs)
 
 
 def render_pdf_here(
