@@ -31,12 +31,17 @@ class NotHere:
         raise AssertionError("checked in the worker")
 
 
-@pytest.fixture()
-def helper(monkeypatch):
-    monkeypatch.delenv(sidecar.SOCKET_ENV, raising=False)
+def _started(monkeypatch):
+    """A helper for this test; its socket variable is removed again afterwards (start sets it)."""
+    monkeypatch.setenv(sidecar.SOCKET_ENV, "")  # recorded as absent before, so undone to absent
     proc = sidecar.start(1)
     assert proc is not None and os.environ[sidecar.SOCKET_ENV]
-    monkeypatch.setenv(sidecar.SOCKET_ENV, os.environ[sidecar.SOCKET_ENV])  # removed again after the test
+    return proc
+
+
+@pytest.fixture()
+def helper(monkeypatch):
+    proc = _started(monkeypatch)
     yield proc
     proc.kill()
     proc.wait()
@@ -66,9 +71,7 @@ def test_a_notice_rendered_by_the_helper_is_the_worker_s_own_byte_for_byte(helpe
 
 def test_a_refusal_in_the_helper_is_the_same_refusal_in_the_worker(monkeypatch):
     monkeypatch.setenv(fonts.FALLBACK_ENV, "")  # the helper inherits it: no fallback fonts there either
-    monkeypatch.delenv(sidecar.SOCKET_ENV, raising=False)
-    proc = sidecar.start(1)
-    monkeypatch.setenv(sidecar.SOCKET_ENV, os.environ[sidecar.SOCKET_ENV])
+    proc = _started(monkeypatch)
     try:
         with pytest.raises(Refusal) as raised:
             _notice(applicant_name="张\U0002A6A5")  # a CJK Ext. B character the main font lacks
@@ -125,3 +128,7 @@ def test_the_helper_ends_when_the_process_that_started_it_is_killed():
     while time.monotonic() < deadline and _alive(helper_pid):
         time.sleep(0.2)
     assert not _alive(helper_pid)
+
+
+def test_tests_after_a_helper_test_see_no_helper():
+    assert sidecar.socket_path() is None  # the fixture's variable did not leak (runs after the tests above)

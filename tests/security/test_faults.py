@@ -245,6 +245,19 @@ def test_two_draft_saves_with_the_same_version_one_wins(sec):
     assert _state(sec, app_id)[3]["members"]["applicant"]["basic"]["name"] == "甲"
 
 
+def test_saving_unchanged_data_moves_the_version_with_its_event(sec):
+    """A save of what is already stored (a retry whose first answer was lost) still gets its own version:
+    the next save from the same page is not a false conflict, and every event has its version."""
+    app_id = _draft(sec)
+    c = sec.client("jx-citizen-wangfang")
+    assert _save(sec, c, app_id, "王芳").status_code == 302
+    first = _state(sec, app_id)
+    assert _save(sec, c, app_id, "王芳").status_code == 302
+    again = _state(sec, app_id)
+    assert again[3] == first[3]
+    assert (again[1] - first[1], again[4] - first[4]) == (1, 1)
+
+
 @pytest.mark.postgres
 def test_two_submits_at_once_make_one_application(postgres_platform):
     """Two threads submit the same complete draft (two tabs: two tokens) on PostgreSQL: one submission."""

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from formflow.applications.bounds import check_data
@@ -252,6 +253,7 @@ def save_draft(
 
     check_materials(session, app, new)  # this application's own uploads only, signatures that are images
     app.data = new
+    flag_modified(app, "data")  # a save of unchanged data still moves the version with its event
     if step:
         app.current_step = step
     category = category_of(pinned, new)
