@@ -157,7 +157,11 @@ def start(concurrency: int) -> subprocess.Popen[bytes] | None:
     proc = subprocess.Popen([sys.executable, "-m", "formflow.sidecar", path, str(max(1, concurrency)),
                              str(os.getpid())], env=env)
 
+    owner = os.getpid()
+
     def stop() -> None:
+        if os.getpid() != owner:  # a forked worker exiting (atexit runs there too) leaves the helper alone
+            return
         if proc.poll() is None:
             proc.terminate()
             try:

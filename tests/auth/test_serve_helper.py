@@ -132,3 +132,22 @@ def test_the_helper_ends_when_the_process_that_started_it_is_killed():
 
 def test_tests_after_a_helper_test_see_no_helper():
     assert sidecar.socket_path() is None  # the fixture's variable did not leak (runs after the tests above)
+
+
+def test_a_forked_worker_exiting_leaves_the_helper_to_the_others():
+    script = textwrap.dedent("""
+        import os, sys
+        from formflow import sidecar
+        from formflow.auth import passwords
+        assert sidecar.start(1) is not None
+        pid = os.fork()
+        if pid == 0:
+            sys.exit(0)  # a gunicorn worker ends with sys.exit: the inherited atexit handlers run
+        os.waitpid(pid, 0)
+        stored = passwords.hash_password("Correct-horse-2026")
+        print(os.path.exists(sidecar.socket_path()), passwords.verify_password(stored, "Correct-horse-2026"))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.stdout.split() == ["True", "True"], out.stderr[-2000:]
+    assert "unavailable" not in out.stderr
