@@ -40,6 +40,7 @@ from formflow.forms.rules import evaluate
 from formflow.reviews.stage_forms import stage_values
 from formflow.reviews.tables import latest_marking
 from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale, lazy
+from formflow.webhooks.listener import none_active
 from formflow.workflow import clocks
 from formflow.workflow.access import Authority, assignments, authority, office_name, role_names
 from formflow.workflow.diagram import LEVEL_TITLES
@@ -340,6 +341,8 @@ def perform(
     with session.no_autoflush:
         locked = lock_live(session, app_id, stage)
         app = locked.app
+        if not locked.hooked:  # the lock read that the pack has no webhook subscription: its event needs no look-up
+            none_active(session, app.pack)
         spec = workflow_of(session, app)
         check_version(app, expected_version, spec)
         held = assignments(session, actor.id)

@@ -13,7 +13,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -21,7 +21,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from formflow.calendars.workdays import WorkCalendar, load_calendar
-from formflow.db.models import NO_DEADLINE, Application, ApplicationStage, Event, ReviewMarking, StageClock, utcnow
+from formflow.db.models import (
+    NO_DEADLINE,
+    Application,
+    ApplicationStage,
+    Event,
+    ReviewMarking,
+    StageClock,
+    WebhookSubscription,
+    utcnow,
+)
 from formflow.packs.versions import Pinned, load_pinned
 from formflow.workflow import clocks
 from formflow.workflow.errors import CurrentState, StaleApplication, UnknownApplication
@@ -82,8 +91,9 @@ def _digests(versions: Any) -> tuple[Any, ...] | None:
 def _sqlite_write_lock(session: Session, app_id: int) -> None:
     """SQLite has no row locks: a no-op UPDATE takes the database's write lock first."""
     if session.get_bind().dialect.name == "sqlite":
-        # a no-op write that leaves the primary key alone (assigning it makes SQLite check every child table)
-        session.execute(_TOUCH, {"app_id": app_id})
+        # a no-op write that leaves the primary key alone (assigning it makes SQLite check every child table);
+        # sent on the session's connection: a Core statement needs none of the ORM's execution
+        session.connection().execute(_TOUCH, {"app_id": app_id})
 
 
 _APP = Application.__table__
@@ -100,10 +110,16 @@ _LATEST_AT_STAGE = (
     .correlate(Application)
     .scalar_subquery()
 )
-#: The application, its live clocks (running or paused, oldest first) and that marking, in the statement that
-#: locks it.
+#: Whether the application's pack has an active webhook subscription (its events' look-up is needed).
+_HOOKED = (
+    exists()
+    .where(WebhookSubscription.pack == Application.pack, WebhookSubscription.active.is_(True))
+    .correlate(Application)
+)
+#: The application, its live clocks (running or paused, oldest first), that marking and whether its pack has
+#: webhook subscriptions, in the statement that locks it.
 _LOCK_LIVE = (
-    select(Application, StageClock, ReviewMarking)
+    select(Application, StageClock, ReviewMarking, _HOOKED.label("hooked"))
     .outerjoin(StageClock, and_(StageClock.application_id == Application.id, StageClock.stopped_on.is_(None)))
     .outerjoin(ReviewMarking, ReviewMarking.id == _LATEST_AT_STAGE)
     .where(Application.id == bindparam("app_id"))
@@ -132,16 +148,19 @@ class Locked:
     clocks: list[StageClock]
     #: its latest marking at the stage named to `lock_live` (of whichever table), None when there is none
     marking: ReviewMarking | None
+    #: whether its pack had an active webhook subscription when it was locked
+    hooked: bool = True
 
 
 def lock_live(session: Session, app_id: int, stage: str | None = None) -> Locked:
-    """`lock_or_fail`, the application's live clocks and its latest marking at `stage`, read in one statement."""
+    """`lock_or_fail`, the application's live clocks, its latest marking at `stage` and whether its pack has
+    webhook subscriptions, read in one statement."""
     _sqlite_write_lock(session, app_id)
     rows = session.execute(_LOCK_LIVE, {"app_id": app_id, "stage": stage}).all()
     if not rows:
         raise UnknownApplication(app_id)
-    app, _clock, marking = rows[0]
-    return Locked(app, [clock for _app, clock, _marking in rows if clock is not None], marking)
+    app, _clock, marking, hooked = rows[0]
+    return Locked(app, [row[1] for row in rows if row[1] is not None], marking, bool(hooked))
 
 
 def sync_stage_rows(session: Session, app: Application, *, before: Iterable[str] | None = None) -> None:
