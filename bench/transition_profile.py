@@ -105,7 +105,7 @@ def run(kind: str, flows: int, *, profile: int, messages: bool, show: bool) -> N
             for k in range(flows + 1):
                 rec.keep = k > 0
                 steps = run_flow(db, today=TODAY, calendar=calendar, renderers=ROOT / "renderers", tag=f"tp{k}",
-                                 index=800_000 + k)
+                                 index=800_000 + k, warm=False)  # its own first flow is the warm-up
                 if rec.keep:
                     rec.flow_ms.append(transition_ms(steps, NoticeCapture()) or 0.0)
                 else:

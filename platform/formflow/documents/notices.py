@@ -192,7 +192,7 @@ def issue_notice(
     session.add(row)
     session.flush()
     enqueue(session, RENDER_NOTICE, {"notice": row.id, "issued_on": today.isoformat(), "context": _plain(context)},
-            key=f"notice:{row.id}", application_id=app.id, pack=app.pack)
+            key=f"notice:{row.id}", application_id=app.id, pack=app.pack, fresh=True)  # a new row's id
     return row
 
 

@@ -66,11 +66,16 @@ def enqueue(
     application_id: int | None = None,
     pack: str | None = None,
     available_at: datetime | None = None,
+    fresh: bool = False,
 ) -> OutboxMessage:
-    """Add a message to the caller's transaction; the same `key` twice is one message."""
-    existing = session.scalars(_BY_KEY, {"key": key}).first()
-    if existing is not None:
-        return existing
+    """Add a message to the caller's transaction; the same `key` twice is one message.
+
+    `fresh`: the caller made the key new (it names a row just inserted, or a random delivery id), so no
+    message can have it yet and it is not looked up."""
+    if not fresh:
+        existing = session.scalars(_BY_KEY, {"key": key}).first()
+        if existing is not None:
+            return existing
     row = OutboxMessage(
         kind=kind, key=key, payload=payload, status=PENDING, attempts=0,
         available_at=available_at or utcnow(), application_id=application_id, pack=pack,

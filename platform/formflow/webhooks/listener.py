@@ -5,6 +5,10 @@ history) and `HouseholdEvent` (a household's, kind `household.<action>`) is matc
 against the active subscriptions of its pack; each match is one outbox message.
 The body carries ids and status only — never a name, an ID number or a note.
 (The citizen notifications have a listener of their own; this one is only webhooks.)
+
+A statement of the transaction that already read a pack's subscriptions (the engine's
+lock) may say it has none (`none_active`): its events then skip the look-up until the
+transaction ends or a subscription is written in the session.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import bindparam, event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from formflow.db.models import Application, Event, Household, HouseholdEvent, WebhookSubscription, utcnow
 from formflow.outbox import enqueue
@@ -52,11 +56,35 @@ def enqueue_for(session: Session, body: dict[str, Any], *, application_id: int |
     for subscription in subscriptions:
         if not matches(subscription, body["event"]):
             continue
-        delivery = uuid.uuid4().hex
+        delivery = uuid.uuid4().hex  # a new key: no message can have it yet
         enqueue(session, KIND, {"subscription_id": subscription.id, "body": {"delivery": delivery, **body}},
-                key=f"{KIND}:{subscription.id}:{delivery}", application_id=application_id, pack=body["pack"])
+                key=f"{KIND}:{subscription.id}:{delivery}", application_id=application_id, pack=body["pack"],
+                fresh=True)
         count += 1
     return count
+
+
+_NONE = "formflow.webhooks.none"
+
+
+def none_active(session: Session, pack: str) -> None:
+    """Note that `pack` had no active subscription as this transaction just read (in its own statement)."""
+    transaction = session.get_transaction()
+    held: tuple[Any, set[str]] | None = session.info.get(_NONE)
+    if held is None or held[0] is not transaction:
+        held = session.info[_NONE] = (transaction, set())
+    held[1].add(pack)
+
+
+def forget(session: Session | None) -> None:
+    """Drop what `none_active` noted: the session wrote a subscription (or its transaction ended)."""
+    if session is not None:
+        session.info.pop(_NONE, None)
+
+
+def _known_none(session: Session, pack: str) -> bool:
+    held = session.info.get(_NONE)
+    return held is not None and held[0] is session.get_transaction() and pack in held[1]
 
 
 _ACTIVE = select(WebhookSubscription).where(WebhookSubscription.pack == bindparam("pack"),
@@ -72,9 +100,23 @@ def _history_to_webhooks(session: Session, _context: Any, _instances: Any) -> No
         for row in new:
             if isinstance(row, Event):
                 application = session.get(Application, row.application_id) if row.application_id else None
-                if application is not None:
+                if application is not None and not _known_none(session, application.pack):
                     enqueue_for(session, event_body(row, application), application_id=application.id)
             else:
                 household = session.get(Household, row.household_id) if row.household_id else None
                 if household is not None:
                     enqueue_for(session, household_body(row, household), application_id=household.application_id)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        forget(session)
+
+
+def _subscription_written(_mapper: Any, _connection: Any, target: WebhookSubscription) -> None:
+    forget(object_session(target))
+
+
+for _when in ("after_insert", "after_update", "after_delete"):
+    event.listen(WebhookSubscription, _when, _subscription_written)

@@ -8,7 +8,9 @@ carry their parent region's path and level, so they cover that region).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -26,6 +28,44 @@ class Authority:
     office_name: str
 
 
+class OfficeLike(Protocol):
+    """What the checks read of an office: an `Office` row or a `HeldOffice`."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def pack(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def level(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class HeldOffice:
+    """An office as the engine's lock statement reads it with the actor's assignments (no ORM row)."""
+
+    id: str
+    pack: str
+    name: str
+    level: str
+    path: str
+
+
+#: (role, office) pairs an account holds, in the order of its assignments.
+Held = Sequence[tuple[str, OfficeLike | None]]
+
+
+def held_from_rows(rows: list[Any] | None) -> list[tuple[str, OfficeLike | None]]:
+    """`assignments` from the lock's JSON rows [assignment id, role, office id, pack, name, level, path]."""
+    out: list[tuple[str, OfficeLike | None]] = []
+    for _id, role, office_id, pack, name, level, path in sorted(rows or [], key=lambda row: row[0]):
+        out.append((role, None if office_id is None else HeldOffice(office_id, pack, name, level, path)))
+    return out
+
+
 def assignments(session: Session, account_id: int) -> list[tuple[str, Office | None]]:
     """(role, office) pairs an account holds, read fresh from the database."""
     rows = session.execute(_ASSIGNMENTS, {"account_id": account_id}).all()
@@ -41,7 +81,7 @@ _ASSIGNMENTS = (
 
 
 def role_names(session: Session, account: Account, app: Application | None = None,
-               held: list[tuple[str, Office | None]] | None = None) -> list[str]:
+               held: Held | None = None) -> list[str]:
     """The roles an account holds (`citizen` for the applicant of `app`); `held`: its `assignments`, if read."""
     names = [role for role, _ in (assignments(session, account.id) if held is None else held)]
     if app is not None and account.id == app.applicant_id and CITIZEN not in names:
@@ -61,7 +101,7 @@ def serving_packs(session: Session, app: Application) -> list[str]:
     return [app.pack, *lineage(manifest)]
 
 
-def covers(office: Office, app: Application, level: str, packs: list[str] | None = None) -> bool:
+def covers(office: OfficeLike, app: Application, level: str, packs: list[str] | None = None) -> bool:
     """Whether `office` is the office of `level` for the application's jurisdiction.
 
     `packs`: the packs whose offices serve the application (`serving_packs`; default its own).
@@ -76,7 +116,7 @@ def covers(office: Office, app: Application, level: str, packs: list[str] | None
 
 def authority(
     session: Session, app: Application, account: Account, role: str, level: str,
-    held: list[tuple[str, Office | None]] | None = None,
+    held: Held | None = None,
 ) -> Authority | None:
     """The account's standing as `role` at the application's `level` office, if any.
 

@@ -29,7 +29,6 @@ from formflow.db.models import (
     Correction,
     Event,
     Objection,
-    Office,
     ReviewMarking,
     StageClock,
     utcnow,
@@ -40,8 +39,9 @@ from formflow.forms.rules import evaluate
 from formflow.reviews.stage_forms import stage_values
 from formflow.reviews.tables import latest_marking
 from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale, lazy
+from formflow.webhooks.listener import none_active
 from formflow.workflow import clocks
-from formflow.workflow.access import Authority, assignments, authority, office_name, role_names
+from formflow.workflow.access import Authority, Held, assignments, authority, office_name, role_names
 from formflow.workflow.diagram import LEVEL_TITLES
 from formflow.workflow.errors import (
     ActionNotAvailable,
@@ -195,7 +195,7 @@ def enter_workflow(
 
 def _authorize(
     session: Session, app: Application, spec: WorkflowSpec, stage_id: str, action_id: str,
-    actor: Account, held: list[tuple[str, Office | None]] | None = None,
+    actor: Account, held: Held | None = None,
 ) -> tuple[Stage, Action, Authority]:
     """The stage, action and the actor's authority, or `ActionNotAvailable` saying why not.
 
@@ -237,7 +237,7 @@ def open_objections(session: Session, app_id: int, stage: str) -> list[Objection
 
 def _guard_reason(
     session: Session, app: Application, spec: WorkflowSpec, stage: Stage, action: Action,
-    actor: Account, today: date, held: list[tuple[str, Office | None]] | None = None,
+    actor: Account, today: date, held: Held | None = None,
     at_stage: ReviewMarking | None | object = UNREAD,
 ) -> str | None:
     """Why the action's guard does not hold now (in the person's language), or None when it does.
@@ -338,11 +338,13 @@ def perform(
     renderers/ folder of the configuration root.
     """
     with session.no_autoflush:
-        locked = lock_live(session, app_id, stage)
+        locked = lock_live(session, app_id, stage, actor.id)
         app = locked.app
+        if not locked.hooked:  # the lock read that the pack has no webhook subscription: its event needs no look-up
+            none_active(session, app.pack)
         spec = workflow_of(session, app)
         check_version(app, expected_version, spec)
-        held = assignments(session, actor.id)
+        held = locked.held  # the actor's assignments, read by the lock
         st, act, auth = _authorize(session, app, spec, stage, action, actor, held)
         why = _guard_reason(session, app, spec, st, act, actor, today, held, locked.marking)
         if why is not None:

@@ -13,7 +13,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import JSON, and_, bindparam, exists, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -21,9 +21,21 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from formflow.calendars.workdays import WorkCalendar, load_calendar
-from formflow.db.models import NO_DEADLINE, Application, ApplicationStage, Event, ReviewMarking, StageClock, utcnow
+from formflow.db.models import (
+    NO_DEADLINE,
+    Application,
+    ApplicationStage,
+    Event,
+    Office,
+    ReviewMarking,
+    RoleAssignment,
+    StageClock,
+    WebhookSubscription,
+    utcnow,
+)
 from formflow.packs.versions import Pinned, load_pinned
 from formflow.workflow import clocks
+from formflow.workflow.access import Held, held_from_rows
 from formflow.workflow.errors import CurrentState, StaleApplication, UnknownApplication
 from formflow.workflow.spec import Period, WorkflowSpec, spec_for
 
@@ -82,8 +94,9 @@ def _digests(versions: Any) -> tuple[Any, ...] | None:
 def _sqlite_write_lock(session: Session, app_id: int) -> None:
     """SQLite has no row locks: a no-op UPDATE takes the database's write lock first."""
     if session.get_bind().dialect.name == "sqlite":
-        # a no-op write that leaves the primary key alone (assigning it makes SQLite check every child table)
-        session.execute(_TOUCH, {"app_id": app_id})
+        # a no-op write that leaves the primary key alone (assigning it makes SQLite check every child table);
+        # sent on the session's connection: a Core statement needs none of the ORM's execution
+        session.connection().execute(_TOUCH, {"app_id": app_id})
 
 
 _APP = Application.__table__
@@ -100,17 +113,47 @@ _LATEST_AT_STAGE = (
     .correlate(Application)
     .scalar_subquery()
 )
-#: The application, its live clocks (running or paused, oldest first) and that marking, in the statement that
-#: locks it.
-_LOCK_LIVE = (
-    select(Application, StageClock, ReviewMarking)
-    .outerjoin(StageClock, and_(StageClock.application_id == Application.id, StageClock.stopped_on.is_(None)))
-    .outerjoin(ReviewMarking, ReviewMarking.id == _LATEST_AT_STAGE)
-    .where(Application.id == bindparam("app_id"))
-    .order_by(StageClock.id)
-    .with_for_update(of=Application)
-    .execution_options(populate_existing=True)
+#: Whether the application's pack has an active webhook subscription (its events' look-up is needed).
+_HOOKED = (
+    exists()
+    .where(WebhookSubscription.pack == Application.pack, WebhookSubscription.active.is_(True))
+    .correlate(Application)
 )
+
+
+def _held_json(dialect: str) -> Any:
+    """The assignments of the account bound as `actor_id` as one JSON array (`access.held_from_rows`)."""
+    ra, office = RoleAssignment.__table__, Office.__table__
+    agg, row = (func.json_agg, func.json_build_array) if dialect == "postgresql" else \
+        (func.json_group_array, func.json_array)
+    rows = (
+        select(agg(row(ra.c.id, ra.c.role, office.c.id, office.c.pack, office.c.name, office.c.level, office.c.path)))
+        .select_from(ra.outerjoin(office, office.c.id == ra.c.office_id))
+        .where(ra.c.account_id == bindparam("actor_id"))
+        .scalar_subquery()
+    )
+    return type_coerce(rows, JSON)
+
+
+def _lock_live(dialect: str) -> Any:
+    """The application, its live clocks (running or paused, oldest first), that marking, whether its pack has
+    webhook subscriptions and the actor's assignments, in the statement that locks it (built once per dialect)."""
+    found = _LOCK_LIVE.get(dialect)
+    if found is None:
+        found = _LOCK_LIVE[dialect] = (
+            select(Application, StageClock, ReviewMarking, _HOOKED.label("hooked"),
+                   _held_json(dialect).label("held"))
+            .outerjoin(StageClock, and_(StageClock.application_id == Application.id, StageClock.stopped_on.is_(None)))
+            .outerjoin(ReviewMarking, ReviewMarking.id == _LATEST_AT_STAGE)
+            .where(Application.id == bindparam("app_id"))
+            .order_by(StageClock.id)
+            .with_for_update(of=Application)
+            .execution_options(populate_existing=True)
+        )
+    return found
+
+
+_LOCK_LIVE: dict[str, Any] = {}
 
 
 def lock(session: Session, app_id: int, *, skip_locked: bool = False) -> Application | None:
@@ -132,16 +175,22 @@ class Locked:
     clocks: list[StageClock]
     #: its latest marking at the stage named to `lock_live` (of whichever table), None when there is none
     marking: ReviewMarking | None
+    #: whether its pack had an active webhook subscription when it was locked
+    hooked: bool = True
+    #: the actor's (role, office) assignments, as `access.assignments` reads them (None: not read)
+    held: Held | None = None
 
 
-def lock_live(session: Session, app_id: int, stage: str | None = None) -> Locked:
-    """`lock_or_fail`, the application's live clocks and its latest marking at `stage`, read in one statement."""
+def lock_live(session: Session, app_id: int, stage: str | None, actor_id: int) -> Locked:
+    """`lock_or_fail`, the application's live clocks, its latest marking at `stage`, whether its pack has
+    webhook subscriptions and the actor's assignments, read in one statement."""
     _sqlite_write_lock(session, app_id)
-    rows = session.execute(_LOCK_LIVE, {"app_id": app_id, "stage": stage}).all()
+    statement = _lock_live(session.get_bind().dialect.name)
+    rows = session.execute(statement, {"app_id": app_id, "stage": stage, "actor_id": actor_id}).all()
     if not rows:
         raise UnknownApplication(app_id)
-    app, _clock, marking = rows[0]
-    return Locked(app, [clock for _app, clock, _marking in rows if clock is not None], marking)
+    app, _clock, marking, hooked, held = rows[0]
+    return Locked(app, [row[1] for row in rows if row[1] is not None], marking, bool(hooked), held_from_rows(held))
 
 
 def sync_stage_rows(session: Session, app: Application, *, before: Iterable[str] | None = None) -> None:
@@ -164,19 +213,20 @@ def sync_stage_rows(session: Session, app: Application, *, before: Iterable[str]
     overdue, due = bool(app.overdue), app.deadline or NO_DEADLINE
     if len(left) == 1 and len(added) == 1 and _move_row(session, app, left[0], added[0], overdue, due):
         return
+    connection = session.connection()  # Core statements, after the move's flush: none of the ORM's execution
     if left:
-        session.execute(_DROP_ROWS, {"app_id": app.id, "keep": sorted(current)})
+        connection.execute(_DROP_ROWS, {"app_id": app.id, "keep": sorted(current)})
     if added:
         rows = [{"application_id": app.id, "stage": stage, "pack": app.pack, "office_path": app.office_path,
                  "overdue": overdue, "due": due} for stage in added]
-        session.execute(_add_rows(session), rows)
+        connection.execute(_add_rows(session), rows)
 
 
 def _move_row(session: Session, app: Application, source: str, target: str, overdue: bool, due: date) -> bool:
     """One stage for another, the common move: the row of `source` becomes that of `target` (one UPDATE).
 
     False when there is no such row or `target` already has one (then rows are dropped and added)."""
-    moved = session.execute(_MOVE_ROW, {"app_id": app.id, "source": source, "target": target,
+    moved = session.connection().execute(_MOVE_ROW, {"app_id": app.id, "source": source, "target": target,
                                         "overdue": overdue, "due": due, "pack": app.pack,
                                         "office_path": app.office_path})
     return isinstance(moved, CursorResult) and moved.rowcount == 1
