@@ -121,4 +121,223 @@ def errors_unless_valid(check: FastCheck | None, instance: Any, errors: Callable
     return errors(instance)
 
 
-__all__ = ["FORMAT_KEYWORD", "FastCheck", "errors_unless_valid", "fast_check", "rs_registry"]
+# --------------------------------------------------------------------------- rs without call backs
+
+#: Applicators whose subschemas apply at the same place of the instance: (keyword, holds a list, polarity)
+#: — 1 keeps the verdict's direction (stricter inside, stricter outside), 0 does not (`not` flips it,
+#: `if` and `oneOf` go either way).
+_SAME_PLACE = (("allOf", True, 1), ("anyOf", True, 1), ("oneOf", True, 0), ("not", False, 0), ("if", False, 0),
+               ("then", False, 1), ("else", False, 1))
+#: Applicators that move to places of the instance no fixed path names.
+_OTHER_PLACES = ("additionalProperties", "patternProperties", "prefixItems", "contains", "propertyNames",
+                 "unevaluatedProperties", "unevaluatedItems", "additionalItems", "$dynamicRef", "$recursiveRef")
+#: How long a path (or a chain of `$ref`s) the walk follows before it gives up (a recursive schema).
+_MAX_PLACES = 40
+
+Place = tuple[str, ...]  # property names, "*" for any item of an array
+
+
+def format_places(schema: Any, resolver: Any) -> dict[str, set[tuple[Place, bool]]] | None:
+    """Per format name, where a `format` of `schema` may apply: (instance path, in a place that keeps
+    the verdict's direction). None when one may apply at a place no fixed path names.
+
+    `resolver`: a `referencing` resolver standing where `schema` is (its `$ref`s resolve there).
+    """
+    from referencing.jsonschema import DRAFT202012
+
+    found: dict[str, set[tuple[Place, bool]]] = {}
+    seen: set[tuple[int, Place, bool, str]] = set()
+
+    def visit(node: Any, res: Any, path: Place, keeps: bool, hops: int) -> bool:
+        if not isinstance(node, dict):
+            return True
+        if len(path) + hops > _MAX_PLACES:
+            return False
+        res = res.in_subresource(DRAFT202012.create_resource(node)) if "$id" in node else res
+        key = (id(node), path, keeps, str(res._base_uri))
+        if key in seen:
+            return True
+        seen.add(key)
+        if isinstance(node.get("format"), str):
+            found.setdefault(node["format"], set()).add((path, keeps))
+        elsewhere = [node[k] for k in _OTHER_PLACES if k in node]
+        if elsewhere and not _without_formats(elsewhere):
+            return False
+        if isinstance(node.get("$ref"), str):
+            target = res.lookup(node["$ref"])
+            if not visit(target.contents, target.resolver, path, keeps, hops + 1):
+                return False
+        for keyword, many, polarity in _SAME_PLACE:
+            subs = node.get(keyword, [] if many else None)
+            for sub in (subs if many and isinstance(subs, list) else [subs]):
+                if not visit(sub, res, path, keeps and polarity == 1, hops):
+                    return False
+        subs = [*(node.get("dependentSchemas") or {}).values()]
+        if not all(visit(sub, res, path, keeps, hops) for sub in subs):
+            return False
+        props: dict[str, Any] = node["properties"] if isinstance(node.get("properties"), dict) else {}
+        if not all(visit(sub, res, (*path, name), keeps, hops) for name, sub in props.items()):
+            return False
+        return visit(node.get("items"), res, (*path, "*"), keeps, hops)
+
+    try:
+        return found if visit(schema, resolver, (), True, 0) else None
+    except Exception:  # noqa: BLE001 - an unresolvable `$ref` and the like: rs with call backs decides
+        return None
+
+
+def _without_formats(node: Any) -> bool:
+    """Does `node` hold neither a `format` nor a `$ref` (through which one may be reached)?"""
+    if isinstance(node, dict):
+        return "format" not in node and "$ref" not in node and all(_without_formats(v) for v in node.values())
+    if isinstance(node, list):
+        return all(_without_formats(v) for v in node)
+    return True
+
+
+def _screened_document(node: Any, screens: Mapping[str, Any]) -> Any:
+    """A copy of a schema document where every `format` (a string) is its screen from `screens` (in `allOf`)."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        screen = None
+        for key, value in node.items():
+            if key == "format" and isinstance(value, str):
+                screen = screens.get(value, {})
+            else:
+                out[key] = _screened_document(value, screens)
+        if screen is not None:
+            out["allOf"] = [*out.get("allOf", []), screen]
+        return out
+    if isinstance(node, list):
+        return [_screened_document(v, screens) for v in node]
+    return node
+
+
+class _Trie:
+    """The instance paths of the formats checked in Python, merged: `formats` apply here."""
+
+    def __init__(self) -> None:
+        self.formats: list[str] = []
+        self.names: dict[str, _Trie] = {}
+        self.items: _Trie | None = None
+
+    def add(self, path: Place, fmt: str) -> None:
+        node = self
+        for step in path:
+            if step == "*":
+                node.items = node.items or _Trie()
+                node = node.items
+            else:
+                node = node.names.setdefault(step, _Trie())
+        if fmt not in node.formats:
+            node.formats.append(fmt)
+
+    def compiled(self, formats: list[str]) -> Callable[[Any], tuple[list[Any], ...]]:
+        """A function of an instance: per format of `formats`, the values at its paths.
+
+        Generated once as Python source (nested lookups, no call per place): a name of the schema goes in
+        as a constant (`K[i]`), never as code.
+        """
+        names: list[str] = []
+        lines = ["def collect(v0):", *[f"    f{i} = []" for i in range(len(formats))]]
+        self._source(0, 1, lines, names, formats)
+        lines.append(f"    return ({''.join(f'f{i}, ' for i in range(len(formats)))})")
+        scope: dict[str, Any] = {"K": names}
+        exec("\n".join(lines), scope)  # noqa: S102 - code made above from this trie, names as constants
+        collect: Callable[[Any], tuple[list[Any], ...]] = scope["collect"]
+        return collect
+
+    def _source(self, var: int, depth: int, lines: list[str], names: list[str], formats: list[str]) -> None:
+        pad = "    " * depth
+        for fmt in self.formats:
+            lines.append(f"{pad}f{formats.index(fmt)}.append(v{var})")
+        if self.names:
+            lines.append(f"{pad}if isinstance(v{var}, dict):")
+            for name, sub in self.names.items():
+                names.append(name)
+                lines.append(f"{pad}    if K[{len(names) - 1}] in v{var}:")
+                lines.append(f"{pad}        v{var + 1} = v{var}[K[{len(names) - 1}]]")
+                sub._source(var + 1, depth + 2, lines, names, formats)
+        if self.items is not None:
+            lines.append(f"{pad}if isinstance(v{var}, (list, tuple)):")
+            lines.append(f"{pad}    for v{var + 1} in v{var}:")
+            self.items._source(var + 1, depth + 2, lines, names, formats)
+
+
+class ScreenedCheck:
+    """`valid(instance)`: True only where the FastCheck of the same schema says so, without a call back.
+
+    jsonschema-rs runs with no custom keyword: a native format as its native schema (only where that
+    keeps the verdict's direction: stricter, never more lenient), every other format as a screen every
+    conforming value passes (`formats.SCREENED_FORMATS`, else none). The rest of those formats' checks
+    runs in Python, in one pass over the values at the paths where they may apply. When all those values
+    pass it, each format there holds exactly where its screen does: rs's verdict is the schema's.
+    False means "not known so": ask the FastCheck.
+    """
+
+    def __init__(self, validator: Any, trie: _Trie, rests: dict[str, Callable[[list[Any]], bool]]) -> None:
+        self._validator = validator
+        self._collect = trie.compiled(list(rests))
+        self._rests = list(rests.values())
+
+    def valid(self, instance: Any) -> bool:
+        if not self._validator.is_valid(instance):
+            return False
+        return all(rest(values) for rest, values in zip(self._rests, self._collect(instance), strict=True))
+
+
+def screened_check(schema: Any, documents: Mapping[str, Any], resolver: Any, checker: FormatChecker | None,
+                   native: Mapping[str, Any], screened: Mapping[str, tuple[Any, Callable[[list[Any]], bool]]],
+                   *, base_uri: str | None = None) -> ScreenedCheck | None:
+    """A ScreenedCheck of `schema` (its `$ref`s in `documents`, `resolver` standing where it is), or None
+    when a format may apply where no fixed path leads or a native one where it would loosen the verdict.
+    """
+    places = format_places(schema, resolver)
+    if places is None or checker is None:
+        return None
+    screens: dict[str, Any] = {}
+    rests: dict[str, Callable[[list[Any]], bool]] = {}
+    trie = _Trie()
+    for fmt, where in places.items():
+        if fmt not in checker.checkers:
+            continue  # unknown formats conform
+        if fmt in native and fmt not in screened:
+            if not all(keeps for _path, keeps in where):
+                return None
+            screens[fmt] = native[fmt]
+            continue
+        screen, rest = screened.get(fmt) or ({}, _all_conform(checker, fmt))
+        screens[fmt] = screen
+        rests[fmt] = rest
+        for path, _keeps in where:
+            trie.add(path, fmt)
+    options: dict[str, Any] = {"validate_formats": False}
+    resources = [(uri, _screened_document(doc, screens)) for uri, doc in documents.items()]
+    if resources:
+        options["registry"] = jsonschema_rs.Registry(resources)
+    if base_uri:
+        options["base_uri"] = base_uri
+    try:
+        validator = jsonschema_rs.validator_for(_screened_document(schema, screens), **options)
+    except (ValueError, TypeError, jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError):
+        return None
+    return ScreenedCheck(validator, trie, rests)
+
+
+def _all_conform(checker: FormatChecker, fmt: str) -> Callable[[list[Any]], bool]:
+    """The rest of a format with no screen: every value conforms, as `checker` judges it."""
+    keyword = _format_keyword(checker)(None, fmt, None)
+
+    def rest(values: list[Any]) -> bool:
+        try:
+            for value in values:
+                keyword.validate(value)
+        except ValueError:
+            return False
+        return True
+
+    return rest
+
+
+__all__ = ["FORMAT_KEYWORD", "FastCheck", "ScreenedCheck", "errors_unless_valid", "fast_check",
+           "format_places", "rs_registry", "screened_check"]
