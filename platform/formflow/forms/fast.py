@@ -232,20 +232,22 @@ class _Trie:
         if fmt not in node.formats:
             node.formats.append(fmt)
 
-    def compiled(self, formats: list[str]) -> Callable[[Any], tuple[list[Any], ...]]:
-        """A function of an instance: per format of `formats`, the values at its paths.
+    def compiled(self, rests: Mapping[str, Callable[[list[Any]], bool]]) -> Callable[[Any], bool]:
+        """A function of an instance: do the values at each format's paths pass its rest (`rests`)?
 
         Generated once as Python source (nested lookups, no call per place): a name of the schema goes in
-        as a constant (`K[i]`), never as code.
+        as a constant (`K[i]`), never as code; a format with no value there costs no call.
         """
+        formats = list(rests)
         names: list[str] = []
-        lines = ["def collect(v0):", *[f"    f{i} = []" for i in range(len(formats))]]
+        lines = ["def passes(v0):", *[f"    f{i} = []" for i in range(len(formats))]]
         self._source(0, 1, lines, names, formats)
-        lines.append(f"    return ({''.join(f'f{i}, ' for i in range(len(formats)))})")
-        scope: dict[str, Any] = {"K": names}
+        tests = [f"(not f{i} or R[{i}](f{i}))" for i in range(len(formats))]
+        lines.append("    return " + (" and ".join(tests) or "True"))
+        scope: dict[str, Any] = {"K": names, "R": list(rests.values())}
         exec("\n".join(lines), scope)  # noqa: S102 - code made above from this trie, names as constants
-        collect: Callable[[Any], tuple[list[Any], ...]] = scope["collect"]
-        return collect
+        passes: Callable[[Any], bool] = scope["passes"]
+        return passes
 
     def _source(self, var: int, depth: int, lines: list[str], names: list[str], formats: list[str]) -> None:
         pad = "    " * depth
@@ -276,14 +278,11 @@ class ScreenedCheck:
     """
 
     def __init__(self, validator: Any, trie: _Trie, rests: dict[str, Callable[[list[Any]], bool]]) -> None:
-        self._validator = validator
-        self._collect = trie.compiled(list(rests))
-        self._rests = list(rests.values())
+        self._rs_valid = validator.is_valid
+        self._rests_pass = trie.compiled(rests)
 
     def valid(self, instance: Any) -> bool:
-        if not self._validator.is_valid(instance):
-            return False
-        return all(rest(values) for rest, values in zip(self._rests, self._collect(instance), strict=True))
+        return bool(self._rs_valid(instance)) and self._rests_pass(instance)
 
 
 def screened_check(schema: Any, documents: Mapping[str, Any], resolver: Any, checker: FormatChecker | None,

@@ -140,12 +140,25 @@ def id_card_rest(values: list[Any]) -> bool:
         born_by = _born_by()
     for s in values:
         if isinstance(s, str) and len(s) == 18:
+            if s[6:14] > born_by:
+                return False
             try:
-                if s[6:14] > born_by or _ID_CHECK[(2 * int(s[:17], 13)) % 11] != s[17].upper():
-                    return False
-            except ValueError:
-                continue  # not 17 digits first: not of the shape
+                # a digit last: the 18 digits read in base 13 leave 1 modulo 11 (`_check_digit`: the
+                # check character of weighted sum c is the digit 12 - c, modulo 11)
+                right = int(s, 13) % 11 == 1
+            except ValueError:  # X last (or not of the shape)
+                right = _x_is_right(s)
+            if not right:
+                return False
     return True
+
+
+def _x_is_right(s: str) -> bool:
+    """Is X (or x) the check character of an 18-character string of the ID shape? (True for other strings.)"""
+    try:
+        return s[17] not in "Xx" or _check_digit(s[:17]) == "X"
+    except ValueError:
+        return True  # not 17 digits first: not of the shape
 
 
 # --------------------------------------------------------------------------- unified social credit code (GB 32100)
