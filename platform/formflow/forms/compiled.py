@@ -109,7 +109,8 @@ class CompiledForm(FormSchema):
         unpruned = self._unpruned_schema()
         #: jsonschema-rs: has the data nothing to prune? and: that, and is it valid? (None: not known so)
         self._unpruned: FastCheck | None = None if unpruned is None else fast_check(
-            unpruned, self._rs_registry, FORMAT_CHECKER, native=NATIVE_FORMATS)  # its conditions may `$ref`
+            unpruned, self._rs_registry, FORMAT_CHECKER, native=NATIVE_FORMATS,
+            resolver=self.resolver)  # its conditions may `$ref`
         self._valid_as_is: FastCheck | None = None if unpruned is None or self.fast is None else fast_check(
             {"allOf": [{"$ref": self.uri}, unpruned]}, self._rs_registry, FORMAT_CHECKER, native=NATIVE_FORMATS)
         #: the same two checks by jsonschema-rs without call backs into Python (None: not known to be the same)
@@ -173,7 +174,7 @@ class CompiledForm(FormSchema):
         found = self._if_fast.get(key)
         if found is None or found[0] is not condition:
             check = fast_check(_absolute_refs(condition, key[1]), self._rs_registry, FORMAT_CHECKER,
-                               native=NATIVE_FORMATS)
+                               native=NATIVE_FORMATS, resolver=self.resolver)
             found = self._if_fast[key] = (condition, check)
         if found[1] is None:
             return super()._holds(condition, data, resolver)
@@ -188,11 +189,13 @@ class CompiledForm(FormSchema):
 
     def valid_as_is(self, data: Any) -> bool:
         """Has `data` nothing to prune, and is it valid? One jsonschema-rs call; False when not known so."""
-        return _passes(self._valid_as_is_screened, data) or _passes(self._valid_as_is, data)
+        verdict = _verdict(self._valid_as_is_screened, data)
+        return verdict if verdict is not None else _passes(self._valid_as_is, data)
 
     def valid(self, data: Any) -> bool:
         """Is (pruned) `data` valid, as `fast` says? jsonschema-rs without call backs first."""
-        return _passes(self._fast_screened, data) or _passes(self.fast, data)
+        verdict = _verdict(self._fast_screened, data)
+        return verdict if verdict is not None else _passes(self.fast, data)
 
     def _unpruned_schema(self) -> dict[str, Any] | None:
         """A schema that only data with nothing to prune passes, or None (a recursive form: not worked out).
@@ -515,6 +518,16 @@ def _passes(check: FastCheck | ScreenedCheck | None, data: Any) -> bool:
         return check.valid(data)
     except (ValueError, TypeError, OverflowError):
         return False
+
+
+def _verdict(check: ScreenedCheck | None, data: Any) -> bool | None:
+    """`check.verdict(data)`; None when there is no check or rs cannot take the data."""
+    if check is None:
+        return None
+    try:
+        return check.verdict(data)
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def _without(data: Any, path: tuple[Any, ...]) -> tuple[Any, bool]:

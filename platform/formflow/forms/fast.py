@@ -88,13 +88,18 @@ class FastCheck:
     """`valid(instance)`: the jsonschema-rs verdict on `schema` (whose `$ref`s resolve in `documents`)."""
 
     def __init__(self, schema: Any, documents: Mapping[str, Any] | Any, checker: FormatChecker | None,
-                 *, base_uri: str | None = None, native: Mapping[str, Any] | None = None) -> None:
+                 *, base_uri: str | None = None, native: Mapping[str, Any] | None = None,
+                 resolver: Any = None) -> None:
         registry = documents if isinstance(documents, jsonschema_rs.Registry) else rs_registry(documents, native)
-        options: dict[str, Any] = {"validate_formats": False, "keywords": {FORMAT_KEYWORD: _format_keyword(checker)}}
+        options: dict[str, Any] = {"validate_formats": False}
+        if resolver is None or format_places(schema, resolver) != {}:
+            # the keyword is registered only where a format may be reached: it costs rs time even unused
+            options["keywords"] = {FORMAT_KEYWORD: _format_keyword(checker)}
         if registry is not None:
             options["registry"] = registry
         if base_uri:
             options["base_uri"] = base_uri
+        self._options = options
         self._validator = jsonschema_rs.validator_for(_with_format_keyword(schema, native), **options)
 
     def valid(self, instance: Any) -> bool:
@@ -102,10 +107,15 @@ class FastCheck:
 
 
 def fast_check(schema: Any, documents: Mapping[str, Any] | Any, checker: FormatChecker | None,
-               *, base_uri: str | None = None, native: Mapping[str, Any] | None = None) -> FastCheck | None:
-    """A FastCheck, or None when jsonschema-rs cannot compile the schema (the Python path then decides)."""
+               *, base_uri: str | None = None, native: Mapping[str, Any] | None = None,
+               resolver: Any = None) -> FastCheck | None:
+    """A FastCheck, or None when jsonschema-rs cannot compile the schema (the Python path then decides).
+
+    `resolver` (a `referencing` resolver where `schema` stands): with it, a schema that reaches no
+    `format` is checked without the format keyword.
+    """
     try:
-        return FastCheck(schema, documents, checker, base_uri=base_uri, native=native)
+        return FastCheck(schema, documents, checker, base_uri=base_uri, native=native, resolver=resolver)
     except (ValueError, TypeError, jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError):
         return None
 
@@ -195,21 +205,21 @@ def _without_formats(node: Any) -> bool:
     return True
 
 
-def _screened_document(node: Any, screens: Mapping[str, Any]) -> Any:
-    """A copy of a schema document where every `format` (a string) is its screen from `screens` (in `allOf`)."""
+def _screened_document(node: Any, screen_of: Callable[[str], Any]) -> Any:
+    """A copy of a schema document where every `format` (a string) is its screen, `screen_of(format)`, in `allOf`."""
     if isinstance(node, dict):
         out: dict[str, Any] = {}
         screen = None
         for key, value in node.items():
             if key == "format" and isinstance(value, str):
-                screen = screens.get(value, {})
+                screen = screen_of(value)
             else:
-                out[key] = _screened_document(value, screens)
+                out[key] = _screened_document(value, screen_of)
         if screen is not None:
             out["allOf"] = [*out.get("allOf", []), screen]
         return out
     if isinstance(node, list):
-        return [_screened_document(v, screens) for v in node]
+        return [_screened_document(v, screen_of) for v in node]
     return node
 
 
@@ -277,12 +287,26 @@ class ScreenedCheck:
     False means "not known so": ask the FastCheck.
     """
 
-    def __init__(self, validator: Any, trie: _Trie, rests: dict[str, Callable[[list[Any]], bool]]) -> None:
+    def __init__(self, validator: Any, trie: _Trie, rests: dict[str, Callable[[list[Any]], bool]],
+                 loose: Any = None) -> None:
         self._rs_valid = validator.is_valid
         self._rests_pass = trie.compiled(rests)
+        self._loose_valid = loose.is_valid if loose is not None else None
 
     def valid(self, instance: Any) -> bool:
         return bool(self._rs_valid(instance)) and self._rests_pass(instance)
+
+    def verdict(self, instance: Any) -> bool | None:
+        """True: valid; False: invalid; None: not known so (ask the FastCheck).
+
+        "Invalid" comes from the schema without any `format` (`loose`, only where every format keeps
+        the verdict's direction): what fails it fails with the formats too.
+        """
+        if self._rs_valid(instance):
+            return True if self._rests_pass(instance) else None
+        if self._loose_valid is not None and not self._loose_valid(instance):
+            return False
+        return None
 
 
 def screened_check(schema: Any, documents: Mapping[str, Any], resolver: Any, checker: FormatChecker | None,
@@ -311,16 +335,33 @@ def screened_check(schema: Any, documents: Mapping[str, Any], resolver: Any, che
         for path, _keeps in where:
             trie.add(path, fmt)
     options: dict[str, Any] = {"validate_formats": False}
-    resources = [(uri, _screened_document(doc, screens)) for uri, doc in documents.items()]
+    def screen_of(fmt: str) -> Any:
+        return screens.get(fmt, {})
+
+    resources = [(uri, _screened_document(doc, screen_of)) for uri, doc in documents.items()]
     if resources:
         options["registry"] = jsonschema_rs.Registry(resources)
     if base_uri:
         options["base_uri"] = base_uri
+    keeps = all(keeps for where in places.values() for _path, keeps in where)
     try:
-        validator = jsonschema_rs.validator_for(_screened_document(schema, screens), **options)
+        validator = jsonschema_rs.validator_for(_screened_document(schema, screen_of), **options)
+        loose = _loose(schema, documents, options) if keeps else None
     except (ValueError, TypeError, jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError):
         return None
-    return ScreenedCheck(validator, trie, rests)
+    return ScreenedCheck(validator, trie, rests, loose)
+
+
+def _loose(schema: Any, documents: Mapping[str, Any], options: dict[str, Any]) -> Any:
+    """jsonschema-rs of `schema` with no `format` at all (every format as `{}`)."""
+    def nothing(fmt: str) -> Any:
+        return {}
+
+    loose = dict(options)
+    if documents:
+        loose["registry"] = jsonschema_rs.Registry([(uri, _screened_document(doc, nothing))
+                                                    for uri, doc in documents.items()])
+    return jsonschema_rs.validator_for(_screened_document(schema, nothing), **loose)
 
 
 def _all_conform(checker: FormatChecker, fmt: str) -> Callable[[list[Any]], bool]:
