@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from tests.perf_behaviour.test_hA_fast_validation import ID_A, ID_B, ODD, VALUES, _bundle, _corpus, _set
+from tests.perf_behaviour.test_hA_fast_validation import ID_A, ID_B, ODD, VALUES, _bundle, _compare, _corpus, _set
 
 from formflow.forms.compiled import CompiledForm
 from formflow.forms.fast import ScreenedCheck, fast_check, format_places, screened_check
@@ -148,3 +148,22 @@ def test_a_schema_reaching_no_format_is_checked_without_the_keyword(shipped_pack
     form = CompiledForm(bundle)
     assert form._unpruned is not None and "keywords" not in form._unpruned._options
     assert form.fast is not None and "keywords" in form.fast._options
+
+
+def test_the_corpus_form_with_its_formats_where_rs_alone_may_judge(common):
+    """The corpus form, its `if` testing a value instead of a format: the screened checks are built and
+    both paths word every document of the corpus the same (`test_hA_fast_validation._compare`)."""
+    bundle = _bundle(common)
+    bundle["form"]["properties"]["money"]["if"] = {"properties": {"checked": {"const": "2024-01-01"}},
+                                                   "required": ["checked"]}
+    form = CompiledForm(bundle)
+    assert form._valid_as_is_screened is not None and form._fast_screened is not None
+    docs = _corpus()
+    shortcuts, invalid, pruned_some = _compare(bundle, docs)
+    assert shortcuts >= 50 and invalid >= 300 and pruned_some >= 50, (shortcuts, invalid, pruned_some)
+    # an amount with decimals is left to the FastCheck (the native `money` takes integers and strings)
+    whole = [{**d, "money": {**d["money"], "income": 1200}} if isinstance(d.get("money"), dict)
+             and d["money"].get("income") == 1200.5 else d for d in docs]
+    assert _compare(bundle, whole)[0] >= 50
+    assert _agrees(form._valid_as_is_screened, form._valid_as_is, docs + whole) >= 20
+    assert _agrees(form._fast_screened, form.fast, [form.pruned(d) for d in docs + whole]) >= 20
