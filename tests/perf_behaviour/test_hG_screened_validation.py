@@ -108,6 +108,9 @@ def test_the_corpus_form_and_the_meizhou_form(common, shipped_packs):
 def test_formats_where_no_fixed_path_leads_or_a_native_one_would_loosen():
     assert format_places({"additionalProperties": {"format": "cn-id-card"}}, registry_of({}).resolver()) is None
     assert _checks({"patternProperties": {"^a": {"format": "cn-id-card"}}})[0] is None
+    assert format_places({"items": [{"format": "date"}]}, registry_of({}).resolver()) is None
+    assert format_places({"items": [{"type": "string"}], "properties": {"a": {"format": "date"}}},
+                         registry_of({}).resolver()) == {"date": {(("a",), True)}}
     assert _checks({"properties": {"a": {"not": {"format": "date"}}}})[0] is None
     assert _checks({"if": {"properties": {"a": {"format": "email"}}}, "then": {"required": ["b"]}})[0] is None
 
