@@ -189,8 +189,15 @@ class CompiledForm(FormSchema):
 
     def valid_as_is(self, data: Any) -> bool:
         """Has `data` nothing to prune, and is it valid? One jsonschema-rs call; False when not known so."""
-        verdict = _verdict(self._valid_as_is_screened, data)
-        return verdict if verdict is not None else _passes(self._valid_as_is, data)
+        screened = self._valid_as_is_screened
+        if screened is not None:
+            try:
+                verdict = screened.verdict(data)
+            except (ValueError, TypeError, OverflowError):
+                verdict = None
+            if verdict is not None:
+                return verdict
+        return _passes(self._valid_as_is, data)
 
     def valid(self, data: Any) -> bool:
         """Is (pruned) `data` valid, as `fast` says? jsonschema-rs without call backs first."""

@@ -302,7 +302,7 @@ class ScreenedCheck:
         self._loose_valid = loose.is_valid if loose is not None else None
 
     def valid(self, instance: Any) -> bool:
-        return bool(self._rs_valid(instance)) and self._rests_pass(instance)
+        return self._rs_valid(instance) and self._rests_pass(instance)
 
     def verdict(self, instance: Any) -> bool | None:
         """True: valid; False: invalid; None: not known so (ask the FastCheck).

@@ -139,16 +139,16 @@ def id_card_rest(values: list[Any]) -> bool:
     if time.time() >= until:
         born_by = _born_by()
     for s in values:
-        if isinstance(s, str) and len(s) == 18:
-            if s[6:14] > born_by:
+        try:
+            # a digit last: the 18 digits read in base 13 leave 1 modulo 11 (`_check_digit`: the check
+            # character of weighted sum c is the digit 12 - c, modulo 11); a string of another shape may
+            # fail here, whatever it is (rs's screen rejects it anyway)
+            if int(s, 13) % 11 != 1 or s[6:14] > born_by:
                 return False
-            try:
-                # a digit last: the 18 digits read in base 13 leave 1 modulo 11 (`_check_digit`: the
-                # check character of weighted sum c is the digit 12 - c, modulo 11)
-                right = int(s, 13) % 11 == 1
-            except ValueError:  # X last (or not of the shape)
-                right = _x_is_right(s)
-            if not right:
+        except TypeError:
+            continue  # not a string: conforms
+        except ValueError:  # X last (or not of the shape)
+            if not _x_is_right(s) or s[6:14] > born_by:
                 return False
     return True
 
@@ -156,7 +156,7 @@ def id_card_rest(values: list[Any]) -> bool:
 def _x_is_right(s: str) -> bool:
     """Is X (or x) the check character of an 18-character string of the ID shape? (True for other strings.)"""
     try:
-        return s[17] not in "Xx" or _check_digit(s[:17]) == "X"
+        return len(s) != 18 or s[17] not in "Xx" or _check_digit(s[:17]) == "X"
     except ValueError:
         return True  # not 17 digits first: not of the shape
 
