@@ -112,6 +112,7 @@ def test_formats_where_no_fixed_path_leads_or_a_native_one_would_loosen():
     assert format_places({"items": [{"type": "string"}], "properties": {"a": {"format": "date"}}},
                          registry_of({}).resolver()) == {"date": {(("a",), True)}}
     assert _checks({"properties": {"a": {"not": {"format": "date"}}}})[0] is None
+    assert _checks({"properties": {"a": {"format": "date", "allOf": {"type": "string"}}}})[0] is None
     assert _checks({"if": {"properties": {"a": {"format": "email"}}}, "then": {"required": ["b"]}})[0] is None
 
 

@@ -224,6 +224,8 @@ def _screened_document(node: Any, screen_of: Callable[[str], Any]) -> Any:
             else:
                 out[key] = _screened_document(value, screen_of)
         if screen is not None:
+            if not isinstance(out.get("allOf", []), list):
+                raise ValueError("allOf")  # not a schema rs takes: the check with call backs decides
             out["allOf"] = [*out.get("allOf", []), screen]
         return out
     if isinstance(node, list):
@@ -346,13 +348,13 @@ def screened_check(schema: Any, documents: Mapping[str, Any], resolver: Any, che
     def screen_of(fmt: str) -> Any:
         return screens.get(fmt, {})
 
-    resources = [(uri, _screened_document(doc, screen_of)) for uri, doc in documents.items()]
-    if resources:
-        options["registry"] = jsonschema_rs.Registry(resources)
     if base_uri:
         options["base_uri"] = base_uri
     keeps = all(keeps for where in places.values() for _path, keeps in where)
     try:
+        resources = [(uri, _screened_document(doc, screen_of)) for uri, doc in documents.items()]
+        if resources:
+            options["registry"] = jsonschema_rs.Registry(resources)
         validator = jsonschema_rs.validator_for(_screened_document(schema, screen_of), **options)
         loose = _loose(schema, documents, options) if keeps else None
     except (ValueError, TypeError, jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError):
