@@ -34,12 +34,8 @@ def form_errors(form: FormSchema, validator: Any, data: Mapping[str, Any]) -> li
     if isinstance(form, CompiledForm) and validator is form.validator and form.valid_as_is(data):
         return []  # nothing to prune and valid: what the pruned data's check below would say
     pruned = form.pruned(dict(data)) if isinstance(form, CompiledForm) else form.prune_hidden(dict(data))
-    if isinstance(form, CompiledForm) and form.fast is not None and validator is form.validator:
-        try:
-            if form.fast.valid(pruned):
-                return []
-        except (ValueError, TypeError, OverflowError):  # a value rs cannot take: the Python path decides
-            pass
+    if isinstance(form, CompiledForm) and validator is form.validator and form.valid(pruned):
+        return []  # a value rs cannot take: the Python path decides
     raw = iter_errors(validator, pruned)
     messages = _format_messages()
     out: dict[tuple[str, str], FieldError] = {}

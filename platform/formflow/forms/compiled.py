@@ -34,8 +34,8 @@ from urllib.parse import urljoin
 
 from jsonschema import Draft202012Validator
 
-from formflow.forms.fast import FastCheck, fast_check, rs_registry
-from formflow.forms.formats import FORMAT_CHECKER, NATIVE_FORMATS
+from formflow.forms.fast import FastCheck, ScreenedCheck, fast_check, rs_registry, screened_check
+from formflow.forms.formats import FORMAT_CHECKER, NATIVE_FORMATS, SCREENED_FORMATS
 from formflow.forms.render import FormSchema, Frag, Step, _base_uri, _first, _types, get_path
 from formflow.forms.schema import validator_for
 
@@ -109,9 +109,14 @@ class CompiledForm(FormSchema):
         unpruned = self._unpruned_schema()
         #: jsonschema-rs: has the data nothing to prune? and: that, and is it valid? (None: not known so)
         self._unpruned: FastCheck | None = None if unpruned is None else fast_check(
-            unpruned, self._rs_registry, FORMAT_CHECKER, native=NATIVE_FORMATS)  # its conditions may `$ref`
+            unpruned, self._rs_registry, FORMAT_CHECKER, native=NATIVE_FORMATS,
+            resolver=self.resolver)  # its conditions may `$ref`
         self._valid_as_is: FastCheck | None = None if unpruned is None or self.fast is None else fast_check(
             {"allOf": [{"$ref": self.uri}, unpruned]}, self._rs_registry, FORMAT_CHECKER, native=NATIVE_FORMATS)
+        #: the same two checks by jsonschema-rs without call backs into Python (None: not known to be the same)
+        self._fast_screened = self._screened({"$ref": self.uri}, documents) if self.fast is not None else None
+        self._valid_as_is_screened = None if self._valid_as_is is None else self._screened(
+            {"allOf": [{"$ref": self.uri}, unpruned]}, documents)
         self.category_path: tuple[Any, ...] | None = self._find_category()
         #: dotted paths (list indices as "*") of the fields filled from an e-licence, with their source
         self.sources: dict[str, str] = self._find_sources()
@@ -169,7 +174,7 @@ class CompiledForm(FormSchema):
         found = self._if_fast.get(key)
         if found is None or found[0] is not condition:
             check = fast_check(_absolute_refs(condition, key[1]), self._rs_registry, FORMAT_CHECKER,
-                               native=NATIVE_FORMATS)
+                               native=NATIVE_FORMATS, resolver=self.resolver)
             found = self._if_fast[key] = (condition, check)
         if found[1] is None:
             return super()._holds(condition, data, resolver)
@@ -179,9 +184,25 @@ class CompiledForm(FormSchema):
             return super()._holds(condition, data, resolver)
 
     # ------------------------------------------------------------------ pruning
+    def _screened(self, schema: dict[str, Any], documents: dict[str, Any]) -> ScreenedCheck | None:
+        return screened_check(schema, documents, self.resolver, FORMAT_CHECKER, NATIVE_FORMATS, SCREENED_FORMATS)
+
     def valid_as_is(self, data: Any) -> bool:
         """Has `data` nothing to prune, and is it valid? One jsonschema-rs call; False when not known so."""
+        screened = self._valid_as_is_screened
+        if screened is not None:
+            try:
+                verdict = screened.verdict(data)
+            except (ValueError, TypeError, OverflowError):
+                verdict = None
+            if verdict is not None:
+                return verdict
         return _passes(self._valid_as_is, data)
+
+    def valid(self, data: Any) -> bool:
+        """Is (pruned) `data` valid, as `fast` says? jsonschema-rs without call backs first."""
+        verdict = _verdict(self._fast_screened, data)
+        return verdict if verdict is not None else _passes(self.fast, data)
 
     def _unpruned_schema(self) -> dict[str, Any] | None:
         """A schema that only data with nothing to prune passes, or None (a recursive form: not worked out).
@@ -496,7 +517,7 @@ def _key_of(data: Any) -> bytes | None:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), key=_KEY_SECRET).digest()
 
 
-def _passes(check: FastCheck | None, data: Any) -> bool:
+def _passes(check: FastCheck | ScreenedCheck | None, data: Any) -> bool:
     """Does jsonschema-rs say `data` passes `check`? False when there is no check or rs cannot take the data."""
     if check is None:
         return False
@@ -504,6 +525,16 @@ def _passes(check: FastCheck | None, data: Any) -> bool:
         return check.valid(data)
     except (ValueError, TypeError, OverflowError):
         return False
+
+
+def _verdict(check: ScreenedCheck | None, data: Any) -> bool | None:
+    """`check.verdict(data)`; None when there is no check or rs cannot take the data."""
+    if check is None:
+        return None
+    try:
+        return check.verdict(data)
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def _without(data: Any, path: tuple[Any, ...]) -> tuple[Any, bool]:
@@ -558,21 +589,34 @@ def _props_of(frags: list[_Frag]) -> dict[str, Any]:
 
 _FORMS: OrderedDict[str, CompiledForm] = OrderedDict()
 _FORMS_LOCK = threading.Lock()
+#: (key, form) of the form asked for last (asked again and again by the checks of one request)
+_LAST_FORM: tuple[str, CompiledForm] | None = None
 
 
 def compiled_form(key: str, bundle: dict[str, Any]) -> CompiledForm:
     """The compiled form of a pinned form version (cached: pinned content never changes)."""
+    last = _LAST_FORM
+    if last is not None and last[0] == key:
+        return last[1]  # the most recently used already: no lock, no reordering
     with _FORMS_LOCK:
         found = _FORMS.get(key)
         if found is not None:
             _FORMS.move_to_end(key)
-            return found
+    if found is not None:
+        _remember(key, found)
+        return found
     made = CompiledForm(bundle)  # outside the lock: two threads may both compile, one result is kept
     with _FORMS_LOCK:
         found = _FORMS.setdefault(key, made)
         while len(_FORMS) > FORMS_KEPT:
             _FORMS.popitem(last=False)
+    _remember(key, found)
     return found
+
+
+def _remember(key: str, form: CompiledForm) -> None:
+    global _LAST_FORM
+    _LAST_FORM = (key, form)
 
 
 __all__ = ["CompiledForm", "compiled_form"]

@@ -107,6 +107,60 @@ def _id_card_conforms(s: Any) -> bool:
     return born.year >= 1900 and born <= _id_today() and _ID_CHECK[(2 * int(body, 13)) % 11] == s[17].upper()
 
 
+
+_LEAP_YEARS = "|".join(f"{y:04d}" for y in range(1900, 2100) if y % 4 == 0 and (y % 100 != 0 or y % 400 == 0))
+#: What every valid ID number matches, as a pattern jsonschema-rs checks: a region, a birth date of
+#: 1900–2099 the calendar has, three digits, a digit or X. `id_card_rest` is the rest of the check.
+ID_SHAPE = (
+    "^(?:" + "|".join(sorted(PROVINCE_CODES)) + ")[0-9]{4}"
+    "(?:(?:19|20)[0-9]{2}(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)"
+    f"|(?:0[13578]|1[02])31)|(?:{_LEAP_YEARS})0229)[0-9]{{3}}[0-9Xx]$"
+)
+
+
+#: (until when, as a timestamp; today as YYYYMMDD, the birth part of an ID number compares as text)
+_born_by_kept: tuple[float, str] = (0.0, "")
+
+
+def _born_by() -> str:
+    """Today as YYYYMMDD where ID numbers are issued, kept until its midnight."""
+    global _born_by_kept
+    today = _id_today()
+    _born_by_kept = (_today_kept[0], today.strftime("%Y%m%d"))
+    return _born_by_kept[1]
+
+
+def id_card_rest(values: list[Any]) -> bool:
+    """For ID numbers that match ID_SHAPE: is every one valid (born by today, its check digit right)?
+
+    Values other than strings conform; a string that does not match ID_SHAPE may be judged either way.
+    """
+    until, born_by = _born_by_kept
+    if time.time() >= until:
+        born_by = _born_by()
+    for s in values:
+        try:
+            # a digit last: the 18 digits read in base 13 leave 1 modulo 11 (`_check_digit`: the check
+            # character of weighted sum c is the digit 12 - c, modulo 11); a string of another shape may
+            # fail here, whatever it is (rs's screen rejects it anyway)
+            if int(s, 13) % 11 != 1 or s[6:14] > born_by:
+                return False
+        except TypeError:
+            continue  # not a string: conforms
+        except ValueError:  # X last (or not of the shape)
+            if not _x_is_right(s) or s[6:14] > born_by:
+                return False
+    return True
+
+
+def _x_is_right(s: str) -> bool:
+    """Is X (or x) the check character of an 18-character string of the ID shape? (True for other strings.)"""
+    try:
+        return len(s) != 18 or s[17] not in "Xx" or _check_digit(s[:17]) == "X"
+    except ValueError:
+        return True  # not 17 digits first: not of the shape
+
+
 # --------------------------------------------------------------------------- unified social credit code (GB 32100)
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -239,6 +293,12 @@ NATIVE_FORMATS: dict[str, dict[str, Any]] = {
     "area": _AMOUNT_NATIVE,
     "date": {"pattern": f"^{_YEAR}-{_MONTH_DAY}$"},
     "email": {"pattern": "^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+$"},
+}
+
+#: Per format checked outside jsonschema-rs (`forms.fast.ScreenedCheck`): a schema rs checks that every
+#: conforming value passes, and the rest of the check for the values found where the format applies.
+SCREENED_FORMATS: dict[str, tuple[dict[str, Any], Callable[[list[Any]], bool]]] = {
+    "cn-id-card": ({"pattern": ID_SHAPE}, id_card_rest),
 }
 
 FORMAT_MESSAGES: dict[str, Any] = {
