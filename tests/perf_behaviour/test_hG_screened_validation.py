@@ -171,3 +171,16 @@ def test_the_corpus_form_with_its_formats_where_rs_alone_may_judge(common):
     assert _compare(bundle, whole)[0] >= 50
     assert _agrees(form._valid_as_is_screened, form._valid_as_is, docs + whole) >= 20
     assert _agrees(form._fast_screened, form.fast, [form.pruned(d) for d in docs + whole]) >= 20
+
+
+def test_a_form_nested_deeper_than_python_compiles_falls_back_to_the_check_with_call_backs():
+    schema: dict[str, Any] = {"type": "string", "format": "cn-id-card"}
+    for _ in range(30):  # 30 lists in lists: more nested loops than Python compiles in one function
+        schema = {"type": "array", "items": schema}
+    screened, full = _checks(schema)
+    assert screened is None
+    good: Any = "11010519491231002X"
+    bad: Any = "110105194912310021"  # wrong check digit
+    for _ in range(30):
+        good, bad = [good], [bad]
+    assert full.valid(good) is True and full.valid(bad) is False  # the check with call backs decides

@@ -359,7 +359,10 @@ def screened_check(schema: Any, documents: Mapping[str, Any], resolver: Any, che
         loose = _loose(schema, documents, options) if keeps else None
     except (ValueError, TypeError, jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError):
         return None
-    return ScreenedCheck(validator, trie, rests, loose)
+    try:
+        return ScreenedCheck(validator, trie, rests, loose)
+    except (SyntaxError, RecursionError):  # nested past what Python's compiler takes: the check with call backs
+        return None
 
 
 def _loose(schema: Any, documents: Mapping[str, Any], options: dict[str, Any]) -> Any:
