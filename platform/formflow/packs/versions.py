@@ -161,12 +161,29 @@ class Pinned:
         return self.documents.get("tables", {}).get(table_id)
 
 
-_PINNED: dict[str, Pinned] = {}
+_PINNED: dict[Any, Pinned] = {}
+
+
+def _cache_key(versions: Any) -> Any:
+    """`versions` as a hashable key: its kinds and digests (the digests name the content, so the key is
+    sound in any database and after any pack change); the content hash when they are not plain digests."""
+    if isinstance(versions, dict):
+        key: list[tuple[str, Any]] = []
+        for kind, digest in sorted(versions.items()):
+            if isinstance(digest, str):
+                key.append((kind, digest))
+            elif isinstance(digest, dict) and all(isinstance(v, str) for v in digest.values()):
+                key.append((kind, tuple(sorted(digest.items()))))
+            else:
+                break
+        else:
+            return tuple(key)
+    return content_hash(versions)
 
 
 def load_pinned(session: Session, versions: dict[str, Any]) -> Pinned:
     """The pinned documents for `versions` (cached: pinned content never changes)."""
-    key = content_hash(versions)
+    key = _cache_key(versions)
     found = _PINNED.get(key)
     if found is not None:
         return found

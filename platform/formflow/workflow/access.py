@@ -92,10 +92,10 @@ def role_names(session: Session, account: Account, app: Application | None = Non
 def serving_packs(session: Session, app: Application) -> list[str]:
     """The packs whose offices act on `app`: its own, then those it extends (as its pinned manifest says)."""
     from formflow.packs.inherit import lineage
-    from formflow.workflow.moves import pinned_versions
+    from formflow.packs.versions import load_pinned
 
     try:
-        manifest = pinned_versions(session, app).manifest if app.versions else {}
+        manifest = load_pinned(session, app.versions).manifest if app.versions else {}
     except LookupError:
         manifest = {}
     return [app.pack, *lineage(manifest)]

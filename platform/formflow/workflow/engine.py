@@ -36,6 +36,7 @@ from formflow.db.models import (
 from formflow.documents.notices import issue_notice, missing_items
 from formflow.files.storage import LocalStorage
 from formflow.forms.rules import evaluate
+from formflow.packs.versions import load_pinned
 from formflow.reviews.stage_forms import stage_values
 from formflow.reviews.tables import latest_marking
 from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale, lazy
@@ -60,7 +61,6 @@ from formflow.workflow.moves import (
     default_calendar,
     lock_live,
     lock_or_fail,
-    pinned_versions,
     workflow_of,
 )
 from formflow.workflow.process import UNIT_TITLES
@@ -254,7 +254,7 @@ def _guard_reason(
         if stage.table is None:
             return _("This stage has no review table, so there is no review outcome to go by.")
         marking = _latest_marking(session, app, stage, at_stage)
-        table = pinned_versions(session, app).table(stage.table) or {}
+        table = load_pinned(session, app.versions).table(stage.table) or {}
         if marking is None:
             return _("The review table of this stage, “%(table)s”, has not been filled in yet.",
                      table=table.get("title", stage.table))
@@ -264,7 +264,7 @@ def _guard_reason(
             return _("The review table's outcome is “%(have)s”; this action needs “%(need)s”.",
                      have=str(have), need=str(need))
     if guard.rule is not None:
-        scope = pinned_versions(session, app).ruleset.variables(app.data or {}, today)
+        scope = load_pinned(session, app.versions).ruleset.variables(app.data or {}, today)
         scope["stage"] = stage_values(session, app.id, spec.stages.values())  # `stage.<stage-id>.<field>`
         if not evaluate(guard.rule, scope):
             return _("The conditions of this action are not met.")
@@ -354,7 +354,7 @@ def perform(
         if act.correction:  # a correction request names what to correct, before any notice is numbered
             from formflow.usecases.corrections import check_correction_request
 
-            check_correction_request(pinned_versions(session, app).materials, materials, note)
+            check_correction_request(load_pinned(session, app.versions).materials, materials, note)
         return _apply(session, app, st, act, auth, actor, note=note, materials=materials, calendar=calendar,
                       today=today, storage=storage, renderers=renderers, keys=keys, live=locked.clocks, spec=spec)
 
@@ -398,7 +398,7 @@ def _apply(
     ))
     issued: list[IssuedNotice] = []
     if action.notice:
-        pinned = pinned_versions(session, app)
+        pinned = load_pinned(session, app.versions)
         context = {
             "office_name": auth.office_name,
             "reason": note or "",

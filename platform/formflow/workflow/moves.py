@@ -33,7 +33,7 @@ from formflow.db.models import (
     WebhookSubscription,
     utcnow,
 )
-from formflow.packs.versions import Pinned, load_pinned
+from formflow.packs.versions import load_pinned
 from formflow.workflow import clocks
 from formflow.workflow.access import Held, held_from_rows
 from formflow.workflow.errors import CurrentState, StaleApplication, UnknownApplication
@@ -54,41 +54,8 @@ def default_calendar() -> WorkCalendar:
 
 def workflow_of(session: Session, app: Application) -> WorkflowSpec:
     """The workflow the application pinned (never the current file)."""
-    pinned = pinned_versions(session, app)
+    pinned = load_pinned(session, app.versions)
     return spec_for(app.versions["workflow"], pinned.workflow)
-
-
-def pinned_versions(session: Session, app: Application) -> Pinned:
-    """`load_pinned` of the application's versions, found by their digests (not by hashing them again).
-
-    The digests name the content, so they are a sound key in any database and after any pack change."""
-    key = _digests(app.versions)
-    found = _PINNED.get(key) if key is not None else None
-    if found is None:
-        found = load_pinned(session, app.versions)
-        if key is not None:
-            _PINNED[key] = found
-    return found
-
-
-_PINNED: dict[tuple[Any, ...], Pinned] = {}
-
-
-def _digests(versions: Any) -> tuple[Any, ...] | None:
-    """The pinned digests as a hashable key (None when they are not plain names and digests)."""
-    if not isinstance(versions, dict):
-        return None
-    key: list[tuple[str, Any]] = []
-    for kind, digest in sorted(versions.items()):
-        if isinstance(digest, dict):
-            if not all(isinstance(v, str) for v in digest.values()):
-                return None
-            key.append((kind, tuple(sorted(digest.items()))))
-        elif isinstance(digest, str):
-            key.append((kind, digest))
-        else:
-            return None
-    return tuple(key)
 
 
 def _sqlite_write_lock(session: Session, app_id: int) -> None:
@@ -368,7 +335,7 @@ class Move:
     def start_clock(self, name: str, period: Period) -> StageClock:
         """Start clock `name`; days named by a parameter are read from the pinned parameters now."""
         if period.param is not None:
-            period = period.resolve(pinned_versions(self.session, self.app).documents.get("parameters") or {})
+            period = period.resolve(load_pinned(self.session, self.app.versions).documents.get("parameters") or {})
             self.from_params[name] = {"days": period.days, "unit": period.unit, "param": period.param}
         clock = clocks.start(self.session, self.app, name, period, self.today, self.calendar)
         self.clocks.append(clock)
