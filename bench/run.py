@@ -264,7 +264,7 @@ def goal_figures(args, capture, flows, *, log_forms, lottery, transition) -> dic
             f"{_num(found['api_journey_per_s'])}/s → journey/healthz {_num(found['api_journey_per_healthz'], 4)}; "
             f"sign-in {_num(found['sign_in_s'])} s; 10 concurrent sign-ins {_num(found['concurrent_sign_ins_s'])} s; "
             f"worker RSS peak {_num(found['rss_peak_mib'])} MiB; "
-            f"serve helper process (Argon2id, PDFs) peak {_num(found.get('rss_hasher_mib'))} MiB")
+            f"serve helper process (Argon2id, PDFs) peak {_num(found.get('rss_helper_mib'))} MiB")
     return out
 
 

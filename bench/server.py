@@ -257,7 +257,7 @@ def measure_server(workdir: Path | None, *, journeys: int, healthz: int, log: An
     out: dict[str, Any] = {"healthz_per_s": None, "sign_in_s": None, "api_journey_per_s": None,
                            "api_journey_per_healthz": None, "concurrent_sign_ins_s": None, "server_pdf_s": None,
                            "rss_pages_mib": None, "rss_pdf_mib": None, "rss_peak_mib": None,
-                           "rss_hasher_mib": None}
+                           "rss_helper_mib": None}
     server = Server(workdir)
     try:
         server.wait()
@@ -286,7 +286,7 @@ def measure_server(workdir: Path | None, *, journeys: int, healthz: int, log: An
         out["rss_pdf_mib"] = server.peak_mib()
         out["concurrent_sign_ins_s"] = _concurrent_sign_ins(server.base, 10, log)
         out["rss_peak_mib"] = server.peak_mib()
-        out["rss_hasher_mib"] = server.hasher_peak_mib()
+        out["rss_helper_mib"] = server.hasher_peak_mib()
     except (RuntimeError, requests.RequestException) as exc:
         log(f"    server figures incomplete: {exc}")
         try:

@@ -103,22 +103,14 @@ def ask(op: str, *args: Any, **kwargs: Any) -> Any:
 def _operations(concurrency: int) -> dict[str, Callable[..., Any]]:
     from formflow.auth import hasher
 
-    slots = threading.BoundedSemaphore(max(1, concurrency))
-
-    def hash_password(password: str) -> str:
-        with slots:
-            return hasher.HASHER.hash(password)
-
-    def verify(stored: str | None, password: str) -> bool:
-        with slots:
-            return hasher.check(stored, password)
+    hasher.set_concurrency(concurrency)
 
     def render_pdf(*args: Any, **kwargs: Any) -> bytes:
         from formflow.documents.pdf import render_pdf_here
 
         return render_pdf_here(*args, **kwargs)
 
-    return {"hash": hash_password, "verify": verify, "render_pdf": render_pdf}
+    return {"hash": hasher.hash_password, "verify": hasher.check, "render_pdf": render_pdf}
 
 
 def serve(path: str, concurrency: int) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import string
-import threading
 from functools import cache
 from importlib import resources
 
@@ -29,8 +28,10 @@ from formflow.text.catalogue import _
 HASHER = hasher.HASHER
 MIN_LENGTH = 10
 CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
-DEFAULT_CONCURRENCY = 1
-_slots = threading.BoundedSemaphore(DEFAULT_CONCURRENCY)
+DEFAULT_CONCURRENCY = hasher.DEFAULT_CONCURRENCY
+#: how many Argon2 checks may run at once in this process (the setting FORMFLOW_ARGON2_CONCURRENCY)
+set_concurrency = hasher.set_concurrency
+concurrency = hasher.concurrency
 #: rows of the keyboard and runs of the alphabet and digits (a password may not hold 5 in a row of one)
 SEQUENCES = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890", "0987654321", string.ascii_lowercase,
              "1qaz2wsx3edc4rfv", "qazwsxedcrfvtgb")
@@ -38,22 +39,11 @@ SEQUENCE_RUN = 5
 REPEAT_RUN = 4
 
 
-def set_concurrency(n: int) -> None:
-    """How many Argon2 checks may run at once in this process (the setting FORMFLOW_ARGON2_CONCURRENCY)."""
-    global _slots
-    _slots = threading.BoundedSemaphore(max(1, n))
-
-
-def concurrency() -> int:
-    return _slots._initial_value  # type: ignore[attr-defined]
-
-
 def hash_password(password: str) -> str:
     try:
         return str(sidecar.ask("hash", password))
     except sidecar.SidecarUnavailable:
-        with _slots:
-            return HASHER.hash(password)
+        return hasher.hash_password(password, HASHER)
 
 
 def verify_password(stored: str | None, password: str) -> bool:
@@ -61,8 +51,7 @@ def verify_password(stored: str | None, password: str) -> bool:
     try:
         return bool(sidecar.ask("verify", stored, password))
     except sidecar.SidecarUnavailable:
-        with _slots:
-            return hasher.check(stored, password, HASHER)
+        return hasher.check(stored, password, HASHER)
 
 
 @cache
