@@ -28,6 +28,31 @@ from jsonschema import FormatChecker
 FORMAT_KEYWORD = "x-formflow-format"
 
 
+def _formats_rewritten(node: Any, instead: Callable[[str, dict[str, Any]], tuple[dict[str, Any], Any]]) -> Any:
+    """A copy of a schema document where every `format` (a string at a schema's place) is replaced.
+
+    `instead(format, place)` gives the keys put at the place instead, and a subschema added to its
+    `allOf` (None: none); a place whose `allOf` is not a list then raises ValueError (not a schema rs takes).
+    """
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        extra = None
+        for key, value in node.items():
+            if key == "format" and isinstance(value, str):
+                keys, extra = instead(value, node)
+                out.update(keys)
+            else:
+                out[key] = _formats_rewritten(value, instead)
+        if extra is not None:
+            if not isinstance(out.get("allOf", []), list):
+                raise ValueError("allOf")
+            out["allOf"] = [*out.get("allOf", []), extra]
+        return out
+    if isinstance(node, list):
+        return [_formats_rewritten(v, instead) for v in node]
+    return node
+
+
 def _with_format_keyword(node: Any, native: Mapping[str, Any] | None = None) -> Any:
     """A copy of a schema document where every `format` (a string at a schema's place) is FORMAT_KEYWORD.
 
@@ -35,23 +60,12 @@ def _with_format_keyword(node: Any, native: Mapping[str, Any] | None = None) -> 
     found there becomes `anyOf: [that schema, FORMAT_KEYWORD]` (added to the place's `allOf`): the same
     verdict, and rs calls back into Python only for the values its own check does not let through.
     """
-    if isinstance(node, dict):
-        out: dict[str, Any] = {}
-        shortcut = None
-        for key, value in node.items():
-            if key == "format" and isinstance(value, str):
-                if native is not None and value in native and isinstance(node.get("allOf", []), list):
-                    shortcut = {"anyOf": [native[value], {FORMAT_KEYWORD: value}]}
-                else:
-                    out[FORMAT_KEYWORD] = value
-            else:
-                out[key] = _with_format_keyword(value, native)
-        if shortcut is not None:
-            out["allOf"] = [*out.get("allOf", []), shortcut]
-        return out
-    if isinstance(node, list):
-        return [_with_format_keyword(v, native) for v in node]
-    return node
+    def instead(fmt: str, place: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        if native is not None and fmt in native and isinstance(place.get("allOf", []), list):
+            return {}, {"anyOf": [native[fmt], {FORMAT_KEYWORD: fmt}]}
+        return {FORMAT_KEYWORD: fmt}, None
+
+    return _formats_rewritten(node, instead)
 
 
 def _format_keyword(checker: FormatChecker | None) -> type:
@@ -103,7 +117,7 @@ class FastCheck:
             options["registry"] = registry
         if base_uri:
             options["base_uri"] = base_uri
-        self._options = options
+        self._options = options  # what rs was given (read by tests: whether the format keyword is registered)
         self._validator = jsonschema_rs.validator_for(_with_format_keyword(schema, native), **options)
 
     def valid(self, instance: Any) -> bool:
@@ -214,23 +228,9 @@ def _without_formats(node: Any) -> bool:
 
 
 def _screened_document(node: Any, screen_of: Callable[[str], Any]) -> Any:
-    """A copy of a schema document where every `format` (a string) is its screen, `screen_of(format)`, in `allOf`."""
-    if isinstance(node, dict):
-        out: dict[str, Any] = {}
-        screen = None
-        for key, value in node.items():
-            if key == "format" and isinstance(value, str):
-                screen = screen_of(value)
-            else:
-                out[key] = _screened_document(value, screen_of)
-        if screen is not None:
-            if not isinstance(out.get("allOf", []), list):
-                raise ValueError("allOf")  # not a schema rs takes: the check with call backs decides
-            out["allOf"] = [*out.get("allOf", []), screen]
-        return out
-    if isinstance(node, list):
-        return [_screened_document(v, screen_of) for v in node]
-    return node
+    """A copy of a schema document where every `format` (a string) is its screen, `screen_of(format)`, in `allOf`
+    (ValueError where a place's `allOf` is not a list: the check with call backs decides)."""
+    return _formats_rewritten(node, lambda fmt, _place: ({}, screen_of(fmt)))
 
 
 class _Trie:
