@@ -136,11 +136,13 @@ class RuleSet:
     def computed(self, data: dict[str, Any], today: date) -> dict[str, Any]:
         return self.variables(data, today)["computed"]
 
-    def eligibility(self, category: str, data: dict[str, Any], today: date) -> Eligibility | None:
+    def eligibility(self, category: str, data: dict[str, Any], today: date,
+                    scope: dict[str, Any] | None = None) -> Eligibility | None:
+        """The category's conditions on `data`; `scope`: its `variables` when the caller has them."""
         spec = (self.rules.get("eligibility") or {}).get(category)
         if spec is None:
             return None
-        scope = self.variables(data, today)
+        scope = scope if scope is not None else self.variables(data, today)
         conditions = []
         for cond in spec.get("conditions") or []:
             result = evaluate(cond.get("logic"), scope)

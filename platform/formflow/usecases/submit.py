@@ -41,7 +41,6 @@ from formflow.db.models import Account, Application, ApplicationFile, Event, Hou
 from formflow.forms.errors import FieldError
 from formflow.forms.formats import mask_id_number
 from formflow.forms.render import delete_path, get_path, set_path
-from formflow.forms.rules import evaluate
 from formflow.text.catalogue import DEFAULT_LOCALE, _, in_locale
 from formflow.usecases.files import ApplicationNotFound, materials_problems
 from formflow.workflow.errors import StaleApplication
@@ -163,21 +162,15 @@ def _claim_household(db: Session, app: Application, hashes: list[str]) -> bool:
 def _warnings(pinned: Any, data: dict[str, Any], today: Any, scope: dict[str, Any] | None = None) -> list[str]:
     """Eligibility conditions of the pre-check that do not hold (shown to the citizen before submitting).
 
-    As `drafts.precheck(…).eligibility`, without the pre-check's titles and shown values: the conditions of
-    the category of the pruned data, against `scope` (the rule variables of that data) when the caller has it.
+    As `drafts.precheck(…).eligibility`, without the pre-check's titles: the conditions of the category of
+    the pruned data, against `scope` (the rule variables of that data) when the caller has it.
     """
     pruned = drafts.form_of(pinned).pruned(data)
     category = drafts.category_of(pinned, pruned)
-    spec = ((pinned.ruleset.rules.get("eligibility") or {}).get(category)) if category else None
-    if spec is None:
+    eligibility = pinned.ruleset.eligibility(category, pruned, today, scope) if category else None
+    if eligibility is None:
         return []
-    scope = scope if scope is not None else pinned.ruleset.variables(pruned, today)
-    out = []
-    for cond in spec.get("conditions") or []:
-        result = evaluate(cond.get("logic"), scope)
-        if result is None or not bool(result):
-            out.append(str(cond.get("id", "")))
-    return out
+    return [str(c.id) for c in eligibility.conditions if c.holds is not True]
 
 
 @dataclass
